@@ -1,0 +1,52 @@
+// swift-tools-version: 6.2
+//
+// ClickOS in Swift: Click configurations as tiny VMs, stitched into service chains.
+// Layout and dependency direction: ../shared/DESIGN.md §1. Targets arrive with the issues
+// that need them.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "ClickOS",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "ClickLanguage", targets: ["ClickLanguage"]),
+        .executable(name: "clickos-vm", targets: ["clickos-vm"]),
+    ],
+    targets: [
+        // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
+        // reads done through a caller-supplied file loader.
+        .target(name: "ClickLanguage", swiftSettings: strict),
+
+        // One VM; also a `click`-compatible standalone driver.
+        .executableTarget(
+            name: "clickos-vm",
+            dependencies: ["ClickLanguage"],
+            swiftSettings: strict),
+
+        // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays
+        // the files named on its command line, so a crash found once stays a regression test.
+        .executableTarget(
+            name: "fuzz-click-parser",
+            dependencies: ["ClickLanguage"],
+            path: "Tests/Fuzz/ClickParserFuzzer",
+            swiftSettings: strict),
+
+        // The performance suite (release builds only; see Benchmarks/README.md).
+        .executableTarget(
+            name: "clickos-bench",
+            dependencies: ["ClickLanguage"],
+            path: "Benchmarks/ClickBenchmarks",
+            swiftSettings: strict),
+
+        .testTarget(
+            name: "ClickLanguageTests",
+            dependencies: ["ClickLanguage"],
+            swiftSettings: strict),
+    ]
+)

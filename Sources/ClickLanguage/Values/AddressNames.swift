@@ -1,0 +1,129 @@
+/// Mnemonic address names defined by `AddressInfo` elements (`elements/standard/
+/// addressinfo.hh`). Names are local to the compound that defines them: a name defined in
+/// compound `c` is visible to `c/...` elements only; names defined at the top are visible
+/// everywhere.
+///
+/// A name may carry an IPv4 address, an IPv4 prefix, an IPv6 address or prefix and an
+/// Ethernet address at once; the suffixes `:ip`, `:ipnet`, `:bcast`, `:gw`, `:eth`, `:ip6`
+/// and `:ip6net` pick one kind.
+public struct AddressNames: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var ipv4: IPv4Address?
+        public var ipv4Prefix: IPv4Prefix?
+        public var ipv6: IPv6Address?
+        public var ipv6Prefix: (address: IPv6Address, length: Int)?
+        public var ether: EtherAddress?
+
+        public init() {}
+
+        public static func == (a: Entry, b: Entry) -> Bool {
+            a.ipv4 == b.ipv4 && a.ipv4Prefix == b.ipv4Prefix && a.ipv6 == b.ipv6
+                && a.ipv6Prefix?.address == b.ipv6Prefix?.address && a.ipv6Prefix?.length == b.ipv6Prefix?.length
+                && a.ether == b.ether
+        }
+    }
+
+    /// Keyed by the defining compound's prefix (`""` or `"c/"`) followed by the name.
+    private var entries: [String: Entry] = [:]
+
+    public init() {}
+
+    public var isEmpty: Bool { entries.isEmpty }
+
+    /// Adds the definitions of one `AddressInfo(NAME ADDR [ADDR...], ...)` element called
+    /// `elementName`. Returns error messages (one per bad address), empty when all is well.
+    @discardableResult
+    public mutating func define(configuration: String, elementName: String) -> [String] {
+        var errors: [String] = []
+        let scope = Self.scope(of: elementName)
+        for argument in ConfigText.arguments(configuration) {
+            var words = ConfigText.words(argument)
+            guard words.count >= 2 else {
+                if !argument.isEmpty { errors.append("expected 'NAME ADDRESS [ADDRESS...]'") }
+                continue
+            }
+            let name = ConfigText.unquote(words.removeFirst())
+            var entry = entries[scope + name] ?? Entry()
+            for word in words.map(ConfigText.unquote) {
+                if let prefix = IPv4Prefix.parse(word), word.contains("/") {
+                    entry.ipv4Prefix = prefix
+                    if prefix.address != prefix.network || prefix.length == 32 { entry.ipv4 = prefix.address }
+                } else if let (address, _) = IPv4Address.parse(word) {
+                    entry.ipv4 = address
+                } else if let ether = EtherAddress.parse(word) {
+                    entry.ether = ether
+                } else if let slash = word.firstIndex(of: "/"), let a = IPv6Address.parse(String(word[..<slash])),
+                    let length = Int(word[word.index(after: slash)...]), length >= 0, length <= 128
+                {
+                    entry.ipv6Prefix = (a, length)
+                } else if let a = IPv6Address.parse(word) {
+                    entry.ipv6 = a
+                } else {
+                    errors.append("\"\(word)\" is not a recognizable address")
+                }
+            }
+            entries[scope + name] = entry
+        }
+        return errors
+    }
+
+    /// The compound prefix of an element name: `a/b/c` -> `a/b/`.
+    static func scope(of elementName: String) -> String {
+        guard let slash = elementName.lastIndex(of: "/") else { return "" }
+        return String(elementName[...slash])
+    }
+
+    /// The entry for `name` as seen from the element `context`: the innermost compound that
+    /// defines it wins.
+    public func entry(_ name: String, context: String) -> Entry? {
+        var scope = Self.scope(of: context)
+        while true {
+            if let e = entries[scope + name] { return e }
+            if scope.isEmpty { return nil }
+            scope.removeLast()
+            scope = Self.scope(of: scope)
+        }
+    }
+
+    /// Splits `name:kind` into the name and the kind suffix, if the suffix is one of ours.
+    static func split(_ text: String) -> (String, String?) {
+        if let colon = text.lastIndex(of: ":") {
+            let kind = String(text[text.index(after: colon)...])
+            if ["ip", "ipnet", "bcast", "gw", "eth", "ip6", "ip6net"].contains(kind) {
+                return (String(text[..<colon]), kind)
+            }
+        }
+        return (text, nil)
+    }
+
+    public func ipv4(_ text: String, context: String) -> IPv4Address? {
+        let (name, kind) = Self.split(text)
+        guard let e = entry(name, context: context) else { return nil }
+        switch kind {
+        case nil, "ip": return e.ipv4
+        case "bcast": return e.ipv4Prefix?.broadcast
+        case "gw": return e.ipv4Prefix.map { IPv4Address($0.network.value &+ 1) }
+        default: return nil
+        }
+    }
+
+    public func ipv4Prefix(_ text: String, context: String) -> IPv4Prefix? {
+        let (name, kind) = Self.split(text)
+        guard kind == nil || kind == "ipnet", let e = entry(name, context: context) else { return nil }
+        if let p = e.ipv4Prefix { return p }
+        if kind == nil, let a = e.ipv4 { return IPv4Prefix(address: a, length: 32) }
+        return nil
+    }
+
+    public func ether(_ text: String, context: String) -> EtherAddress? {
+        let (name, kind) = Self.split(text)
+        guard kind == nil || kind == "eth" else { return nil }
+        return entry(name, context: context)?.ether
+    }
+
+    public func ipv6(_ text: String, context: String) -> IPv6Address? {
+        let (name, kind) = Self.split(text)
+        guard kind == nil || kind == "ip6" else { return nil }
+        return entry(name, context: context)?.ipv6
+    }
+}

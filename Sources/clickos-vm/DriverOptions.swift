@@ -1,0 +1,146 @@
+/// The `click` driver's command line (`doc/click.1`), as far as `clickos-vm` implements it.
+/// Parsed by hand, getopt-style, because scripts written for `click` use its exact forms:
+/// clustered short flags (`-qo-`), attached or separate option values, long options with
+/// `=` or a separate value, and `NAME=value` definitions among the arguments.
+struct DriverOptions {
+    var file: String?
+    var expression: String?
+    var quit = false
+    var output: String?
+    var definitions: [(name: String, value: String)] = []
+    var clickPath: [String] = []
+    var handlers: [String] = []
+    var exitHandler: String?
+    var printTime = false
+    var noWarnings = false
+    var simulatedTime = false
+    var showHelp = false
+    var showVersion = false
+
+    struct UsageError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let usage = """
+        'clickos-vm' runs one ClickOS-style VM, or a Click configuration like 'click'.
+
+        Usage: clickos-vm [OPTION]... [NAME=VALUE]... [ROUTERFILE]
+
+        Options:
+          -f, --file FILE               Read router configuration from FILE.
+          -e, --expression EXPR         Use EXPR as router configuration.
+          -q, --quit                    Parse and check the configuration, then quit.
+          -o, --output FILE             Write flat configuration to FILE ('-' for stdout).
+          -C, --clickpath PATH          Use PATH for CLICKPATH.
+          -w, --no-warnings             Do not print warnings.
+              --help                    Print this message and exit.
+          -v, --version                 Print version number and exit.
+
+        NAME=VALUE defines the configuration variable $NAME, overriding the file's own
+        top-level definition.
+        """
+
+    /// Options that take a value, by short and long name.
+    private static let withValue: [Character: String] = [
+        "f": "file", "e": "expression", "o": "output", "C": "clickpath", "h": "handler",
+        "x": "exit-handler", "p": "port", "u": "unix-socket", "j": "threads",
+    ]
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> DriverOptions {
+        var options = DriverOptions()
+        var i = 0
+        func value(for name: String, attached: String?) throws(UsageError) -> String {
+            if let attached, !attached.isEmpty { return attached }
+            i += 1
+            guard i < arguments.count else { throw UsageError(description: "option '\(name)' requires an argument") }
+            return arguments[i]
+        }
+        while i < arguments.count {
+            let arg = arguments[i]
+            if arg == "--" {
+                i += 1
+                while i < arguments.count {
+                    try options.addOperand(arguments[i])
+                    i += 1
+                }
+                break
+            }
+            if arg.hasPrefix("--") {
+                let body = arg.dropFirst(2)
+                let name = String(body.split(separator: "=", maxSplits: 1).first ?? "")
+                let attached = body.contains("=") ? String(body.split(separator: "=", maxSplits: 1)[1]) : nil
+                switch name {
+                case "file": try options.setFile(try value(for: "--file", attached: attached))
+                case "expression": try options.setExpression(try value(for: "--expression", attached: attached))
+                case "output": options.output = try value(for: "--output", attached: attached)
+                case "clickpath": options.clickPath += try value(for: "--clickpath", attached: attached).split(separator: ":").map(String.init)
+                case "handler": options.handlers.append(try value(for: "--handler", attached: attached))
+                case "exit-handler": options.exitHandler = try value(for: "--exit-handler", attached: attached)
+                case "quit": options.quit = true
+                case "time": options.printTime = true
+                case "no-warnings": options.noWarnings = true
+                case "simtime": options.simulatedTime = true
+                case "help": options.showHelp = true
+                case "version": options.showVersion = true
+                default: throw UsageError(description: "unrecognized option '\(arg)'")
+                }
+                i += 1
+                continue
+            }
+            if arg.hasPrefix("-") && arg.count > 1 {
+                var flags = Substring(arg.dropFirst())
+                while let flag = flags.first {
+                    flags = flags.dropFirst()
+                    if let long = withValue[flag] {
+                        let v = try value(for: "-\(flag)", attached: flags.isEmpty ? nil : String(flags))
+                        flags = ""
+                        switch long {
+                        case "file": try options.setFile(v)
+                        case "expression": try options.setExpression(v)
+                        case "output": options.output = v
+                        case "clickpath": options.clickPath += v.split(separator: ":").map(String.init)
+                        case "handler": options.handlers.append(v)
+                        case "exit-handler": options.exitHandler = v
+                        default: throw UsageError(description: "option '-\(flag)' is not available yet")
+                        }
+                        continue
+                    }
+                    switch flag {
+                    case "q": options.quit = true
+                    case "t": options.printTime = true
+                    case "w": options.noWarnings = true
+                    case "v": options.showVersion = true
+                    default: throw UsageError(description: "unrecognized option '-\(flag)'")
+                    }
+                }
+                i += 1
+                continue
+            }
+            try options.addOperand(arg)
+            i += 1
+        }
+        return options
+    }
+
+    private mutating func setFile(_ path: String) throws(UsageError) {
+        if file != nil || expression != nil { throw UsageError(description: "router configuration specified twice") }
+        file = path
+    }
+
+    private mutating func setExpression(_ text: String) throws(UsageError) {
+        if file != nil || expression != nil { throw UsageError(description: "router configuration specified twice") }
+        expression = text
+    }
+
+    /// `NAME=value` defines a variable; anything else is the configuration file.
+    private mutating func addOperand(_ arg: String) throws(UsageError) {
+        if let eq = arg.firstIndex(of: "="), eq != arg.startIndex {
+            let name = arg[..<eq]
+            if name.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 95 }) {
+                definitions.append((String(name), String(arg[arg.index(after: eq)...])))
+                return
+            }
+        }
+        try setFile(arg)
+    }
+}
