@@ -17,6 +17,8 @@ public enum ClickConfiguration {
     ///     classes are reported ("unknown element class") and undeclared names are errors.
     ///     Without it, any class name is accepted, as `click-flatten` does.
     ///   - libraries: where `require(library FILE)` finds files; nil refuses libraries.
+    ///   - maximumElements: refuse expansions larger than this (compounds can nest
+    ///     exponentially).
     ///   - log: receives every diagnostic. The result is meaningful only without errors.
     public static func flatten(
         _ text: String,
@@ -24,6 +26,7 @@ public enum ClickConfiguration {
         definitions: [(name: String, value: String)] = [],
         knownClasses: Set<String>? = nil,
         libraries: (any LibraryResolver)? = nil,
+        maximumElements: Int = 1_000_000,
         log: DiagnosticLog
     ) -> FlatConfiguration {
         let source = ClickArchive.configuration(in: text) ?? text
@@ -32,7 +35,7 @@ public enum ClickConfiguration {
         for (name, value) in definitions {
             parser.top.scope.define(name, value, override: true)
         }
-        var expander = Expander(top: parser.top, types: parser.types, file: file, log: log)
+        var expander = Expander(top: parser.top, types: parser.types, file: file, maximumElements: maximumElements, log: log)
         let (elements, connections) = expander.run(top: parser.top)
         let requirements = parser.requirements.map { FlatConfiguration.Requirement(type: $0.0, value: $0.1) }
         return FlatConfiguration(requirements: requirements, elements: elements, connections: connections)

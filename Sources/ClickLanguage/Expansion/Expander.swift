@@ -5,7 +5,7 @@
 struct Expander {
     /// Largest number of elements an expansion may create (compounds can nest
     /// exponentially; this keeps hostile input from exhausting memory).
-    static let maximumElements = 1_000_000
+    let maximumElements: Int
 
     /// How a tunnel element relates to its compound (or group) instance.
     private enum Role {
@@ -32,8 +32,9 @@ struct Expander {
     private var roles: [Role]
     private var overflowReported = false
 
-    init(top: CompoundClass, types: [String: ElementType], file: String, log: DiagnosticLog) {
+    init(top: CompoundClass, types: [String: ElementType], file: String, maximumElements: Int, log: DiagnosticLog) {
         self.log = log
+        self.maximumElements = maximumElements
         self.types = types
         self.file = file
         names = top.names
@@ -71,9 +72,9 @@ struct Expander {
 
     private mutating func addElement(_ name: String, _ type: ElementType, _ configuration: String, _ landmark: Landmark) -> Int? {
         if let existing = elementMap[name] { return existing }
-        if names.count >= Self.maximumElements {
+        if names.count >= maximumElements {
             if !overflowReported {
-                log.error("configuration too large: more than \(Self.maximumElements) elements after expansion", at: landmark)
+                log.error("configuration too large: more than \(maximumElements) elements after expansion", at: landmark)
                 overflowReported = true
             }
             return nil

@@ -601,7 +601,10 @@ final class Parser {
         while true {
             var token = lexer.next()
             if token.kind == .ellipsis {
-                if lookupClass(name) == nil {
+                if lookupClass(name) == nil && knownClasses == nil && !name.isEmpty {
+                    // Without the runtime's class list, extending a name means extending that primitive.
+                    _ = forceClass(name, report: false)
+                } else if lookupClass(name) == nil {
                     log.error("cannot extend unknown element class '\(name)'", at: token.landmark)
                     types[name] = .error(name)
                 }
