@@ -105,12 +105,16 @@ public enum RealValue {
 public enum TimeValue {
     public static func parse(_ text: String) -> Double? {
         guard let (number, unit) = RealValue.splitUnit(text) else { return nil }
+        // Sub-second units divide, so that `10us` is exactly the double nearest 1e-5.
+        switch unit {
+        case "ms", "msec", "msecs": return number / 1e3
+        case "us", "usec", "usecs": return number / 1e6
+        case "ns", "nsec", "nsecs": return number / 1e9
+        default: break
+        }
         let scale: Double
         switch unit {
         case "", "s", "sec", "secs", "second", "seconds": scale = 1
-        case "ms", "msec", "msecs": scale = 1e-3
-        case "us", "usec", "usecs": scale = 1e-6
-        case "ns", "nsec", "nsecs": scale = 1e-9
         case "m", "min", "mins", "minute", "minutes": scale = 60
         case "h", "hr", "hrs", "hour", "hours": scale = 3600
         case "d", "day", "days": scale = 86400
