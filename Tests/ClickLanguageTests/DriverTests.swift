@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// Runs the built `clickos-vm` as a process, the way scripts written for `click` do.
+@Suite struct DriverTests {
+    static var binary: URL? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for path in [".build/debug/clickos-vm", ".build/release/clickos-vm"] {
+            let url = root.appendingPathComponent(path)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        return nil
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
+        let binary = try #require(Self.binary, "clickos-vm is not built; run `swift build` first")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func expressionToFlatOutput() throws {
+        let r = try run(["-qo-", "-e", "InfiniteSource -> c :: Counter -> Discard"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "InfiniteSource@1 :: InfiniteSource;\nc :: Counter;\nDiscard@3 :: Discard;\n\nInfiniteSource@1 -> c\n    -> Discard@3;\n")
+        #expect(r.stderr.isEmpty)
+    }
+
+    @Test func fileArgumentDefinitionsAndOutputFile() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clickos-driver-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("q.click")
+        try "define($N 10);\nq :: Queue($N);".write(to: config, atomically: true, encoding: .utf8)
+        let output = dir.appendingPathComponent("flat.click")
+        let r = try run(["-q", "-o", output.path, "N=42", config.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try String(contentsOf: output, encoding: .utf8) == "q :: Queue(42);\n\n")
+        let f = try run(["-f", config.path, "-qo-"])
+        #expect(f.stdout == "q :: Queue(10);\n\n")
+    }
+
+    @Test func standardInput() throws {
+        let r = try run(["-qo-"], stdin: "Idle -> Discard;")
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("Idle@1 -> Discard@2;"))
+    }
+
+    @Test func badConfigurationFailsWithEveryErrorOnStderr() throws {
+        let r = try run(["-qo-", "-e", "a :: Idle;\na :: Idle;\nb -> [x] c;"])
+        #expect(r.status == 1)
+        #expect(r.stdout.isEmpty)
+        #expect(r.stderr.contains("config:2: redeclaration of element 'a'"))
+        #expect(r.stderr.contains("config:1: element 'a' previously declared here"))
+        #expect(r.stderr.contains("config:3: syntax error: port number should be integer"))
+    }
+
+    @Test func missingFileAndBadOptions() throws {
+        let missing = try run(["-q", "/nonexistent/x.click"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("/nonexistent/x.click: No such file or directory"))
+        let twice = try run(["-e", "Idle", "-f", "x"])
+        #expect(twice.status == 1)
+        #expect(twice.stderr.contains("router configuration specified twice"))
+        let unknown = try run(["-Z"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("unrecognized option '-Z'"))
+    }
+}
