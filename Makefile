@@ -1,0 +1,59 @@
+# ClickOS in Swift: the two commands a newcomer needs are `make demo` and `make test`.
+# Everything else here is a helper those two use, or a tool named in the README.
+
+SWIFT ?= swift
+FUZZ_BUILD := .build-fuzz
+FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 60
+# Build and test timeouts keep a wedged run from eating CI's budget.
+TEST_TIMEOUT ?= 1200
+
+.PHONY: all deps build demo test unit-tests fuzz-build fuzz-parser fuzz-smoke fuzz-replay bench clean
+
+all: build
+
+deps:
+	bash scripts/install-deps.sh
+
+build:
+	$(SWIFT) build
+
+# Install what is missing, build, and show what exists so far: a real Click configuration
+# (the chain's firewall function) parsed, checked and flattened by clickos-vm.
+demo: deps build
+	bash scripts/demo.sh
+
+# The whole suite: unit and process tests, then a short libFuzzer smoke of the parser.
+test: unit-tests fuzz-smoke
+
+unit-tests:
+	$(SWIFT) build
+	timeout $(TEST_TIMEOUT) $(SWIFT) test
+
+fuzz-build:
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-parser
+
+# A long fuzzing run of the Click parser (FUZZ_SECONDS, default 10 minutes).
+fuzz-parser: fuzz-build
+	mkdir -p $(FUZZ_BUILD)/corpus-parser
+	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-parser Tests/Fuzz/corpus/click-parser
+
+# What CI runs: the seed corpus replayed, then a short fuzzing run; any crash fails.
+fuzz-smoke: fuzz-build fuzz-replay
+	mkdir -p $(FUZZ_BUILD)/corpus-smoke
+	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke Tests/Fuzz/corpus/click-parser
+
+fuzz-replay:
+	$(SWIFT) build --product fuzz-click-parser
+	.build/debug/fuzz-click-parser Tests/Fuzz/corpus/click-parser/*
+
+# The performance suite, release build (see Benchmarks/README.md).
+bench:
+	$(SWIFT) build -c release --product clickos-bench
+	.build/release/clickos-bench
+
+clean:
+	rm -rf .build $(FUZZ_BUILD)
