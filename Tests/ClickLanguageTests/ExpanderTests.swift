@@ -87,6 +87,24 @@ import Testing
         #expect(flat.elements.map(\.className).sorted() == ["Discard", "Idle", "Paint", "Paint", "Queue"])
     }
 
+    @Test func overloadsWithRestAndLaterExtension() {
+        let text = """
+            elementclass Foo {
+               $a, $b | input -> Print(1) -> output
+            || $a, __REST__ $b | input -> Print(2) -> output
+            || $a, TWO $b, __REST__ $c | input -> Print(3) -> output
+            }
+            InfiniteSource(DATA "", LIMIT 1, STOP true) -> Foo(A) -> f::Foo(A, TWO B)
+            elementclass Foo { $a, $b | input -> Print(4) -> output || ... }
+            f -> Foo(A, B) -> Foo(A, B, C) -> Discard
+            """
+        let (flat, log) = flatten(text)
+        #expect(!log.hasErrors, "\(log.text)")
+        #expect(flat.elements.map { "\($0.name) \($0.configuration)" } == [
+            "InfiniteSource@1 DATA \"\", LIMIT 1, STOP true", "Discard@6 ", "Foo@2/Print@1 2", "f/Print@1 1", "Foo@4/Print@1 4", "Foo@5/Print@1 2",
+        ])
+    }
+
     @Test func extendingAnUnknownClass() {
         #expect(errors("elementclass Nope { || ... }", knownClasses: standardClasses).contains("cannot extend unknown element class 'Nope'"))
     }
@@ -145,6 +163,17 @@ import Testing
         let text = "define($L a b c);\nm :: Message(${L[1]} ${L[7]}| ${Z-dflt} ${L-x} $undefined)"
         let (flat, _) = flatten(text)
         #expect(flat.elements[0].configuration == "b | dflt a b c $undefined")
+    }
+
+    @Test func indexedWordsWithVariableIndexes() {
+        let text = """
+            elementclass Bar { $a, $n | input -> Print("${a[$n]}") -> output }
+            elementclass Baz { $a | input -> Bar(${a[1]} ${a[0]}, ${a[2]}) -> output }
+            Idle -> Bar(D E F, 2) -> Baz(G H 1) -> Baz(I J 0) -> Discard
+            """
+        let (flat, log) = flatten(text)
+        #expect(!log.hasErrors)
+        #expect(flat.elements.filter { $0.className == "Print" }.map(\.configuration) == ["\"F\"", "\"G\"", "\"J\""])
     }
 
     @Test func commandLineDefinitionsOverrideFileDefinitions() {

@@ -49,7 +49,7 @@ public final class VariableEnvironment {
 
 extension ConfigText {
     /// `cp_expand`: substitutes `$name`, `${name}`, `${name-default}` and `${name[N]}` (the
-    /// N-th word of the value, from 0) in `text`. Nothing is expanded inside single quotes;
+    /// N-th word of the value, from 0; N may itself be a variable) in `text`. Nothing is expanded inside single quotes;
     /// inside double quotes the value is re-quoted so that it reads back unchanged. An
     /// undefined variable is left as written. `$(...)` (a Script handler call) is kept, with
     /// variables inside it expanded.
@@ -84,6 +84,10 @@ extension ConfigText {
                     while j < s.count, s[j] != 125 { j += 1 }
                     if j >= s.count { break }
                     name = Array(s[(i + 2)..<j])
+                    // `${a[$n]}`: variables inside the braces are expanded first.
+                    if name.contains(36) {
+                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment).utf8)
+                    }
                     braced = true
                     i = j + 1
                 } else if s[i + 1] == 40 {               // $(...): Script's handler calls
