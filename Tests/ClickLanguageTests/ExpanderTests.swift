@@ -60,10 +60,13 @@ import Testing
 
     @Test func wrongArgumentCountHasNoMatch() {
         let text = "elementclass E { $a | input -> Paint($a) -> output }\nIdle -> E(1, 2) -> Discard;"
-        let messages = errors(text)
-        #expect(messages.count == 1)
-        #expect(messages[0].hasPrefix("no match for 'E[2 arguments, 1 input, 1 output]'\ncandidates are:\n"))
-        #expect(messages[0].hasSuffix("E(<arg>)[1 input, 1 output]"))
+        let (_, log) = flatten(text)
+        #expect(log.errorMessages == ["no match for 'E[2 arguments, 1 input, 1 output]'"])
+        #expect(log.diagnostics.map(\.description) == [
+            "config:2: no match for 'E[2 arguments, 1 input, 1 output]'",
+            "config:2: candidates are:",
+            "config:1:   E(<arg>)[1 input, 1 output]",
+        ])
     }
 
     @Test func overloadsPickByPortsAndArguments() {

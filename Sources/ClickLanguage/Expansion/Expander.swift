@@ -168,13 +168,15 @@ struct Expander {
         }
         if tried != 1 || closest == nil {
             let signature = CompoundClass.signature(name: compound.name, formals: nil, argumentCount: arguments.count, inputs: inputs, outputs: outputs)
-            var text = "no match for '\(signature)'\ncandidates are:"
+            // Click's ContextErrorHandler layout: the error, the context line, then each
+            // candidate indented at its own landmark.
+            log.error("no match for '\(signature)'", at: landmark)
+            log.message("candidates are:", at: landmark)
             var c: CompoundClass? = compound
             while let current = c {
-                text += "\n  \(current.landmark): \(current.signature)"
+                log.message("  \(current.signature)", at: current.landmark)
                 if case .compound(let next)? = current.overload { c = next } else { c = nil }
             }
-            log.error(text, at: landmark)
         }
         guard let closest, let values = closest.assign(arguments) else { return nil }
         arguments = values
