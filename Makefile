@@ -24,8 +24,9 @@ build:
 demo: deps build
 	bash scripts/demo.sh
 
-# The whole suite: unit and process tests, then a short libFuzzer smoke of the parser.
-test: unit-tests fuzz-smoke
+# The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests
+# (last, so that the test runner's summary closes the output).
+test: fuzz-smoke unit-tests
 
 unit-tests:
 	$(SWIFT) build
