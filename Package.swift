@@ -16,12 +16,17 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "ClickLanguage", targets: ["ClickLanguage"]),
+        .library(name: "ClickRuntime", targets: ["ClickRuntime"]),
         .executable(name: "clickos-vm", targets: ["clickos-vm"]),
     ],
     targets: [
         // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
         // reads done through a caller-supplied file loader.
         .target(name: "ClickLanguage", swiftSettings: strict),
+
+        // Packets, batches, pools, the Element base, router construction, scheduling,
+        // handlers. Knows nothing of memif, ZeroMQ or VMs.
+        .target(name: "ClickRuntime", dependencies: ["ClickLanguage"], swiftSettings: strict),
 
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(

@@ -1,0 +1,91 @@
+/// One handler: a named read and/or write operation on an element (or on the router when
+/// the element is nil), as Click's handlers are. Closures are fine here: handlers run on
+/// the control path, never per packet.
+public struct Handler {
+    public let name: String
+    public let read: ((String) throws(ElementError) -> String)?
+    public let write: ((String) throws(ElementError) -> Void)?
+    /// Read handlers that take a parameter (`lookup 10.0.0.1`).
+    public var readTakesParameter = false
+
+    public var isReadable: Bool { read != nil }
+    public var isWritable: Bool { write != nil }
+
+    /// Click's `handlers` listing flags: `r`, `w`, `rw`.
+    public var flags: String { (isReadable ? "r" : "") + (isWritable ? "w" : "") }
+}
+
+/// The handlers of one element, in the order they were added (a later one with the same
+/// name replaces an earlier one, as in Click).
+public struct HandlerSet {
+    public private(set) var handlers: [Handler] = []
+
+    public init() {}
+
+    public subscript(name: String) -> Handler? {
+        handlers.last { $0.name == name }
+    }
+
+    public mutating func add(_ handler: Handler) {
+        handlers.removeAll { $0.name == handler.name }
+        handlers.append(handler)
+    }
+
+    /// Adds a read handler returning `body()`.
+    public mutating func read(_ name: String, _ body: @escaping () -> String) {
+        add(Handler(name: name, read: { _ in body() }, write: nil))
+    }
+
+    /// Adds a read handler that takes a parameter.
+    public mutating func readWithParameter(_ name: String, _ body: @escaping (String) throws(ElementError) -> String) {
+        var h = Handler(name: name, read: body, write: nil)
+        h.readTakesParameter = true
+        add(h)
+    }
+
+    public mutating func write(_ name: String, _ body: @escaping (String) throws(ElementError) -> Void) {
+        add(Handler(name: name, read: nil, write: body))
+    }
+
+    public mutating func readWrite(_ name: String, read: @escaping () -> String, write: @escaping (String) throws(ElementError) -> Void) {
+        add(Handler(name: name, read: { _ in read() }, write: write))
+    }
+
+    /// A read/write handler over an integer property, parsed with Click's integer syntax.
+    public mutating func integer(_ name: String, get: @escaping () -> Int, set: ((Int) throws(ElementError) -> Void)? = nil) {
+        if let set {
+            readWrite(name, read: { String(get()) }, write: { (text: String) throws(ElementError) in
+                guard let v = IntegerValue.parse(text.trimmingCharacters()).flatMap({ Int(exactly: $0) }) else {
+                    throw ElementError("expected integer")
+                }
+                try set(v)
+            })
+        } else {
+            read(name) { String(get()) }
+        }
+    }
+
+    /// A read/write handler over a boolean property.
+    public mutating func boolean(_ name: String, get: @escaping () -> Bool, set: ((Bool) -> Void)? = nil) {
+        if let set {
+            readWrite(name, read: { get() ? "true" : "false" }, write: { (text: String) throws(ElementError) in
+                guard let v = BoolValue.parse(text.trimmingCharacters()) else { throw ElementError("expected boolean") }
+                set(v)
+            })
+        } else {
+            read(name) { get() ? "true" : "false" }
+        }
+    }
+}
+
+import ClickLanguage
+
+extension String {
+    /// The string without leading and trailing whitespace.
+    public func trimmingCharacters() -> String {
+        var s = Substring(self)
+        while let f = s.first, f.isWhitespace { s = s.dropFirst() }
+        while let l = s.last, l.isWhitespace { s = s.dropLast() }
+        return String(s)
+    }
+}

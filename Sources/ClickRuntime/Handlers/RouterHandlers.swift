@@ -1,0 +1,133 @@
+import ClickLanguage
+
+/// Why a handler call failed, with Click's ControlSocket reply code.
+public struct HandlerError: Error, CustomStringConvertible, Sendable {
+    public enum Kind: Sendable {
+        case noElement, noHandler, permissionDenied, failed
+    }
+    public var kind: Kind
+    public var message: String
+    public var description: String { message }
+
+    /// ControlSocket reply codes (`elements/userlevel/controlsocket.hh`).
+    public var replyCode: Int {
+        switch kind {
+        case .noElement: return 511
+        case .noHandler: return 511
+        case .permissionDenied: return 530
+        case .failed: return 520
+        }
+    }
+}
+
+extension Router {
+    static let version = "2.1.0-clickos-swift"
+
+    func addHandlers() {
+        handlers = elements.map { e in
+            var set = HandlerSet()
+            set.read("name") { e.name }
+            set.read("class") { e.className }
+            if e.canLiveReconfigure {
+                set.readWrite("config", read: { e.configuration }, write: { [unowned self] (text: String) throws(ElementError) in
+                    try self.reconfigure(e, with: text)
+                })
+            } else {
+                set.read("config") { e.configuration }
+            }
+            set.read("ports") { [unowned self] in self.portsDescription(e) }
+            set.read("handlers") { [unowned self] in
+                self.handlers[e.index].handlers.map { "\($0.name)\t\($0.flags)\n" }.joined()
+            }
+            e.addHandlers(&set)
+            return set
+        }
+        var g = HandlerSet()
+        g.read("version") { Router.version }
+        g.read("driver") { "userlevel" }
+        g.read("config") { [unowned self] in self.configurationText.isEmpty ? self.flat.unparse() : self.configurationText }
+        g.read("flatconfig") { [unowned self] in self.flat.unparse() }
+        g.read("list") { [unowned self] in "\(self.elements.count)\n" + self.elements.map { $0.name + "\n" }.joined() }
+        g.read("classes") { [unowned self] in
+            Set(self.elements.map(\.className)).sorted().map { $0 + "\n" }.joined()
+        }
+        g.read("requirements") { [unowned self] in
+            self.flat.requirements.map { ($0.value.isEmpty ? $0.type : $0.value) + "\n" }.joined()
+        }
+        g.read("handlers") { [unowned self] in self.globalHandlers.handlers.map { "\($0.name)\t\($0.flags)\n" }.joined() }
+        g.write("stop") { [unowned self] (text: String) throws(ElementError) in
+            let n = IntegerValue.parse(text.trimmingCharacters()).map(Int.init) ?? 1
+            self.requestStop(max(n, 1))
+        }
+        globalHandlers = g
+    }
+
+    /// Click's `ports` handler text.
+    func portsDescription(_ e: Element) -> String {
+        var s = "\(e.ninputs) input\(e.ninputs == 1 ? "" : "s")\n"
+        for p in 0..<e.ninputs {
+            s += (e.inputProcessing[p] == .pull ? "pull" : "push") + "\t-\t"
+            let sources = flat.connections.filter { $0.to == e.index && $0.toPort == p }
+            s += sources.map { "\(elements[$0.from].name) [\($0.fromPort)]" }.joined(separator: ", ") + "\n"
+        }
+        s += "\(e.noutputs) output\(e.noutputs == 1 ? "" : "s")\n"
+        for p in 0..<e.noutputs {
+            s += (e.outputProcessing[p] == .push ? "push" : "pull") + "\t-\t"
+            let targets = flat.connections.filter { $0.from == e.index && $0.fromPort == p }
+            s += targets.map { "[\($0.toPort)] \(elements[$0.to].name)" }.joined(separator: ", ") + "\n"
+        }
+        return s
+    }
+
+    /// Live reconfiguration of one element through its `config` handler.
+    func reconfigure(_ e: Element, with text: String) throws(ElementError) {
+        var args = Arguments(configuration: text, context: ValueContext(elementName: e.name, addressNames: addressNames))
+        e.configure(&args)
+        let errors = args.finish()
+        if !errors.isEmpty { throw ElementError(errors.joined(separator: "\n")) }
+        e.configuration = text
+    }
+
+    /// Finds `element.handler` (or a global `handler`).
+    public func handler(_ fullName: String) throws(HandlerError) -> (element: Element?, handler: Handler) {
+        var search = fullName.startIndex
+        while let dot = fullName[search...].firstIndex(of: ".") {
+            let elementName = String(fullName[..<dot])
+            let handlerName = String(fullName[fullName.index(after: dot)...])
+            if let e = element(named: elementName) {
+                guard let h = handlers[e.index][handlerName] else {
+                    throw HandlerError(kind: .noHandler, message: "no '\(handlerName)' handler for element '\(elementName)'")
+                }
+                return (e, h)
+            }
+            search = fullName.index(after: dot)
+        }
+        if let h = globalHandlers[fullName] { return (nil, h) }
+        if let dot = fullName.firstIndex(of: ".") {
+            throw HandlerError(kind: .noElement, message: "no element named '\(fullName[..<dot])'")
+        }
+        throw HandlerError(kind: .noHandler, message: "no '\(fullName)' handler")
+    }
+
+    /// Calls a read handler, with an optional parameter.
+    public func read(_ fullName: String, parameter: String = "") throws(HandlerError) -> String {
+        let (_, h) = try handler(fullName)
+        guard let read = h.read else { throw HandlerError(kind: .permissionDenied, message: "handler '\(fullName)' is write-only") }
+        do {
+            return try read(parameter)
+        } catch {
+            throw HandlerError(kind: .failed, message: error.message)
+        }
+    }
+
+    /// Calls a write handler.
+    public func write(_ fullName: String, _ value: String) throws(HandlerError) {
+        let (_, h) = try handler(fullName)
+        guard let write = h.write else { throw HandlerError(kind: .permissionDenied, message: "handler '\(fullName)' is read-only") }
+        do {
+            try write(value)
+        } catch {
+            throw HandlerError(kind: .failed, message: error.message)
+        }
+    }
+}

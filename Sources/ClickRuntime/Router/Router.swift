@@ -1,0 +1,263 @@
+import ClickLanguage
+
+/// A running Click configuration: its elements, their connections, one scheduler thread
+/// and one packet pool. Built from a flat configuration with Click's checks and messages
+/// (port counts, push/pull resolution, hookup completeness, configuration, initialization);
+/// any error ends with "Router could not be initialized!".
+public final class Router {
+    public let flat: FlatConfiguration
+    public private(set) var elements: [Element] = []
+    public let scheduler: Scheduler
+    public let pool: PacketPool
+    /// AddressInfo names, filled while configuring.
+    public var addressNames = AddressNames()
+    /// Handlers per element index; `globalHandlers` are the router's own.
+    public internal(set) var handlers: [HandlerSet] = []
+    public internal(set) var globalHandlers = HandlerSet()
+    /// Click's run count: stop events decrement it; at zero the driver stops.
+    public private(set) var runCount = 1
+    /// Text of the original configuration (`config` handler).
+    public var configurationText: String
+    /// Receives messages that elements print (Print, Message, Script) as Click's chatter.
+    public var chatter: (String) -> Void = { _ in }
+    /// Intercepts stop events (DriverManager): return true if handled.
+    public var stopInterceptor: (() -> Bool)? = nil
+
+    private init(flat: FlatConfiguration, configurationText: String, clock: RouterClock, pool: PacketPool) {
+        self.flat = flat
+        self.configurationText = configurationText
+        self.scheduler = Scheduler(clock: clock)
+        self.pool = pool
+    }
+
+    public var clock: RouterClock { scheduler.clock }
+
+    /// The element called `name`.
+    public func element(named name: String) -> Element? {
+        guard let i = flat.index(of: name) else { return nil }
+        return elements[i]
+    }
+
+    // MARK: Building
+
+    /// Builds and initializes a router. Errors go to `log`; nil when it could not be
+    /// initialized.
+    public static func build(
+        _ flat: FlatConfiguration, configurationText: String = "", registry: ElementRegistry,
+        simulatedTime: Bool = false, poolCapacity: Int = 16_384, log: DiagnosticLog,
+        chatter: @escaping (String) -> Void = { _ in }
+    ) -> Router? {
+        let router = Router(flat: flat, configurationText: configurationText, clock: RouterClock(simulated: simulatedTime),
+                            pool: PacketPool(capacity: poolCapacity))
+        router.chatter = chatter
+        let before = log.errorCount
+        router.create(registry: registry, log: log)
+        if log.errorCount == before { router.connect(log: log) }
+        if log.errorCount == before { router.configure(log: log) }
+        if log.errorCount == before { router.addHandlers() }
+        if log.errorCount == before { router.initialize(log: log) }
+        if log.errorCount > before {
+            log.error("Router could not be initialized!", at: nil)
+            router.cleanup()
+            return nil
+        }
+        return router
+    }
+
+    private func create(registry: ElementRegistry, log: DiagnosticLog) {
+        for (i, e) in flat.elements.enumerated() {
+            guard let element = registry.make(e.className) else {
+                log.error("unknown element class '\(e.className)'", at: e.landmark)
+                continue
+            }
+            element.name = e.name
+            element.index = i
+            element.landmark = e.landmark
+            element.configuration = e.configuration
+            element.router = self
+            elements.append(element)
+        }
+    }
+
+    /// Port counts, processing resolution and hookup checks, then the connection tables.
+    private func connect(log: DiagnosticLog) {
+        let n = elements.count
+        var inputsUsed = [Int](repeating: 0, count: n)
+        var outputsUsed = [Int](repeating: 0, count: n)
+        for c in flat.connections {
+            inputsUsed[c.to] = max(inputsUsed[c.to], c.toPort + 1)
+            outputsUsed[c.from] = max(outputsUsed[c.from], c.fromPort + 1)
+        }
+        var ok = true
+        for (i, e) in elements.enumerated() {
+            guard let spec = PortCountSpecification(e.portCount) else {
+                log.error("'\(e.declaration)': bad port count specification '\(e.portCount)'", at: e.landmark)
+                ok = false
+                continue
+            }
+            let counts = spec.resolve(inputsUsed: inputsUsed[i], outputsUsed: outputsUsed[i])
+            e.ninputs = counts.inputs
+            e.noutputs = counts.outputs
+        }
+        for c in flat.connections {
+            let from = elements[c.from], to = elements[c.to]
+            if c.fromPort >= from.noutputs {
+                log.error("'\(from.declaration)' has no output \(c.fromPort)", at: from.landmark)
+                ok = false
+            }
+            if c.toPort >= to.ninputs {
+                log.error("'\(to.declaration)' has no input \(c.toPort)", at: to.landmark)
+                ok = false
+            }
+        }
+        guard ok else { return }
+
+        // Push/pull resolution (Router::check_push_and_pull).
+        var inputs: [[DeclaredProcessing]] = []
+        var outputs: [[DeclaredProcessing]] = []
+        for e in elements {
+            let d = declaredProcessing(e.processing, inputs: e.ninputs, outputs: e.noutputs)
+            inputs.append(d.inputs)
+            outputs.append(d.outputs)
+        }
+        var changed = true
+        var reported = Set<String>()
+        func conflict(_ message: String, _ e: Element) {
+            if reported.insert(message).inserted { log.error(message, at: e.landmark) }
+        }
+        while changed {
+            changed = false
+            for c in flat.connections {
+                let pf = outputs[c.from][c.fromPort], pt = inputs[c.to][c.toPort]
+                if pt == .agnostic && pf != .agnostic {
+                    inputs[c.to][c.toPort] = pf
+                    changed = true
+                } else if pf == .agnostic && pt != .agnostic {
+                    outputs[c.from][c.fromPort] = pt
+                    changed = true
+                } else if pf != pt {
+                    let from = elements[c.from], to = elements[c.to]
+                    conflict("'\(from.declaration)' \(pf == .push ? "push" : "pull") output \(c.fromPort) connected to '\(to.declaration)' \(pt == .push ? "push" : "pull") input \(c.toPort)", from)
+                }
+            }
+            // Inside agnostic elements: an input and the outputs its flow code reaches agree.
+            for (i, e) in elements.enumerated() {
+                for ip in 0..<e.ninputs {
+                    for op in 0..<e.noutputs where flowReaches(e.flowCode, input: ip, output: op) {
+                        let declIn = declaredProcessing(e.processing, inputs: e.ninputs, outputs: e.noutputs)
+                        guard declIn.inputs[ip] == .agnostic && declIn.outputs[op] == .agnostic else { continue }
+                        let a = inputs[i][ip], b = outputs[i][op]
+                        if a != .agnostic && b == .agnostic {
+                            outputs[i][op] = a
+                            changed = true
+                        } else if b != .agnostic && a == .agnostic {
+                            inputs[i][ip] = b
+                            changed = true
+                        } else if a != b && a != .agnostic && b != .agnostic {
+                            conflict("agnostic '\(e.declaration)' in mixed context: \(a == .push ? "push" : "pull") input \(ip), \(b == .push ? "push" : "pull") output \(op)", e)
+                        }
+                    }
+                }
+            }
+        }
+        if !reported.isEmpty { return }
+        for (i, e) in elements.enumerated() {
+            e.inputProcessing = inputs[i].map { $0 == .pull ? .pull : .push }
+            e.outputProcessing = outputs[i].map { $0 == .pull ? .pull : .push }
+        }
+
+        // Hookup completeness (Router::check_hookup_completeness).
+        var outgoing = [[Int]](repeating: [], count: n)
+        var incoming = [[Int]](repeating: [], count: n)
+        for (k, c) in flat.connections.enumerated() {
+            outgoing[c.from].append(k)
+            incoming[c.to].append(k)
+        }
+        for (i, e) in elements.enumerated() {
+            for p in 0..<e.ninputs {
+                let uses = incoming[i].filter { flat.connections[$0].toPort == p }.count
+                if uses == 0 {
+                    log.error("'\(e.declaration)' input \(p) unused", at: e.landmark)
+                } else if uses > 1 && e.inputProcessing[p] == .pull {
+                    log.error("illegal reuse of '\(e.declaration)' pull input \(p)", at: e.landmark)
+                }
+            }
+            for p in 0..<e.noutputs {
+                let uses = outgoing[i].filter { flat.connections[$0].fromPort == p }.count
+                if uses == 0 {
+                    log.error("'\(e.declaration)' output \(p) unused", at: e.landmark)
+                } else if uses > 1 && e.outputProcessing[p] == .push {
+                    log.error("illegal reuse of '\(e.declaration)' push output \(p)", at: e.landmark)
+                }
+            }
+        }
+
+        // Connection tables: push outputs know their target, pull inputs their source.
+        for e in elements {
+            if e.noutputs > 0 { e.outputTargets = .allocate(capacity: e.noutputs) }
+            if e.ninputs > 0 { e.inputSources = .allocate(capacity: e.ninputs) }
+            e.prepareSideBatches()
+        }
+        for c in flat.connections {
+            let from = elements[c.from], to = elements[c.to]
+            if from.outputProcessing[c.fromPort] == .push {
+                (from.outputTargets! + c.fromPort).initialize(to: PortTarget(element: .passUnretained(to), port: c.toPort))
+            }
+            if to.inputProcessing[c.toPort] == .pull {
+                (to.inputSources! + c.toPort).initialize(to: PortTarget(element: .passUnretained(from), port: c.fromPort))
+            }
+        }
+    }
+
+    private var configureOrder: [Element] {
+        elements.enumerated().sorted { ($0.element.configurePhase, $0.offset) < ($1.element.configurePhase, $1.offset) }.map(\.element)
+    }
+
+    private func configure(log: DiagnosticLog) {
+        for e in configureOrder {
+            var args = Arguments(configuration: e.configuration, context: ValueContext(elementName: e.name, addressNames: addressNames))
+            e.configure(&args)
+            let errors = args.finish()
+            if !errors.isEmpty {
+                log.error("While configuring '\(e.declaration)':", at: e.landmark)
+                for message in errors { log.error("  " + message, at: nil) }
+            }
+        }
+    }
+
+    private func initialize(log: DiagnosticLog) {
+        for e in configureOrder {
+            do {
+                try e.initialize()
+            } catch {
+                log.error("While initializing '\(e.declaration)':", at: e.landmark)
+                log.error("  " + error.message, at: nil)
+            }
+        }
+    }
+
+    /// Stops every element (tasks, timers, files) and drops what they hold.
+    public func cleanup() {
+        for e in elements.reversed() { e.cleanup() }
+    }
+
+    // MARK: Running
+
+    /// Runs the router's thread until a stop event.
+    public func run() {
+        scheduler.run()
+    }
+
+    /// A driver stop event (a source's `STOP true`, Script's `stop`, the `stop` handler).
+    public func requestStop(_ count: Int = 1) {
+        if let stopInterceptor, stopInterceptor() { return }
+        runCount -= count
+        if runCount <= 0 { scheduler.stop() }
+    }
+
+    /// Lets the router run again after a stop (DriverManager continuing its script).
+    public func continueRunning() {
+        runCount = 1
+        scheduler.resume()
+    }
+}

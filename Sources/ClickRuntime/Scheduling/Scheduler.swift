@@ -1,0 +1,230 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
+/// which starts at 1,000,000,000 s, advances one microsecond per reading (so timestamps
+/// are distinct) and jumps to the next timer when the router is idle.
+public final class RouterClock {
+    public let isSimulated: Bool
+    private var simulated: Int64
+
+    public init(simulated: Bool, start: Int64 = 1_000_000_000 * 1_000_000_000) {
+        self.isSimulated = simulated
+        self.simulated = start
+    }
+
+    @inline(__always) public func now() -> Int64 {
+        if isSimulated {
+            simulated &+= 1_000
+            return simulated
+        }
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+    }
+
+    /// Simulated time only: moves the clock forward to `time`.
+    func warp(to time: Int64) {
+        if isSimulated && time > simulated { simulated = time }
+    }
+}
+
+/// One router thread's scheduler: runs scheduled tasks round-robin, fires timers, watches
+/// file descriptors, and sleeps (no CPU) when there is nothing to do.
+public final class Scheduler {
+    public let clock: RouterClock
+    private var runList: [Task] = []
+    private var heap: [Timer] = []
+    private struct Watch {
+        let fd: Int32
+        unowned(unsafe) let element: Element
+    }
+    private var watches: [Watch] = []
+    /// Set by `stop()`; the loop returns soon after.
+    public private(set) var stopRequested = false
+    /// Passes through the loop, for statistics.
+    public private(set) var iterations = 0
+
+    public init(clock: RouterClock) {
+        self.clock = clock
+    }
+
+    public var hasScheduledTasks: Bool { !runList.isEmpty }
+    public var hasTimers: Bool { !heap.isEmpty }
+
+    func add(_ task: Task) {
+        task.slot = runList.count
+        task.isScheduled = true
+        runList.append(task)
+    }
+
+    func remove(_ task: Task) {
+        let i = task.slot
+        let last = runList.removeLast()
+        if i < runList.count {
+            runList[i] = last
+            last.slot = i
+        }
+        task.slot = -1
+        task.isScheduled = false
+    }
+
+    /// Makes `task` and `timer` belong to this scheduler.
+    public func adopt(_ task: Task) { task.scheduler = self }
+    public func adopt(_ timer: Timer) { timer.scheduler = self }
+
+    /// Calls `element.selected(fd:)` when `fd` becomes readable.
+    public func watch(fd: Int32, for element: Element) {
+        watches.append(Watch(fd: fd, element: element))
+    }
+
+    public func unwatch(fd: Int32) {
+        watches.removeAll { $0.fd == fd }
+    }
+
+    public func stop() { stopRequested = true }
+
+    /// Clears a stop request so the scheduler can run again (DriverManager's `wait_stop`).
+    public func resume() { stopRequested = false }
+
+    // MARK: Timers (a binary heap on expiry)
+
+    func arm(_ timer: Timer, at time: Int64) {
+        if timer.isScheduled { disarm(timer) }
+        timer.expiry = time
+        timer.isScheduled = true
+        timer.heapIndex = heap.count
+        heap.append(timer)
+        siftUp(heap.count - 1)
+    }
+
+    func disarm(_ timer: Timer) {
+        let i = timer.heapIndex
+        guard timer.isScheduled, i >= 0, i < heap.count else { return }
+        let last = heap.removeLast()
+        if i < heap.count {
+            heap[i] = last
+            last.heapIndex = i
+            siftDown(i)
+            siftUp(i)
+        }
+        timer.isScheduled = false
+        timer.heapIndex = -1
+    }
+
+    private func siftUp(_ start: Int) {
+        var i = start
+        while i > 0 {
+            let parent = (i - 1) / 2
+            if heap[parent].expiry <= heap[i].expiry { break }
+            heap.swapAt(parent, i)
+            heap[parent].heapIndex = parent
+            heap[i].heapIndex = i
+            i = parent
+        }
+    }
+
+    private func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var m = i
+            if l < heap.count && heap[l].expiry < heap[m].expiry { m = l }
+            if r < heap.count && heap[r].expiry < heap[m].expiry { m = r }
+            if m == i { return }
+            heap.swapAt(m, i)
+            heap[m].heapIndex = m
+            heap[i].heapIndex = i
+            i = m
+        }
+    }
+
+    /// Fires every timer due by `now`; returns how many fired.
+    private func runTimers(now: Int64) -> Int {
+        var fired = 0
+        while let top = heap.first, top.expiry <= now, !stopRequested {
+            disarm(top)
+            top.element.runTimer(top)
+            fired += 1
+        }
+        return fired
+    }
+
+    // MARK: The loop
+
+    /// Runs until `stop()` (or, in simulated time, until nothing can ever happen again).
+    public func run() {
+        while !stopRequested {
+            iterations &+= 1
+            var worked = false
+            var i = 0
+            while i < runList.count && !stopRequested {
+                let task = runList[i]
+                if task.element.runTask(task) { worked = true }
+                // The task may have unscheduled itself (and another moved into its slot).
+                if i < runList.count && runList[i] === task { i += 1 }
+            }
+            if stopRequested { break }
+            if !heap.isEmpty && runTimers(now: clock.now()) > 0 { worked = true }
+            if stopRequested { break }
+            if worked || !runList.isEmpty {
+                if !watches.isEmpty { pollWatches(timeout: 0) }
+                continue
+            }
+            // Idle: sleep until the next timer or file descriptor event.
+            if clock.isSimulated {
+                if !watches.isEmpty { pollWatches(timeout: 0) }
+                guard let next = heap.first else {
+                    if watches.isEmpty { return }
+                    continue
+                }
+                clock.warp(to: next.expiry)
+                continue
+            }
+            var timeout: Int32 = -1
+            if let next = heap.first {
+                let wait = next.expiry - clock.now()
+                timeout = wait <= 0 ? 0 : Int32(clamping: (wait + 999_999) / 1_000_000)
+            }
+            pollWatches(timeout: timeout)
+        }
+    }
+
+    private func pollWatches(timeout: Int32) {
+        if watches.isEmpty {
+            if timeout > 0 {
+                var ts = timespec(tv_sec: Int(timeout / 1000), tv_nsec: Int(timeout % 1000) * 1_000_000)
+                nanosleep(&ts, nil)
+            } else if timeout < 0 {
+                // Nothing can wake us but a signal: sleep in long naps.
+                var ts = timespec(tv_sec: 3600, tv_nsec: 0)
+                nanosleep(&ts, nil)
+            }
+            return
+        }
+        var fds = watches.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+        let n = poll(&fds, nfds_t(fds.count), timeout)
+        guard n > 0 else { return }
+        let snapshot = watches
+        for (k, pfd) in fds.enumerated() where pfd.revents != 0 && k < snapshot.count {
+            snapshot[k].element.selected(fd: pfd.fd)
+        }
+    }
+}
+
+extension Element {
+    /// A new task for this element on its router's thread (not yet scheduled).
+    public func makeTask() -> Task {
+        let task = Task(element: self)
+        router.scheduler.adopt(task)
+        return task
+    }
+
+    /// A new timer for this element on its router's thread.
+    public func makeTimer() -> Timer {
+        let timer = Timer(element: self)
+        router.scheduler.adopt(timer)
+        return timer
+    }
+}

@@ -1,0 +1,82 @@
+/// A task: the way an active element (a source, an `Unqueue`, a device) gets run by its
+/// router thread. A scheduled task runs again and again while it reports work; an element
+/// unschedules its task when it has nothing to do and reschedules it when woken (by a
+/// notifier or a timer), so an idle router sleeps.
+public final class Task {
+    public unowned(unsafe) let element: Element
+    public internal(set) var isScheduled = false
+    unowned(unsafe) var scheduler: Scheduler?
+    /// Position in the scheduler's run list while scheduled.
+    var slot = -1
+
+    public init(element: Element) {
+        self.element = element
+    }
+
+    /// Puts the task on its thread's run list.
+    public func schedule() {
+        guard !isScheduled, let scheduler else { return }
+        scheduler.add(self)
+    }
+
+    /// Takes the task off the run list until it is scheduled again.
+    public func unschedule() {
+        guard isScheduled, let scheduler else { return }
+        scheduler.remove(self)
+    }
+}
+
+/// A one-shot timer owned by an element; `schedule(after:)` or `schedule(at:)` arms it and
+/// the element's `runTimer(_:)` runs when it expires.
+public final class Timer {
+    public unowned(unsafe) let element: Element
+    /// Expiry in nanoseconds of router time; 0 when not scheduled.
+    public internal(set) var expiry: Int64 = 0
+    public internal(set) var isScheduled = false
+    unowned(unsafe) var scheduler: Scheduler?
+    var heapIndex = -1
+
+    public init(element: Element) {
+        self.element = element
+    }
+
+    public func schedule(at time: Int64) {
+        guard let scheduler else { return }
+        scheduler.arm(self, at: time)
+    }
+
+    public func schedule(after nanoseconds: Int64) {
+        guard let scheduler else { return }
+        scheduler.arm(self, at: scheduler.clock.now() &+ max(0, nanoseconds))
+    }
+
+    public func unschedule() {
+        guard isScheduled, let scheduler else { return }
+        scheduler.disarm(self)
+    }
+}
+
+/// A notifier signal (Click's `NotifierSignal`): a queue says whether it is non-empty (or
+/// non-full); pullers listening on it sleep while it is inactive and are woken when it
+/// becomes active.
+public final class NotifierSignal {
+    public private(set) var isActive: Bool
+    private var listeners: [Task] = []
+
+    public init(active: Bool) {
+        self.isActive = active
+    }
+
+    public func addListener(_ task: Task) {
+        if !listeners.contains(where: { $0 === task }) { listeners.append(task) }
+    }
+
+    /// Sets the signal; becoming active wakes every listener.
+    @inline(__always) public func set(_ active: Bool) {
+        if active == isActive { return }
+        isActive = active
+        if active {
+            for task in listeners { task.schedule() }
+        }
+    }
+}
