@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "ClickLanguage", targets: ["ClickLanguage"]),
         .library(name: "ClickRuntime", targets: ["ClickRuntime"]),
+        .library(name: "ClickElements", targets: ["ClickElements"]),
         .executable(name: "clickos-vm", targets: ["clickos-vm"]),
     ],
     targets: [
@@ -28,10 +29,13 @@ let package = Package(
         // handlers. Knows nothing of memif, ZeroMQ or VMs.
         .target(name: "ClickRuntime", dependencies: ["ClickLanguage"], swiftSettings: strict),
 
+        // The standard elements, one element (or small family) per file, by area.
+        .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime"], swiftSettings: strict),
+
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
             name: "clickos-vm",
-            dependencies: ["ClickLanguage"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays

@@ -1,12 +1,14 @@
+import ClickElements
 import ClickLanguage
+import ClickRuntime
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The `click`-compatible driver: reads a configuration, reports its errors in Click's
-/// format, and (with `-q -o FILE`) writes the flattened configuration. Running a
-/// configuration arrives with the runtime.
+/// format, builds and initializes the router, and runs it until a stop event; then prints
+/// the handlers named with `-h` and exits with `-x`'s value when given.
 enum Driver {
     static let version = "0.1.0"
 
@@ -46,26 +48,118 @@ enum Driver {
 
         var resolver = FileLibraryResolver.fromEnvironment()
         if !options.clickPath.isEmpty { resolver.searchPath = options.clickPath + resolver.searchPath }
+        let registry = StandardElements.registry
         let log = DiagnosticLog()
-        let flat = ClickConfiguration.flatten(text, file: landmarkFile, definitions: options.definitions, libraries: resolver, log: log)
-        let shown = options.noWarnings ? log.diagnostics.filter { $0.severity != .warning } : log.diagnostics
-        if !shown.isEmpty { printError(shown.map(\.description).joined(separator: "\n")) }
-        if log.hasErrors { return 1 }
+        func report() {
+            let shown = options.noWarnings ? log.diagnostics.filter { $0.severity != .warning } : log.diagnostics
+            if !shown.isEmpty { printError(shown.map(\.description).joined(separator: "\n")) }
+        }
+        let flat = ClickConfiguration.flatten(
+            text, file: landmarkFile, definitions: options.definitions,
+            knownClasses: options.flattenOnly ? nil : registry.classNames, libraries: resolver, log: log)
+        if options.flattenOnly || log.hasErrors {
+            report()
+            if log.hasErrors { return 1 }
+            return writeOutput(flat, options) ? 0 : 1
+        }
 
-        if let output = options.output {
-            let rendered = flat.unparse()
-            if output == "-" {
-                print(rendered, terminator: "")
-            } else if !writeFile(output, rendered) {
-                printError("clickos-vm: \(output): \(String(cString: strerror(errno)))")
-                return 1
+        let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: options.simulatedTime,
+                                  log: log, chatter: { printError($0) })
+        report()
+        guard let router else { return 1 }
+        defer { router.cleanup() }
+        if !writeOutput(flat, options) { return 1 }
+        if options.quit || router.elements.isEmpty { return 0 }
+
+        let clock = RouterClock(simulated: false)
+        let started = clock.now()
+        router.run()
+        if options.printTime {
+            let elapsed = Double(clock.now() - started) / 1e9
+            printError("\(elapsed)s")
+        }
+
+        var status: Int32 = 0
+        if !options.handlers.isEmpty {
+            status = callReadHandlers(router, options.handlers)
+        }
+        if let exitHandler = options.exitHandler {
+            do {
+                let value = try router.read(exitHandler).trimmingCharacters()
+                if let n = Int32(value) {
+                    status = n
+                } else if let b = BoolValue.parse(value) {
+                    status = b ? 0 : 1
+                } else {
+                    printError("clickos-vm: '\(exitHandler)' value not an integer or boolean")
+                    status = 1
+                }
+            } catch {
+                printError("clickos-vm: \(error.message)")
+                status = 1
             }
         }
-        if !options.quit {
-            printError("clickos-vm: running a configuration is not available yet; use -q to check it")
-            return 1
+        return status
+    }
+
+    /// Prints the `-h` handlers: one alone gets its value and a newline; several (or a
+    /// pattern) get `name.handler:` headers and a blank line after each.
+    static func callReadHandlers(_ router: Router, _ names: [String]) -> Int32 {
+        var status: Int32 = 0
+        var calls: [String] = []
+        for name in names {
+            if name.contains("*") || name.contains("?") {
+                let (pattern, handler) = splitHandler(name)
+                for e in router.elements where globMatch(pattern, e.name) || e.className == pattern {
+                    if router.handlers[e.index][handler] != nil { calls.append("\(e.name).\(handler)") }
+                }
+            } else if let dot = name.firstIndex(of: "."), router.element(named: String(name[..<dot])) == nil {
+                // A class name: every element of that class.
+                let (cls, handler) = splitHandler(name)
+                let matching = router.elements.filter { $0.className == cls }
+                if matching.isEmpty { calls.append(name) } else { calls += matching.map { "\($0.name).\(handler)" } }
+            } else {
+                calls.append(name)
+            }
         }
-        return 0
+        let headers = calls.count > 1 || names.contains { $0.contains("*") || $0.contains("?") }
+        for call in calls {
+            do {
+                let value = try router.read(call)
+                if headers {
+                    print("\(call):\n\(value)\(value.hasSuffix("\n") || value.isEmpty ? "" : "\n")")
+                } else {
+                    print(value, terminator: value.hasSuffix("\n") ? "" : "\n")
+                }
+            } catch {
+                printError("clickos-vm: \(error.message)")
+                status = 1
+            }
+        }
+        return status
+    }
+
+    static func splitHandler(_ name: String) -> (String, String) {
+        guard let dot = name.lastIndex(of: ".") else { return ("", name) }
+        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
+    }
+
+    static func globMatch(_ pattern: String, _ text: String) -> Bool {
+        fnmatch(pattern, text, 0) == 0
+    }
+
+    static func writeOutput(_ flat: FlatConfiguration, _ options: DriverOptions) -> Bool {
+        guard let output = options.output else { return true }
+        let rendered = flat.unparse()
+        if output == "-" {
+            print(rendered, terminator: "")
+            return true
+        }
+        if !writeFile(output, rendered) {
+            printError("clickos-vm: \(output): \(String(cString: strerror(errno)))")
+            return false
+        }
+        return true
     }
 
     static func printError(_ text: String) {

@@ -14,6 +14,7 @@ struct DriverOptions {
     var printTime = false
     var noWarnings = false
     var simulatedTime = false
+    var flattenOnly = false
     var showHelp = false
     var showVersion = false
 
@@ -29,8 +30,15 @@ struct DriverOptions {
         Options:
           -f, --file FILE               Read router configuration from FILE.
           -e, --expression EXPR         Use EXPR as router configuration.
-          -q, --quit                    Parse and check the configuration, then quit.
+          -q, --quit                    Parse and initialize the router, then quit.
           -o, --output FILE             Write flat configuration to FILE ('-' for stdout).
+          -h, --handler ELEMENT.H       Call read handler ELEMENT.H after running and print
+                                        the result.
+          -x, --exit-handler ELEMENT.H  Use handler ELEMENT.H's value as the exit status.
+          -t, --time                    Print the time taken by the run.
+              --simtime                 Run in simulated time.
+              --flatten                 Only parse and flatten, as click-flatten does:
+                                        element classes are not checked.
           -C, --clickpath PATH          Use PATH for CLICKPATH.
           -w, --no-warnings             Do not print warnings.
               --help                    Print this message and exit.
@@ -80,6 +88,7 @@ struct DriverOptions {
                 case "time": options.printTime = true
                 case "no-warnings": options.noWarnings = true
                 case "simtime": options.simulatedTime = true
+                case "flatten": options.flattenOnly = true
                 case "help": options.showHelp = true
                 case "version": options.showVersion = true
                 default: throw UsageError(description: "unrecognized option '\(arg)'")

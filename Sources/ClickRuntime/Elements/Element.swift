@@ -37,7 +37,7 @@ open class Element {
     public internal(set) var ninputs = 0
     public internal(set) var noutputs = 0
     /// Scratch batches for outputs other than 0 (see `PacketClassifier`).
-    var sideBatches: UnsafeMutablePointer<PacketBatch>? = nil
+    public internal(set) var sideBatches: UnsafeMutablePointer<PacketBatch>? = nil
     var sideStorage: [BatchStorage] = []
     /// The router that runs this element; set before `configure`. Unowned: the router owns
     /// its elements.

@@ -52,8 +52,12 @@ public final class Router {
         router.chatter = chatter
         let before = log.errorCount
         router.create(registry: registry, log: log)
-        if log.errorCount == before { router.connect(log: log) }
-        if log.errorCount == before { router.configure(log: log) }
+        // Every check that can run does, so that one pass reports every problem: hookup
+        // errors and configuration errors together.
+        if log.errorCount == before {
+            let connected = router.connect(log: log)
+            if connected { router.configure(log: log) }
+        }
         if log.errorCount == before { router.addHandlers() }
         if log.errorCount == before { router.initialize(log: log) }
         if log.errorCount > before {
@@ -80,7 +84,8 @@ public final class Router {
     }
 
     /// Port counts, processing resolution and hookup checks, then the connection tables.
-    private func connect(log: DiagnosticLog) {
+    /// Returns false when the graph cannot even be wired (bad port numbers or specs).
+    private func connect(log: DiagnosticLog) -> Bool {
         let n = elements.count
         var inputsUsed = [Int](repeating: 0, count: n)
         var outputsUsed = [Int](repeating: 0, count: n)
@@ -110,7 +115,7 @@ public final class Router {
                 ok = false
             }
         }
-        guard ok else { return }
+        guard ok else { return false }
 
         // Push/pull resolution (Router::check_push_and_pull).
         var inputs: [[DeclaredProcessing]] = []
@@ -160,7 +165,6 @@ public final class Router {
                 }
             }
         }
-        if !reported.isEmpty { return }
         for (i, e) in elements.enumerated() {
             e.inputProcessing = inputs[i].map { $0 == .pull ? .pull : .push }
             e.outputProcessing = outputs[i].map { $0 == .pull ? .pull : .push }
@@ -198,6 +202,8 @@ public final class Router {
             if e.ninputs > 0 { e.inputSources = .allocate(capacity: e.ninputs) }
             e.prepareSideBatches()
         }
+        // The tables were allocated just above for every element with ports, and every
+        // connection names a port in range (checked earlier), so the unwraps hold.
         for c in flat.connections {
             let from = elements[c.from], to = elements[c.to]
             if from.outputProcessing[c.fromPort] == .push {
@@ -207,6 +213,7 @@ public final class Router {
                 (to.inputSources! + c.toPort).initialize(to: PortTarget(element: .passUnretained(from), port: c.fromPort))
             }
         }
+        return true
     }
 
     private var configureOrder: [Element] {

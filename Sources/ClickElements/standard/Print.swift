@@ -1,0 +1,114 @@
+import ClickLanguage
+import ClickRuntime
+
+/// Print([LABEL, MAXLENGTH, *keywords* CONTENTS, TIMESTAMP, PRINTANNO, ACTIVE])
+///
+/// Prints one line per packet to the router's chatter (stderr): `LABEL: ` (when there is a
+/// label), `TIMESTAMP: ` (with TIMESTAMP true), the length as `%4d`, then ` | ` and up to
+/// MAXLENGTH bytes (default 24) of data in hex, four bytes to a group. CONTENTS may be
+/// HEX (default), ASCII or NONE (false). Packets pass through unchanged.
+///
+/// Ports: 1 input, 1 output, agnostic. Handlers: `active` (read/write).
+public final class Print: Element, PacketAction {
+    public override var className: String { "Print" }
+    var label = ""
+    var maxLength = 24
+    var contents = 1  // 0 none, 1 hex, 2 ascii
+    var timestamp = false
+    var printAnno = false
+    var active = true
+
+    public override func configure(_ args: inout Arguments) {
+        label = args.positional("LABEL", .string) ?? ""
+        maxLength = args.positional("MAXLENGTH", .integer) ?? 24
+        if let c = args.keyword("CONTENTS", .word) {
+            switch c.uppercased() {
+            case "NONE", "FALSE", "NO", "0": contents = 0
+            case "HEX", "TRUE", "YES", "1": contents = 1
+            case "ASCII": contents = 2
+            default: args.error("bad contents value '\(c)'; should be 'NONE', 'HEX', or 'ASCII'", keyword: "CONTENTS")
+            }
+        }
+        timestamp = args.keyword("TIMESTAMP", .bool) ?? false
+        printAnno = args.keyword("PRINTANNO", .bool) ?? false
+        active = args.keyword("ACTIVE", .bool) ?? true
+    }
+
+    static let hexDigits = Array("0123456789abcdef")
+
+    public func line(for p: Packet) -> String {
+        var s = label.isEmpty ? "" : label + ": "
+        if timestamp { s += formatTimestamp(p.timestamp) + ": " }
+        if printAnno {
+            s += p.contents.isEmpty ? "" : ""
+            var anno = ""
+            for i in 0..<Annotation.size {
+                let b = p.annotation8(i)
+                anno.append(Self.hexDigits[Int(b >> 4)])
+                anno.append(Self.hexDigits[Int(b & 15)])
+                if i % 4 == 3 && i + 1 < Annotation.size { anno.append(" ") }
+            }
+            s += anno + "  "
+        }
+        let length = String(p.length)
+        s += String(repeating: " ", count: max(0, 4 - length.count)) + length
+        let n = min(p.length, max(maxLength, 0))
+        if contents != 0 && n > 0 {
+            s += " | "
+            for i in 0..<n {
+                let b = p[i]
+                if contents == 1 {
+                    s.append(Self.hexDigits[Int(b >> 4)])
+                    s.append(Self.hexDigits[Int(b & 15)])
+                    if i % 4 == 3 && i + 1 < n { s.append(" ") }
+                } else {
+                    s.append(b >= 32 && b < 127 ? Character(Unicode.Scalar(b)) : ".")
+                }
+            }
+        }
+        return s
+    }
+
+    public func action(_ packet: Packet) -> Int {
+        if active { router.chatter(line(for: packet)) }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in self.active = v })
+    }
+}
+
+/// Click's timestamp text: seconds, a dot, microseconds (`1000000000.000001`).
+public func formatTimestamp(_ nanoseconds: Int64) -> String {
+    let seconds = nanoseconds / 1_000_000_000
+    let micros = (nanoseconds % 1_000_000_000) / 1_000
+    let m = String(micros)
+    return "\(seconds)." + String(repeating: "0", count: 6 - m.count) + m
+}
+
+/// Message(TEXT [, TYPE])
+///
+/// Reports TEXT while the router is being configured, as a message (TYPE MESSAGE, the
+/// default), a warning (WARNING) or an error (ERROR, which stops the router from
+/// initializing). Click prints it as `LANDMARK: While configuring 'm :: Message':` then the
+/// text, indented.
+///
+/// Ports: none.
+public final class Message: Element {
+    public override var className: String { "Message" }
+    public override var portCount: String { "0/0" }
+
+    public override func configure(_ args: inout Arguments) {
+        let text = args.mandatory("TEXT", .string) ?? ""
+        let type = (args.positional("TYPE", .word) ?? "MESSAGE").uppercased()
+        switch type {
+        case "MESSAGE", "WARNING": router.chatter("\(landmark): While configuring '\(declaration)':\n  \(type == "WARNING" ? "warning: " : "")\(text)")
+        case "ERROR": args.error(text)
+        default: args.error("bad message type", keyword: "TYPE")
+        }
+    }
+}

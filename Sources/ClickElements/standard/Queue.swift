@@ -1,0 +1,196 @@
+import ClickLanguage
+import ClickRuntime
+
+/// Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue
+///
+/// Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY
+/// packets (default 1000); a packet arriving when full is dropped, or pushed out of
+/// output 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it
+/// has room again (sources resume).
+///
+/// Ports: 1 input (push), 1 or 2 outputs (0 pull, 1 push).
+///
+/// Handlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);
+/// `reset_counts`, `reset` (write: `reset` empties the queue).
+public class QueueBase: Element, EmptyNotifier, FullNotifier {
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "h/lh" }
+
+    public var capacity = 1000
+    var ring: UnsafeMutablePointer<Packet>
+    var ringSize = 0
+    var head = 0
+    var tail = 0
+    public private(set) var length = 0
+    public internal(set) var highwater = 0
+    public internal(set) var drops = 0
+    public let emptySignal = NotifierSignal(active: false)
+    public let fullSignal = NotifierSignal(active: true)
+
+    public override init() {
+        ring = UnsafeMutablePointer<Packet>.allocate(capacity: 1)
+        super.init()
+    }
+
+    deinit {
+        while length > 0, let p = dequeue() { p.kill() }
+        ring.deallocate()
+    }
+
+    public override func configure(_ args: inout Arguments) {
+        if let c = args.positional("CAPACITY", .unsignedInteger) { capacity = c }
+        if capacity > 100_000_000 { args.error("too large", keyword: "CAPACITY") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        resizeRing(capacity)
+    }
+
+    func resizeRing(_ newCapacity: Int) {
+        let newRing = UnsafeMutablePointer<Packet>.allocate(capacity: max(newCapacity, 1))
+        var n = 0
+        while n < newCapacity, let p = dequeue() {
+            newRing[n] = p
+            n += 1
+        }
+        while let p = dequeue() {
+            p.kill()
+            drops &+= 1
+        }
+        ring.deallocate()
+        ring = newRing
+        ringSize = max(newCapacity, 1)
+        head = 0
+        tail = n % ringSize
+        length = n
+        capacity = newCapacity
+        emptySignal.set(length > 0)
+        fullSignal.set(length < capacity)
+    }
+
+    @inline(__always) func enqueue(_ p: Packet) -> Bool {
+        guard length < capacity else { return false }
+        ring[tail] = p
+        tail += 1
+        if tail == ringSize { tail = 0 }
+        length += 1
+        return true
+    }
+
+    @inline(__always) func dequeue() -> Packet? {
+        guard length > 0 else { return nil }
+        let p = ring[head]
+        head += 1
+        if head == ringSize { head = 0 }
+        length -= 1
+        return p
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var dropped = 0
+        for i in 0..<batch.count {
+            let p = batch[i]
+            if !enqueue(p) {
+                // Reuse the batch's front for the drops.
+                batch[dropped] = p
+                dropped += 1
+            }
+        }
+        if length > highwater { highwater = length }
+        if length > 0 { emptySignal.set(true) }
+        if length >= capacity { fullSignal.set(false) }
+        batch.count = dropped
+        if dropped > 0 {
+            drops &+= dropped
+            if noutputs > 1 { output(1, &batch) } else { batch.killAll() }
+        }
+    }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        var n = 0
+        while n < max, batch.count < batch.capacity, let p = dequeue() {
+            batch.append(p)
+            n += 1
+        }
+        if length == 0 { emptySignal.set(false) }
+        if length < capacity { fullSignal.set(true) }
+    }
+
+    public override func takeState(from old: Element) {
+        guard let old = old as? QueueBase else { return }
+        while let p = old.dequeue() {
+            if !enqueue(p) {
+                p.kill()
+                drops &+= 1
+            }
+        }
+        drops &+= old.drops
+        highwater = max(old.highwater, length)
+        emptySignal.set(length > 0)
+        fullSignal.set(length < capacity)
+    }
+
+    public override func cleanup() {
+        while let p = dequeue() { p.kill() }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("length", get: { [unowned self] in self.length })
+        h.integer("highwater_length", get: { [unowned self] in self.highwater })
+        h.integer("drops", get: { [unowned self] in self.drops })
+        h.integer("capacity", get: { [unowned self] in self.capacity }, set: { [unowned self] n throws(ElementError) in
+            guard n >= 0 else { throw ElementError("capacity must be non-negative") }
+            self.resizeRing(n)
+        })
+        h.write("reset_counts") { [unowned self] _ in
+            self.drops = 0
+            self.highwater = self.length
+        }
+        h.write("reset") { [unowned self] _ in
+            while let p = self.dequeue() { p.kill() }
+            self.emptySignal.set(false)
+            self.fullSignal.set(true)
+        }
+    }
+}
+
+public final class Queue: QueueBase {
+    public override var className: String { "Queue" }
+}
+
+public final class SimpleQueue: QueueBase {
+    public override var className: String { "SimpleQueue" }
+}
+
+public final class NotifierQueue: QueueBase {
+    public override var className: String { "NotifierQueue" }
+}
+
+public final class FullNoteQueue: QueueBase {
+    public override var className: String { "FullNoteQueue" }
+}
+
+/// FrontDropQueue([CAPACITY]): like Queue, but when full it drops from the front (the
+/// oldest packet) to make room.
+public final class FrontDropQueue: QueueBase {
+    public override var className: String { "FrontDropQueue" }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var dropped = 0
+        for i in 0..<batch.count {
+            let p = batch[i]
+            if length >= capacity, capacity > 0, let old = dequeue() {
+                batch[dropped] = old
+                dropped += 1
+            }
+            if !enqueue(p) { p.kill() }
+        }
+        if length > highwater { highwater = length }
+        if length > 0 { emptySignal.set(true) }
+        batch.count = dropped
+        if dropped > 0 {
+            drops &+= dropped
+            if noutputs > 1 { output(1, &batch) } else { batch.killAll() }
+        }
+    }
+}

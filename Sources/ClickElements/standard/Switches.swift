@@ -1,0 +1,124 @@
+import ClickLanguage
+import ClickRuntime
+
+/// Switch([OUTPUT])
+///
+/// Sends every packet to output OUTPUT (default 0); -1 drops them. The `switch` handler
+/// changes the output while running.
+///
+/// Ports: 1 input, any number of outputs, push. Handlers: `switch` (read/write).
+public final class Switch: Element {
+    public override var className: String { "Switch" }
+    public override var portCount: String { "1/-" }
+    public override var processing: String { "h/h" }
+    var chosen = 0
+
+    public override func configure(_ args: inout Arguments) {
+        chosen = args.positional("OUTPUT", .integer) ?? 0
+        if chosen >= noutputs { chosen = -1 }
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        if chosen >= 0 && chosen < noutputs { output(chosen, &batch) } else { batch.killAll() }
+    }
+
+    public override var canLiveReconfigure: Bool { true }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("switch", get: { [unowned self] in self.chosen }, set: { [unowned self] v in
+            self.chosen = v < self.noutputs ? v : -1
+        })
+    }
+}
+
+/// StaticSwitch(OUTPUT)
+///
+/// Sends every packet to output OUTPUT, fixed at configuration time; -1 drops them.
+///
+/// Ports: 1 input, any number of outputs, push.
+public final class StaticSwitch: Element {
+    public override var className: String { "StaticSwitch" }
+    public override var portCount: String { "1/-" }
+    public override var processing: String { "h/h" }
+    var chosen = 0
+
+    public override func configure(_ args: inout Arguments) {
+        chosen = args.mandatory("OUTPUT", .integer) ?? 0
+        if chosen >= noutputs { chosen = -1 }
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        if chosen >= 0 { output(chosen, &batch) } else { batch.killAll() }
+    }
+}
+
+/// RoundRobinSwitch
+///
+/// Sends packets to its outputs in turn.
+///
+/// Ports: 1 input, 1 or more outputs, push.
+public final class RoundRobinSwitch: Element, PacketAction {
+    public override var className: String { "RoundRobinSwitch" }
+    public override var portCount: String { "1/1-" }
+    public override var processing: String { "h/h" }
+    var next = 0
+
+    @inline(__always) public func action(_ packet: Packet) -> Int {
+        let o = next
+        next += 1
+        if next >= noutputs { next = 0 }
+        return o
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+}
+
+/// HashSwitch(OFFSET, LENGTH)
+///
+/// Sends each packet to an output chosen by hashing LENGTH bytes at OFFSET: the sum of the
+/// bytes, folded as `(d ^ (d >> 4)) & (n - 1)` for 2, 4 or 8 outputs, `d % n` otherwise.
+/// Packets too short for the bytes go to output 0.
+///
+/// Ports: 1 input, 1 or more outputs, push.
+public final class HashSwitch: Element, PacketAction {
+    public override var className: String { "HashSwitch" }
+    public override var portCount: String { "1/1-" }
+    public override var processing: String { "h/h" }
+    var offset = 0
+    var length = 0
+
+    public override func configure(_ args: inout Arguments) {
+        offset = args.mandatory("OFFSET", .unsignedInteger) ?? 0
+        length = args.mandatory("LENGTH", .unsignedInteger) ?? 0
+        if length == 0 { args.error("must be positive", keyword: "LENGTH") }
+    }
+
+    @inline(__always) public func action(_ packet: Packet) -> Int {
+        guard packet.length >= offset + length else { return 0 }
+        var d = 0
+        for i in offset..<(offset + length) { d &+= Int(packet[i]) }
+        let n = noutputs
+        if n == 2 || n == 4 || n == 8 { return (d ^ (d >> 4)) & (n - 1) }
+        return d % n
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+}
+
+/// RandomSwitch
+///
+/// Sends each packet to an output chosen uniformly at random.
+///
+/// Ports: 1 input, 1 or more outputs, push.
+public final class RandomSwitch: Element, PacketAction {
+    public override var className: String { "RandomSwitch" }
+    public override var portCount: String { "1/1-" }
+    public override var processing: String { "h/h" }
+    var generator = SystemRandomNumberGenerator()
+
+    @inline(__always) public func action(_ packet: Packet) -> Int {
+        Int(generator.next(upperBound: UInt32(noutputs)))
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+}

@@ -1,0 +1,57 @@
+import ClickLanguage
+import ClickRuntime
+
+/// Tee([N]) — and PullTee([N])
+///
+/// Sends a copy of every packet to each output: the original to output 0, copies to the
+/// others. N, if given, must equal the number of outputs. PullTee is the pull version:
+/// packets pulled from output 0 are copied to the other (push) outputs.
+///
+/// Ports: Tee 1 input, 1 or more outputs, push. PullTee 1 pull input, output 0 pull, others push.
+public final class Tee: Element {
+    public override var className: String { "Tee" }
+    public override var portCount: String { "1/1-" }
+    public override var processing: String { "h/h" }
+
+    public override func configure(_ args: inout Arguments) {
+        if let n = args.positional("N", .unsignedInteger), n != noutputs {
+            args.error("N does not match the number of outputs (\(noutputs))")
+        }
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        if let side = sideBatches {
+            for o in 1..<max(noutputs, 1) {
+                for i in 0..<batch.count {
+                    if let c = batch[i].clone() { side[o].append(c) }
+                }
+                output(o, &side[o])
+            }
+        }
+        output(0, &batch)
+    }
+}
+
+public final class PullTee: Element {
+    public override var className: String { "PullTee" }
+    public override var portCount: String { "1/1-" }
+    public override var processing: String { "l/lh" }
+
+    public override func configure(_ args: inout Arguments) {
+        if let n = args.positional("N", .unsignedInteger), n != noutputs {
+            args.error("N does not match the number of outputs (\(noutputs))")
+        }
+    }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        let start = batch.count
+        input(0, into: &batch, max: max)
+        guard let side = sideBatches, batch.count > start else { return }
+        for o in 1..<noutputs {
+            for i in start..<batch.count {
+                if let c = batch[i].clone() { side[o].append(c) }
+            }
+            output(o, &side[o])
+        }
+    }
+}
