@@ -57,5 +57,13 @@ let package = Package(
             name: "ClickLanguageTests",
             dependencies: ["ClickLanguage"],
             swiftSettings: strict),
+        .testTarget(
+            name: "ClickRuntimeTests",
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ClickElementsTests",
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            swiftSettings: strict),
     ]
 )

@@ -41,6 +41,9 @@ public final class Unqueue: Element {
 
     public override func cleanup() { task?.unschedule() }
 
+    /// The element's task (tests drive it directly).
+    public var taskForTesting: Task? { task }
+
     public override func runTask(_ task: Task) -> Bool {
         guard active, limit < 0 || count < limit else {
             task.unschedule()

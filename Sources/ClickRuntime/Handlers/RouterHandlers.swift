@@ -24,19 +24,19 @@ extension Router {
     static let version = "2.1.0-clickos-swift"
 
     func addHandlers() {
-        handlers = elements.map { e in
+        handlers = elements.map { [unowned self] e in
             var set = HandlerSet()
-            set.read("name") { e.name }
-            set.read("class") { e.className }
+            set.read("name") { [unowned e] in e.name }
+            set.read("class") { [unowned e] in e.className }
             if e.canLiveReconfigure {
-                set.readWrite("config", read: { e.configuration }, write: { [unowned self] (text: String) throws(ElementError) in
+                set.readWrite("config", read: { [unowned e] in e.configuration }, write: { [unowned self, unowned e] (text: String) throws(ElementError) in
                     try self.reconfigure(e, with: text)
                 })
             } else {
-                set.read("config") { e.configuration }
+                set.read("config") { [unowned e] in e.configuration }
             }
-            set.read("ports") { [unowned self] in self.portsDescription(e) }
-            set.read("handlers") { [unowned self] in
+            set.read("ports") { [unowned self, unowned e] in self.portsDescription(e) }
+            set.read("handlers") { [unowned self, unowned e] in
                 self.handlers[e.index].handlers.map { "\($0.name)\t\($0.flags)\n" }.joined()
             }
             e.addHandlers(&set)

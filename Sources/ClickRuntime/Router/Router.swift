@@ -30,6 +30,14 @@ public final class Router {
         self.pool = pool
     }
 
+    deinit {
+        // Elements may hold packets (queues); they must go while the pool still exists.
+        // Handlers go first because their closures may refer to elements.
+        handlers.removeAll()
+        globalHandlers = HandlerSet()
+        elements.removeAll()
+    }
+
     public var clock: RouterClock { scheduler.clock }
 
     /// The element called `name`.

@@ -1,0 +1,75 @@
+import ClickElements
+import ClickLanguage
+@testable import ClickRuntime
+
+/// Records every packet pushed into it (contents and paint), then kills it.
+final class Collector: Element {
+    override var className: String { "Collector" }
+    override var portCount: String { "1/0" }
+    override var processing: String { "h/a" }
+    var packets: [[UInt8]] = []
+    var paints: [UInt8] = []
+
+    override func push(port: Int, _ batch: inout PacketBatch) {
+        for i in 0..<batch.count {
+            packets.append(batch[i].contents)
+            paints.append(batch[i].paint)
+        }
+        batch.killAll()
+    }
+}
+
+/// Pushes packets the test gives it.
+final class Injector: Element {
+    override var className: String { "Injector" }
+    override var portCount: String { "0/1" }
+    override var processing: String { "h/h" }
+    let storage = BatchStorage()
+
+    func inject(_ packets: [[UInt8]], paint: UInt8 = 0) {
+        var batch = storage.batch()
+        for bytes in packets {
+            guard let p = pool.make(bytes) else { continue }
+            p.paint = paint
+            batch.append(p)
+        }
+        output(0, &batch)
+    }
+}
+
+struct Built {
+    var router: Router?
+    var log: DiagnosticLog
+    var chatter: [String]
+    func element<T: Element>(_ name: String, as type: T.Type = T.self) -> T? {
+        router?.element(named: name) as? T
+    }
+}
+
+final class ChatterBox: @unchecked Sendable {
+    var lines: [String] = []
+}
+
+/// Builds a router from Click text with the standard elements plus the test ones.
+func build(_ text: String, simulatedTime: Bool = true) -> Built {
+    var registry = StandardElements.registry
+    registry.register("Collector") { Collector() }
+    registry.register("Injector") { Injector() }
+    let log = DiagnosticLog()
+    let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, log: log)
+    guard !log.hasErrors else { return Built(router: nil, log: log, chatter: []) }
+    let box = ChatterBox()
+    let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: simulatedTime, poolCapacity: 4096, log: log) { box.lines.append($0) }
+    router?.chatter = { box.lines.append($0) }
+    return Built(router: router, log: log, chatter: box.lines)
+}
+
+/// Builds, runs until a stop event, and returns the result with the chatter.
+func buildAndRun(_ text: String) -> (Built, [String]) {
+    let box = ChatterBox()
+    var built = build(text)
+    built.router?.chatter = { box.lines.append($0) }
+    built.router?.run()
+    built.chatter = box.lines
+    return (built, box.lines)
+}
