@@ -49,7 +49,7 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 

@@ -64,3 +64,10 @@ results.append(measure("unparse 10,000 elements (-qo- text)") {
 })
 
 for r in results { print(r.line) }
+
+// The Click runtime (issue 3).
+let n = 50_000_000
+print(packetRate("InfiniteSource(LENGTH 64) -> Counter -> Discard",
+                 config: "InfiniteSource(LENGTH 64, LIMIT \(n), BURST 64, STOP true) -> Counter -> Discard", packets: n))
+print(packetRate("InfiniteSource -> Queue -> Unqueue -> Counter -> Discard (64 B)",
+                 config: "InfiniteSource(LENGTH 64, LIMIT \(n / 5), BURST 64, STOP true) -> Queue(1024) -> Unqueue(BURST 64) -> Counter -> Discard", packets: n / 5))
