@@ -64,7 +64,7 @@ public final class InfiniteSource: Element {
         data = d
         template?.deallocate()
         let t = UnsafeMutableRawPointer.allocate(byteCount: max(d.count, 1), alignment: 16)
-        d.withUnsafeBytes { if d.count > 0 { t.copyMemory(from: $0.baseAddress!, byteCount: d.count) } }
+        d.withUnsafeBytes { if let base = $0.baseAddress, d.count > 0 { t.copyMemory(from: base, byteCount: d.count) } }
         template = t
     }
 

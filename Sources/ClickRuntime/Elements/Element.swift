@@ -39,8 +39,8 @@ open class Element {
     /// Scratch batches for outputs other than 0 (see `PacketClassifier`).
     public internal(set) var sideBatches: UnsafeMutablePointer<PacketBatch>? = nil
     var sideStorage: [BatchStorage] = []
-    /// The router that runs this element; set before `configure`. Unowned: the router owns
-    /// its elements.
+    /// The router that runs this element; set when the router creates the element, before
+    /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
     public unowned(unsafe) var router: Router! = nil
 
     public init() {}
@@ -150,12 +150,13 @@ open class Element {
     /// Allocates side batches for outputs 1..<noutputs (called by the router).
     func prepareSideBatches() {
         guard noutputs > 0 else { return }
-        sideBatches = UnsafeMutablePointer<PacketBatch>.allocate(capacity: noutputs)
+        let batches = UnsafeMutablePointer<PacketBatch>.allocate(capacity: noutputs)
         for i in 0..<noutputs {
             let storage = BatchStorage()
             sideStorage.append(storage)
-            (sideBatches! + i).initialize(to: storage.batch())
+            (batches + i).initialize(to: storage.batch())
         }
+        sideBatches = batches
     }
 }
 

@@ -1,0 +1,188 @@
+import ClickLanguage
+import ClickRuntime
+
+/// EtherMirror
+///
+/// Swaps the source and destination Ethernet addresses of each packet.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public final class EtherMirror: Element, PacketAction {
+    public override var className: String { "EtherMirror" }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.length >= 14 else { return -1 }
+        let d = p.data
+        let a0 = d.loadUnaligned(fromByteOffset: 0, as: UInt32.self), a1 = d.loadUnaligned(fromByteOffset: 4, as: UInt16.self)
+        let b0 = d.loadUnaligned(fromByteOffset: 6, as: UInt32.self), b1 = d.loadUnaligned(fromByteOffset: 10, as: UInt16.self)
+        d.storeBytes(of: b0, toByteOffset: 0, as: UInt32.self)
+        d.storeBytes(of: b1, toByteOffset: 4, as: UInt16.self)
+        d.storeBytes(of: a0, toByteOffset: 6, as: UInt32.self)
+        d.storeBytes(of: a1, toByteOffset: 10, as: UInt16.self)
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+/// EtherRewrite(SRC, DST)
+///
+/// Rewrites the source and destination Ethernet addresses, keeping the type.
+///
+/// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
+public final class EtherRewrite: Element, PacketAction {
+    public override var className: String { "EtherRewrite" }
+    var src = EtherAddress(0)
+    var dst = EtherAddress(0)
+
+    public override func configure(_ args: inout Arguments) {
+        src = args.mandatory("SRC", .etherAddress) ?? src
+        dst = args.mandatory("DST", .etherAddress) ?? dst
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.length >= 14 else { return -1 }
+        let d = p.data
+        for i in 0..<6 {
+            d.storeBytes(of: UInt8(truncatingIfNeeded: dst.value >> UInt64(40 - 8 * i)), toByteOffset: i, as: UInt8.self)
+            d.storeBytes(of: UInt8(truncatingIfNeeded: src.value >> UInt64(40 - 8 * i)), toByteOffset: 6 + i, as: UInt8.self)
+        }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.readWrite("src", read: { [unowned self] in self.src.description }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let a = EtherAddress.parse(t.trimmingCharacters()) else { throw ElementError("expected Ethernet address") }
+            self.src = a
+        })
+        h.readWrite("dst", read: { [unowned self] in self.dst.description }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let a = EtherAddress.parse(t.trimmingCharacters()) else { throw ElementError("expected Ethernet address") }
+            self.dst = a
+        })
+    }
+}
+
+/// ARPResponder(IP/MASK [IP/MASK...] ETH, ...)
+///
+/// Answers ARP requests (Ethernet header included) for the addresses it is configured
+/// with: a request for a known target gets a reply on output 0 (the request is consumed);
+/// other packets go to output 1 if it exists, otherwise they are dropped. Arguments may use
+/// AddressInfo names (`ARPResponder(NAME)`).
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
+///
+/// Handlers: `table` (read), `lookup` (read with an address), `add`, `remove` (write).
+public final class ARPResponder: Element {
+    public override var className: String { "ARPResponder" }
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+
+    struct Entry: Equatable {
+        var prefix: IPv4Prefix
+        var ether: EtherAddress
+    }
+    var entries: [Entry] = []
+
+    static func parseEntry(_ text: String, context: ValueContext) -> [Entry]? {
+        var prefixes: [IPv4Prefix] = []
+        var ether: EtherAddress? = nil
+        for word in ConfigText.words(text) {
+            if let e = EtherAddress.parse(word) {
+                ether = e
+            } else if let p = IPv4Prefix.parse(word, allowBare: true) {
+                prefixes.append(p)
+            } else if let entry = context.addressNames.entry(word, context: context.elementName) {
+                if let p = entry.ipv4Prefix { prefixes.append(p) } else if let a = entry.ipv4 { prefixes.append(IPv4Prefix(address: a, length: 32)) }
+                if let e = entry.ether { ether = e }
+            } else {
+                return nil
+            }
+        }
+        guard let ether, !prefixes.isEmpty else { return nil }
+        return prefixes.map { Entry(prefix: $0, ether: ether) }
+    }
+
+    public override func configure(_ args: inout Arguments) {
+        entries = []
+        for (i, text) in args.remaining().enumerated() {
+            guard let new = Self.parseEntry(text, context: args.context) else {
+                args.error("argument \(i + 1) should be 'IP/MASK ETHADDR'")
+                continue
+            }
+            for e in new where entries.contains(where: { $0.prefix == e.prefix }) {
+                router.chatter("\(landmark): warning: multiple entries for \(e.prefix)")
+            }
+            entries.append(contentsOf: new)
+        }
+    }
+
+    func lookup(_ address: UInt32) -> EtherAddress? {
+        var best: Entry? = nil
+        for e in entries where e.prefix.contains(IPv4Address(address)) {
+            if let b = best, b.prefix.mask.nonzeroBitCount >= e.prefix.mask.nonzeroBitCount { continue }
+            best = e
+        }
+        return best?.ether
+    }
+
+    /// Turns a request for one of our addresses into the reply, in place.
+    func respond(_ p: Packet) -> Bool {
+        guard p.length >= 42 else { return false }
+        let d = p.data
+        guard d.be16(12) == 0x0806, d.be16(14) == 1, d.be16(16) == 0x0800, d.byte(18) == 6, d.byte(19) == 4, d.be16(20) == 1 else { return false }
+        let target = d.be32(38)
+        guard let mine = lookup(target) else { return false }
+        let senderEther = (0..<6).map { d.byte(22 + $0) }
+        let senderIP = d.be32(28)
+        let me = mine.bytes
+        for i in 0..<6 {
+            d.setByte(i, senderEther[i])            // Ethernet destination
+            d.setByte(6 + i, me[i])                 // Ethernet source
+            d.setByte(22 + i, me[i])                // sender hardware address
+            d.setByte(32 + i, senderEther[i])       // target hardware address
+        }
+        d.setBE16(20, 2)                            // reply
+        d.setBE32(28, target)
+        d.setBE32(38, senderIP)
+        return true
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var kept = 0
+        for i in 0..<batch.count {
+            let p = batch[i]
+            if respond(p) {
+                batch[kept] = p
+                kept += 1
+            } else if noutputs > 1 {
+                sideBatches.unsafelyUnwrapped[1].append(p)
+            } else {
+                p.kill()
+            }
+        }
+        batch.count = kept
+        output(0, &batch)
+        if noutputs > 1, let side = sideBatches { output(1, &side[1]) }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.read("table") { [unowned self] in self.entries.map { "\($0.prefix) \($0.ether)\n" }.joined() }
+        h.readWithParameter("lookup") { [unowned self] (text: String) throws(ElementError) in
+            guard let (a, _) = IPv4Address.parse(text.trimmingCharacters()) else { throw ElementError("expected IP address") }
+            return self.lookup(a.value)?.description ?? ""
+        }
+        h.write("add") { [unowned self] (text: String) throws(ElementError) in
+            guard let new = Self.parseEntry(text, context: ValueContext(elementName: self.name, addressNames: self.router.addressNames)) else {
+                throw ElementError("expected 'IP/MASK ETHADDR'")
+            }
+            self.entries.append(contentsOf: new)
+        }
+        h.write("remove") { [unowned self] (text: String) throws(ElementError) in
+            guard let p = IPv4Prefix.parse(text.trimmingCharacters(), allowBare: true) else { throw ElementError("expected 'IP/MASK'") }
+            self.entries.removeAll { $0.prefix == p }
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import ClickLanguage
+import ClickRuntime
+
+/// ICMPError(SRC, TYPE [, CODE, *keywords* BADADDRS, MTU, PMTU, USE_FIX_ANNO])
+///
+/// Turns each input packet (an IP packet, network header set) into an ICMP error message
+/// about it, from SRC: TYPE is a number or `unreachable`, `sourcequench`, `redirect`,
+/// `timeexceeded`, `parameterproblem`; CODE a number or `net`, `host`, `protocol`, `port`,
+/// `needfrag`, `transit`, `reassembly`, `erroratptr`, `missingopt`, `length`. The message
+/// carries the offending IP header and the first 8 bytes after it. No error is sent about
+/// an ICMP error, a later fragment, a link broadcast or a broadcast/multicast address
+/// (including BADADDRS). Redirects take the gateway from the destination annotation;
+/// parameter problems the pointer from the ICMP_PARAMPROB annotation; "needfrag" the MTU
+/// (PMTU or MTU). The FIX_IP_SRC annotation is set so that FixIPSrc can correct the source.
+///
+/// Ports: 1 input, 1 output, push.
+public final class ICMPError: Element {
+    public override var className: String { "ICMPError" }
+    public override var portCount: String { "1/1" }
+    public override var processing: String { "h/h" }
+
+    var source = IPv4Address(0)
+    var type: UInt8 = 0
+    var code: UInt8 = 0
+    var badAddresses: [UInt32] = []
+    var mtu = 576
+    var pmtu = 0
+    var useFixAnno = true
+    let storage = BatchStorage()
+
+    static let types: [String: UInt8] = ["unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11, "parameterproblem": 12]
+    static let codes: [String: UInt8] = ["net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, "transit": 0, "reassembly": 1,
+                                         "erroratptr": 0, "missingopt": 1, "length": 2]
+
+    public override func configure(_ args: inout Arguments) {
+        source = args.mandatory("SRC", .ipv4Address) ?? source
+        let t = args.mandatory("TYPE", .word) ?? ""
+        let c = args.positional("CODE", .word) ?? "0"
+        if let v = Self.types[t] ?? UInt8(t) { type = v } else { args.error("unknown ICMP type '\(t)'", keyword: "TYPE") }
+        if let v = Self.codes[c] ?? UInt8(c) { code = v } else { args.error("unknown ICMP code '\(c)'", keyword: "CODE") }
+        if let list = args.keyword("BADADDRS", .string) {
+            for w in ConfigText.words(list) {
+                if let (a, _) = IPv4Address.parse(w) { badAddresses.append(a.value) } else { args.error("bad address '\(w)'", keyword: "BADADDRS") }
+            }
+        }
+        mtu = args.keyword("MTU", .unsignedInteger) ?? 576
+        pmtu = args.keyword("PMTU", .unsignedInteger) ?? 0
+        useFixAnno = args.keyword("USE_FIX_ANNO", .bool) ?? true
+    }
+
+    func isBadAddress(_ a: UInt32) -> Bool {
+        a == 0 || a == 0xFFFF_FFFF || a >> 28 == 0xE || badAddresses.contains(a)
+    }
+
+    /// The error packet for `p`, or nil when none should be sent.
+    func makeError(for p: Packet) -> Packet? {
+        guard let ip = p.networkHeader, p.networkLength >= 20 else { return nil }
+        let t = p.meta.pointee.packetType
+        if t == PacketType.broadcast || t == PacketType.multicast { return nil }
+        let hl = Int(ip.byte(0) & 0x0F) << 2
+        guard hl >= 20, hl <= p.networkLength else { return nil }
+        let src = ip.be32(IPv4Header.source), dst = ip.be32(IPv4Header.destination)
+        if isBadAddress(src) || isBadAddress(dst) { return nil }
+        if ip.be16(IPv4Header.fragment) & 0x1FFF != 0 { return nil }
+        if ip.byte(IPv4Header.proto) == 1, p.networkLength >= hl + 1 {
+            let icmpType = ip.byte(hl)
+            if ![0, 8, 13, 14, 15, 16, 17, 18].contains(icmpType) { return nil }   // not about errors
+        }
+        let quoted = min(p.networkLength, hl + 8)
+        let total = 20 + 8 + quoted
+        guard let q = pool.make() else { return nil }
+        guard q.put(total) else {
+            q.kill()
+            return nil
+        }
+        let d = q.data
+        d.initializeMemory(as: UInt8.self, repeating: 0, count: 28)
+        d.setByte(0, 0x45)
+        d.setBE16(IPv4Header.totalLength, UInt16(total))
+        d.setByte(IPv4Header.ttl, 255)
+        d.setByte(IPv4Header.proto, 1)
+        d.setBE32(IPv4Header.source, source.value)
+        d.setBE32(IPv4Header.destination, src)
+        setIPChecksum(d)
+        let icmp = d + 20
+        icmp.setByte(0, type)
+        icmp.setByte(1, code)
+        if type == 5 {
+            icmp.setBE32(4, p.destinationIPAnnotation)
+        } else if type == 12 {
+            icmp.setByte(4, p.annotation8(Annotation.icmpParameterProblem))
+        } else if type == 3 && code == 4 {
+            icmp.setBE16(6, UInt16(clamping: pmtu > 0 ? pmtu : mtu))
+        }
+        (icmp + 8).copyMemory(from: ip, byteCount: quoted)
+        icmp.setBE16(2, internetChecksum(icmp, 8 + quoted))
+        q.setNetworkHeader(at: 0, headerLength: 20)
+        q.destinationIPAnnotation = src
+        q.timestamp = p.timestamp
+        if useFixAnno { q.setAnnotation8(Annotation.fixIPSource, 1) }
+        return q
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var out = storage.batch()
+        for i in 0..<batch.count {
+            if let e = makeError(for: batch[i]) { out.append(e) }
+            batch[i].kill()
+        }
+        batch.count = 0
+        output(0, &out)
+    }
+}

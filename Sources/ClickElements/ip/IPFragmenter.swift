@@ -1,0 +1,124 @@
+import ClickLanguage
+import ClickRuntime
+
+/// IPFragmenter(MTU [, *keywords* HONOR_DF, VERBOSE, HEADROOM])
+///
+/// Fragments IP packets longer than MTU bytes (RFC 791): fragments carry 8-byte-aligned
+/// pieces of the payload, the first one all the options, later ones only the options whose
+/// copy bit is set; they leave in order on output 0. A packet too long but marked Don't
+/// Fragment goes to output 1 (usually ICMPError(…, unreachable, needfrag)) unless HONOR_DF
+/// is false.
+///
+/// Ports: 1 input, 1 or 2 outputs, push. Handlers: `drops`, `fragments` (read).
+public final class IPFragmenter: Element {
+    public override var className: String { "IPFragmenter" }
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "h/h" }
+    var mtu = 1500
+    var honorDF = true
+    public private(set) var drops = 0
+    public private(set) var fragments = 0
+    let storage = BatchStorage()
+
+    public override func configure(_ args: inout Arguments) {
+        mtu = args.mandatory("MTU", .unsignedInteger) ?? 1500
+        honorDF = args.keyword("HONOR_DF", .bool) ?? true
+        _ = args.keyword("VERBOSE", .bool)
+        _ = args.keyword("HEADROOM", .unsignedInteger)
+        if mtu < 68 { args.error("must be at least 68", keyword: "MTU") }
+    }
+
+    /// Options copied into later fragments.
+    func copiedOptions(_ ip: UnsafeMutableRawPointer, _ hl: Int) -> [UInt8] {
+        var out: [UInt8] = []
+        var o = 20
+        while o < hl {
+            let kind = ip.byte(o)
+            if kind == 0 { break }
+            if kind == 1 {
+                o += 1
+                continue
+            }
+            guard o + 1 < hl else { break }
+            let length = Int(ip.byte(o + 1))
+            guard length >= 2, o + length <= hl else { break }
+            if kind & 0x80 != 0 { for k in 0..<length { out.append(ip.byte(o + k)) } }
+            o += length
+        }
+        while out.count % 4 != 0 { out.append(0) }
+        return out
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var out = storage.batch()
+        for i in 0..<batch.count {
+            let p = batch[i]
+            guard let ip = p.networkHeader, let offset = p.networkHeaderOffset else {
+                p.kill()
+                continue
+            }
+            let total = Int(ip.be16(IPv4Header.totalLength))
+            if total <= mtu {
+                if out.isFull { output(0, &out) }
+                out.append(p)
+                continue
+            }
+            let fragmentField = ip.be16(IPv4Header.fragment)
+            if fragmentField & 0x4000 != 0 && honorDF {
+                drops &+= 1
+                if noutputs > 1 { output(1, single: p) } else { p.kill() }
+                continue
+            }
+            let hl = Int(ip.byte(0) & 0x0F) << 2
+            let laterOptions = copiedOptions(ip, hl)
+            let baseOffset = Int(fragmentField & 0x1FFF) * 8
+            let moreAfter = fragmentField & 0x2000 != 0
+            let payload = min(total, p.length - offset) - hl
+            var sent = 0
+            var first = true
+            while sent < payload {
+                let headerLength = first ? hl : 20 + laterOptions.count
+                var chunk = min(payload - sent, (mtu - headerLength) & ~7)
+                if chunk <= 0 { break }
+                let last = sent + chunk >= payload
+                if last { chunk = payload - sent }
+                guard let f = pool.make() else { break }
+                guard f.put(headerLength + chunk) else {
+                    f.kill()
+                    break
+                }
+                let d = f.data
+                if first {
+                    d.copyMemory(from: ip, byteCount: hl)
+                } else {
+                    d.copyMemory(from: ip, byteCount: 20)
+                    // A non-empty array's buffer always has a base address.
+                    laterOptions.withUnsafeBytes { if let base = $0.baseAddress, !laterOptions.isEmpty { (d + 20).copyMemory(from: base, byteCount: laterOptions.count) } }
+                    d.setByte(0, 0x40 | UInt8(headerLength >> 2))
+                }
+                (d + headerLength).copyMemory(from: ip + hl + sent, byteCount: chunk)
+                d.setBE16(IPv4Header.totalLength, UInt16(headerLength + chunk))
+                var field = UInt16((baseOffset + sent) / 8) | (fragmentField & 0x4000)
+                if !last || moreAfter { field |= 0x2000 }
+                d.setBE16(IPv4Header.fragment, field)
+                setIPChecksum(d)
+                f.setNetworkHeader(at: 0, headerLength: headerLength)
+                f.meta.pointee.annotations = p.meta.pointee.annotations
+                f.timestamp = p.timestamp
+                if out.isFull { output(0, &out) }
+                out.append(f)
+                fragments &+= 1
+                sent += chunk
+                first = false
+            }
+            p.kill()
+        }
+        batch.count = 0
+        output(0, &out)
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("drops", get: { [unowned self] in self.drops })
+        h.integer("fragments", get: { [unowned self] in self.fragments })
+    }
+}

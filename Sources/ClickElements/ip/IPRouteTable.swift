@@ -1,0 +1,239 @@
+import ClickLanguage
+import ClickRuntime
+
+/// One route: destinations in `prefix` go out of `port`, via `gateway` when it is set.
+public struct IPRoute: Equatable, Sendable {
+    public var prefix: IPv4Prefix
+    public var gateway: IPv4Address?
+    public var port: Int
+
+    /// Parses `ADDR/MASK [GW] OUT`.
+    static func parse(_ text: String, context: ValueContext) -> IPRoute? {
+        let words = ConfigText.words(text)
+        guard words.count == 2 || words.count == 3 else { return nil }
+        let prefixType = ValueType<IPv4Prefix>.ipv4PrefixOrAddress
+        guard let prefix = prefixType.parse(words[0], context), let port = Int(words[words.count - 1]) else { return nil }
+        var gateway: IPv4Address? = nil
+        if words.count == 3 {
+            if words[1] == "-" { gateway = nil } else {
+                guard let g = ValueType<IPv4Address>.ipv4Address.parse(words[1], context) else { return nil }
+                gateway = g.value == 0 ? nil : g
+            }
+        }
+        return IPRoute(prefix: IPv4Prefix(address: prefix.network, mask: prefix.mask), gateway: gateway, port: port)
+    }
+
+    /// Click's `table` line: `addr/len  gw|-  port`.
+    var description: String {
+        "\(prefix)\t\(gateway.map(\.description) ?? "-")\t\(port)"
+    }
+}
+
+/// Longest-prefix-match over a route list, compiled to a sorted array of address ranges so
+/// that a lookup is one binary search with no allocation (the hot path never touches the
+/// route list or a dictionary).
+struct RangeRouteTable {
+    private(set) var routes: [IPRoute] = []
+    private var starts: [UInt32] = [0]
+    /// Route index per range, -1 for no route.
+    private var targets: [Int32] = [-1]
+
+    init(routes: [IPRoute] = []) {
+        self.routes = routes
+        rebuild()
+    }
+
+    mutating func rebuild() {
+        var bounds: Set<UInt32> = [0]
+        for r in routes {
+            bounds.insert(r.prefix.network.value)
+            let end = r.prefix.broadcast.value
+            if end != UInt32.max { bounds.insert(end + 1) }
+        }
+        starts = bounds.sorted()
+        // Longest prefixes first, so the first route containing a range wins.
+        let order = routes.indices.sorted { routes[$0].prefix.mask.nonzeroBitCount > routes[$1].prefix.mask.nonzeroBitCount }
+        targets = starts.map { start in
+            for i in order where routes[i].prefix.contains(IPv4Address(start)) { return Int32(i) }
+            return -1
+        }
+    }
+
+    /// The route for `address`, or nil.
+    @inline(__always) func lookup(_ address: UInt32) -> IPRoute? {
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) >> 1
+            if starts[mid] <= address { lo = mid } else { hi = mid - 1 }
+        }
+        let t = targets[lo]
+        return t < 0 ? nil : routes[Int(t)]
+    }
+
+    mutating func add(_ route: IPRoute, replace: Bool) -> Bool {
+        if let i = routes.firstIndex(where: { $0.prefix == route.prefix }) {
+            guard replace else { return false }
+            routes[i] = route
+        } else {
+            routes.append(route)
+        }
+        rebuild()
+        return true
+    }
+
+    mutating func remove(_ prefix: IPv4Prefix) -> Bool {
+        guard let i = routes.firstIndex(where: { $0.prefix == prefix }) else { return false }
+        routes.remove(at: i)
+        rebuild()
+        return true
+    }
+}
+
+/// StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup,
+/// DirectIPLookup, RangeIPLookup, LookupIPRoute
+///
+/// Longest-prefix-match routing on the destination address annotation: a packet goes out
+/// of the matching route's OUT port, with the annotation set to GW when the route has one;
+/// packets with no route are dropped. All variants share one implementation (a compiled
+/// range table); all but StaticIPLookup take route changes while running.
+///
+/// Ports: 1 input, N outputs, push.
+///
+/// Handlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the
+/// dynamic variants `add`, `set`, `remove` and `ctrl` (write; `ctrl` takes lines of
+/// `add|set|remove ROUTE`, applied all or nothing).
+public class IPLookupBase: Element {
+    public override var portCount: String { "1/-" }
+    public override var processing: String { "h/h" }
+    var table = RangeRouteTable()
+    var dynamic: Bool { true }
+
+    public override func configure(_ args: inout Arguments) {
+        var routes: [IPRoute] = []
+        for (i, text) in args.remaining().enumerated() {
+            guard let route = IPRoute.parse(text, context: args.context) else {
+                args.error("argument \(i + 1) should be 'ADDR/MASK [GATEWAY] OUTPUT'")
+                continue
+            }
+            if route.port < 0 || route.port >= noutputs {
+                args.error("route '\(text)' has bad output port")
+                continue
+            }
+            if let existing = routes.first(where: { $0.prefix == route.prefix }), existing != route {
+                args.error("route '\(text)' conflicts with existing route '\(existing.description)'")
+                continue
+            }
+            routes.append(route)
+        }
+        table = RangeRouteTable(routes: routes)
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        var kept = 0
+        var sides = false
+        let n = noutputs
+        for i in 0..<batch.count {
+            let p = batch[i]
+            guard let route = table.lookup(p.destinationIPAnnotation), route.port < n else {
+                p.kill()
+                continue
+            }
+            if let gw = route.gateway { p.destinationIPAnnotation = gw.value }
+            if route.port == 0 {
+                batch[kept] = p
+                kept += 1
+            } else {
+                sideBatches.unsafelyUnwrapped[route.port].append(p)
+                sides = true
+            }
+        }
+        batch.count = kept
+        if kept > 0 { output(0, &batch) }
+        if sides, let side = sideBatches {
+            for o in 1..<n where side[o].count > 0 { output(o, &side[o]) }
+        }
+    }
+
+    public override func takeState(from old: Element) {
+        if let old = old as? IPLookupBase, dynamic { table = old.table }
+    }
+
+    func parseRoute(_ text: String) throws(ElementError) -> IPRoute {
+        guard let route = IPRoute.parse(text, context: ValueContext(elementName: name, addressNames: router.addressNames)) else {
+            throw ElementError("expected 'ADDR/MASK [GATEWAY] OUTPUT'")
+        }
+        guard route.port >= 0 && route.port < noutputs else { throw ElementError("bad output port \(route.port)") }
+        return route
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.read("table") { [unowned self] in self.table.routes.map { $0.description + "\n" }.joined() }
+        h.readWithParameter("lookup") { [unowned self] (text: String) throws(ElementError) in
+            guard let (a, _) = IPv4Address.parse(text.trimmingCharacters()) else { throw ElementError("expected IP address") }
+            guard let r = self.table.lookup(a.value) else { return "-1" }
+            return "\(r.port)" + (r.gateway.map { " \($0)" } ?? "")
+        }
+        guard dynamic else { return }
+        h.write("add") { [unowned self] (text: String) throws(ElementError) in
+            let route = try self.parseRoute(text)
+            if !self.table.add(route, replace: false) {
+                throw ElementError("conflict with existing route '\(self.table.routes.first { $0.prefix == route.prefix }?.description ?? "")'")
+            }
+        }
+        h.write("set") { [unowned self] (text: String) throws(ElementError) in
+            _ = self.table.add(try self.parseRoute(text), replace: true)
+        }
+        h.write("remove") { [unowned self] (text: String) throws(ElementError) in
+            let first = ConfigText.words(text).first ?? ""
+            guard let p = IPv4Prefix.parse(first, allowBare: true) else { throw ElementError("expected 'ADDR/MASK'") }
+            if !self.table.remove(IPv4Prefix(address: p.network, mask: p.mask)) { throw ElementError("route '\(first)' not found") }
+        }
+        h.write("ctrl") { [unowned self] (text: String) throws(ElementError) in
+            var copy = self.table
+            for line in text.split(whereSeparator: { $0 == "\n" || $0 == ";" }) {
+                let (verb, rest) = ConfigText.firstWord(String(line))
+                switch verb {
+                case "": continue
+                case "add":
+                    let route = try self.parseRoute(rest)
+                    if !copy.add(route, replace: false) { throw ElementError("conflict with existing route") }
+                case "set":
+                    _ = copy.add(try self.parseRoute(rest), replace: true)
+                case "remove":
+                    guard let p = IPv4Prefix.parse(ConfigText.words(rest).first ?? "", allowBare: true),
+                        copy.remove(IPv4Prefix(address: p.network, mask: p.mask))
+                    else { throw ElementError("bad remove '\(rest)'") }
+                default:
+                    throw ElementError("unknown command '\(verb)'")
+                }
+            }
+            self.table = copy
+        }
+    }
+}
+
+public final class StaticIPLookup: IPLookupBase {
+    public override var className: String { "StaticIPLookup" }
+    override var dynamic: Bool { false }
+}
+
+public final class LinearIPLookup: IPLookupBase {
+    public override var className: String { "LinearIPLookup" }
+}
+
+public final class RadixIPLookup: IPLookupBase {
+    public override var className: String { "RadixIPLookup" }
+}
+
+public final class DirectIPLookup: IPLookupBase {
+    public override var className: String { "DirectIPLookup" }
+}
+
+public final class RangeIPLookup: IPLookupBase {
+    public override var className: String { "RangeIPLookup" }
+}
+
+public final class LookupIPRoute: IPLookupBase {
+    public override var className: String { "LookupIPRoute" }
+    override var dynamic: Bool { false }
+}
