@@ -56,7 +56,7 @@ func build(_ text: String, simulatedTime: Bool = true) -> Built {
     registry.register("Collector") { Collector() }
     registry.register("Injector") { Injector() }
     let log = DiagnosticLog()
-    let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, log: log)
+    let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, libraries: FileLibraryResolver(searchPath: []), log: log)
     guard !log.hasErrors else { return Built(router: nil, log: log, chatter: []) }
     let box = ChatterBox()
     let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: simulatedTime, poolCapacity: 4096, log: log) { box.lines.append($0) }

@@ -183,27 +183,7 @@ public final class Classifier: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        var kept = 0
-        var sides = false
-        let n = noutputs
-        for i in 0..<batch.count {
-            let p = batch[i]
-            let o = classify(p)
-            if o == 0 {
-                batch[kept] = p
-                kept += 1
-            } else if o < 0 || o >= n {
-                p.kill()
-            } else {
-                sideBatches.unsafelyUnwrapped[o].append(p)
-                sides = true
-            }
-        }
-        batch.count = kept
-        if kept > 0 { output(0, &batch) }
-        if sides, let side = sideBatches {
-            for o in 1..<n where side[o].count > 0 { output(o, &side[o]) }
-        }
+        dispatch(&batch) { classify($0) }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {

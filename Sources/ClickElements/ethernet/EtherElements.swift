@@ -151,21 +151,7 @@ public final class ARPResponder: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        var kept = 0
-        for i in 0..<batch.count {
-            let p = batch[i]
-            if respond(p) {
-                batch[kept] = p
-                kept += 1
-            } else if noutputs > 1 {
-                sideBatches.unsafelyUnwrapped[1].append(p)
-            } else {
-                p.kill()
-            }
-        }
-        batch.count = kept
-        output(0, &batch)
-        if noutputs > 1, let side = sideBatches { output(1, &side[1]) }
+        dispatch(&batch) { respond($0) ? 0 : 1 }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {

@@ -26,7 +26,6 @@ public final class ICMPError: Element {
     var mtu = 576
     var pmtu = 0
     var useFixAnno = true
-    let storage = BatchStorage()
 
     static let types: [String: UInt8] = ["unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11, "parameterproblem": 12]
     static let codes: [String: UInt8] = ["net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, "transit": 0, "reassembly": 1,
@@ -102,12 +101,13 @@ public final class ICMPError: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        var out = storage.batch()
-        for i in 0..<batch.count {
-            if let e = makeError(for: batch[i]) { out.append(e) }
-            batch[i].kill()
+        withScratchBatch { out in
+            for i in 0..<batch.count {
+                if let e = makeError(for: batch[i]) { out.append(e) }
+                batch[i].kill()
+            }
+            batch.count = 0
+            output(0, &out)
         }
-        batch.count = 0
-        output(0, &out)
     }
 }

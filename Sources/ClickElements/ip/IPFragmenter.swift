@@ -18,7 +18,6 @@ public final class IPFragmenter: Element {
     var honorDF = true
     public private(set) var drops = 0
     public private(set) var fragments = 0
-    let storage = BatchStorage()
 
     public override func configure(_ args: inout Arguments) {
         mtu = args.mandatory("MTU", .unsignedInteger) ?? 1500
@@ -50,7 +49,10 @@ public final class IPFragmenter: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        var out = storage.batch()
+        withScratchBatch { out in fragment(&batch, into: &out) }
+    }
+
+    private func fragment(_ batch: inout PacketBatch, into out: inout PacketBatch) {
         for i in 0..<batch.count {
             let p = batch[i]
             guard let ip = p.networkHeader, let offset = p.networkHeaderOffset else {

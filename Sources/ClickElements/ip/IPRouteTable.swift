@@ -129,28 +129,10 @@ public class IPLookupBase: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        var kept = 0
-        var sides = false
-        let n = noutputs
-        for i in 0..<batch.count {
-            let p = batch[i]
-            guard let route = table.lookup(p.destinationIPAnnotation), route.port < n else {
-                p.kill()
-                continue
-            }
+        dispatch(&batch) { p in
+            guard let route = table.lookup(p.destinationIPAnnotation) else { return -1 }
             if let gw = route.gateway { p.destinationIPAnnotation = gw.value }
-            if route.port == 0 {
-                batch[kept] = p
-                kept += 1
-            } else {
-                sideBatches.unsafelyUnwrapped[route.port].append(p)
-                sides = true
-            }
-        }
-        batch.count = kept
-        if kept > 0 { output(0, &batch) }
-        if sides, let side = sideBatches {
-            for o in 1..<n where side[o].count > 0 { output(o, &side[o]) }
+            return route.port
         }
     }
 

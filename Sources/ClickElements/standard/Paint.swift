@@ -61,11 +61,11 @@ public final class PaintTee: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        if let side = sideBatches {
+        withScratchBatch { copies in
             for i in 0..<batch.count where batch[i].annotation8(offset) == color {
-                if let c = batch[i].clone() { side[1].append(c) }
+                if let c = batch[i].clone() { copies.append(c) }
             }
-            output(1, &side[1])
+            output(1, &copies)
         }
         output(0, &batch)
     }

@@ -20,12 +20,12 @@ public final class Tee: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        if let side = sideBatches {
-            for o in 1..<max(noutputs, 1) {
+        for o in 1..<max(noutputs, 1) {
+            withScratchBatch { copies in
                 for i in 0..<batch.count {
-                    if let c = batch[i].clone() { side[o].append(c) }
+                    if let c = batch[i].clone() { copies.append(c) }
                 }
-                output(o, &side[o])
+                output(o, &copies)
             }
         }
         output(0, &batch)
@@ -46,12 +46,14 @@ public final class PullTee: Element {
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         let start = batch.count
         input(0, into: &batch, max: max)
-        guard let side = sideBatches, batch.count > start else { return }
+        guard batch.count > start else { return }
         for o in 1..<noutputs {
-            for i in start..<batch.count {
-                if let c = batch[i].clone() { side[o].append(c) }
+            withScratchBatch { copies in
+                for i in start..<batch.count {
+                    if let c = batch[i].clone() { copies.append(c) }
+                }
+                output(o, &copies)
             }
-            output(o, &side[o])
         }
     }
 }

@@ -36,9 +36,6 @@ open class Element {
     public internal(set) var inputSources: UnsafeMutablePointer<PortTarget>? = nil
     public internal(set) var ninputs = 0
     public internal(set) var noutputs = 0
-    /// Scratch batches for outputs other than 0 (see `PacketClassifier`).
-    public internal(set) var sideBatches: UnsafeMutablePointer<PacketBatch>? = nil
-    var sideStorage: [BatchStorage] = []
     /// The router that runs this element; set when the router creates the element, before
     /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
     public unowned(unsafe) var router: Router! = nil
@@ -48,7 +45,6 @@ open class Element {
     deinit {
         outputTargets?.deallocate()
         inputSources?.deallocate()
-        sideBatches?.deallocate()
     }
 
     // MARK: Self-description (override)
@@ -123,14 +119,74 @@ open class Element {
         source.element._withUnsafeGuaranteedRef { $0.pull(port: source.port, into: &batch, max: max) }
     }
 
-    /// Pushes one packet out of `port` through a side batch.
+    /// Pushes one packet out of `port`.
     public final func output(_ port: Int, single packet: Packet) {
-        guard let side = sideBatches else {
-            packet.kill()
+        withScratchBatch { batch in
+            batch.append(packet)
+            output(port, &batch)
+        }
+    }
+
+    /// Runs `body` with an empty batch whose storage is on the stack. Every call gets its
+    /// own storage, so an element that a packet re-enters (an ICMP error routed back
+    /// through the element that caused it) never overwrites packets still in flight.
+    @inline(__always) public final func withScratchBatch<R>(_ body: (inout PacketBatch) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: Packet.self, capacity: BatchStorage.defaultCapacity) { buffer in
+            // A temporary allocation of non-zero capacity always has a base address.
+            var batch = PacketBatch(storage: buffer.baseAddress.unsafelyUnwrapped, capacity: buffer.count)
+            return body(&batch)
+        }
+    }
+
+    /// Sends each packet of `batch` to the output `choose` returns for it; -1 (or a port
+    /// that does not exist) kills it. Packets for output 0 stay in `batch`'s storage; the
+    /// others are gathered in stack scratch space (re-entrancy safe, see
+    /// `withScratchBatch`) and go out after them, in port order.
+    @inline(__always) public final func dispatch(_ batch: inout PacketBatch, _ choose: (Packet) -> Int) {
+        let n = noutputs
+        let count = batch.count
+        if n <= 1 {
+            var kept = 0
+            for i in 0..<count {
+                let p = batch[i]
+                if choose(p) == 0 {
+                    batch[kept] = p
+                    kept += 1
+                } else {
+                    p.kill()
+                }
+            }
+            batch.count = kept
+            output(0, &batch)
             return
         }
-        side[port].append(packet)
-        output(port, &side[port])
+        withUnsafeTemporaryAllocation(of: Packet.self, capacity: count * (n - 1)) { side in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { counts in
+                counts.initialize(repeating: 0)
+                // Non-empty temporary allocations have base addresses (count > 0 here when used).
+                let sideBase = side.baseAddress
+                var kept = 0
+                for i in 0..<count {
+                    let p = batch[i]
+                    let o = choose(p)
+                    if o == 0 {
+                        batch[kept] = p
+                        kept += 1
+                    } else if o < 0 || o >= n {
+                        p.kill()
+                    } else {
+                        sideBase.unsafelyUnwrapped[(o - 1) * count + counts[o]] = p
+                        counts[o] += 1
+                    }
+                }
+                batch.count = kept
+                if kept > 0 { output(0, &batch) }
+                for o in 1..<n where counts[o] > 0 {
+                    var b = PacketBatch(storage: sideBase.unsafelyUnwrapped + (o - 1) * count, capacity: count, count: counts[o])
+                    output(o, &b)
+                }
+            }
+        }
     }
 
     public final func outputIsPush(_ port: Int) -> Bool {
@@ -146,18 +202,6 @@ open class Element {
 
     /// The packet pool of this element's router thread.
     @inline(__always) public final var pool: PacketPool { router.pool }
-
-    /// Allocates side batches for outputs 1..<noutputs (called by the router).
-    func prepareSideBatches() {
-        guard noutputs > 0 else { return }
-        let batches = UnsafeMutablePointer<PacketBatch>.allocate(capacity: noutputs)
-        for i in 0..<noutputs {
-            let storage = BatchStorage()
-            sideStorage.append(storage)
-            (batches + i).initialize(to: storage.batch())
-        }
-        sideBatches = batches
-    }
 }
 
 /// Configure phases: lower runs first.
@@ -187,52 +231,33 @@ public protocol PacketAction: Element {
 extension PacketAction {
     /// The batch push loop for a `PacketAction`; call it from `push(port:_:)`.
     @inline(__always) public func pushThrough(_ batch: inout PacketBatch) {
-        var kept = 0
-        var sides = false
-        let n = noutputs
-        for i in 0..<batch.count {
-            let p = batch[i]
-            let o = action(p)
-            if o == 0 {
-                batch[kept] = p
-                kept += 1
-            } else if o < 0 || o >= n {
-                p.kill()
-            } else {
-                sideBatches.unsafelyUnwrapped[o].append(p)
-                sides = true
-            }
-        }
-        batch.count = kept
-        if kept > 0 { output(0, &batch) }
-        if sides, let side = sideBatches {
-            for o in 1..<n where side[o].count > 0 { output(o, &side[o]) }
-        }
+        dispatch(&batch) { action($0) }
     }
 
-    /// The batch pull loop for a `PacketAction` (agnostic element in pull context).
+    /// The batch pull loop for a `PacketAction` (agnostic element in pull context): packets
+    /// for output 0 are returned, those for other (push) outputs are pushed there.
     @inline(__always) public func pullThrough(into batch: inout PacketBatch, max: Int) {
         let start = batch.count
         input(0, into: &batch, max: max)
         var kept = start
-        var sides = false
         let n = noutputs
-        for i in start..<batch.count {
-            let p = batch[i]
-            let o = action(p)
-            if o == 0 {
-                batch[kept] = p
-                kept += 1
-            } else if o < 0 || o >= n || !outputIsPush(o) {
-                p.kill()
-            } else {
-                sideBatches.unsafelyUnwrapped[o].append(p)
-                sides = true
+        withScratchBatch { side in
+            for i in start..<batch.count {
+                let p = batch[i]
+                let o = action(p)
+                if o == 0 {
+                    batch[kept] = p
+                    kept += 1
+                } else if o == 1 && n > 1 && outputIsPush(1) {
+                    // Pull-through elements have at most one side output, a push one ("a/ah").
+                    side.append(p)
+                    if side.isFull { output(1, &side) }
+                } else {
+                    p.kill()
+                }
             }
+            if side.count > 0 { output(1, &side) }
         }
         batch.count = kept
-        if sides, let side = sideBatches {
-            for o in 1..<n where side[o].count > 0 { output(o, &side[o]) }
-        }
     }
 }

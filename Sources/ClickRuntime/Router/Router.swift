@@ -208,7 +208,6 @@ public final class Router {
         for e in elements {
             if e.noutputs > 0 { e.outputTargets = .allocate(capacity: e.noutputs) }
             if e.ninputs > 0 { e.inputSources = .allocate(capacity: e.ninputs) }
-            e.prepareSideBatches()
         }
         // The tables were allocated just above for every element with ports, and every
         // connection names a port in range (checked earlier), so the unwraps hold.
