@@ -29,3 +29,53 @@ extension Measurement {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 }
+
+/// A 64-byte Ethernet/IPv4/UDP frame from `src` to `dst`, as Click `\<hex>` data.
+func frameHex(dstEther: [UInt8], src: [UInt8], dst: [UInt8]) -> String {
+    var ip: [UInt8] = [0x45, 0, 0, 50, 0, 1, 0, 0, 64, 17, 0, 0] + src + dst
+    var sum: UInt32 = 0
+    for i in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[i]) << 8 | UInt32(ip[i + 1]) }
+    while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+    let c = ~UInt16(sum)
+    ip[10] = UInt8(c >> 8)
+    ip[11] = UInt8(c & 0xFF)
+    let udp: [UInt8] = [0x04, 0xd2, 0x00, 0x50, 0, 30, 0, 0] + [UInt8](repeating: 0x61, count: 22)
+    let frame = dstEther + [0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x08, 0x00] + ip + udp
+    return "\\<" + frame.map { String(format2hex($0)) }.joined() + ">"
+}
+
+func format2hex(_ b: UInt8) -> String {
+    let d = Array("0123456789abcdef")
+    return String([d[Int(b >> 4)], d[Int(b & 15)]])
+}
+
+/// Forwarded packets per second through the two-interface IP router of
+/// chains/lib/iprouter.click, both interfaces loaded with 64-byte frames.
+func ipRouterRate(packetsPerInterface: Int, repetitions: Int = 7) -> String {
+    let f0 = frameHex(dstEther: [0x00, 0x00, 0xc0, 0xae, 0x67, 0xef], src: [1, 0, 0, 2], dst: [2, 0, 0, 2])
+    let f1 = frameHex(dstEther: [0x00, 0x00, 0xc0, 0x4f, 0x71, 0xef], src: [2, 0, 0, 2], dst: [1, 0, 0, 2])
+    let config = """
+        require(library chains/lib/iprouter.click);
+        r :: IPRouter2(1.0.0.1, 1.0.0.0/8, 00:00:c0:ae:67:ef, 00:00:c0:00:00:01, 2.0.0.1, 2.0.0.0/8, 00:00:c0:4f:71:ef, 00:00:c0:00:00:02);
+        InfiniteSource(DATA \(f0), LIMIT \(packetsPerInterface), BURST 64, STOP true) -> [0] r;
+        InfiniteSource(DATA \(f1), LIMIT \(packetsPerInterface), BURST 64, STOP true) -> [1] r;
+        r [0] -> q0 :: Queue(1024) -> c0 :: Counter -> Discard(BURST 64);
+        r [1] -> q1 :: Queue(1024) -> c1 :: Counter -> Discard(BURST 64);
+        r [2] -> Discard;
+        """
+    let registry = StandardElements.registry
+    var rates: [Double] = []
+    let clock = ContinuousClock()
+    for rep in 0..<(repetitions + 1) {
+        let log = DiagnosticLog()
+        let flat = ClickConfiguration.flatten(config, knownClasses: registry.classNames, libraries: FileLibraryResolver(searchPath: []), log: log)
+        guard let router = Router.build(flat, registry: registry, log: log) else { return "IP router: FAILED\n\(log.text)" }
+        let elapsed = clock.measure { router.run() }
+        let forwarded = (Int((try? router.read("c0.count")) ?? "0") ?? 0) + (Int((try? router.read("c1.count")) ?? "0") ?? 0)
+        router.cleanup()
+        if rep == 0 { continue }
+        rates.append(Double(forwarded) / Measurement.seconds(elapsed))
+    }
+    rates.sort()
+    return "IP router (2 interfaces, 64 B, chains/lib/iprouter.click): median \(format3(rates[rates.count / 2] / 1e6)) Mpps forwarded (min \(format3(rates[0] / 1e6)), max \(format3(rates[rates.count - 1] / 1e6)), \(rates.count) runs)"
+}

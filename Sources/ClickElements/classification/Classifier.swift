@@ -37,11 +37,25 @@ public final class Classifier: Element {
     }
 
     var rules: [Rule] = []
-    /// Flattened chunks for the common case (no negation): per rule, a range into `chunks`.
-    var flat: UnsafeMutablePointer<Chunk>? = nil
-    var ruleRanges: [(start: Int, count: Int, needed: Int, simple: Bool)] = []
 
-    deinit { flat?.deallocate() }
+    /// One rule of the compiled program: its chunks in `flat`, the packet length it needs,
+    /// whether it is simple (no negated clause), and its output.
+    struct RuleHeader {
+        var start: Int
+        var count: Int
+        var needed: Int
+        var simple: Bool
+        var output: Int
+    }
+    /// The compiled program in plain memory: the per-packet loop touches no Swift array.
+    var flat: UnsafeMutablePointer<Chunk>? = nil
+    var headers: UnsafeMutablePointer<RuleHeader>? = nil
+    var ruleCount = 0
+
+    deinit {
+        flat?.deallocate()
+        headers?.deallocate()
+    }
 
     public override func configure(_ args: inout Arguments) {
         let patterns = args.remaining()
@@ -119,18 +133,21 @@ public final class Classifier: Element {
 
     func compile() {
         flat?.deallocate()
+        headers?.deallocate()
         var all: [Chunk] = []
-        ruleRanges = []
-        for rule in rules {
+        let h = UnsafeMutablePointer<RuleHeader>.allocate(capacity: max(rules.count, 1))
+        for (r, rule) in rules.enumerated() {
             let simple = !rule.clauses.contains { $0.negated }
             let start = all.count
             if simple { for c in rule.clauses { all.append(contentsOf: c.chunks) } }
             let needed = rule.clauses.map(\.end).max() ?? 0
-            ruleRanges.append((start, all.count - start, needed, simple))
+            (h + r).initialize(to: RuleHeader(start: start, count: all.count - start, needed: needed, simple: simple, output: rule.output))
         }
         let p = UnsafeMutablePointer<Chunk>.allocate(capacity: max(all.count, 1))
         for (i, c) in all.enumerated() { (p + i).initialize(to: c) }
         flat = p
+        headers = h
+        ruleCount = rules.count
     }
 
     @inline(__always) static func load(_ data: UnsafeMutableRawPointer, _ c: Chunk) -> UInt64 {
@@ -148,8 +165,9 @@ public final class Classifier: Element {
     @inline(__always) func classify(_ p: Packet) -> Int {
         let data = p.data
         let length = p.length
-        guard let flat else { return -1 }
-        for (r, range) in ruleRanges.enumerated() {
+        guard let flat, let headers else { return -1 }
+        for r in 0..<ruleCount {
+            let range = headers[r]
             if range.simple {
                 if range.needed > length && range.count > 0 { continue }
                 var ok = true
@@ -160,7 +178,7 @@ public final class Classifier: Element {
                         break
                     }
                 }
-                if ok { return rules[r].output }
+                if ok { return range.output }
             } else {
                 var ok = true
                 for clause in rules[r].clauses {

@@ -72,6 +72,35 @@ public final class CheckIPHeader: Element, PacketAction {
         details = args.keyword("DETAILS", .bool) ?? false
     }
 
+    /// The address lists, copied to plain memory at initialization so that the per-packet
+    /// checks touch no Swift array.
+    var badList = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 0)
+    var goodList = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 0)
+
+    deinit {
+        badList.deallocate()
+        goodList.deallocate()
+    }
+
+    public override func initialize() throws(ElementError) {
+        badList.deallocate()
+        goodList.deallocate()
+        badList = .allocate(capacity: badSources.count)
+        _ = badList.initialize(from: badSources)
+        goodList = .allocate(capacity: goodDestinations.count)
+        _ = goodList.initialize(from: goodDestinations)
+    }
+
+    @inline(__always) func isBadSource(_ a: UInt32) -> Bool {
+        for i in 0..<badList.count where badList[i] == a { return true }
+        return false
+    }
+
+    @inline(__always) func isGoodDestination(_ a: UInt32) -> Bool {
+        for i in 0..<goodList.count where goodList[i] == a { return true }
+        return false
+    }
+
     @inline(__always) func reject(_ reason: Reason) -> Int {
         drops &+= 1
         reasonCounts[reason.rawValue] &+= 1
@@ -88,12 +117,15 @@ public final class CheckIPHeader: Element, PacketAction {
         guard hl >= 20, hl <= available else { return reject(.badHeaderLength) }
         let ipLength = Int(ip.be16(IPv4Header.totalLength))
         guard ipLength >= hl, ipLength <= available else { return reject(.badIPLength) }
-        if checksum && internetChecksum(ip, hl) != 0 { return reject(.badChecksum) }
+        if checksum {
+            let good = hl == 20 ? isValidIPv4HeaderChecksum20(ip) : internetChecksum(ip, hl) == 0
+            if !good { return reject(.badChecksum) }
+        }
         if checkSource {
             let src = ip.be32(IPv4Header.source)
-            if src == 0xFFFF_FFFF || src >> 28 == 0xE || badSources.contains(src) {
+            if src == 0xFFFF_FFFF || src >> 28 == 0xE || isBadSource(src) {
                 // A good destination (one of ours) may still come from a broadcast source.
-                if !goodDestinations.contains(ip.be32(IPv4Header.destination)) { return reject(.badSource) }
+                if !isGoodDestination(ip.be32(IPv4Header.destination)) { return reject(.badSource) }
             }
         }
         if available > ipLength { p.take(available - ipLength) }

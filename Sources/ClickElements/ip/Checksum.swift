@@ -3,6 +3,19 @@
     ~foldChecksum(checksumSum(data, length, initial: initial))
 }
 
+/// True if the 20-byte IPv4 header (no options) at `ip` has a correct checksum: the
+/// common case, summed as five 32-bit words.
+@inline(__always) public func isValidIPv4HeaderChecksum20(_ ip: UnsafeRawPointer) -> Bool {
+    var sum: UInt64 = 0
+    for k in 0..<5 { sum &+= UInt64(UInt32(bigEndian: ip.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))) }
+    sum = (sum & 0xFFFF_FFFF) &+ (sum >> 32)
+    var s32 = UInt32(truncatingIfNeeded: sum) 
+    s32 = (s32 & 0xFFFF) &+ (s32 >> 16)
+    s32 = (s32 & 0xFFFF) &+ (s32 >> 16)
+    s32 = (s32 & 0xFFFF) &+ (s32 >> 16)
+    return s32 == 0xFFFF
+}
+
 /// The unfolded one's-complement sum of 16-bit big-endian words.
 @inline(__always) public func checksumSum(_ data: UnsafeRawPointer, _ length: Int, initial: UInt32 = 0) -> UInt32 {
     var sum = UInt64(initial)

@@ -59,6 +59,12 @@ struct RangeRouteTable {
         }
     }
 
+    /// The table as parallel arrays: range starts, and per range the output port (-1 for
+    /// no route) and the gateway (0 for none).
+    var ranges: (starts: [UInt32], ports: [Int32], gateways: [UInt32]) {
+        (starts, targets.map { $0 < 0 ? -1 : Int32(routes[Int($0)].port) }, targets.map { $0 < 0 ? 0 : routes[Int($0)].gateway?.value ?? 0 })
+    }
+
     /// The route for `address`, or nil.
     @inline(__always) func lookup(_ address: UInt32) -> IPRoute? {
         var lo = 0, hi = starts.count - 1
@@ -105,8 +111,44 @@ struct RangeRouteTable {
 public class IPLookupBase: Element {
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
-    var table = RangeRouteTable()
+    var table = RangeRouteTable() {
+        didSet { compile() }
+    }
     var dynamic: Bool { true }
+
+    /// The table compiled into plain memory for the per-packet binary search.
+    var starts = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1)
+    var ports = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 1)
+    var gateways = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: 1)
+
+    deinit {
+        starts.deallocate()
+        ports.deallocate()
+        gateways.deallocate()
+    }
+
+    func compile() {
+        let r = table.ranges
+        starts.deallocate()
+        ports.deallocate()
+        gateways.deallocate()
+        starts = .allocate(capacity: r.starts.count)
+        _ = starts.initialize(from: r.starts)
+        ports = .allocate(capacity: r.ports.count)
+        _ = ports.initialize(from: r.ports)
+        gateways = .allocate(capacity: r.gateways.count)
+        _ = gateways.initialize(from: r.gateways)
+    }
+
+    /// Index of the range holding `address` (binary search; `starts[0]` is 0).
+    @inline(__always) func rangeIndex(_ address: UInt32) -> Int {
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) >> 1
+            if starts[mid] <= address { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
 
     public override func configure(_ args: inout Arguments) {
         var routes: [IPRoute] = []
@@ -130,9 +172,10 @@ public class IPLookupBase: Element {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         dispatch(&batch) { p in
-            guard let route = table.lookup(p.destinationIPAnnotation) else { return -1 }
-            if let gw = route.gateway { p.destinationIPAnnotation = gw.value }
-            return route.port
+            let i = rangeIndex(p.destinationIPAnnotation)
+            let gw = gateways[i]
+            if gw != 0 { p.destinationIPAnnotation = gw }
+            return Int(ports[i])
         }
     }
 

@@ -102,7 +102,7 @@ open class Element {
     // MARK: Helpers for subclasses
 
     /// Pushes `batch` out of output `port` and leaves the batch empty.
-    @inline(__always) public final func output(_ port: Int, _ batch: inout PacketBatch) {
+    @inlinable @inline(__always) public final func output(_ port: Int, _ batch: inout PacketBatch) {
         guard batch.count > 0, let targets = outputTargets else {
             batch.count = 0
             return
@@ -113,7 +113,7 @@ open class Element {
     }
 
     /// Pulls up to `max` packets from input `port` into `batch`.
-    @inline(__always) public final func input(_ port: Int, into batch: inout PacketBatch, max: Int) {
+    @inlinable @inline(__always) public final func input(_ port: Int, into batch: inout PacketBatch, max: Int) {
         guard let sources = inputSources else { return }
         let source = sources[port]
         source.element._withUnsafeGuaranteedRef { $0.pull(port: source.port, into: &batch, max: max) }
@@ -130,7 +130,7 @@ open class Element {
     /// Runs `body` with an empty batch whose storage is on the stack. Every call gets its
     /// own storage, so an element that a packet re-enters (an ICMP error routed back
     /// through the element that caused it) never overwrites packets still in flight.
-    @inline(__always) public final func withScratchBatch<R>(_ body: (inout PacketBatch) -> R) -> R {
+    @inlinable @inline(__always) public final func withScratchBatch<R>(_ body: (inout PacketBatch) -> R) -> R {
         withUnsafeTemporaryAllocation(of: Packet.self, capacity: BatchStorage.defaultCapacity) { buffer in
             // A temporary allocation of non-zero capacity always has a base address.
             var batch = PacketBatch(storage: buffer.baseAddress.unsafelyUnwrapped, capacity: buffer.count)
@@ -142,7 +142,7 @@ open class Element {
     /// that does not exist) kills it. Packets for output 0 stay in `batch`'s storage; the
     /// others are gathered in stack scratch space (re-entrancy safe, see
     /// `withScratchBatch`) and go out after them, in port order.
-    @inline(__always) public final func dispatch(_ batch: inout PacketBatch, _ choose: (Packet) -> Int) {
+    @inlinable @inline(__always) public final func dispatch(_ batch: inout PacketBatch, _ choose: (Packet) -> Int) {
         let n = noutputs
         let count = batch.count
         if n <= 1 {
@@ -201,7 +201,7 @@ open class Element {
     public var declaration: String { "\(name) :: \(className)" }
 
     /// The packet pool of this element's router thread.
-    @inline(__always) public final var pool: PacketPool { router.pool }
+    @inlinable @inline(__always) public final var pool: PacketPool { router.pool }
 }
 
 /// Configure phases: lower runs first.
@@ -230,13 +230,13 @@ public protocol PacketAction: Element {
 
 extension PacketAction {
     /// The batch push loop for a `PacketAction`; call it from `push(port:_:)`.
-    @inline(__always) public func pushThrough(_ batch: inout PacketBatch) {
+    @inlinable @inline(__always) public func pushThrough(_ batch: inout PacketBatch) {
         dispatch(&batch) { action($0) }
     }
 
     /// The batch pull loop for a `PacketAction` (agnostic element in pull context): packets
     /// for output 0 are returned, those for other (push) outputs are pushed there.
-    @inline(__always) public func pullThrough(into batch: inout PacketBatch, max: Int) {
+    @inlinable @inline(__always) public func pullThrough(into batch: inout PacketBatch, max: Int) {
         let start = batch.count
         input(0, into: &batch, max: max)
         var kept = start

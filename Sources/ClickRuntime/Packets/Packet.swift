@@ -30,28 +30,28 @@ public struct PacketMetadata {
 public struct Packet: Hashable {
     public let meta: UnsafeMutablePointer<PacketMetadata>
 
-    @inline(__always) public init(meta: UnsafeMutablePointer<PacketMetadata>) {
+    @inlinable @inline(__always) public init(meta: UnsafeMutablePointer<PacketMetadata>) {
         self.meta = meta
     }
 
     // MARK: Data
 
-    @inline(__always) public var data: UnsafeMutableRawPointer {
+    @inlinable @inline(__always) public var data: UnsafeMutableRawPointer {
         meta.pointee.buffer + Int(meta.pointee.dataOffset)
     }
 
-    @inline(__always) public var length: Int {
+    @inlinable @inline(__always) public var length: Int {
         Int(meta.pointee.length)
     }
 
-    @inline(__always) public var headroom: Int { Int(meta.pointee.dataOffset) }
+    @inlinable @inline(__always) public var headroom: Int { Int(meta.pointee.dataOffset) }
 
-    @inline(__always) public var tailroom: Int {
+    @inlinable @inline(__always) public var tailroom: Int {
         Int(meta.pointee.capacity - meta.pointee.dataOffset - meta.pointee.length)
     }
 
     /// The data as a buffer, for reading and writing in place.
-    @inline(__always) public var bytes: UnsafeMutableRawBufferPointer {
+    @inlinable @inline(__always) public var bytes: UnsafeMutableRawBufferPointer {
         UnsafeMutableRawBufferPointer(start: data, count: length)
     }
 
@@ -60,33 +60,33 @@ public struct Packet: Hashable {
         Array(UnsafeRawBufferPointer(start: data, count: length))
     }
 
-    @inline(__always) public subscript(offset: Int) -> UInt8 {
+    @inlinable @inline(__always) public subscript(offset: Int) -> UInt8 {
         get { data.load(fromByteOffset: offset, as: UInt8.self) }
         nonmutating set { data.storeBytes(of: newValue, toByteOffset: offset, as: UInt8.self) }
     }
 
     /// Big-endian 16-bit field at `offset` of the data.
-    @inline(__always) public func load16(_ offset: Int) -> UInt16 {
+    @inlinable @inline(__always) public func load16(_ offset: Int) -> UInt16 {
         UInt16(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt16.self))
     }
 
-    @inline(__always) public func store16(_ offset: Int, _ value: UInt16) {
+    @inlinable @inline(__always) public func store16(_ offset: Int, _ value: UInt16) {
         data.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
     }
 
     /// Big-endian 32-bit field at `offset` of the data.
-    @inline(__always) public func load32(_ offset: Int) -> UInt32 {
+    @inlinable @inline(__always) public func load32(_ offset: Int) -> UInt32 {
         UInt32(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
     }
 
-    @inline(__always) public func store32(_ offset: Int, _ value: UInt32) {
+    @inlinable @inline(__always) public func store32(_ offset: Int, _ value: UInt32) {
         data.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
     }
 
     /// Removes `count` bytes from the front (Click's `pull`, Strip). Returns false if the
     /// packet is shorter.
     @discardableResult
-    @inline(__always) public func pull(_ count: Int) -> Bool {
+    @inlinable @inline(__always) public func pull(_ count: Int) -> Bool {
         guard count <= length else { return false }
         meta.pointee.dataOffset += Int32(count)
         meta.pointee.length -= Int32(count)
@@ -97,7 +97,7 @@ public struct Packet: Hashable {
     /// headroom; the pool's headroom covers every encapsulation we do, so this never copies.
     /// Returns false if the headroom is too small.
     @discardableResult
-    @inline(__always) public func push(_ count: Int) -> Bool {
+    @inlinable @inline(__always) public func push(_ count: Int) -> Bool {
         guard count <= headroom else { return false }
         meta.pointee.dataOffset -= Int32(count)
         meta.pointee.length += Int32(count)
@@ -105,13 +105,13 @@ public struct Packet: Hashable {
     }
 
     /// Removes `count` bytes from the end (Click's `take`).
-    @inline(__always) public func take(_ count: Int) {
+    @inlinable @inline(__always) public func take(_ count: Int) {
         meta.pointee.length -= Int32(min(count, length))
     }
 
     /// Adds `count` bytes at the end (Click's `put`); false if there is no tailroom.
     @discardableResult
-    @inline(__always) public func put(_ count: Int) -> Bool {
+    @inlinable @inline(__always) public func put(_ count: Int) -> Bool {
         guard count <= tailroom else { return false }
         meta.pointee.length += Int32(count)
         return true
@@ -143,102 +143,103 @@ public struct Packet: Hashable {
     // MARK: Headers
 
     /// Offset of the network (IP) header from the start of the data, or nil.
-    @inline(__always) public var networkHeaderOffset: Int? {
+    @inlinable @inline(__always) public var networkHeaderOffset: Int? {
         let o = meta.pointee.networkOffset
         return o < 0 ? nil : Int(o - meta.pointee.dataOffset)
     }
 
-    @inline(__always) public var transportHeaderOffset: Int? {
+    @inlinable @inline(__always) public var transportHeaderOffset: Int? {
         let o = meta.pointee.transportOffset
         return o < 0 ? nil : Int(o - meta.pointee.dataOffset)
     }
 
-    @inline(__always) public var macHeaderOffset: Int? {
+    @inlinable @inline(__always) public var macHeaderOffset: Int? {
         let o = meta.pointee.macOffset
         return o < 0 ? nil : Int(o - meta.pointee.dataOffset)
     }
 
     /// Marks the network header at `offset` from the data start, with header length
     /// `headerLength` (the transport header follows it).
-    @inline(__always) public func setNetworkHeader(at offset: Int, headerLength: Int) {
+    @inlinable @inline(__always) public func setNetworkHeader(at offset: Int, headerLength: Int) {
         meta.pointee.networkOffset = meta.pointee.dataOffset + Int32(offset)
         meta.pointee.transportOffset = meta.pointee.dataOffset + Int32(offset + headerLength)
     }
 
-    @inline(__always) public func setMACHeader(at offset: Int) {
+    @inlinable @inline(__always) public func setMACHeader(at offset: Int) {
         meta.pointee.macOffset = meta.pointee.dataOffset + Int32(offset)
     }
 
     /// Pointer to the network header, or nil.
-    @inline(__always) public var networkHeader: UnsafeMutableRawPointer? {
+    @inlinable @inline(__always) public var networkHeader: UnsafeMutableRawPointer? {
         let o = meta.pointee.networkOffset
         return o < 0 ? nil : meta.pointee.buffer + Int(o)
     }
 
-    @inline(__always) public var transportHeader: UnsafeMutableRawPointer? {
+    @inlinable @inline(__always) public var transportHeader: UnsafeMutableRawPointer? {
         let o = meta.pointee.transportOffset
         return o < 0 ? nil : meta.pointee.buffer + Int(o)
     }
 
-    @inline(__always) public var macHeader: UnsafeMutableRawPointer? {
+    @inlinable @inline(__always) public var macHeader: UnsafeMutableRawPointer? {
         let o = meta.pointee.macOffset
         return o < 0 ? nil : meta.pointee.buffer + Int(o)
     }
 
     /// Bytes from the network header to the end of the data.
-    @inline(__always) public var networkLength: Int {
+    @inlinable @inline(__always) public var networkLength: Int {
         guard let o = networkHeaderOffset else { return 0 }
         return length - o
     }
 
     // MARK: Annotations
 
-    /// Offset of the annotation area inside `PacketMetadata`. The key path names a stored
-    /// property of a struct, so `offset(of:)` always has an answer.
-    static let annotationsOffset = MemoryLayout<PacketMetadata>.offset(of: \PacketMetadata.annotations) ?? 0
+    /// Offset of the annotation area inside `PacketMetadata`: two pointers, six Int32s and
+    /// an Int64 precede it. A constant (not `MemoryLayout.offset(of:)`, which would cost a
+    /// lazy-initialization check per access); `PacketPool.init` verifies it.
+    @inlinable @inline(__always) public static var annotationsOffset: Int { 48 }
 
     /// Start of the 48-byte annotation area.
-    @inline(__always) public var annotationBytes: UnsafeMutableRawPointer {
+    @inlinable @inline(__always) public var annotationBytes: UnsafeMutableRawPointer {
         UnsafeMutableRawPointer(meta) + Packet.annotationsOffset
     }
 
     /// Reads an annotation byte at `offset` (0..<48).
-    @inline(__always) public func annotation8(_ offset: Int) -> UInt8 {
+    @inlinable @inline(__always) public func annotation8(_ offset: Int) -> UInt8 {
         annotationBytes.load(fromByteOffset: offset, as: UInt8.self)
     }
 
-    @inline(__always) public func setAnnotation8(_ offset: Int, _ value: UInt8) {
+    @inlinable @inline(__always) public func setAnnotation8(_ offset: Int, _ value: UInt8) {
         annotationBytes.storeBytes(of: value, toByteOffset: offset, as: UInt8.self)
     }
 
-    @inline(__always) public func annotation32(_ offset: Int) -> UInt32 {
+    @inlinable @inline(__always) public func annotation32(_ offset: Int) -> UInt32 {
         annotationBytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self)
     }
 
-    @inline(__always) public func setAnnotation32(_ offset: Int, _ value: UInt32) {
+    @inlinable @inline(__always) public func setAnnotation32(_ offset: Int, _ value: UInt32) {
         annotationBytes.storeBytes(of: value, toByteOffset: offset, as: UInt32.self)
     }
 
-    @inline(__always) public func annotation16(_ offset: Int) -> UInt16 {
+    @inlinable @inline(__always) public func annotation16(_ offset: Int) -> UInt16 {
         annotationBytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
     }
 
-    @inline(__always) public func setAnnotation16(_ offset: Int, _ value: UInt16) {
+    @inlinable @inline(__always) public func setAnnotation16(_ offset: Int, _ value: UInt16) {
         annotationBytes.storeBytes(of: value, toByteOffset: offset, as: UInt16.self)
     }
 
     /// The destination IP annotation (offset 0), in host order.
-    @inline(__always) public var destinationIPAnnotation: UInt32 {
+    @inlinable @inline(__always) public var destinationIPAnnotation: UInt32 {
         get { UInt32(bigEndian: annotation32(Annotation.destinationIP)) }
         nonmutating set { setAnnotation32(Annotation.destinationIP, newValue.bigEndian) }
     }
 
-    @inline(__always) public var paint: UInt8 {
+    @inlinable @inline(__always) public var paint: UInt8 {
         get { annotation8(Annotation.paint) }
         nonmutating set { setAnnotation8(Annotation.paint, newValue) }
     }
 
-    @inline(__always) public var timestamp: Int64 {
+    @inlinable @inline(__always) public var timestamp: Int64 {
         get { meta.pointee.timestamp }
         nonmutating set { meta.pointee.timestamp = newValue }
     }
@@ -246,7 +247,7 @@ public struct Packet: Hashable {
     // MARK: Lifetime
 
     /// Returns the packet to its pool. The handle must not be used afterwards.
-    @inline(__always) public func kill() {
+    @inlinable @inline(__always) public func kill() {
         meta.pointee.pool.pointee.release(meta)
     }
 

@@ -1,17 +1,17 @@
 /// The free list of a packet pool, in plain memory so that packets can return themselves
 /// without touching a Swift object (no ARC on the hot path).
 public struct PacketPoolState {
-    var free: UnsafeMutablePointer<UnsafeMutablePointer<PacketMetadata>>
-    var freeCount: Int
-    let capacity: Int
-    let headroom: Int32
+    @usableFromInline var free: UnsafeMutablePointer<UnsafeMutablePointer<PacketMetadata>>
+    @usableFromInline var freeCount: Int
+    @usableFromInline let capacity: Int
+    @usableFromInline let headroom: Int32
     /// Packets handed out and not yet returned (for leak checks and statistics).
     public var outstanding: Int { capacity - freeCount }
     /// Allocations refused because the pool was empty.
-    public internal(set) var exhausted: Int = 0
+    public var exhausted: Int = 0
 
     /// A fresh packet with empty data at the standard headroom, or nil when exhausted.
-    @inline(__always) public mutating func allocate() -> UnsafeMutablePointer<PacketMetadata>? {
+    @inlinable @inline(__always) public mutating func allocate() -> UnsafeMutablePointer<PacketMetadata>? {
         guard freeCount > 0 else {
             exhausted &+= 1
             return nil
@@ -30,7 +30,7 @@ public struct PacketPoolState {
         return m
     }
 
-    @inline(__always) mutating func release(_ m: UnsafeMutablePointer<PacketMetadata>) {
+    @usableFromInline @inline(__always) mutating func release(_ m: UnsafeMutablePointer<PacketMetadata>) {
         free[freeCount] = m
         freeCount += 1
     }
@@ -52,6 +52,8 @@ public final class PacketPool {
 
     public init(capacity: Int = 16_384, bufferSize: Int = PacketPool.defaultBufferSize, headroom: Int = PacketPool.defaultHeadroom) {
         precondition(capacity > 0 && bufferSize > headroom, "a pool needs buffers larger than their headroom")
+        precondition(MemoryLayout<PacketMetadata>.offset(of: \PacketMetadata.annotations) == Packet.annotationsOffset,
+                     "PacketMetadata's layout changed: update Packet.annotationsOffset")
         self.capacity = capacity
         self.bufferSize = bufferSize
         buffers = UnsafeMutableRawPointer.allocate(byteCount: capacity * bufferSize, alignment: 64)
@@ -96,7 +98,7 @@ public final class PacketPool {
     }
 
     /// A new packet of `length` bytes copied from `source`.
-    @inline(__always) public func make(copying source: UnsafeRawPointer, length: Int) -> Packet? {
+    @inlinable @inline(__always) public func make(copying source: UnsafeRawPointer, length: Int) -> Packet? {
         guard let m = state.pointee.allocate() else { return nil }
         let p = Packet(meta: m)
         guard p.put(length) else {
@@ -108,7 +110,7 @@ public final class PacketPool {
     }
 
     /// A new empty packet at the standard headroom.
-    @inline(__always) public func make() -> Packet? {
+    @inlinable @inline(__always) public func make() -> Packet? {
         state.pointee.allocate().map(Packet.init(meta:))
     }
 }
@@ -121,27 +123,27 @@ public struct PacketBatch {
     public let capacity: Int
     public var count: Int
 
-    @inline(__always) public init(storage: UnsafeMutablePointer<Packet>, capacity: Int, count: Int = 0) {
+    @inlinable @inline(__always) public init(storage: UnsafeMutablePointer<Packet>, capacity: Int, count: Int = 0) {
         self.storage = storage
         self.capacity = capacity
         self.count = count
     }
 
-    @inline(__always) public subscript(i: Int) -> Packet {
+    @inlinable @inline(__always) public subscript(i: Int) -> Packet {
         get { storage[i] }
         nonmutating set { storage[i] = newValue }
     }
 
-    @inline(__always) public var isEmpty: Bool { count == 0 }
-    @inline(__always) public var isFull: Bool { count == capacity }
+    @inlinable @inline(__always) public var isEmpty: Bool { count == 0 }
+    @inlinable @inline(__always) public var isFull: Bool { count == capacity }
 
-    @inline(__always) public mutating func append(_ p: Packet) {
+    @inlinable @inline(__always) public mutating func append(_ p: Packet) {
         storage[count] = p
         count += 1
     }
 
     /// Kills every packet and empties the batch.
-    @inline(__always) public mutating func killAll() {
+    @inlinable @inline(__always) public mutating func killAll() {
         for i in 0..<count { storage[i].kill() }
         count = 0
     }
@@ -162,7 +164,7 @@ public final class BatchStorage {
     public static let defaultCapacity = 64
 
     /// An empty batch over this storage.
-    @inline(__always) public func batch() -> PacketBatch {
+    @inlinable @inline(__always) public func batch() -> PacketBatch {
         PacketBatch(storage: pointer, capacity: capacity)
     }
 }
