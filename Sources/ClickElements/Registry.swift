@@ -41,6 +41,8 @@ public enum StandardElements {
         ("AddressInfo", { AddressInfo() }),
         ("PortInfo", { PortInfo() }),
         ("Classifier", { Classifier() }),
+        ("IPFilter", { IPFilter() }),
+        ("IPClassifier", { IPClassifier() }),
         ("CheckIPHeader", { CheckIPHeader() }),
         ("MarkIPHeader", { MarkIPHeader() }),
         ("DecIPTTL", { DecIPTTL() }),

@@ -1,0 +1,138 @@
+import ClickElements
+import ClickLanguage
+import Foundation
+import Testing
+@testable import ClickRuntime
+
+@Suite struct IPFilterTests {
+    static let tcp80 = Frames.ipv4(src: [10, 0, 0, 1], dst: [10, 0, 0, 2], proto: 6, sport: 1234, dport: 80)
+    static let tcp22 = Frames.ipv4(src: [10, 0, 0, 1], dst: [10, 0, 0, 2], proto: 6, sport: 1234, dport: 22)
+    static let udp53 = Frames.ipv4(src: [10, 0, 0, 1], dst: [192, 168, 1, 9], proto: 17, sport: 5353, dport: 53)
+    // An ICMP echo reply: type and code are the first two bytes after the IP header.
+    static let icmp = Frames.ipv4(src: [172, 16, 0, 1], dst: [10, 0, 0, 2], proto: 1, sport: 0, dport: 0x1234)
+
+    /// Which of `packets` pass `filter` (by index), after CheckIPHeader marks them.
+    func passes(_ filter: String, _ packets: [[UInt8]]) throws -> [Int] {
+        let b = build("inj :: Injector -> CheckIPHeader -> \(filter) -> col :: Collector")
+        let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+        inj.inject(packets)
+        let got = b.element("col", as: Collector.self)?.packets ?? []
+        return got.compactMap { g in packets.firstIndex(of: g) }
+    }
+
+    let all = [tcp80, tcp22, udp53, icmp]
+
+    @Test func allowDenyAndOrder() throws {
+        #expect(try passes("IPFilter(allow tcp dst port 80 or icmp, deny all)", all) == [0, 3])
+        #expect(try passes("IPFilter(deny tcp, allow all)", all) == [2, 3])
+        #expect(try passes("IPFilter(allow)", all) == [0, 1, 2, 3])
+        #expect(try passes("IPFilter(deny all)", all) == [])
+        #expect(try passes("IPFilter(drop udp, allow -)", all) == [0, 1, 3])
+    }
+
+    @Test func hostsNetsAndDirections() throws {
+        #expect(try passes("IPFilter(allow src host 10.0.0.1)", all) == [0, 1, 2])
+        #expect(try passes("IPFilter(allow dst net 192.168.0.0/16)", all) == [2])
+        #expect(try passes("IPFilter(allow host 10.0.0.2)", all) == [0, 1, 3])
+        #expect(try passes("IPFilter(allow 172.16.0.0/12)", all) == [3])
+        #expect(try passes("IPFilter(allow src and dst net 10.0.0.0/8)", all) == [0, 1])
+    }
+
+    @Test func portsCarryTheirQualifiersOver() throws {
+        #expect(try passes("IPFilter(allow dst port 80 or 22)", all) == [0, 1])
+        #expect(try passes("IPFilter(allow dst port www or dns)", all) == [0, 2])
+        #expect(try passes("IPFilter(allow udp port 53)", all) == [2])
+        #expect(try passes("IPFilter(allow dst tcp port != 80)", all) == [1])
+        #expect(try passes("IPFilter(allow dst port > 50 and dst port < 60)", all) == [2])
+    }
+
+    @Test func fieldsMasksAndTernary() throws {
+        #expect(try passes("IPFilter(allow ip proto 17)", all) == [2])
+        #expect(try passes("IPFilter(allow ip[9:1] == 6)", all) == [0, 1])
+        #expect(try passes("IPFilter(allow ip ttl 64 and not icmp)", all) == [0, 1, 2])
+        #expect(try passes("IPFilter(allow transp[2:2] & 0xff00 == 0)", all) == [0, 1, 2])
+        #expect(try passes("IPFilter(allow icmp[0:1] == 0)", all) == [3])
+        #expect(try passes("IPFilter(allow tcp ? dst port 22 : true)", all) == [1, 2, 3])
+        #expect(try passes("IPFilter(allow icmp type echo-reply)", all) == [3])
+        #expect(try passes("IPFilter(allow (tcp && !(dst port 22)) || udp)", all) == [0, 2])
+    }
+
+    @Test func tcpFlagsAndFragments() throws {
+        var syn = Self.tcp80
+        syn[20 + 13] = 0x02
+        var frag = Self.udp53
+        frag[6] = 0x00
+        frag[7] = 0x10   // offset 16 bytes: not a first fragment
+        let c = Frames.checksum(frag[0..<10] + [0, 0] + frag[12..<20])
+        frag[10] = UInt8(c >> 8)
+        frag[11] = UInt8(c & 0xFF)
+        #expect(try passes("IPFilter(allow syn)", [Self.tcp80, syn]) == [1])
+        #expect(try passes("IPFilter(allow tcp opt syn)", [Self.tcp80, syn]) == [1])
+        // Port tests see first fragments only.
+        #expect(try passes("IPFilter(allow udp port 53)", [Self.udp53, frag]) == [0])
+        #expect(try passes("IPFilter(allow frag)", [Self.udp53, frag]) == [1])
+    }
+
+    @Test func ipClassifierOutputs() throws {
+        let b = build("inj :: Injector -> CheckIPHeader -> c :: IPClassifier(tcp, udp, -); c [0] -> t :: Collector; c [1] -> u :: Collector; c [2] -> o :: Collector")
+        try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject(all)
+        #expect(b.element("t", as: Collector.self)?.packets.count == 2)
+        #expect(b.element("u", as: Collector.self)?.packets.count == 1)
+        #expect(b.element("o", as: Collector.self)?.packets.count == 1)
+    }
+
+    @Test func addressInfoNames() throws {
+        #expect(try passes("IPFilter(allow src host server)", all, prefix: "AddressInfo(server 172.16.0.1);") == [3])
+    }
+
+    func passes(_ filter: String, _ packets: [[UInt8]], prefix: String) throws -> [Int] {
+        let b = build(prefix + " inj :: Injector -> CheckIPHeader -> \(filter) -> col :: Collector")
+        let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+        inj.inject(packets)
+        return (b.element("col", as: Collector.self)?.packets ?? []).compactMap { packets.firstIndex(of: $0) }
+    }
+
+    @Test func errorsSayWhichPattern() {
+        let e = build("Idle -> IPFilter(allow tcp, allow frobnicate 3) -> Discard").log.errorMessages
+        #expect(e.contains("  pattern 1: unknown term 'frobnicate'"))
+        #expect(build("Idle -> IPFilter(maybe tcp) -> Discard").log.errorMessages.contains("  pattern 0: unknown action 'maybe'"))
+        #expect(build("Idle -> IPFilter(allow ip[9:9] == 1) -> Discard").log.errorMessages.contains("  pattern 0: field length must be 1 to 4 in 'ip[9:9]'"))
+    }
+}
+
+/// chains/functions/firewall.click end to end: the VM ports replaced by test elements.
+@Suite struct FirewallFunctionTests {
+    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("chains/functions/firewall.click").path
+
+    static let ports = """
+        elementclass FromDevice { $port | inj :: Injector -> output }
+        elementclass ToDevice { $port | input -> u :: Unqueue(BURST 64) -> col :: Collector }
+
+        """
+
+    @Test func forwardAndReplyRules() throws {
+        let text = try String(contentsOfFile: Self.file, encoding: .utf8)
+        let b = build(Self.ports + text)
+        let router = try #require(b.router, "\(b.log.text)")
+        let clientSide = try #require(router.element(named: "FromDevice@1/inj") as? Injector)
+        let serverSide = try #require(router.element(named: "FromDevice@5/inj") as? Injector)
+        let mac: [UInt8] = [0, 1, 2, 3, 4, 5]
+        let web = Frames.ether(dst: mac, src: mac, type: 0x0800, IPFilterTests.tcp80)
+        let ssh = Frames.ether(dst: mac, src: mac, type: 0x0800, IPFilterTests.tcp22)
+        let arp = Frames.arpRequest(senderEther: mac, senderIP: [10, 0, 0, 1], targetIP: [10, 0, 0, 2])
+        clientSide.inject([web, ssh, arp])
+        let reply = Frames.ether(dst: mac, src: mac, type: 0x0800, Frames.ipv4(src: [10, 0, 0, 2], dst: [10, 0, 0, 1], proto: 6, sport: 80, dport: 1234))
+        let stray = Frames.ether(dst: mac, src: mac, type: 0x0800, Frames.ipv4(src: [10, 0, 0, 2], dst: [10, 0, 0, 1], proto: 6, sport: 25, dport: 1234))
+        serverSide.inject([reply, stray])
+        for name in ["ToDevice@4/u", "ToDevice@8/u"] {
+            let u = try #require(router.element(named: name))
+            let task = Task(element: u)
+            while u.runTask(task) {}
+        }
+        #expect((router.element(named: "ToDevice@4/col") as? Collector)?.packets == [web, arp])
+        #expect((router.element(named: "ToDevice@8/col") as? Collector)?.packets == [reply])
+        #expect(try router.read("forward/passed.count") == "1")
+        #expect(router.pool.outstanding == 0)
+    }
+}
