@@ -79,3 +79,17 @@ func ipRouterRate(packetsPerInterface: Int, repetitions: Int = 7) -> String {
     rates.sort()
     return "IP router (2 interfaces, 64 B, chains/lib/iprouter.click): median \(format3(rates[rates.count / 2] / 1e6)) Mpps forwarded (min \(format3(rates[0] / 1e6)), max \(format3(rates[rates.count - 1] / 1e6)), \(rates.count) runs)"
 }
+
+/// Packets per second through IPFilter with 100 rules, where most packets match late:
+/// 99 `deny` rules on other hosts and ports, then `allow` for the traffic generated.
+func ipFilterRate(packets: Int, repetitions: Int = 7) -> String {
+    var rules: [String] = []
+    for i in 0..<99 { rules.append("deny src host 10.1.\(i / 250).\(i % 250 + 1) and dst tcp port \(1000 + i)") }
+    rules.append("allow udp dst port 80")
+    let frame = frameHex(dstEther: [0, 1, 2, 3, 4, 5], src: [1, 0, 0, 2], dst: [2, 0, 0, 2])
+    let config = """
+        InfiniteSource(DATA \(frame), LIMIT \(packets), BURST 64, STOP true)
+            -> Strip(14) -> CheckIPHeader -> f :: IPFilter(\(rules.joined(separator: ", "))) -> c :: Counter -> Discard;
+        """
+    return packetRate("IPFilter, 100 rules (match on the last), 64 B", config: config, packets: packets, repetitions: repetitions)
+}

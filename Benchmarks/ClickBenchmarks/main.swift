@@ -72,3 +72,4 @@ print(packetRate("InfiniteSource(LENGTH 64) -> Counter -> Discard",
 print(packetRate("InfiniteSource -> Queue -> Unqueue -> Counter -> Discard (64 B)",
                  config: "InfiniteSource(LENGTH 64, LIMIT \(n / 5), BURST 64, STOP true) -> Queue(1024) -> Unqueue(BURST 64) -> Counter -> Discard", packets: n / 5))
 print(ipRouterRate(packetsPerInterface: 5_000_000))
+print(ipFilterRate(packets: 10_000_000))

@@ -505,25 +505,33 @@ final class FilterProgram {
     /// The verdict for `p`: -1 drop, k >= 0 output k.
     @inline(__always) func evaluate(_ p: Packet) -> Int {
         var at = entry
-        let ip = p.networkHeader
-        let ipLength = p.networkLength
+        // The three bases and how many bytes each has; -1 when absent.
+        var ip = UnsafeMutableRawPointer(bitPattern: 1).unsafelyUnwrapped
+        var ipLength = -1
+        var transport = ip
+        var transportLength = -1
         var proto: Int16 = -2
-        var firstFragment = false
-        var transport: UnsafeMutableRawPointer? = nil
-        var transportLength = 0
-        if let ip, ipLength >= 20 {
-            proto = Int16(ip.load(fromByteOffset: 9, as: UInt8.self))
-            firstFragment = UInt16(bigEndian: ip.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x1FFF == 0
-            if let t = p.transportHeader, let offset = p.transportHeaderOffset {
+        if let header = p.networkHeader, p.networkLength >= 20 {
+            ip = header
+            ipLength = p.networkLength
+            proto = Int16(header.load(fromByteOffset: 9, as: UInt8.self))
+            let firstFragment = UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x1FFF == 0
+            if firstFragment, let t = p.transportHeader, let offset = p.transportHeaderOffset {
                 transport = t
                 transportLength = p.length - offset
             }
         }
+        var mac = ip
+        var macLength = -1
+        if let m = p.macHeader, let o = p.macHeaderOffset {
+            mac = m
+            macLength = p.length - o
+        }
+        let nodes = self.nodes
         while at >= 0 {
             let n = nodes[Int(at)]
-            var base: UnsafeMutableRawPointer? = nil
-            var available = 0
-            var applicable = true
+            let base: UnsafeMutableRawPointer
+            var available: Int
             switch n.base {
             case .network:
                 base = ip
@@ -531,27 +539,39 @@ final class FilterProgram {
             case .transport:
                 base = transport
                 available = transportLength
-                if !firstFragment { applicable = false }
-                if n.proto == 256 { if proto != 6 && proto != 17 { applicable = false } } else if n.proto >= 0 && proto != n.proto { applicable = false }
+                if n.proto == 256 {
+                    if proto != 6 && proto != 17 { available = -1 }
+                } else if n.proto >= 0 && proto != n.proto {
+                    available = -1
+                }
             case .mac:
-                base = p.macHeader
-                if let o = p.macHeaderOffset { available = p.length - o }
+                base = mac
+                available = macLength
             case .always:
                 at = n.yes
                 continue
             }
+            let offset = Int(n.offset)
             var result = false
-            if applicable, let base, Int(n.offset) + Int(n.length) <= available {
-                var v: UInt32 = 0
-                for k in 0..<Int(n.length) { v = v << 8 | UInt32(base.load(fromByteOffset: Int(n.offset) + k, as: UInt8.self)) }
-                v &= n.mask
+            if offset + Int(n.length) <= available {
+                let v: UInt32
+                switch n.length {
+                case 1: v = UInt32(base.load(fromByteOffset: offset, as: UInt8.self))
+                case 2: v = UInt32(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                case 4: v = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                default:
+                    var w: UInt32 = 0
+                    for k in 0..<Int(n.length) { w = w << 8 | UInt32(base.load(fromByteOffset: offset + k, as: UInt8.self)) }
+                    v = w
+                }
+                let m = v & n.mask
                 switch n.op {
-                case .eq: result = v == n.value
-                case .ne: result = v != n.value
-                case .lt: result = v < n.value
-                case .gt: result = v > n.value
-                case .le: result = v <= n.value
-                case .ge: result = v >= n.value
+                case .eq: result = m == n.value
+                case .ne: result = m != n.value
+                case .lt: result = m < n.value
+                case .gt: result = m > n.value
+                case .le: result = m <= n.value
+                case .ge: result = m >= n.value
                 }
             }
             at = result ? n.yes : n.no
