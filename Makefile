@@ -9,7 +9,7 @@ FUZZ_SMOKE_SECONDS ?= 60
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo test unit-tests fuzz-build fuzz-parser fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo test unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -34,6 +34,7 @@ unit-tests:
 
 fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-parser
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-elements
 
 # A long fuzzing run of the Click parser (FUZZ_SECONDS, default 10 minutes).
 fuzz-parser: fuzz-build
@@ -41,15 +42,24 @@ fuzz-parser: fuzz-build
 	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-parser Tests/Fuzz/corpus/click-parser
 
-# What CI runs: the seed corpus replayed, then a short fuzzing run; any crash fails.
+# Arbitrary frames through packet-parsing elements (CheckIPHeader, IPFilter, the IP router...).
+fuzz-elements: fuzz-build
+	mkdir -p $(FUZZ_BUILD)/corpus-elements
+	$(FUZZ_BUILD)/debug/fuzz-click-elements -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-elements Tests/Fuzz/corpus/elements
+
+# What CI runs: the seed corpora replayed, then short fuzzing runs; any crash fails.
 fuzz-smoke: fuzz-build fuzz-replay
-	mkdir -p $(FUZZ_BUILD)/corpus-smoke
+	mkdir -p $(FUZZ_BUILD)/corpus-smoke $(FUZZ_BUILD)/corpus-smoke-elements
 	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke Tests/Fuzz/corpus/click-parser
+	$(FUZZ_BUILD)/debug/fuzz-click-elements -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=2048 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-elements Tests/Fuzz/corpus/elements
 
 fuzz-replay:
-	$(SWIFT) build --product fuzz-click-parser
+	$(SWIFT) build --product fuzz-click-parser --product fuzz-click-elements
 	.build/debug/fuzz-click-parser Tests/Fuzz/corpus/click-parser/*
+	.build/debug/fuzz-click-elements Tests/Fuzz/corpus/elements/*
 
 # The performance suite, release build (see Benchmarks/README.md).
 bench:

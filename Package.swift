@@ -52,6 +52,13 @@ let package = Package(
             path: "Tests/Fuzz/ClickParserFuzzer",
             swiftSettings: strict),
 
+        // libFuzzer harness feeding arbitrary frames through packet-parsing elements.
+        .executableTarget(
+            name: "fuzz-click-elements",
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            path: "Tests/Fuzz/ElementFuzzer",
+            swiftSettings: strict),
+
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",

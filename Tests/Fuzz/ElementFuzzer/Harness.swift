@@ -1,0 +1,84 @@
+import ClickElements
+import ClickLanguage
+import ClickRuntime
+
+/// Pushes the fuzz input, as one frame, into configurations built around the elements
+/// that parse packets (Classifier, CheckIPHeader, IPFilter, IPClassifier, ARPResponder,
+/// the whole IP router with its ICMP errors and fragmentation). Any crash, trap or leak
+/// is a bug: after each input every packet must be back in its pool.
+final class FrameInjector: Element {
+    override var className: String { "FrameInjector" }
+    override var portCount: String { "0/1" }
+    override var processing: String { "h/h" }
+
+    func inject(_ bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, let p = pool.make(copying: base, length: min(bytes.count, 2000)) else { return }
+        p.meta.pointee.packetType = bytes.first.map { $0 & 3 } ?? 0
+        output(0, single: p)
+    }
+}
+
+enum ElementHarness {
+    static let configurations = [
+        """
+        in :: FrameInjector -> c :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
+        c [0] -> ARPResponder(10.0.0.1/24 00:01:02:03:04:05) -> Discard;
+        c [1] -> Discard; c [3] -> Discard;
+        c [2] -> Strip(14) -> CheckIPHeader(INTERFACES 10.0.0.1/24) -> f :: IPFilter(allow tcp dst port 80 or icmp type echo, 1 ip[9:1] > 16 && !frag, deny all);
+        f [0] -> IPClassifier(src net 10.0.0.0/8, udp port 53, -) => Discard, Discard, Discard;
+        f [1] -> DecIPTTL -> IPFragmenter(100) -> Discard;
+        """,
+        """
+        require(library chains/lib/iprouter.click);
+        r :: IPRouter2(1.0.0.1, 1.0.0.0/8, 00:00:c0:ae:67:ef, 00:00:c0:00:00:01, 2.0.0.1, 2.0.0.0/8, 00:00:c0:4f:71:ef, 00:00:c0:00:00:02);
+        in :: FrameInjector -> [0] r; Idle -> [1] r;
+        r [0] -> Discard; r [1] -> Discard; r [2] -> Discard;
+        """,
+    ]
+
+    /// The routers, built once (fuzzing runs single-threaded).
+    nonisolated(unsafe) static var routers: [(Router, FrameInjector)] = {
+        var registry = StandardElements.registry
+        registry.register("FrameInjector") { FrameInjector() }
+        var built: [(Router, FrameInjector)] = []
+        for text in configurations {
+            let log = DiagnosticLog()
+            let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, libraries: FileLibraryResolver(searchPath: []), log: log)
+            guard let router = Router.build(flat, registry: registry, poolCapacity: 1024, log: log),
+                let injector = router.element(named: "in") as? FrameInjector
+            else { fatalError("fuzz configuration does not build:\n\(log.text)") }
+            built.append((router, injector))
+        }
+        return built
+    }()
+
+    static func run(_ bytes: UnsafeRawBufferPointer) {
+        for (router, injector) in routers {
+            injector.inject(bytes)
+            precondition(router.pool.outstanding == 0, "packets leaked: \(router.pool.outstanding)")
+        }
+    }
+}
+
+#if FUZZING
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    ElementHarness.run(UnsafeRawBufferPointer(start: data, count: size))
+    return 0
+}
+
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(
+    _ argc: UnsafeMutablePointer<Int32>,
+    _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> Int32
+) -> Int32
+
+/// SwiftPM renames an executable's entry point to `<target>_main`; libFuzzer owns `main`.
+@_cdecl("fuzz_click_elements_main")
+public func fuzzMain(_ argc: Int32, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    var count = argc
+    var vector = argv
+    return LLVMFuzzerRunDriver(&count, &vector) { data, size in fuzzOneInput(data, size) }
+}
+#endif
