@@ -63,17 +63,24 @@ enum Driver {
             return writeOutput(flat, options) ? 0 : 1
         }
 
-        let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: options.simulatedTime,
-                                  log: log, chatter: { printError($0) })
+        let built = Router.build(flat, configurationText: text, registry: registry, simulatedTime: options.simulatedTime,
+                                 log: log, chatter: { printError($0) })
         report()
-        guard let router else { return 1 }
+        guard var router = built else { return 1 }
+        router.libraries = resolver
+        router.definitions = options.definitions
         defer { router.cleanup() }
         if !writeOutput(flat, options) { return 1 }
         if options.quit || router.elements.isEmpty { return 0 }
 
         let clock = RouterClock(simulated: false)
         let started = clock.now()
-        router.run()
+        // A `hotconfig` write stops the running router and leaves its replacement.
+        while true {
+            router.run()
+            guard let next = router.replacement else { break }
+            router = next
+        }
         if options.printTime {
             let elapsed = Double(clock.now() - started) / 1e9
             printError("\(elapsed)s")

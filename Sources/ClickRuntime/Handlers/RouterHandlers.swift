@@ -55,6 +55,13 @@ extension Router {
             self.flat.requirements.map { ($0.value.isEmpty ? $0.type : $0.value) + "\n" }.joined()
         }
         g.read("handlers") { [unowned self] in self.globalHandlers.handlers.map { "\($0.name)\t\($0.flags)\n" }.joined() }
+        g.write("hotconfig") { [unowned self] (text: String) throws(ElementError) in
+            do throws(ConfigurationError) {
+                _ = try self.hotswap(text)
+            } catch {
+                throw ElementError(error.diagnostics.map { $0.description }.joined(separator: "\n"))
+            }
+        }
         g.write("stop") { [unowned self] (text: String) throws(ElementError) in
             let n = IntegerValue.parse(text.trimmingCharacters()).map(Int.init) ?? 1
             self.requestStop(max(n, 1))

@@ -22,6 +22,13 @@ public final class Router {
     public var chatter: (String) -> Void = { _ in }
     /// Intercepts stop events (DriverManager): return true if handled.
     public var stopInterceptor: (() -> Bool)? = nil
+    /// What building this router used, kept for hot reconfiguration.
+    public private(set) var registry = ElementRegistry()
+    public var libraries: (any LibraryResolver)? = nil
+    public var definitions: [(name: String, value: String)] = []
+    /// Set by a successful `hotconfig` write: the router that takes over when this one's
+    /// thread returns from `run()`.
+    public private(set) var replacement: Router? = nil
 
     private init(flat: FlatConfiguration, configurationText: String, clock: RouterClock, pool: PacketPool) {
         self.flat = flat
@@ -55,9 +62,17 @@ public final class Router {
         simulatedTime: Bool = false, poolCapacity: Int = 16_384, log: DiagnosticLog,
         chatter: @escaping (String) -> Void = { _ in }
     ) -> Router? {
-        let router = Router(flat: flat, configurationText: configurationText, clock: RouterClock(simulated: simulatedTime),
-                            pool: PacketPool(capacity: poolCapacity))
+        build(flat, configurationText: configurationText, registry: registry, clock: RouterClock(simulated: simulatedTime),
+              pool: PacketPool(capacity: poolCapacity), log: log, chatter: chatter)
+    }
+
+    static func build(
+        _ flat: FlatConfiguration, configurationText: String, registry: ElementRegistry, clock: RouterClock,
+        pool: PacketPool, log: DiagnosticLog, chatter: @escaping (String) -> Void
+    ) -> Router? {
+        let router = Router(flat: flat, configurationText: configurationText, clock: clock, pool: pool)
         router.chatter = chatter
+        router.registry = registry
         let before = log.errorCount
         router.create(registry: registry, log: log)
         // Every check that can run does, so that one pass reports every problem: hookup
@@ -267,6 +282,32 @@ public final class Router {
         if let stopInterceptor, stopInterceptor() { return }
         runCount -= count
         if runCount <= 0 { scheduler.stop() }
+    }
+
+    // MARK: Hot reconfiguration
+
+    /// Builds the configuration `text` as this router's successor: same clock, same packet
+    /// pool, and every element whose name and class are unchanged takes over its
+    /// predecessor's state (queued packets, counters, tables). On any error nothing
+    /// changes and the errors are thrown. On success this router stops and `replacement`
+    /// is the new one, ready to run.
+    public func hotswap(_ text: String) throws(ConfigurationError) -> Router {
+        let log = DiagnosticLog()
+        let newFlat = ClickConfiguration.flatten(text, file: "config", definitions: definitions,
+                                                 knownClasses: registry.classNames, libraries: libraries, log: log)
+        guard !log.hasErrors,
+            let next = Router.build(newFlat, configurationText: text, registry: registry, clock: clock, pool: pool, log: log, chatter: chatter)
+        else { throw ConfigurationError(log.diagnostics) }
+        next.libraries = libraries
+        next.definitions = definitions
+        next.stopInterceptor = stopInterceptor
+        for e in next.elements {
+            if let old = element(named: e.name), old.className == e.className { e.takeState(from: old) }
+        }
+        cleanup()
+        replacement = next
+        scheduler.stop()
+        return next
     }
 
     /// Lets the router run again after a stop (DriverManager continuing its script).
