@@ -1,0 +1,459 @@
+import ClickLanguage
+import ClickRuntime
+
+/// A token bucket over router time: `rate` tokens per second, at most `capacity` banked.
+struct TokenBucket {
+    var rate: Double
+    var capacity: Double
+    var tokens: Double
+    var last: Int64
+
+    init(rate: Double, capacity: Double, now: Int64) {
+        self.rate = rate
+        self.capacity = max(capacity, 1)
+        self.tokens = min(1, self.capacity)
+        self.last = now
+    }
+
+    mutating func refill(_ now: Int64) {
+        if now > last {
+            tokens = min(capacity, tokens + Double(now - last) * rate / 1e9)
+            last = now
+        }
+    }
+
+    /// Nanoseconds until `n` tokens are available.
+    func wait(for n: Double) -> Int64 {
+        tokens >= n || rate <= 0 ? 0 : Int64(((n - tokens) / rate * 1e9).rounded(.up))
+    }
+}
+
+/// RatedSource([DATA, RATE, LIMIT, ACTIVE, *keywords* LENGTH, STOP, BANDWIDTH])
+///
+/// Generates packets with contents DATA at RATE packets per second (default 10), or at
+/// BANDWIDTH (bytes per second) if given, until LIMIT packets (default no limit); then,
+/// with STOP true, stops the driver. Timer-driven: between packets the router sleeps.
+/// In pull context it answers pulls no faster than the rate.
+///
+/// Ports: no inputs, 1 output, agnostic.
+///
+/// Handlers: `count` (read), `reset` (write), `rate`, `limit`, `active`, `data`, `length`
+/// (read/write).
+public final class RatedSource: Element {
+    public override var className: String { "RatedSource" }
+    public override var portCount: String { "0/1" }
+    public override var processing: String { "a/a" }
+
+    var data = InfiniteSource.defaultData
+    var rate = 10.0
+    var limit = -1
+    var active = true
+    var stop = false
+    public private(set) var count = 0
+    var bucket = TokenBucket(rate: 10, capacity: 1, now: 0)
+    var timer: Timer?
+
+    public override func configure(_ args: inout Arguments) {
+        var d = args.positional("DATA", .bytes) ?? InfiniteSource.defaultData
+        let r = args.positional("RATE", .real)
+        limit = args.positional("LIMIT", .integer) ?? -1
+        active = args.positional("ACTIVE", .bool) ?? true
+        if let length = args.keyword("LENGTH", .unsignedInteger) {
+            var filled: [UInt8] = []
+            while filled.count < length { filled.append(contentsOf: d.isEmpty ? [0] : d.prefix(length - filled.count)) }
+            d = Array(filled.prefix(length))
+        }
+        stop = args.keyword("STOP", .bool) ?? false
+        let bandwidth = args.keyword("BANDWIDTH", .bandwidth)
+        data = d
+        if let bandwidth { rate = bandwidth / Double(max(d.count, 1)) } else if let r { rate = r }
+        if rate < 0 { args.error("must be non-negative", keyword: "RATE") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: max(1, rate / 50), now: router.clock.now())
+        if outputIsPush(0) {
+            let t = makeTimer()
+            timer = t
+            if active { t.schedule(after: 0) }
+        }
+    }
+
+    public override func cleanup() { timer?.unschedule() }
+
+    func make() -> Packet? {
+        guard let p = pool.make(data) else { return nil }
+        p.timestamp = router.clock.now()
+        return p
+    }
+
+    public override func runTimer(_ timer: Timer) {
+        guard active else { return }
+        if limit >= 0 && count >= limit {
+            if stop { router.requestStop() }
+            return
+        }
+        let now = router.clock.now()
+        bucket.refill(now)
+        withScratchBatch { batch in
+            while bucket.tokens >= 1 && !batch.isFull && (limit < 0 || count < limit), let p = make() {
+                bucket.tokens -= 1
+                batch.append(p)
+                count &+= 1
+            }
+            output(0, &batch)
+        }
+        if limit >= 0 && count >= limit {
+            // As with InfiniteSource, the stop comes one step after the last packet.
+            timer.schedule(after: 0)
+        } else {
+            timer.schedule(after: max(bucket.wait(for: 1), 1_000))
+        }
+    }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        guard active, limit < 0 || count < limit else { return }
+        bucket.refill(router.clock.now())
+        if bucket.tokens >= 1, !batch.isFull, let p = make() {
+            bucket.tokens -= 1
+            batch.append(p)
+            count &+= 1
+        }
+    }
+
+    public override func takeState(from old: Element) {
+        if let old = old as? RatedSource { count = old.count }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("count", get: { [unowned self] in self.count })
+        h.write("reset") { [unowned self] _ in
+            self.count = 0
+            self.timer?.schedule(after: 0)
+        }
+        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let r = RealValue.parse(t.trimmingCharacters()), r >= 0 else { throw ElementError("expected rate") }
+            self.rate = r
+            self.bucket.rate = r
+            self.bucket.capacity = Swift.max(1, r / 50)
+            self.timer?.schedule(after: 0)
+        })
+        h.integer("limit", get: { [unowned self] in self.limit }, set: { [unowned self] n in
+            self.limit = n
+            self.timer?.schedule(after: 0)
+        })
+        h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
+            self.active = v
+            if v { self.timer?.schedule(after: 0) }
+        })
+        h.readWrite("data", read: { [unowned self] in String(decoding: self.data, as: UTF8.self) }, write: { [unowned self] t in
+            self.data = ConfigText.unquoteBytes(t)
+        })
+        h.integer("length", get: { [unowned self] in self.data.count })
+    }
+}
+
+func formatNumber(_ v: Double) -> String {
+    v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
+}
+
+/// TimedSource([INTERVAL, DATA, *keywords* LIMIT, STOP, ACTIVE])
+///
+/// Pushes one packet with contents DATA (default "Random bullshit in a packet.") every
+/// INTERVAL seconds (default 0.5), until LIMIT packets; then, with STOP true, stops the
+/// driver.
+///
+/// Ports: no inputs, 1 output, push. Handlers: `count` (read), `interval`, `active`
+/// (read/write).
+public final class TimedSource: Element {
+    public override var className: String { "TimedSource" }
+    public override var portCount: String { "0/1" }
+    public override var processing: String { "h/h" }
+    var interval = 0.5
+    var data = Array("Random bullshit in a packet.".utf8)
+    var limit = -1
+    var stop = false
+    var active = true
+    public private(set) var count = 0
+    var timer: Timer?
+
+    public override func configure(_ args: inout Arguments) {
+        interval = args.positional("INTERVAL", .seconds) ?? 0.5
+        data = args.positional("DATA", .bytes) ?? data
+        limit = args.keyword("LIMIT", .integer) ?? -1
+        stop = args.keyword("STOP", .bool) ?? false
+        active = args.keyword("ACTIVE", .bool) ?? true
+        if interval <= 0 { args.error("must be positive", keyword: "INTERVAL") }
+    }
+
+    var intervalNanoseconds: Int64 { Int64(interval * 1e9) }
+
+    public override func initialize() throws(ElementError) {
+        let t = makeTimer()
+        timer = t
+        if active { t.schedule(after: intervalNanoseconds) }
+    }
+
+    public override func cleanup() { timer?.unschedule() }
+
+    public override func runTimer(_ timer: Timer) {
+        guard active else { return }
+        if limit >= 0 && count >= limit {
+            if stop { router.requestStop() }
+            return
+        }
+        if let p = pool.make(data) {
+            p.timestamp = router.clock.now()
+            count &+= 1
+            output(0, single: p)
+        }
+        timer.schedule(after: limit >= 0 && count >= limit ? 0 : intervalNanoseconds)
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("count", get: { [unowned self] in self.count })
+        h.readWrite("interval", read: { [unowned self] in formatNumber(self.interval) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let v = TimeValue.parse(t.trimmingCharacters()), v > 0 else { throw ElementError("expected time") }
+            self.interval = v
+        })
+        h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
+            self.active = v
+            if v { self.timer?.schedule(after: self.intervalNanoseconds) }
+        })
+    }
+}
+
+/// RatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_SIZE])
+///
+/// Pulls packets from its input and pushes them out at no more than RATE packets per
+/// second, with a token bucket holding BURST_SIZE tokens (default: BURST_DURATION, 20 ms,
+/// worth of tokens). Sleeps while upstream is empty and between tokens.
+///
+/// Ports: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).
+public class RatedUnqueue: Element {
+    public override var className: String { "RatedUnqueue" }
+    public override var portCount: String { "1/1" }
+    public override var processing: String { "l/h" }
+    var rate = 0.0
+    var burstSize = 0.0
+    public private(set) var count = 0
+    var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
+    var task: Task?
+    var timer: Timer?
+    var signal: NotifierSignal?
+    /// Tokens per packet: 1, or the packet length for the bandwidth variant.
+    func cost(_ p: Packet) -> Double { 1 }
+
+    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+
+    public override func configure(_ args: inout Arguments) {
+        rate = configureRate(&args) ?? 0
+        let duration = args.keyword("BURST_DURATION", .seconds) ?? 0.02
+        burstSize = args.keyword("BURST_SIZE", .real) ?? max(1, rate * duration)
+        if rate < 0 { args.error("must be non-negative", keyword: "RATE") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: burstSize, now: router.clock.now())
+        let t = makeTask()
+        task = t
+        timer = makeTimer()
+        signal = upstreamEmptySignal(0)
+        signal?.addListener(t)
+        t.schedule()
+    }
+
+    public override func cleanup() {
+        task?.unschedule()
+        timer?.unschedule()
+    }
+
+    public override func runTask(_ task: Task) -> Bool {
+        bucket.refill(router.clock.now())
+        var moved = 0
+        withScratchBatch { batch in
+            while bucket.tokens >= 1 && !batch.isFull {
+                let before = batch.count
+                input(0, into: &batch, max: 1)
+                if batch.count == before { break }
+                bucket.tokens -= cost(batch[batch.count - 1])
+                moved += 1
+            }
+            count &+= batch.count
+            output(0, &batch)
+        }
+        if bucket.tokens < 1 {
+            task.unschedule()
+            timer?.schedule(after: max(bucket.wait(for: 1), 1_000))
+        } else if moved == 0, let signal, !signal.isActive {
+            task.unschedule()
+        }
+        return moved > 0
+    }
+
+    public override func runTimer(_ timer: Timer) { task?.schedule() }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("count", get: { [unowned self] in self.count })
+        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
+                throw ElementError("expected rate")
+            }
+            self.rate = r
+            self.bucket.rate = r
+        })
+    }
+}
+
+/// BandwidthRatedUnqueue(RATE [, ...]): RatedUnqueue with RATE in bytes per second
+/// (bandwidth syntax, e.g. `1Mbps`), each packet costing its length.
+public final class BandwidthRatedUnqueue: RatedUnqueue {
+    public override var className: String { "BandwidthRatedUnqueue" }
+    override func cost(_ p: Packet) -> Double { Double(p.length) }
+    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+}
+
+/// Shaper(RATE) — and BandwidthShaper(RATE)
+///
+/// A pull element that lets at most RATE packets per second (BandwidthShaper: bytes per
+/// second) through: a pull when no token is available returns nothing.
+///
+/// Ports: 1 pull input, 1 pull output. Handlers: `rate` (read/write).
+public class Shaper: Element {
+    public override var className: String { "Shaper" }
+    public override var portCount: String { "1/1" }
+    public override var processing: String { "l/l" }
+    var rate = 0.0
+    var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
+    func cost(_ p: Packet) -> Double { 1 }
+    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+
+    public override func configure(_ args: inout Arguments) {
+        rate = configureRate(&args) ?? 0
+    }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: max(1, rate / 50), now: router.clock.now())
+    }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        bucket.refill(router.clock.now())
+        var n = 0
+        while n < max && bucket.tokens >= 1 && !batch.isFull {
+            let before = batch.count
+            input(0, into: &batch, max: 1)
+            if batch.count == before { return }
+            bucket.tokens -= cost(batch[before])
+            n += 1
+        }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
+                throw ElementError("expected rate")
+            }
+            self.rate = r
+            self.bucket.rate = r
+        })
+    }
+}
+
+public final class BandwidthShaper: Shaper {
+    public override var className: String { "BandwidthShaper" }
+    override func cost(_ p: Packet) -> Double { Double(p.length) }
+    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: max(2048, rate / 50), now: router.clock.now())
+    }
+}
+
+/// TimedSink([INTERVAL])
+///
+/// Pulls one packet every INTERVAL seconds (default 0.5) and drops it.
+///
+/// Ports: 1 pull input. Handlers: `count` (read), `interval` (read/write).
+public final class TimedSink: Element {
+    public override var className: String { "TimedSink" }
+    public override var portCount: String { "1/0" }
+    public override var processing: String { "l/a" }
+    var interval = 0.5
+    public private(set) var count = 0
+    var timer: Timer?
+
+    public override func configure(_ args: inout Arguments) {
+        interval = args.positional("INTERVAL", .seconds) ?? 0.5
+        if interval <= 0 { args.error("must be positive", keyword: "INTERVAL") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        let t = makeTimer()
+        timer = t
+        t.schedule(after: Int64(interval * 1e9))
+    }
+
+    public override func cleanup() { timer?.unschedule() }
+
+    public override func runTimer(_ timer: Timer) {
+        withScratchBatch { batch in
+            input(0, into: &batch, max: 1)
+            count &+= batch.count
+            batch.killAll()
+        }
+        timer.schedule(after: Int64(interval * 1e9))
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("count", get: { [unowned self] in self.count })
+        h.readWrite("interval", read: { [unowned self] in formatNumber(self.interval) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let v = TimeValue.parse(t.trimmingCharacters()), v > 0 else { throw ElementError("expected time") }
+            self.interval = v
+        })
+    }
+}
+
+/// RoundRobinSched — and PrioSched
+///
+/// Pull schedulers over any number of inputs: RoundRobinSched pulls from each input in
+/// turn (starting after the last that gave a packet); PrioSched always tries input 0
+/// first, then 1, and so on.
+///
+/// Ports: any number of pull inputs, 1 pull output.
+public final class RoundRobinSched: Element {
+    public override var className: String { "RoundRobinSched" }
+    public override var portCount: String { "-/1" }
+    public override var processing: String { "l/l" }
+    var next = 0
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        guard ninputs > 0 else { return }
+        var got = 0
+        var tried = 0
+        while got < max && tried < ninputs && !batch.isFull {
+            let before = batch.count
+            input(next, into: &batch, max: 1)
+            next = (next + 1) % ninputs
+            if batch.count > before {
+                got += 1
+                tried = 0
+            } else {
+                tried += 1
+            }
+        }
+    }
+}
+
+public final class PrioSched: Element {
+    public override var className: String { "PrioSched" }
+    public override var portCount: String { "-/1" }
+    public override var processing: String { "l/l" }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        for i in 0..<ninputs {
+            let before = batch.count
+            input(i, into: &batch, max: max)
+            if batch.count > before { return }
+        }
+    }
+}
