@@ -42,6 +42,8 @@ public enum StandardElements {
         ("Align", { Align() }),
         ("Print", { Print() }),
         ("Message", { Message() }),
+        ("Script", { Script() }),
+        ("DriverManager", { DriverManager() }),
         ("Switch", { Switch() }),
         ("StaticSwitch", { StaticSwitch() }),
         ("RoundRobinSwitch", { RoundRobinSwitch() }),

@@ -20,6 +20,8 @@ public final class Router {
     public var configurationText: String
     /// Receives messages that elements print (Print, Message, Script) as Click's chatter.
     public var chatter: (String) -> Void = { _ in }
+    /// Receives what Script's `print` writes (Click prints it to standard output).
+    public var standardOutput: (String) -> Void = { print($0) }
     /// Intercepts stop events (DriverManager): return true if handled.
     public var stopInterceptor: (() -> Bool)? = nil
     /// What building this router used, kept for hot reconfiguration.
@@ -301,6 +303,7 @@ public final class Router {
         next.libraries = libraries
         next.definitions = definitions
         next.stopInterceptor = stopInterceptor
+        next.standardOutput = standardOutput
         for e in next.elements {
             if let old = element(named: e.name), old.className == e.className { e.takeState(from: old) }
         }
