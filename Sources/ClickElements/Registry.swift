@@ -76,5 +76,11 @@ public enum StandardElements {
         ("EtherMirror", { EtherMirror() }),
         ("EtherRewrite", { EtherRewrite() }),
         ("ARPResponder", { ARPResponder() }),
+        ("IPRewriter", { IPRewriter() }),
+        ("TCPRewriter", { TCPRewriter() }),
+        ("UDPRewriter", { UDPRewriter() }),
+        ("IPRewriterPatterns", { IPRewriterPatterns() }),
+        ("RoundRobinIPMapper", { RoundRobinIPMapper() }),
+        ("SourceIPHashMapper", { SourceIPHashMapper() }),
     ] }
 }

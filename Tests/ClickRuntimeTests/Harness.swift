@@ -51,12 +51,13 @@ final class ChatterBox: @unchecked Sendable {
 }
 
 /// Builds a router from Click text with the standard elements plus the test ones.
-func build(_ text: String, simulatedTime: Bool = true) -> Built {
+func build(_ text: String, simulatedTime: Bool = true, definitions: [(name: String, value: String)] = []) -> Built {
     var registry = StandardElements.registry
     registry.register("Collector") { Collector() }
     registry.register("Injector") { Injector() }
     let log = DiagnosticLog()
-    let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, libraries: FileLibraryResolver(searchPath: []), log: log)
+    let flat = ClickConfiguration.flatten(text, definitions: definitions, knownClasses: registry.classNames,
+                                          libraries: FileLibraryResolver(searchPath: []), log: log)
     guard !log.hasErrors else { return Built(router: nil, log: log, chatter: []) }
     let box = ChatterBox()
     let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: simulatedTime, poolCapacity: 4096, log: log) { box.lines.append($0) }
