@@ -57,7 +57,8 @@ fuzz-smoke: fuzz-build fuzz-replay
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-elements Tests/Fuzz/corpus/elements
 
 fuzz-replay:
-	$(SWIFT) build --product fuzz-click-parser --product fuzz-click-elements
+	$(SWIFT) build --product fuzz-click-parser
+	$(SWIFT) build --product fuzz-click-elements
 	.build/debug/fuzz-click-parser Tests/Fuzz/corpus/click-parser/*
 	.build/debug/fuzz-click-elements Tests/Fuzz/corpus/elements/*
 
