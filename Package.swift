@@ -70,13 +70,19 @@ let package = Package(
             name: "ClickLanguageTests",
             dependencies: ["ClickLanguage"],
             swiftSettings: strict),
+        // The embedded router harness shared by the runtime and element tests.
+        .target(
+            name: "ClickTestSupport",
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            path: "Tests/ClickTestSupport",
+            swiftSettings: strict),
         .testTarget(
             name: "ClickRuntimeTests",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "ClickTestSupport"],
             swiftSettings: strict),
         .testTarget(
             name: "ClickElementsTests",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "ClickTestSupport"],
             swiftSettings: strict),
     ]
 )

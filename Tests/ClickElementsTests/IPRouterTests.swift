@@ -1,6 +1,7 @@
 import ClickElements
 import ClickLanguage
 import Foundation
+import ClickTestSupport
 import Testing
 @testable import ClickRuntime
 

@@ -1,5 +1,6 @@
 import ClickElements
 import ClickLanguage
+import ClickTestSupport
 import Testing
 @testable import ClickRuntime
 

@@ -1,16 +1,19 @@
 import ClickElements
 import ClickLanguage
-@testable import ClickRuntime
+import ClickRuntime
+
+// The embedded router harness the runtime and element tests share: test elements that
+// inject and collect packets, and helpers that build routers from Click text.
 
 /// Records every packet pushed into it (contents and paint), then kills it.
-final class Collector: Element {
-    override var className: String { "Collector" }
-    override var portCount: String { "1/0" }
-    override var processing: String { "h/a" }
-    var packets: [[UInt8]] = []
-    var paints: [UInt8] = []
+public final class Collector: Element {
+    public override var className: String { "Collector" }
+    public override var portCount: String { "1/0" }
+    public override var processing: String { "h/a" }
+    public var packets: [[UInt8]] = []
+    public var paints: [UInt8] = []
 
-    override func push(port: Int, _ batch: inout PacketBatch) {
+    public override func push(port: Int, _ batch: inout PacketBatch) {
         for i in 0..<batch.count {
             packets.append(batch[i].contents)
             paints.append(batch[i].paint)
@@ -20,13 +23,13 @@ final class Collector: Element {
 }
 
 /// Pushes packets the test gives it.
-final class Injector: Element {
-    override var className: String { "Injector" }
-    override var portCount: String { "0/1" }
-    override var processing: String { "h/h" }
+public final class Injector: Element {
+    public override var className: String { "Injector" }
+    public override var portCount: String { "0/1" }
+    public override var processing: String { "h/h" }
     let storage = BatchStorage()
 
-    func inject(_ packets: [[UInt8]], paint: UInt8 = 0) {
+    public func inject(_ packets: [[UInt8]], paint: UInt8 = 0) {
         var batch = storage.batch()
         for bytes in packets {
             guard let p = pool.make(bytes) else { continue }
@@ -37,21 +40,24 @@ final class Injector: Element {
     }
 }
 
-struct Built {
-    var router: Router?
-    var log: DiagnosticLog
-    var chatter: [String]
-    func element<T: Element>(_ name: String, as type: T.Type = T.self) -> T? {
+/// A router built by `build`, with its log.
+public struct Built {
+    public var router: Router?
+    public var log: DiagnosticLog
+    public var chatter: [String]
+    public func element<T: Element>(_ name: String, as type: T.Type = T.self) -> T? {
         router?.element(named: name) as? T
     }
 }
 
-final class ChatterBox: @unchecked Sendable {
-    var lines: [String] = []
+/// Collects lines a router prints.
+public final class ChatterBox: @unchecked Sendable {
+    public var lines: [String] = []
+    public init() {}
 }
 
 /// Builds a router from Click text with the standard elements plus the test ones.
-func build(_ text: String, simulatedTime: Bool = true, definitions: [(name: String, value: String)] = []) -> Built {
+public func build(_ text: String, simulatedTime: Bool = true, definitions: [(name: String, value: String)] = []) -> Built {
     var registry = StandardElements.registry
     registry.register("Collector") { Collector() }
     registry.register("Injector") { Injector() }
@@ -66,7 +72,7 @@ func build(_ text: String, simulatedTime: Bool = true, definitions: [(name: Stri
 }
 
 /// Builds, runs until a stop event, and returns the result with the chatter.
-func buildAndRun(_ text: String) -> (Built, [String]) {
+public func buildAndRun(_ text: String) -> (Built, [String]) {
     let box = ChatterBox()
     var built = build(text)
     built.router?.chatter = { box.lines.append($0) }
