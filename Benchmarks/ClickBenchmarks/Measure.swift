@@ -1,3 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Prints one figure and flushes it, so lines appear as they are measured even in a pipe.
+func report(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(1, $0.baseAddress, $0.count) }
+}
+
 /// A small measurement harness: warm-up runs, timed repetitions, and the median, printed as
 /// one line per figure.
 struct Measurement {

@@ -93,3 +93,93 @@ func ipFilterRate(packets: Int, repetitions: Int = 7) -> String {
         """
     return packetRate("IPFilter, 100 rules (match on the last), 64 B", config: config, packets: packets, repetitions: repetitions)
 }
+
+/// Generates UDP packets over `flows` distinct flows (source port and address vary), in
+/// order, again and again, until `limit` packets; then stops the router.
+final class FlowSource: Element {
+    override var className: String { "FlowSource" }
+    override var portCount: String { "0/1" }
+    override var processing: String { "h/h" }
+    var flows = 1
+    var limit = 0
+    var sent = 0
+    var template: [UInt8] = []
+    var task: Task?
+    let storage = BatchStorage()
+
+    override func configure(_ args: inout Arguments) {
+        flows = args.mandatory("FLOWS", .unsignedInteger) ?? 1
+        limit = args.mandatory("LIMIT", .unsignedInteger) ?? 0
+    }
+
+    override func initialize() throws(ElementError) {
+        var ip: [UInt8] = [0x45, 0, 0, 36, 0, 1, 0, 0, 64, 17, 0, 0, 10, 1, 0, 0, 93, 184, 216, 34]
+        var sum: UInt32 = 0
+        for i in stride(from: 0, to: 20, by: 2) { sum += UInt32(ip[i]) << 8 | UInt32(ip[i + 1]) }
+        while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
+        ip[10] = UInt8(~UInt16(sum) >> 8)
+        ip[11] = UInt8(~UInt16(sum) & 0xFF)
+        template = ip + [0, 0, 0, 53, 0, 16, 0, 0] + [UInt8](repeating: 0x61, count: 8)
+        let t = makeTask()
+        task = t
+        t.schedule()
+    }
+
+    override func runTask(_ task: Task) -> Bool {
+        if sent >= limit {
+            task.unschedule()
+            router.requestStop()
+            return false
+        }
+        var batch = storage.batch()
+        while !batch.isFull && sent < limit, let p = template.withUnsafeBytes({ b in b.baseAddress.flatMap { pool.make(copying: $0, length: b.count) } }) {
+            let f = sent % flows
+            // Source 10.1.x.y and destination 93.x.y.z from the flow number, so that every
+            // flow needs its own mapping and the public port space is never exhausted (one
+            // public address has only 64,512 ports per destination). The checksums are
+            // updated incrementally by the rewriter either way.
+            p.data.storeBytes(of: UInt16(truncatingIfNeeded: f & 0xFFFF).bigEndian, toByteOffset: 14, as: UInt16.self)
+            p.data.storeBytes(of: UInt32(truncatingIfNeeded: 93 << 24 | f).bigEndian, toByteOffset: 16, as: UInt32.self)
+            p.data.storeBytes(of: UInt16(truncatingIfNeeded: 1024 + f % 60000).bigEndian, toByteOffset: 20, as: UInt16.self)
+            p.setNetworkHeader(at: 0, headerLength: 20)
+            batch.append(p)
+            sent += 1
+        }
+        output(0, &batch)
+        return true
+    }
+}
+
+/// Packets per second through an IPRewriter (NAPT) holding `flows` live flows: the table
+/// is filled first (not timed), then `packets` packets cycle over the flows.
+func ipRewriterRate(flows: Int, packets: Int, repetitions: Int = 5) -> String {
+    var registry = StandardElements.registry
+    registry.register("FlowSource") { FlowSource() }
+    let config = """
+        src :: FlowSource(\(flows), \(flows + packets)) -> rw :: IPRewriter(pattern 10.2.0.1 1024-65535 - - 0 1, drop, MAPPING_CAPACITY \(flows * 2));
+        Idle -> [1] rw; rw [0] -> c :: Counter -> Discard; rw [1] -> Discard;
+        """
+    var rates: [Double] = []
+    var tableSize = 0
+    for rep in 0..<(repetitions + 1) {
+        let log = DiagnosticLog()
+        let flat = ClickConfiguration.flatten(config, knownClasses: registry.classNames, log: log)
+        guard let router = Router.build(flat, registry: registry, poolCapacity: 4096, log: log),
+            let source = router.element(named: "src") as? FlowSource
+        else { return "IPRewriter: FAILED\n\(log.text)" }
+        // Fill the table: the first `flows` packets create the mappings (untimed).
+        source.limit = flows
+        router.run()
+        router.continueRunning()
+        source.limit = flows + packets
+        source.task?.schedule()
+        let clock = ContinuousClock()
+        let elapsed = clock.measure { router.run() }
+        tableSize = Int((try? router.read("rw.table_size")) ?? "0") ?? 0
+        router.cleanup()
+        if rep == 0 { continue }
+        rates.append(Double(packets) / Measurement.seconds(elapsed))
+    }
+    rates.sort()
+    return "IPRewriter with \(tableSize) live flows, 64 B UDP: median \(format3(rates[rates.count / 2] / 1e6)) Mpps (min \(format3(rates[0] / 1e6)), max \(format3(rates[rates.count - 1] / 1e6)), \(rates.count) runs of \(packets) packets)"
+}

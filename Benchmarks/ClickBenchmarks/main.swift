@@ -1,6 +1,13 @@
 import ClickLanguage
 
-// The ClickLanguage figures of Benchmarks/README.md. Release build: `make bench`.
+// The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
+// runs only the groups whose name contains WORD (language, pipeline, router, filter,
+// rewriter).
+
+/// True if the group should run.
+func selected(_ group: String) -> Bool {
+    CommandLine.arguments.count < 2 || group.contains(CommandLine.arguments[1])
+}
 
 /// 10,000 top-level elements: declarations with configuration strings, chains of ten,
 /// ports, a `define` substituted everywhere.
@@ -42,11 +49,11 @@ func compoundConfiguration(instances: Int) -> String {
     return text
 }
 
+if selected("language") {
 let flatText = flatConfiguration(elements: 10_000)
 let compoundText = compoundConfiguration(instances: 2_000)
 
 var results: [Measurement] = []
-var elementCounts: [String: Int] = [:]
 
 results.append(measure("parse+flatten 10,000 top-level elements") {
     let log = DiagnosticLog()
@@ -63,13 +70,17 @@ results.append(measure("unparse 10,000 elements (-qo- text)") {
     precondition(!flat.unparse().isEmpty)
 })
 
-for r in results { print(r.line) }
+for r in results { report(r.line) }
+}
 
 // The Click runtime (issue 3).
+if selected("pipeline") {
 let n = 50_000_000
-print(packetRate("InfiniteSource(LENGTH 64) -> Counter -> Discard",
+report(packetRate("InfiniteSource(LENGTH 64) -> Counter -> Discard",
                  config: "InfiniteSource(LENGTH 64, LIMIT \(n), BURST 64, STOP true) -> Counter -> Discard", packets: n))
-print(packetRate("InfiniteSource -> Queue -> Unqueue -> Counter -> Discard (64 B)",
+report(packetRate("InfiniteSource -> Queue -> Unqueue -> Counter -> Discard (64 B)",
                  config: "InfiniteSource(LENGTH 64, LIMIT \(n / 5), BURST 64, STOP true) -> Queue(1024) -> Unqueue(BURST 64) -> Counter -> Discard", packets: n / 5))
-print(ipRouterRate(packetsPerInterface: 5_000_000))
-print(ipFilterRate(packets: 10_000_000))
+}
+if selected("router") { report(ipRouterRate(packetsPerInterface: 5_000_000)) }
+if selected("filter") { report(ipFilterRate(packets: 10_000_000)) }
+if selected("rewriter") { report(ipRewriterRate(flows: 100_000, packets: 5_000_000)) }

@@ -219,9 +219,8 @@ public class IPRewriter: Element {
         return table.add(forward: flow, rewritten: rewritten, output: fout, replyOutput: rout, expiry: expiry)
     }
 
-    /// The output for `p` arriving on input `port` (rewritten in place), or -1.
-    @inline(__always) func process(_ p: Packet, port: Int, now: Int64) -> Int {
-        let spec = port < specs.count ? specs[port] : .drop
+    /// The output for `p` arriving on an input with `spec` (rewritten in place), or -1.
+    @inline(__always) func process(_ p: Packet, spec: Spec, now: Int64) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20, let t = p.transportHeader else { return passOrDrop(spec) }
         let proto = ip.byte(IPv4Header.proto)
         let transportLength = p.length - (p.transportHeaderOffset ?? p.length)
@@ -317,7 +316,9 @@ public class IPRewriter: Element {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         let now = router.clock.now()
-        dispatch(&batch) { process($0, port: port, now: now) }
+        // The spec is looked up once per batch, not per packet.
+        let spec = port < specs.count ? specs[port] : .drop
+        dispatch(&batch) { process($0, spec: spec, now: now) }
     }
 
     public override func takeState(from old: Element) {
