@@ -1,0 +1,342 @@
+import ClickLanguage
+import ClickRuntime
+
+/// IPEncap(PROTO, SRC, DST [, *keywords* TTL, DSCP, ECT, CE, TOS, DF])
+///
+/// Prepends a 20-byte IPv4 header (from headroom) with protocol PROTO (a number or `tcp`,
+/// `udp`, `icmp`...), source SRC and destination DST (`DST_ANNO` takes the destination
+/// annotation). TTL defaults to 250. Sets the network header and destination annotation.
+///
+/// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
+public final class IPEncap: Element, PacketAction {
+    public override var className: String { "IPEncap" }
+    var proto: UInt8 = 0
+    var src: UInt32 = 0
+    var dst: UInt32 = 0
+    var dstFromAnno = false
+    var ttl: UInt8 = 250
+    var tos: UInt8 = 0
+    var df = false
+    var id: UInt16 = 0
+
+    public override func configure(_ args: inout Arguments) {
+        if let p = args.mandatory("PROTO", .word) {
+            if let n = FilterNames.protocols[p].map(UInt8.init) ?? UInt8(p) { proto = n } else { args.error("unknown protocol", keyword: "PROTO") }
+        }
+        src = args.mandatory("SRC", .ipv4Address)?.value ?? 0
+        if let d = args.mandatory("DST", .raw) {
+            if d == "DST_ANNO" {
+                dstFromAnno = true
+            } else if let a = ValueType<IPv4Address>.ipv4Address.parse(d, args.context) {
+                dst = a.value
+            } else {
+                args.error("expected IP address", keyword: "DST")
+            }
+        }
+        ttl = UInt8(clamping: args.keyword("TTL", .unsignedInteger) ?? 250)
+        if let d = args.keyword("DSCP", .unsignedInteger) { tos = UInt8(clamping: d << 2) }
+        if args.keyword("ECT", .bool) == true { tos |= 2 }
+        if args.keyword("CE", .bool) == true { tos |= 3 }
+        if let t = args.keyword("TOS", .unsignedInteger) { tos = UInt8(clamping: t) }
+        df = args.keyword("DF", .bool) ?? false
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        let destination = dstFromAnno ? p.destinationIPAnnotation : dst
+        guard p.push(20) else { return -1 }
+        let ip = p.data
+        ip.setByte(0, 0x45)
+        ip.setByte(1, tos)
+        ip.setBE16(2, UInt16(clamping: p.length))
+        ip.setBE16(4, id)
+        id &+= 1
+        ip.setBE16(6, df ? 0x4000 : 0)
+        ip.setByte(8, ttl)
+        ip.setByte(9, proto)
+        ip.setBE32(IPv4Header.source, src)
+        ip.setBE32(IPv4Header.destination, destination)
+        setIPChecksum(ip)
+        p.setNetworkHeader(at: 0, headerLength: 20)
+        p.destinationIPAnnotation = destination
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.readWrite("src", read: { [unowned self] in "\(IPv4Address(self.src))" }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let (a, _) = IPv4Address.parse(t.trimmingCharacters()) else { throw ElementError("expected IP address") }
+            self.src = a.value
+        })
+        h.readWrite("dst", read: { [unowned self] in self.dstFromAnno ? "DST_ANNO" : "\(IPv4Address(self.dst))" }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let (a, _) = IPv4Address.parse(t.trimmingCharacters()) else { throw ElementError("expected IP address") }
+            self.dst = a.value
+            self.dstFromAnno = false
+        })
+    }
+}
+
+/// UDPIPEncap(SRC, SPORT, DST, DPORT [, CHECKSUM])
+///
+/// Prepends UDP and IPv4 headers (28 bytes of headroom): from SRC:SPORT to DST:DPORT
+/// (ports may be named, `DST_ANNO` takes the destination annotation), computing the UDP
+/// checksum unless CHECKSUM is false.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public final class UDPIPEncap: Element, PacketAction {
+    public override var className: String { "UDPIPEncap" }
+    var src: UInt32 = 0
+    var sport: UInt16 = 0
+    var dst: UInt32 = 0
+    var dport: UInt16 = 0
+    var dstFromAnno = false
+    var checksum = true
+    var id: UInt16 = 0
+
+    static let portType = ValueType<UInt16>("port") { text, _ in
+        let t = ConfigText.unquote(text)
+        if let n = UInt16(t) { return n }
+        return FilterNames.ports[t].map { UInt16($0) }
+    }
+
+    public override func configure(_ args: inout Arguments) {
+        src = args.mandatory("SRC", .ipv4Address)?.value ?? 0
+        sport = args.mandatory("SPORT", Self.portType) ?? 0
+        if let d = args.mandatory("DST", .raw) {
+            if d == "DST_ANNO" { dstFromAnno = true } else if let a = ValueType<IPv4Address>.ipv4Address.parse(d, args.context) { dst = a.value } else { args.error("expected IP address", keyword: "DST") }
+        }
+        dport = args.mandatory("DPORT", Self.portType) ?? 0
+        checksum = args.positional("CHECKSUM", .bool) ?? true
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        let destination = dstFromAnno ? p.destinationIPAnnotation : dst
+        guard p.push(28) else { return -1 }
+        let ip = p.data
+        let total = p.length
+        ip.setByte(0, 0x45)
+        ip.setByte(1, 0)
+        ip.setBE16(2, UInt16(clamping: total))
+        ip.setBE16(4, id)
+        id &+= 1
+        ip.setBE16(6, 0)
+        ip.setByte(8, 250)
+        ip.setByte(9, 17)
+        ip.setBE32(IPv4Header.source, src)
+        ip.setBE32(IPv4Header.destination, destination)
+        setIPChecksum(ip)
+        let udp = ip + 20
+        udp.setBE16(0, sport)
+        udp.setBE16(2, dport)
+        udp.setBE16(4, UInt16(clamping: total - 20))
+        udp.setBE16(6, 0)
+        if checksum { udp.setBE16(6, transportChecksum(ip, proto: 17, transport: udp, length: total - 20)) }
+        p.setNetworkHeader(at: 0, headerLength: 20)
+        p.destinationIPAnnotation = destination
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+/// The TCP/UDP checksum over the pseudo-header and `length` bytes at `transport`.
+func transportChecksum(_ ip: UnsafeMutableRawPointer, proto: UInt8, transport: UnsafeMutableRawPointer, length: Int) -> UInt16 {
+    var pseudo = UInt32(ip.be16(12)) &+ UInt32(ip.be16(14)) &+ UInt32(ip.be16(16)) &+ UInt32(ip.be16(18))
+    pseudo &+= UInt32(proto) &+ UInt32(length)
+    let c = internetChecksum(transport, length, initial: pseudo)
+    return proto == 17 && c == 0 ? 0xFFFF : c
+}
+
+/// StripIPHeader — and UnstripIPHeader
+///
+/// StripIPHeader removes everything up to the end of the IP header (network header
+/// annotation and header length); UnstripIPHeader puts the IP header back.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public final class StripIPHeader: Element, PacketAction {
+    public override var className: String { "StripIPHeader" }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        if let o = p.transportHeaderOffset, o > 0, o <= p.length { p.pull(o) }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class UnstripIPHeader: Element, PacketAction {
+    public override var className: String { "UnstripIPHeader" }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        if let o = p.networkHeaderOffset, o < 0 { p.push(-o) }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+/// SetTCPChecksum — and SetUDPChecksum
+///
+/// Recomputes the TCP (or UDP) checksum of IP packets (network header set). Packets of
+/// another protocol, or too short, are dropped.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public class SetTransportChecksum: Element, PacketAction {
+    var proto: UInt8 { 6 }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == proto, let t = p.transportHeader, let o = p.transportHeaderOffset else { return -1 }
+        let length = min(Int(ip.be16(2)) - (Int(ip.byte(0) & 0x0F) << 2), p.length - o)
+        let offset = proto == 6 ? 16 : 6
+        guard length >= offset + 2 else { return -1 }
+        t.setBE16(offset, 0)
+        t.setBE16(offset, transportChecksum(ip, proto: proto, transport: t, length: length))
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class SetTCPChecksum: SetTransportChecksum {
+    public override var className: String { "SetTCPChecksum" }
+}
+
+public final class SetUDPChecksum: SetTransportChecksum {
+    public override var className: String { "SetUDPChecksum" }
+    override var proto: UInt8 { 17 }
+}
+
+/// CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])
+///
+/// Check the transport header of IP packets: the right protocol, enough bytes (TCP: the
+/// data offset within the packet), and a correct checksum. Bad packets go to output 1, or
+/// are dropped.
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read).
+public class CheckTransportHeader: Element, PacketAction {
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+    var proto: UInt8 { 6 }
+    public private(set) var drops = 0
+
+    public override func configure(_ args: inout Arguments) {
+        _ = args.keyword("VERBOSE", .bool)
+        _ = args.keyword("DETAILS", .bool)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == proto, let t = p.transportHeader, let o = p.transportHeaderOffset,
+            ip.be16(IPv4Header.fragment) & 0x1FFF == 0
+        else { return bad() }
+        let length = min(Int(ip.be16(2)) - (Int(ip.byte(0) & 0x0F) << 2), p.length - o)
+        switch proto {
+        case 6:
+            guard length >= 20, Int(t.byte(12) >> 4) * 4 >= 20, Int(t.byte(12) >> 4) * 4 <= length else { return bad() }
+            let c = internetChecksum(t, length, initial: pseudoSum(ip, length))
+            if c != 0 { return bad() }
+        case 17:
+            guard length >= 8, Int(t.be16(4)) <= length, t.be16(4) >= 8 else { return bad() }
+            if t.be16(6) != 0, internetChecksum(t, Int(t.be16(4)), initial: pseudoSum(ip, Int(t.be16(4)))) != 0 { return bad() }
+        default:
+            guard length >= 4, internetChecksum(t, length) == 0 else { return bad() }
+        }
+        return 0
+    }
+
+    func pseudoSum(_ ip: UnsafeMutableRawPointer, _ length: Int) -> UInt32 {
+        UInt32(ip.be16(12)) &+ UInt32(ip.be16(14)) &+ UInt32(ip.be16(16)) &+ UInt32(ip.be16(18)) &+ UInt32(proto) &+ UInt32(length)
+    }
+
+    func bad() -> Int {
+        drops &+= 1
+        return 1
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+    public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
+}
+
+public final class CheckTCPHeader: CheckTransportHeader {
+    public override var className: String { "CheckTCPHeader" }
+}
+
+public final class CheckUDPHeader: CheckTransportHeader {
+    public override var className: String { "CheckUDPHeader" }
+    override var proto: UInt8 { 17 }
+}
+
+public final class CheckICMPHeader: CheckTransportHeader {
+    public override var className: String { "CheckICMPHeader" }
+    override var proto: UInt8 { 1 }
+}
+
+/// ICMPPingResponder
+///
+/// Turns ICMP echo requests into echo replies in place (addresses swapped, type 0, TTL
+/// 255, checksums fixed) on output 0; other packets go to output 1, or are dropped.
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
+public final class ICMPPingResponder: Element, PacketAction {
+    public override var className: String { "ICMPPingResponder" }
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 28, ip.byte(9) == 1, let t = p.transportHeader, t.byte(0) == 8,
+            ip.be16(IPv4Header.fragment) & 0x3FFF == 0
+        else { return 1 }
+        let src = ip.be32(12)
+        ip.setBE32(12, ip.be32(16))
+        ip.setBE32(16, src)
+        ip.setByte(8, 255)
+        setIPChecksum(ip)
+        t.setByte(0, 0)
+        // The type word drops by 0x0800: adjust the checksum incrementally.
+        t.setBE16(2, updatedChecksum(t.be16(2), old: 0x0800 | UInt16(t.byte(1)), new: UInt16(t.byte(1))))
+        p.destinationIPAnnotation = src
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+/// SetIPDSCP(DSCP)
+///
+/// Sets the DSCP field (the top six bits of the TOS byte) of IP packets and fixes the
+/// checksum.
+///
+/// Ports: 1 input, 1 output, agnostic. Handlers: `dscp` (read/write).
+public final class SetIPDSCP: Element, PacketAction {
+    public override var className: String { "SetIPDSCP" }
+    var dscp: UInt8 = 0
+
+    public override func configure(_ args: inout Arguments) {
+        if let d = args.mandatory("DSCP", .unsignedInteger) {
+            if d > 63 { args.error("out of range", keyword: "DSCP") } else { dscp = UInt8(d) }
+        }
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
+        let old = ip.be16(0)
+        ip.setByte(1, dscp << 2 | (ip.byte(1) & 3))
+        ip.setBE16(IPv4Header.checksum, updatedChecksum(ip.be16(IPv4Header.checksum), old: old, new: ip.be16(0)))
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("dscp", get: { [unowned self] in Int(self.dscp) }, set: { [unowned self] v throws(ElementError) in
+            guard (0...63).contains(v) else { throw ElementError("out of range") }
+            self.dscp = UInt8(v)
+        })
+    }
+}
