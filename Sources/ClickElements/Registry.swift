@@ -88,6 +88,8 @@ public enum StandardElements {
         ("ICMPPingResponder", { ICMPPingResponder() }),
         ("SetIPDSCP", { SetIPDSCP() }),
         ("Truncate", { Truncate() }),
+        ("ToDump", { ToDump() }),
+        ("FromDump", { FromDump() }),
         ("AverageCounter", { AverageCounter() }),
         ("RandomSample", { RandomSample() }),
         ("IPRewriter", { IPRewriter() }),
