@@ -90,6 +90,7 @@ public enum StandardElements {
         ("Truncate", { Truncate() }),
         ("ToDump", { ToDump() }),
         ("FromDump", { FromDump() }),
+        ("ControlSocket", { ControlSocket() }),
         ("AverageCounter", { AverageCounter() }),
         ("RandomSample", { RandomSample() }),
         ("IPRewriter", { IPRewriter() }),

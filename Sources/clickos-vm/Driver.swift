@@ -46,6 +46,10 @@ enum Driver {
             landmarkFile = "<stdin>"
         }
 
+        var configuration = text
+        for (i, socket) in options.controlSockets.enumerated() {
+            configuration += "\nclickos_control\(i) :: ControlSocket(\(socket.type), \(ConfigText.quote(socket.address)));\n"
+        }
         var resolver = FileLibraryResolver.fromEnvironment()
         if !options.clickPath.isEmpty { resolver.searchPath = options.clickPath + resolver.searchPath }
         let registry = StandardElements.registry
@@ -55,7 +59,7 @@ enum Driver {
             if !shown.isEmpty { printError(shown.map(\.description).joined(separator: "\n")) }
         }
         let flat = ClickConfiguration.flatten(
-            text, file: landmarkFile, definitions: options.definitions,
+            configuration, file: landmarkFile, definitions: options.definitions,
             knownClasses: options.flattenOnly ? nil : registry.classNames, libraries: resolver, log: log)
         if options.flattenOnly || log.hasErrors {
             report()
@@ -63,7 +67,7 @@ enum Driver {
             return writeOutput(flat, options) ? 0 : 1
         }
 
-        let built = Router.build(flat, configurationText: text, registry: registry, simulatedTime: options.simulatedTime,
+        let built = Router.build(flat, configurationText: configuration, registry: registry, simulatedTime: options.simulatedTime,
                                  log: log, chatter: { printError($0) })
         report()
         guard var router = built else { return 1 }

@@ -15,6 +15,8 @@ struct DriverOptions {
     var noWarnings = false
     var simulatedTime = false
     var flattenOnly = false
+    /// `-p PORT` and `-u FILE`: ControlSocket elements to add.
+    var controlSockets: [(type: String, address: String)] = []
     var showHelp = false
     var showVersion = false
 
@@ -36,6 +38,10 @@ struct DriverOptions {
                                         the result.
           -x, --exit-handler ELEMENT.H  Use handler ELEMENT.H's value as the exit status.
           -t, --time                    Print the time taken by the run.
+          -p, --port PORT               Listen for ControlSocket connections on TCP port
+                                        PORT (127.0.0.1).
+          -u, --unix-socket FILE        Listen for ControlSocket connections on a Unix
+                                        socket.
               --simtime                 Run in simulated time.
               --flatten                 Only parse and flatten, as click-flatten does:
                                         element classes are not checked.
@@ -83,6 +89,8 @@ struct DriverOptions {
                 case "output": options.output = try value(for: "--output", attached: attached)
                 case "clickpath": options.clickPath += try value(for: "--clickpath", attached: attached).split(separator: ":").map(String.init)
                 case "handler": options.handlers.append(try value(for: "--handler", attached: attached))
+                case "port": options.controlSockets.append(("TCP", try value(for: "--port", attached: attached)))
+                case "unix-socket": options.controlSockets.append(("UNIX", try value(for: "--unix-socket", attached: attached)))
                 case "exit-handler": options.exitHandler = try value(for: "--exit-handler", attached: attached)
                 case "quit": options.quit = true
                 case "time": options.printTime = true
@@ -110,6 +118,8 @@ struct DriverOptions {
                         case "clickpath": options.clickPath += v.split(separator: ":").map(String.init)
                         case "handler": options.handlers.append(v)
                         case "exit-handler": options.exitHandler = v
+                        case "port": options.controlSockets.append(("TCP", v))
+                        case "unix-socket": options.controlSockets.append(("UNIX", v))
                         default: throw UsageError(description: "option '-\(flag)' is not available yet")
                         }
                         continue

@@ -47,13 +47,17 @@ public final class Discard: Element {
     }
 
     public override func runTask(_ task: Task) -> Bool {
+        // A notifier may wake an inactive Discard: it goes back to sleep without pulling.
+        guard active else {
+            task.unschedule()
+            return false
+        }
         var batch = storage.batch()
         input(0, into: &batch, max: min(burst, storage.capacity))
         let got = batch.count
         count &+= got
         batch.killAll()
         if got == 0, let signal, !signal.isActive { task.unschedule() }
-        if !active { task.unschedule() }
         return got > 0
     }
 
