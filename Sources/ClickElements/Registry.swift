@@ -76,6 +76,7 @@ public enum StandardElements {
         ("EtherMirror", { EtherMirror() }),
         ("EtherRewrite", { EtherRewrite() }),
         ("ARPResponder", { ARPResponder() }),
+        ("ARPQuerier", { ARPQuerier() }),
         ("IPEncap", { IPEncap() }),
         ("UDPIPEncap", { UDPIPEncap() }),
         ("StripIPHeader", { StripIPHeader() }),

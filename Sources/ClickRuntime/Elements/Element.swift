@@ -138,8 +138,12 @@ open class Element {
         }
     }
 
+    /// Returned by a `dispatch` chooser that has taken the packet over (queued it): the
+    /// packet is neither sent nor killed.
+    public static let packetKept = Int.min
+
     /// Sends each packet of `batch` to the output `choose` returns for it; -1 (or a port
-    /// that does not exist) kills it. Packets for output 0 stay in `batch`'s storage; the
+    /// that does not exist) kills it; `Element.packetKept` leaves it to the chooser. Packets for output 0 stay in `batch`'s storage; the
     /// others are gathered in stack scratch space (re-entrancy safe, see
     /// `withScratchBatch`) and go out after them, in port order.
     @inlinable @inline(__always) public final func dispatch(_ batch: inout PacketBatch, _ choose: (Packet) -> Int) {
@@ -149,10 +153,11 @@ open class Element {
             var kept = 0
             for i in 0..<count {
                 let p = batch[i]
-                if choose(p) == 0 {
+                let o = choose(p)
+                if o == 0 {
                     batch[kept] = p
                     kept += 1
-                } else {
+                } else if o != Element.packetKept {
                     p.kill()
                 }
             }
@@ -172,6 +177,8 @@ open class Element {
                     if o == 0 {
                         batch[kept] = p
                         kept += 1
+                    } else if o == Element.packetKept {
+                        continue
                     } else if o < 0 || o >= n {
                         p.kill()
                     } else {
