@@ -35,8 +35,11 @@ let package = Package(
         // handlers. Knows nothing of memif, ZeroMQ or VMs.
         .target(name: "ClickRuntime", dependencies: ["ClickLanguage"], swiftSettings: hotPath),
 
+        // C declarations Swift's Glibc module lacks (AF_PACKET rings, sendmmsg).
+        .target(name: "CShims", path: "Sources/CShims"),
+
         // The standard elements, one element (or small family) per file, by area.
-        .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime"], swiftSettings: hotPath),
+        .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime", "CShims"], swiftSettings: hotPath),
 
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(

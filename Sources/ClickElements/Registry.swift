@@ -92,6 +92,8 @@ public enum StandardElements {
         ("ToDump", { ToDump() }),
         ("FromDump", { FromDump() }),
         ("ControlSocket", { ControlSocket() }),
+        ("FromDevice", { FromDevice() }),
+        ("ToDevice", { ToDevice() }),
         ("AverageCounter", { AverageCounter() }),
         ("RandomSample", { RandomSample() }),
         ("IPRewriter", { IPRewriter() }),
