@@ -1,0 +1,59 @@
+import ClickElements
+import ClickLanguage
+import ClickTestSupport
+import Testing
+@testable import ClickRuntime
+
+@Suite struct SmallElementTests {
+    @Test func storeIPAddressFixesChecksums() throws {
+        let b = build("inj :: Injector -> CheckIPHeader -> StoreIPAddress(9.9.9.9, dst) -> CheckIPHeader -> c :: Collector")
+        var udp = Frames.ipv4(src: [1, 0, 0, 1], dst: [1, 0, 0, 2], proto: 17)
+        udp[26] = 0
+        udp[27] = 0
+        try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject([udp])
+        let p = try #require(b.element("c", as: Collector.self)?.packets.first)
+        #expect(Array(p[16..<20]) == [9, 9, 9, 9])
+        #expect(Frames.isValidIPChecksum(p[...]))
+        let raw = build("inj :: Injector -> StoreIPAddress(1.2.3.4, 2) -> c :: Collector")
+        try #require(raw.element("inj", as: Injector.self)).inject([[0, 0, 0, 0, 0, 0, 0]])
+        #expect(raw.element("c", as: Collector.self)?.packets == [[0, 0, 1, 2, 3, 4, 0]])
+    }
+
+    @Test func hubBypassAndSwitches() throws {
+        let b = build("""
+            a :: Injector -> [0] h :: Hub; bb :: Injector -> [1] h; h [0] -> x :: Collector; h [1] -> y :: Collector;
+            i :: Injector -> by :: Bypass; by [0] -> n :: Collector; by [1] -> m :: Collector;
+            s0 :: Injector -> [0] sw :: InputSwitch(1); s1 :: Injector -> [1] sw; sw -> z :: Collector;
+            """)
+        let r = try #require(b.router, "\(b.log.text)")
+        try #require(b.element("a", as: Injector.self)).inject([[1]])
+        #expect(b.element("x", as: Collector.self)?.packets == [])
+        #expect(b.element("y", as: Collector.self)?.packets == [[1]])
+        try #require(b.element("i", as: Injector.self)).inject([[2]])
+        try r.write("by.active", "true")
+        try #require(b.element("i", as: Injector.self)).inject([[3]])
+        #expect(b.element("n", as: Collector.self)?.packets == [[2]])
+        #expect(b.element("m", as: Collector.self)?.packets == [[3]])
+        try #require(b.element("s0", as: Injector.self)).inject([[4]])
+        try #require(b.element("s1", as: Injector.self)).inject([[5]])
+        #expect(b.element("z", as: Collector.self)?.packets == [[5]])
+        #expect(r.pool.outstanding == 0)
+    }
+
+    @Test func hostEtherFilter() throws {
+        let b = build("inj :: Injector -> f :: HostEtherFilter(00:00:00:00:00:01); f [0] -> mine :: Collector; f [1] -> other :: Collector")
+        let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+        let src: [UInt8] = [0, 0, 0, 0, 0, 9]
+        inj.inject([Frames.ether(dst: [0, 0, 0, 0, 0, 1], src: src, type: 0x0800, [1]),
+                    Frames.ether(dst: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff], src: src, type: 0x0800, [2]),
+                    Frames.ether(dst: [0, 0, 0, 0, 0, 2], src: src, type: 0x0800, [3])])
+        #expect(b.element("mine", as: Collector.self)?.packets.count == 2)
+        #expect(b.element("other", as: Collector.self)?.packets.count == 1)
+    }
+
+    @Test func setTimestamp() throws {
+        let (b, lines) = buildAndRun("InfiniteSource(DATA \"\", LIMIT 1, STOP true) -> SetTimestamp(5.25) -> Print(t, TIMESTAMP true) -> Discard")
+        #expect(b.router != nil)
+        #expect(lines == ["t: 5.250000:    0"])
+    }
+}
