@@ -57,3 +57,18 @@ import Testing
         #expect(lines == ["t: 5.250000:    0"])
     }
 }
+
+@Suite struct VLANTests {
+    @Test func encapDecapRoundTrip() throws {
+        let b = build("inj :: Injector -> VLANEncap(42, 5) -> t :: Collector; inj2 :: Injector -> VLANEncap(7) -> VLANDecap -> StripEtherVLANHeader -> u :: Collector; inj3 :: Injector -> EtherVLANEncap(0x0800, 00:00:00:00:00:01, 00:00:00:00:00:02, 9) -> v :: Collector")
+        let frame = Frames.ether(dst: [0, 0, 0, 0, 0, 2], src: [0, 0, 0, 0, 0, 1], type: 0x0800, [0xAB, 0xCD])
+        try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject([frame])
+        let tagged = try #require(b.element("t", as: Collector.self)?.packets.first)
+        #expect(Array(tagged[12..<16]) == [0x81, 0x00, 0xA0, 42])
+        #expect(Array(tagged[16...]) == [0x08, 0x00, 0xAB, 0xCD])
+        try #require(b.element("inj2", as: Injector.self)).inject([frame])
+        #expect(b.element("u", as: Collector.self)?.packets == [[0xAB, 0xCD]])
+        try #require(b.element("inj3", as: Injector.self)).inject([[1]])
+        #expect(b.element("v", as: Collector.self)?.packets.first.map { Array($0[12..<19]) } == [0x81, 0, 0, 9, 0x08, 0x00, 1])
+    }
+}

@@ -1,0 +1,134 @@
+import ClickLanguage
+import ClickRuntime
+
+/// VLANEncap(VLAN_TCI | VLAN_ID [, VLAN_PCP]) — and VLANDecap, SetVLANAnno,
+/// EtherVLANEncap, StripEtherVLANHeader
+///
+/// VLANEncap inserts an 802.1Q tag (TPID 0x8100, ID and priority; ID `ANNO` takes the
+/// VLAN_TCI annotation) after the Ethernet addresses. VLANDecap removes the tag and keeps
+/// the TCI in the VLAN_TCI annotation. SetVLANAnno sets that annotation. EtherVLANEncap
+/// (ETHERTYPE, SRC, DST, VLAN_ID [, VLAN_PCP]) prepends a tagged Ethernet header.
+/// StripEtherVLANHeader removes an Ethernet header, tagged or not.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public final class VLANEncap: Element, PacketAction {
+    public override var className: String { "VLANEncap" }
+    var tci: UInt16 = 0
+    var fromAnno = false
+
+    public override func configure(_ args: inout Arguments) {
+        let id = args.mandatory("VLAN_ID", .raw) ?? "0"
+        let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
+        _ = args.keyword("ETHERTYPE", .unsignedInteger)
+        if id == "ANNO" {
+            fromAnno = true
+        } else if let v = IntegerValue.parse(id), v >= 0, v < 4096, pcp < 8 {
+            tci = UInt16(v) | UInt16(pcp) << 13
+        } else {
+            args.error("VLAN_ID must be 0-4095 and VLAN_PCP 0-7")
+        }
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.length >= 14, p.push(4) else { return -1 }
+        let d = p.data
+        (d).copyMemory(from: d + 4, byteCount: 12)
+        d.setBE16(12, 0x8100)
+        d.setBE16(14, fromAnno ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci)
+        p.setMACHeader(at: 0)
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class VLANDecap: Element, PacketAction {
+    public override var className: String { "VLANDecap" }
+
+    public override func configure(_ args: inout Arguments) {
+        _ = args.keyword("ANNO", .bool)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.length >= 18, p.load16(12) == 0x8100 else { return 0 }
+        let d = p.data
+        p.setAnnotation16(Annotation.vlanTCI, d.be16(14).bigEndian)
+        (d + 4).copyMemory(from: d, byteCount: 12)
+        p.pull(4)
+        p.setMACHeader(at: 0)
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class SetVLANAnno: Element, PacketAction {
+    public override var className: String { "SetVLANAnno" }
+    var tci: UInt16 = 0
+
+    public override func configure(_ args: inout Arguments) {
+        let id = args.mandatory("VLAN_ID", .unsignedInteger) ?? 0
+        let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
+        if id > 4095 || pcp > 7 { args.error("VLAN_ID must be 0-4095 and VLAN_PCP 0-7") }
+        tci = UInt16(id & 0xFFF) | UInt16(pcp & 7) << 13
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        p.setAnnotation16(Annotation.vlanTCI, tci.bigEndian)
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class EtherVLANEncap: Element, PacketAction {
+    public override var className: String { "EtherVLANEncap" }
+    var header: [UInt8] = []
+
+    public override func configure(_ args: inout Arguments) {
+        let type = args.mandatory("ETHERTYPE", .unsignedInteger) ?? 0
+        let src = args.mandatory("SRC", .etherAddress) ?? EtherAddress(0)
+        let dst = args.mandatory("DST", .etherAddress) ?? EtherAddress(0)
+        let id = args.positional("VLAN_ID", .unsignedInteger) ?? 0
+        let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
+        if type > 0xFFFF || id > 4095 || pcp > 7 { args.error("ETHERTYPE, VLAN_ID or VLAN_PCP out of range") }
+        let tci = UInt16(id & 0xFFF) | UInt16(pcp & 7) << 13
+        header = dst.bytes + src.bytes + [0x81, 0x00, UInt8(tci >> 8), UInt8(tci & 0xFF), UInt8(type >> 8 & 0xFF), UInt8(type & 0xFF)]
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.push(18) else { return -1 }
+        header.withUnsafeBytes { if let base = $0.baseAddress { p.data.copyMemory(from: base, byteCount: 18) } }
+        p.setMACHeader(at: 0)
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class StripEtherVLANHeader: Element, PacketAction {
+    public override var className: String { "StripEtherVLANHeader" }
+
+    public override func configure(_ args: inout Arguments) {
+        _ = args.positional("NATIVE_VLAN", .unsignedInteger)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard p.length >= 14 else { return -1 }
+        if p.load16(12) == 0x8100 {
+            guard p.length >= 18 else { return -1 }
+            p.setAnnotation16(Annotation.vlanTCI, p.load16(14).bigEndian)
+            p.pull(18)
+        } else {
+            p.pull(14)
+        }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
