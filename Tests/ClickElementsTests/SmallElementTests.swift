@@ -72,3 +72,25 @@ import Testing
         #expect(b.element("v", as: Collector.self)?.packets.first.map { Array($0[12..<19]) } == [0x81, 0, 0, 9, 0x08, 0x00, 1])
     }
 }
+
+@Suite struct MoreElementTests {
+    @Test func ratedSplitterCapsOutputZero() throws {
+        let b = build("InfiniteSource(LIMIT 100, BURST 100, STOP true) -> s :: RatedSplitter(10) => (-> a :: Counter -> Discard), (-> o :: Counter -> Discard)")
+        let r = try #require(b.router, "\(b.log.text)")
+        r.run()
+        let a = Int(try r.read("a.count")) ?? -1
+        #expect(a >= 1 && a <= 2)
+        #expect(try r.read("o.count") == String(100 - a))
+    }
+
+    @Test func resizeAndTimestamps() throws {
+        let b = build("inj :: Injector -> Resize(2, -1) -> c :: Collector; inj2 :: Injector -> MarkIPCE(true) -> CheckIPHeader -> d :: Collector")
+        try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject([[7, 8, 9]])
+        #expect(b.element("c", as: Collector.self)?.packets == [[0, 0, 7, 8]])
+        let b2 = build("inj2 :: Injector -> CheckIPHeader -> MarkIPCE(true) -> CheckIPHeader -> d :: Collector")
+        try #require(b2.element("inj2", as: Injector.self), "\(b2.log.text)").inject([Frames.ipv4(src: [1, 0, 0, 1], dst: [1, 0, 0, 2])])
+        #expect(b2.element("d", as: Collector.self)?.packets.first?[1] == 3)
+        let (_, lines) = buildAndRun("InfiniteSource(DATA \"\", LIMIT 1, STOP true) -> SetTimestamp(10) -> AdjustTimestamp(-2.5) -> TimeFilter(7, 8) -> Print(t, TIMESTAMP true) -> Discard")
+        #expect(lines == ["t: 7.500000:    0"])
+    }
+}

@@ -1,0 +1,221 @@
+import ClickLanguage
+import ClickRuntime
+
+/// RatedSplitter(RATE) — and BandwidthRatedSplitter(RATE)
+///
+/// Sends at most RATE packets per second (BandwidthRatedSplitter: bytes per second) to
+/// output 0 and the rest to output 1.
+///
+/// Ports: 1 input, 2 outputs, push. Handlers: `rate` (read/write).
+public class RatedSplitter: Element, PacketAction {
+    public override var className: String { "RatedSplitter" }
+    public override var portCount: String { "1/2" }
+    public override var processing: String { "h/h" }
+    var rate = 0.0
+    var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
+    var now: Int64 = 0
+    func cost(_ p: Packet) -> Double { 1 }
+    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+
+    public override func configure(_ args: inout Arguments) {
+        rate = configureRate(&args) ?? 0
+    }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: max(1, rate / 50), now: router.clock.now())
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        let c = cost(p)
+        if bucket.tokens >= c || (bucket.tokens >= 1 && c > bucket.capacity) {
+            bucket.tokens -= c
+            return 0
+        }
+        return 1
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        bucket.refill(router.clock.now())
+        pushThrough(&batch)
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
+                throw ElementError("expected rate")
+            }
+            self.rate = r
+            self.bucket.rate = r
+        })
+    }
+}
+
+public final class BandwidthRatedSplitter: RatedSplitter {
+    public override var className: String { "BandwidthRatedSplitter" }
+    override func cost(_ p: Packet) -> Double { Double(p.length) }
+    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+
+    public override func initialize() throws(ElementError) {
+        bucket = TokenBucket(rate: rate, capacity: max(2048, rate / 50), now: router.clock.now())
+    }
+}
+
+/// RandomSeed([SEED])
+///
+/// Accepted for compatibility: elements here draw from the system's random source, which
+/// needs no seeding. (Click seeds its generator with SEED.)
+///
+/// Ports: none.
+public final class RandomSeed: Element {
+    public override var className: String { "RandomSeed" }
+    public override var portCount: String { "0/0" }
+
+    public override func configure(_ args: inout Arguments) {
+        _ = args.positional("SEED", .unsignedInteger)
+    }
+}
+
+/// MarkIPCE([FORCE])
+///
+/// Marks ECN-capable IP packets Congestion Experienced (ECN field 3) and fixes the
+/// checksum; packets that are not ECN-capable are dropped (with FORCE, marked anyway).
+///
+/// Ports: 1 input, 1 output, agnostic. Handlers: `drops` (read).
+public final class MarkIPCE: Element, PacketAction {
+    public override var className: String { "MarkIPCE" }
+    var force = false
+    public private(set) var drops = 0
+
+    public override func configure(_ args: inout Arguments) {
+        force = args.positional("FORCE", .bool) ?? false
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20 else { return -1 }
+        let tos = ip.byte(1)
+        if tos & 3 == 0 && !force {
+            drops &+= 1
+            return -1
+        }
+        let old = ip.be16(0)
+        ip.setByte(1, tos | 3)
+        ip.setBE16(IPv4Header.checksum, updatedChecksum(ip.be16(IPv4Header.checksum), old: old, new: ip.be16(0)))
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+    public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
+}
+
+/// AdjustTimestamp(TIME) — and SetTimestampDelta, TimeFilter
+///
+/// AdjustTimestamp adds TIME (seconds, may be negative) to each packet's timestamp.
+/// SetTimestampDelta replaces each timestamp by its distance from the first packet's.
+/// TimeFilter(START, END) passes packets whose timestamps lie in [START, END) (seconds) to
+/// output 0; the others go to output 1 or are dropped.
+///
+/// Ports: 1 input, 1 (TimeFilter: 1 or 2) outputs, agnostic.
+public final class AdjustTimestamp: Element, PacketAction {
+    public override var className: String { "AdjustTimestamp" }
+    var delta: Int64 = 0
+
+    public override func configure(_ args: inout Arguments) {
+        let text = args.mandatory("TIME", .raw) ?? "0"
+        let negative = text.hasPrefix("-")
+        guard let t = TimeValue.parse(negative ? String(text.dropFirst()) : text) else {
+            args.error("expected time", keyword: "TIME")
+            return
+        }
+        delta = Int64((negative ? -t : t) * 1e9)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        p.timestamp &+= delta
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+public final class SetTimestampDelta: Element, PacketAction {
+    public override var className: String { "SetTimestampDelta" }
+    var first: Int64? = nil
+
+    public override func configure(_ args: inout Arguments) {
+        _ = args.keyword("TYPE", .word)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        if first == nil { first = p.timestamp }
+        p.timestamp -= first ?? 0
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.write("reset") { [unowned self] _ in self.first = nil }
+    }
+}
+
+public final class TimeFilter: Element, PacketAction {
+    public override var className: String { "TimeFilter" }
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+    var start: Int64 = Int64.min
+    var end: Int64 = Int64.max
+
+    public override func configure(_ args: inout Arguments) {
+        if let s = args.positional("START", .real) { start = Int64(s * 1e9) }
+        if let e = args.positional("END", .real) { end = Int64(e * 1e9) }
+        _ = args.keyword("INTERVAL", .seconds)
+        _ = args.keyword("STOP", .bool)
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        p.timestamp >= start && p.timestamp < end ? 0 : 1
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
+
+/// Resize(HEAD, TAIL)
+///
+/// Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end
+/// of each packet; added bytes are zero. Packets that cannot be resized are dropped.
+///
+/// Ports: 1 input, 1 output, agnostic.
+public final class Resize: Element, PacketAction {
+    public override var className: String { "Resize" }
+    var head = 0
+    var tail = 0
+
+    public override func configure(_ args: inout Arguments) {
+        head = args.mandatory("HEAD", .integer) ?? 0
+        tail = args.mandatory("TAIL", .integer) ?? 0
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        if head > 0 {
+            guard p.push(head) else { return -1 }
+            p.data.initializeMemory(as: UInt8.self, repeating: 0, count: head)
+        } else if head < 0 {
+            guard p.pull(-head) else { return -1 }
+        }
+        if tail > 0 {
+            let old = p.length
+            guard p.put(tail) else { return -1 }
+            (p.data + old).initializeMemory(as: UInt8.self, repeating: 0, count: tail)
+        } else if tail < 0 {
+            guard p.length >= -tail else { return -1 }
+            p.take(-tail)
+        }
+        return 0
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+}
