@@ -50,13 +50,11 @@ public final class EtherEncap: Element, PacketAction {
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.readWrite("src", read: { [unowned self] in self.src.description }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let a = EtherAddress.parse(t.trimmingCharacters()) else { throw ElementError("expected Ethernet address") }
+        h.etherAddress("src", get: { [unowned self] in self.src }, set: { [unowned self] a in
             self.src = a
             self.rebuild()
         })
-        h.readWrite("dst", read: { [unowned self] in self.dst.description }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let a = EtherAddress.parse(t.trimmingCharacters()) else { throw ElementError("expected Ethernet address") }
+        h.etherAddress("dst", get: { [unowned self] in self.dst }, set: { [unowned self] a in
             self.dst = a
             self.rebuild()
         })

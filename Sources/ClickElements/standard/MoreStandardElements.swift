@@ -40,10 +40,7 @@ public class RatedSplitter: Element, PacketAction {
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
-                throw ElementError("expected rate")
-            }
+        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })

@@ -153,6 +153,25 @@ public final class RatedSource: Element {
     }
 }
 
+extension HandlerSet {
+    /// A read/write handler for a packet or byte rate (a real number or a bandwidth).
+    mutating func rate(_ name: String, get: @escaping () -> Double, set: @escaping (Double) -> Void) {
+        readWrite(name, read: { formatNumber(get()) }, write: { (t: String) throws(ElementError) in
+            let text = t.trimmingCharacters()
+            guard let r = RealValue.parse(text) ?? BandwidthValue.parse(text), r >= 0 else { throw ElementError("expected rate") }
+            set(r)
+        })
+    }
+
+    /// A read/write handler for an Ethernet address.
+    mutating func etherAddress(_ name: String, get: @escaping () -> EtherAddress, set: @escaping (EtherAddress) -> Void) {
+        readWrite(name, read: { get().description }, write: { (t: String) throws(ElementError) in
+            guard let a = EtherAddress.parse(t.trimmingCharacters()) else { throw ElementError("expected Ethernet address") }
+            set(a)
+        })
+    }
+}
+
 func formatNumber(_ v: Double) -> String {
     v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
 }
@@ -295,10 +314,7 @@ public class RatedUnqueue: Element {
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
-        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
-                throw ElementError("expected rate")
-            }
+        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })
@@ -349,10 +365,7 @@ public class Shaper: Element {
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let r = RealValue.parse(t.trimmingCharacters()) ?? BandwidthValue.parse(t.trimmingCharacters()), r >= 0 else {
-                throw ElementError("expected rate")
-            }
+        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })
