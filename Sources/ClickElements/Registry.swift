@@ -120,6 +120,7 @@ public enum StandardElements {
         ("IPRewriter", { IPRewriter() }),
         ("TCPRewriter", { TCPRewriter() }),
         ("UDPRewriter", { UDPRewriter() }),
+        ("ICMPPingRewriter", { ICMPPingRewriter() }),
         ("IPRewriterPatterns", { IPRewriterPatterns() }),
         ("RoundRobinIPMapper", { RoundRobinIPMapper() }),
         ("SourceIPHashMapper", { SourceIPHashMapper() }),

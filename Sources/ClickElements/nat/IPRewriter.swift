@@ -48,7 +48,7 @@ public class IPRewriter: Element {
     var mappers: [String: any IPMapper] = [:]
     public internal(set) var table = FlowTable(capacity: 4096)
     var capacityLimit = 1_000_000
-    public private(set) var mappingFailures = 0
+    public internal(set) var mappingFailures = 0
     var dstAnno = true
     var tcpTimeout: Int64 = 86_400_000_000_000
     var tcpDoneTimeout: Int64 = 240_000_000_000
@@ -222,6 +222,11 @@ public class IPRewriter: Element {
     /// The output for `p` arriving on an input with `spec` (rewritten in place), or -1.
     @inline(__always) func process(_ p: Packet, spec: Spec, now: Int64) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20, let t = p.transportHeader else { return passOrDrop(spec) }
+        return processTransport(p, ip, t, spec: spec, now: now)
+    }
+
+    /// TCP and UDP (ICMPPingRewriter overrides this for echo identifiers).
+    func processTransport(_ p: Packet, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, spec: Spec, now: Int64) -> Int {
         let proto = ip.byte(IPv4Header.proto)
         let transportLength = p.length - (p.transportHeaderOffset ?? p.length)
         let firstFragment = ip.be16(IPv4Header.fragment) & 0x1FFF == 0
