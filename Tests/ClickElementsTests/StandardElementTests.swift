@@ -116,6 +116,33 @@ import Testing
         #expect(task.isScheduled)
     }
 
+    @Test func schedulerWakesItsPullerForAnyInput() throws {
+        // Unqueue pulls through RoundRobinSched from two queues: a packet in the second
+        // queue alone must wake it even though the first stays empty.
+        let b = build("""
+            i1 :: Injector -> q1 :: Queue; i2 :: Injector -> q2 :: Queue
+            q1 -> [0] rr :: RoundRobinSched; q2 -> [1] rr
+            rr -> u :: Unqueue -> col :: Collector
+            """)
+        let r = try #require(b.router, "\(b.log.text)")
+        let u = try #require(r.element(named: "u") as? Unqueue)
+        let task = try #require(u.taskForTesting)
+        _ = u.runTask(task)
+        #expect(!task.isScheduled)
+        try #require(b.element("i2", as: Injector.self)).inject([[7]])
+        #expect(task.isScheduled)
+        _ = u.runTask(task)
+        #expect(b.element("col", as: Collector.self)?.packets == [[7]])
+    }
+
+    @Test func pullerFromIdleSleeps() throws {
+        let b = build("Idle -> u :: Unqueue -> Discard")
+        let u = try #require(b.router?.element(named: "u") as? Unqueue, "\(b.log.text)")
+        let task = try #require(u.taskForTesting)
+        _ = u.runTask(task)
+        #expect(!task.isScheduled)
+    }
+
     @Test func frontDropQueueDropsTheOldest() throws {
         let b = build("inj :: Injector -> q :: FrontDropQueue(2); q [0] -> Discard(ACTIVE false); q [1] -> col :: Collector")
         try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject([[1], [2], [3], [4]])

@@ -130,7 +130,7 @@ public final class ToDevice: Element {
     var burst = 64
     var fd: Int32 = -1
     var task: Task?
-    var signal: NotifierSignal?
+    var signal: UpstreamSignal?
     public private(set) var count = 0
     public private(set) var drops = 0
 

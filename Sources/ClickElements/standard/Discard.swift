@@ -18,7 +18,7 @@ public final class Discard: Element {
     var active = true
     var burst = 1
     var task: Task?
-    var signal: NotifierSignal?
+    var signal: UpstreamSignal?
     let storage = BatchStorage()
 
     public override func configure(_ args: inout Arguments) {

@@ -14,17 +14,33 @@ public protocol FullNotifier: Element {
 }
 
 extension Element {
-    /// The nearest empty notifier upstream of pull input `port`, following pull-through
-    /// elements' input 0; nil if there is none (then the input is always "maybe nonempty").
-    public func upstreamEmptySignal(_ port: Int) -> NotifierSignal? {
+    /// The empty notifiers upstream of pull input `port`: every pull path is followed
+    /// (through pull-through elements and schedulers with several inputs) to its nearest
+    /// empty notifier. Nil if some path reaches an element that is not a notifier: then
+    /// the input may always have packets and the puller must not sleep.
+    public func upstreamEmptySignal(_ port: Int) -> UpstreamSignal? {
         guard let sources = inputSources, port < ninputs, inputIsPull(port) else { return nil }
-        var element = sources[port].element.takeUnretainedValue()
-        for _ in 0..<64 {
-            if let n = element as? any EmptyNotifier { return n.emptySignal }
-            guard element.ninputs > 0, element.inputIsPull(0), let up = element.inputSources else { return nil }
-            element = up[0].element.takeUnretainedValue()
+        var found: [NotifierSignal] = []
+        var seen: [ObjectIdentifier] = []
+        var pending = [sources[port].element.takeUnretainedValue()]
+        while let element = pending.popLast() {
+            let id = ObjectIdentifier(element)
+            if seen.contains(id) { continue }
+            seen.append(id)
+            if seen.count > 256 { return nil }
+            if let n = element as? any EmptyNotifier {
+                if !found.contains(where: { $0 === n.emptySignal }) { found.append(n.emptySignal) }
+                continue
+            }
+            guard let up = element.inputSources else { return nil }
+            var pullInputs = 0
+            for i in 0..<element.ninputs where element.inputIsPull(i) {
+                pending.append(up[i].element.takeUnretainedValue())
+                pullInputs += 1
+            }
+            if pullInputs == 0 { return nil }
         }
-        return nil
+        return UpstreamSignal(found)
     }
 
     /// The nearest full notifier downstream of push output `port`.
@@ -37,5 +53,22 @@ extension Element {
             element = down[0].element.takeUnretainedValue()
         }
         return nil
+    }
+}
+
+/// The union of the empty notifiers upstream of a pull input: active when any of them is
+/// (some upstream queue may have a packet); a listener is woken when any becomes active.
+public struct UpstreamSignal {
+    public let signals: [NotifierSignal]
+
+    public init(_ signals: [NotifierSignal]) { self.signals = signals }
+
+    @inline(__always) public var isActive: Bool {
+        for s in signals where s.isActive { return true }
+        return false
+    }
+
+    public func addListener(_ task: Task) {
+        for s in signals { s.addListener(task) }
     }
 }

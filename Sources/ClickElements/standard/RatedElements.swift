@@ -259,7 +259,7 @@ public class RatedUnqueue: Element {
     var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
     var task: Task?
     var timer: Timer?
-    var signal: NotifierSignal?
+    var signal: UpstreamSignal?
     /// Tokens per packet: 1, or the packet length for the bandwidth variant.
     func cost(_ p: Packet) -> Double { 1 }
 

@@ -21,7 +21,7 @@ public final class Unqueue: Element {
     var limit = -1
     public private(set) var count = 0
     var task: Task?
-    var signal: NotifierSignal?
+    var signal: UpstreamSignal?
     let storage = BatchStorage()
 
     public override func configure(_ args: inout Arguments) {
