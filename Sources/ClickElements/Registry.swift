@@ -124,5 +124,12 @@ public enum StandardElements {
         ("IPRewriterPatterns", { IPRewriterPatterns() }),
         ("RoundRobinIPMapper", { RoundRobinIPMapper() }),
         ("SourceIPHashMapper", { SourceIPHashMapper() }),
+        ("MixedQueue", { MixedQueue() }),
+        ("SimplePullSwitch", { SimplePullSwitch() }),
+        ("StrideSched", { StrideSched() }),
+        ("TimeSortedSched", { TimeSortedSched() }),
+        ("DelayUnqueue", { DelayUnqueue() }),
+        ("DelayShaper", { DelayShaper() }),
+        ("LinkUnqueue", { LinkUnqueue() }),
     ] }
 }

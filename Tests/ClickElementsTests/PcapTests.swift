@@ -49,13 +49,8 @@ import Testing
         let path = temporaryFile("timed.pcap")
         defer { try? FileManager.default.removeItem(atPath: path) }
         // Three packets one second apart.
-        var file: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0]
         let ip = Frames.ipv4(src: [1, 0, 0, 1], dst: [1, 0, 0, 2])
-        for s in 0..<3 {
-            for v in [UInt32(100 + s), 0, UInt32(ip.count), UInt32(ip.count)] { file += withUnsafeBytes(of: v.littleEndian, Array.init) }
-            file += ip
-        }
-        try Data(file).write(to: URL(fileURLWithPath: path))
+        try writePcap(path, (0..<3).map { (UInt32(100 + $0), ip) })
         let b = build("FromDump(\(path), TIMING true, STOP true) -> c :: Counter -> Discard")
         let router = try #require(b.router, "\(b.log.text)")
         let start = router.clock.now()

@@ -1,22 +1,30 @@
 import ClickElements
 import ClickLanguage
 import ClickRuntime
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The embedded router harness the runtime and element tests share: test elements that
 // inject and collect packets, and helpers that build routers from Click text.
 
-/// Records every packet pushed into it (contents and paint), then kills it.
+/// Records every packet pushed into it (contents, paint, timestamp), then kills it.
 public final class Collector: Element {
     public override var className: String { "Collector" }
     public override var portCount: String { "1/0" }
     public override var processing: String { "h/a" }
     public var packets: [[UInt8]] = []
     public var paints: [UInt8] = []
+    /// Per packet, its timestamp annotation and the router clock when it arrived.
+    public var timestamps: [Int64] = []
+    public var arrivals: [Int64] = []
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         for i in 0..<batch.count {
             packets.append(batch[i].contents)
             paints.append(batch[i].paint)
+            timestamps.append(batch[i].timestamp)
+            arrivals.append(router.clock.now())
         }
         batch.killAll()
     }
@@ -38,6 +46,25 @@ public final class Injector: Element {
         }
         output(0, &batch)
     }
+}
+
+/// Writes a little-endian, microsecond pcap file of raw IP packets (link type 101),
+/// each given as (timestamp in seconds, bytes).
+public func writePcap(_ path: String, _ packets: [(seconds: UInt32, bytes: [UInt8])]) throws {
+    var file: [UInt8] = [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 101, 0, 0, 0]
+    for (seconds, bytes) in packets {
+        for v in [seconds, 0, UInt32(bytes.count), UInt32(bytes.count)] { file += withUnsafeBytes(of: v.littleEndian, Array.init) }
+        file += bytes
+    }
+    guard let f = fopen(path, "wb") else { throw HarnessFileError(errno) }
+    defer { fclose(f) }
+    guard fwrite(file, 1, file.count, f) == file.count else { throw HarnessFileError(errno) }
+}
+
+/// An errno, thrown by the harness's file helpers.
+public struct HarnessFileError: Error {
+    public let code: Int32
+    public init(_ code: Int32) { self.code = code }
 }
 
 /// A router built by `build`, with its log.

@@ -104,11 +104,12 @@ public final class ToDump: Element, PacketAction {
 /// true stops the driver. FORCE_IP marks the IP header (after an Ethernet header for
 /// ETHER traces) and drops non-IP packets to output 1 (or drops them).
 ///
-/// Ports: no inputs, 1 or 2 outputs, agnostic (output 1 push).
+/// Ports: no inputs, 1 or 2 outputs, agnostic (output 1 push). Pulled, it is an empty
+/// notifier: active until the end of the file (or while ACTIVE is false).
 ///
 /// Handlers: `count`, `encap`, `filename`, `filesize`, `filepos` (read); `active`
 /// (read/write).
-public final class FromDump: Element {
+public final class FromDump: Element, EmptyNotifier {
     public override var className: String { "FromDump" }
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "a/ah" }
@@ -127,6 +128,7 @@ public final class FromDump: Element {
     var timer: Timer?
     var firstTrace: Int64 = -1
     var firstLocal: Int64 = 0
+    public let emptySignal = NotifierSignal(active: true)
 
     public override func configure(_ args: inout Arguments) {
         filename = args.mandatory("FILENAME", .string) ?? ""
@@ -166,6 +168,7 @@ public final class FromDump: Element {
             throw ElementError("\(filename): not a tcpdump file (bad magic number)")
         }
         linktype = u32(20)
+        emptySignal.set(active && bytes.count > 24)
         if outputIsPush(0) {
             let t = makeTask()
             task = t
@@ -269,6 +272,7 @@ public final class FromDump: Element {
             batch.append(p)
             n += 1
         }
+        if position >= bytes.count || !active { emptySignal.set(false) }
         if n == 0 && stop && position >= bytes.count {
             stop = false
             router.requestStop()
@@ -284,6 +288,7 @@ public final class FromDump: Element {
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
             self.active = v
             if v { self.task?.schedule() }
+            self.emptySignal.set(v && self.position < self.bytes.count)
         })
     }
 }

@@ -71,4 +71,8 @@ public struct UpstreamSignal {
     public func addListener(_ task: Task) {
         for s in signals { s.addListener(task) }
     }
+
+    public func addDependent(_ signal: NotifierSignal) {
+        for s in signals { s.addDependent(signal) }
+    }
 }

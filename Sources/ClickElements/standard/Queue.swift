@@ -77,6 +77,21 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         return true
     }
 
+    /// Puts `p` at the head (it is pulled next); the caller has made room.
+    func enqueueAtHead(_ p: Packet) {
+        head = head == 0 ? ringSize - 1 : head - 1
+        ring[head] = p
+        length += 1
+    }
+
+    /// Removes the newest packet (at the tail).
+    func removeTail() -> Packet? {
+        guard length > 0 else { return nil }
+        tail = tail == 0 ? ringSize - 1 : tail - 1
+        length -= 1
+        return ring[tail]
+    }
+
     @inline(__always) func dequeue() -> Packet? {
         guard length > 0 else { return nil }
         let p = ring[head]
@@ -101,9 +116,15 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         if length >= capacity { fullSignal.set(false) }
         batch.count = dropped
         if dropped > 0 {
-            drops &+= dropped
+            noteDrops(dropped)
             if noutputs > 1 { output(1, &batch) } else { batch.killAll() }
         }
+    }
+
+    /// Counts drops; the first one is reported as Click does (`q :: Queue: overflow`).
+    func noteDrops(_ n: Int) {
+        if drops == 0 && capacity > 0 { router.chatter("\(declaration): overflow") }
+        drops &+= n
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
@@ -189,8 +210,45 @@ public final class FrontDropQueue: QueueBase {
         if length > 0 { emptySignal.set(true) }
         batch.count = dropped
         if dropped > 0 {
-            drops &+= dropped
+            noteDrops(dropped)
             if noutputs > 1 { output(1, &batch) } else { batch.killAll() }
         }
+    }
+}
+
+/// MixedQueue([CAPACITY])
+///
+/// A queue whose input 0 is FIFO (packets join the tail) and whose input 1 is LIFO
+/// (packets join the head, and are pulled next). When full it drops arriving FIFO
+/// packets, but makes room for an arriving LIFO packet by dropping the packet at the
+/// tail. Notifies like NotifierQueue.
+///
+/// Ports: 2 push inputs, 1 pull output. Handlers: as Queue.
+public final class MixedQueue: QueueBase {
+    public override var className: String { "MixedQueue" }
+    public override var portCount: String { "2/1" }
+    public override var processing: String { "h/l" }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        guard port == 1 else { return super.push(port: port, &batch) }
+        var dropped = 0
+        for i in 0..<batch.count {
+            let p = batch[i]
+            guard capacity > 0 else {
+                p.kill()
+                dropped += 1
+                continue
+            }
+            if length >= capacity, let old = removeTail() {
+                old.kill()
+                dropped += 1
+            }
+            enqueueAtHead(p)
+        }
+        batch.count = 0
+        if length > highwater { highwater = length }
+        if length > 0 { emptySignal.set(true) }
+        if length >= capacity { fullSignal.set(false) }
+        if dropped > 0 { noteDrops(dropped) }
     }
 }

@@ -101,7 +101,8 @@ public final class StoreIPAddress: Element, PacketAction {
 /// Hub: every packet arriving on any input goes out of every output except the one with
 /// the input's number (copies). Bypass([ACTIVE]): packets go to output 1 while active, to
 /// output 0 otherwise. InputSwitch([INPUT]): only packets from input INPUT pass (to output
-/// 0); others are dropped. PullSwitch([INPUT]): pulls only from input INPUT.
+/// 0); others are dropped. PullSwitch([INPUT]) and SimplePullSwitch([INPUT]): pull only
+/// from input INPUT (-1: none).
 ///
 /// Handlers: Bypass `active`; InputSwitch and PullSwitch `switch` (read/write).
 public final class Hub: Element {
@@ -158,7 +159,7 @@ public final class InputSwitch: Element {
     }
 }
 
-public final class PullSwitch: Element {
+public class PullSwitch: Element {
     public override var className: String { "PullSwitch" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }
@@ -175,6 +176,10 @@ public final class PullSwitch: Element {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("switch", get: { [unowned self] in self.chosen }, set: { [unowned self] v in self.chosen = v })
     }
+}
+
+public final class SimplePullSwitch: PullSwitch {
+    public override var className: String { "SimplePullSwitch" }
 }
 
 /// MarkMACHeader([OFFSET, LENGTH])

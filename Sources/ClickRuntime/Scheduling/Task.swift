@@ -62,6 +62,7 @@ public final class Timer {
 public final class NotifierSignal {
     public private(set) var isActive: Bool
     private var listeners: [Task] = []
+    private var dependents: [NotifierSignal] = []
 
     public init(active: Bool) {
         self.isActive = active
@@ -71,12 +72,19 @@ public final class NotifierSignal {
         if !listeners.contains(where: { $0 === task }) { listeners.append(task) }
     }
 
-    /// Sets the signal; becoming active wakes every listener.
+    /// Makes `signal` become active whenever this one does (an element that merges
+    /// several upstream notifiers, such as TimeSortedSched, announces their wake-ups).
+    public func addDependent(_ signal: NotifierSignal) {
+        if signal !== self && !dependents.contains(where: { $0 === signal }) { dependents.append(signal) }
+    }
+
+    /// Sets the signal; becoming active wakes every listener and dependent signal.
     @inline(__always) public func set(_ active: Bool) {
         if active == isActive { return }
         isActive = active
         if active {
             for task in listeners { task.schedule() }
+            for signal in dependents { signal.set(true) }
         }
     }
 }

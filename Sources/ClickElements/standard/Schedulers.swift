@@ -1,0 +1,194 @@
+import ClickLanguage
+import ClickRuntime
+
+/// StrideSched(TICKETS0, ..., TICKETS*N-1*)
+///
+/// Packet-based stride scheduling over N pull inputs: input *i* gets a share of the
+/// output proportional to TICKETS*i*. On each pull the inputs are tried in stride order
+/// (lowest pass first, ties by input number) until one gives a packet; an input that
+/// gives nothing is not tried again for that pull. Each input tried advances its pass by
+/// its stride (65536 / tickets). An input with 0 tickets is never pulled; tickets above
+/// 32768 count as 32768.
+///
+/// Ports: N pull inputs (one per TICKETS argument), 1 pull output.
+///
+/// Handlers: `tickets0` ... `tickets*N-1*` (read/write).
+public final class StrideSched: Element {
+    public override var className: String { "StrideSched" }
+    public override var portCount: String { "1-/1" }
+    public override var processing: String { "l/l" }
+    static let stride1 = 1 << 16
+    static let maxTickets = 1 << 15
+
+    var tickets: [Int] = []
+    var stride: [Int] = []
+    var pass: [Int] = []
+    /// Inputs in pull order: ascending pass, ties by input number.
+    var order: [Int] = []
+
+    public override func configure(_ args: inout Arguments) {
+        tickets = []
+        var i = 0
+        while let t = args.positional("TICKETS\(i)", .integer) {
+            if t < 0 {
+                args.error("tickets must be >= 0", keyword: "TICKETS\(i)")
+            } else {
+                tickets.append(Swift.min(t, Self.maxTickets))
+            }
+            i += 1
+        }
+        if tickets.isEmpty { args.error("expected at least one TICKETS argument") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        guard tickets.count == ninputs else {
+            throw ElementError("need \(ninputs) arguments, one per input port")
+        }
+        stride = tickets.map { $0 > 0 ? Self.stride1 / $0 : 0 }
+        pass = stride
+        order = (0..<ninputs).filter { tickets[$0] > 0 }
+        sortOrder()
+    }
+
+    func sortOrder() {
+        order.sort { pass[$0] != pass[$1] ? pass[$0] < pass[$1] : $0 < $1 }
+    }
+
+    /// Puts input `i`, whose pass grew, back in its place in `order`.
+    func reposition(_ slot: Int) {
+        var k = slot
+        let i = order[k]
+        while k + 1 < order.count, pass[order[k + 1]] < pass[i] || (pass[order[k + 1]] == pass[i] && order[k + 1] < i) {
+            order[k] = order[k + 1]
+            k += 1
+        }
+        order[k] = i
+    }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        var got = 0
+        while got < max && !batch.isFull {
+            var produced = false
+            // Each input is tried at most once per packet; the ones tried move back.
+            var tried = 0
+            while tried < order.count {
+                let i = order[0]
+                let before = batch.count
+                input(i, into: &batch, max: 1)
+                pass[i] &+= stride[i]
+                reposition(0)
+                tried += 1
+                if batch.count > before {
+                    produced = true
+                    break
+                }
+            }
+            if !produced { return }
+            got += 1
+        }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        for i in 0..<tickets.count {
+            h.integer("tickets\(i)", get: { [unowned self] in self.tickets[i] }, set: { [unowned self] (v: Int) throws(ElementError) in
+                guard v >= 0 else { throw ElementError("tickets must be >= 0") }
+                let t = Swift.min(v, Self.maxTickets)
+                self.tickets[i] = t
+                self.stride[i] = t > 0 ? Self.stride1 / t : 0
+                // Restart the input's pass from the current front so it neither starves
+                // nor floods the others.
+                let base = self.order.first.map { self.pass[$0] } ?? 0
+                self.pass[i] = base &+ self.stride[i]
+                self.order = (0..<self.tickets.count).filter { self.tickets[$0] > 0 }
+                self.sortOrder()
+            })
+        }
+    }
+}
+
+/// TimeSortedSched([*keywords* STOP, BUFFER])
+///
+/// Merges packet streams that arrive sorted by timestamp: each pull returns the
+/// chronologically next packet among its inputs, keeping up to BUFFER packets (default 1)
+/// per input. With STOP true, stops the driver once no packets are left and every
+/// upstream notifier says none will come. Its own empty notifier is active while it holds
+/// packets or any upstream notifier is active.
+///
+/// Ports: any number of pull inputs, 1 pull output.
+///
+/// Handlers: `well_ordered` (read: "false" once an input stream went backwards in time).
+public final class TimeSortedSched: Element, EmptyNotifier {
+    public override var className: String { "TimeSortedSched" }
+    public override var portCount: String { "-/1" }
+    public override var processing: String { "l/l" }
+    public let emptySignal = NotifierSignal(active: true)
+    var stop = false
+    var bufferSize = 1
+    /// Per input, its buffered packets in arrival order.
+    var buffers: [[Packet]] = []
+    var upstream: [UpstreamSignal?] = []
+    var lastEmitted = Int64.min
+    public private(set) var wellOrdered = true
+
+    public override func configure(_ args: inout Arguments) {
+        stop = args.keyword("STOP", .bool) ?? false
+        bufferSize = args.keyword("BUFFER", .unsignedInteger) ?? 1
+        if bufferSize < 1 { args.error("must be at least 1", keyword: "BUFFER") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        buffers = Array(repeating: [], count: ninputs)
+        upstream = (0..<ninputs).map { upstreamEmptySignal($0) }
+        for s in upstream { s?.addDependent(emptySignal) }
+    }
+
+    public override func cleanup() {
+        for b in buffers { for p in b { p.kill() } }
+        buffers = Array(repeating: [], count: ninputs)
+    }
+
+    /// Whether input `i` may give more packets (no notifier means "maybe").
+    func inputMayHavePackets(_ i: Int) -> Bool { upstream[i]?.isActive ?? true }
+
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        var got = 0
+        while got < max && !batch.isFull {
+            // Top up every buffer that has room and whose input may have packets.
+            for i in 0..<ninputs where buffers[i].count < bufferSize && inputMayHavePackets(i) {
+                withScratchBatch { scratch in
+                    input(i, into: &scratch, max: bufferSize - buffers[i].count)
+                    for k in 0..<scratch.count { buffers[i].append(scratch[k]) }
+                    scratch.count = 0
+                }
+            }
+            // The earliest buffered packet; ties go to the lower input, then the older.
+            var best = -1
+            var bestIndex = 0
+            var bestTime = Int64.max
+            for i in 0..<ninputs {
+                for k in buffers[i].indices where best < 0 || buffers[i][k].timestamp < bestTime {
+                    best = i
+                    bestIndex = k
+                    bestTime = buffers[i][k].timestamp
+                }
+            }
+            guard best >= 0 else { break }
+            let p = buffers[best].remove(at: bestIndex)
+            if p.timestamp < lastEmitted { wellOrdered = false }
+            lastEmitted = p.timestamp
+            batch.append(p)
+            got += 1
+        }
+        let holding = buffers.contains { !$0.isEmpty }
+        let more = (0..<ninputs).contains { inputMayHavePackets($0) }
+        emptySignal.set(holding || more)
+        if got == 0 && stop && !holding && !more {
+            stop = false
+            router.requestStop()
+        }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.boolean("well_ordered", get: { [unowned self] in self.wellOrdered })
+    }
+}
