@@ -131,5 +131,7 @@ public enum StandardElements {
         ("DelayUnqueue", { DelayUnqueue() }),
         ("DelayShaper", { DelayShaper() }),
         ("LinkUnqueue", { LinkUnqueue() }),
+        ("FromIPSummaryDump", { FromIPSummaryDump() }),
+        ("ToIPSummaryDump", { ToIPSummaryDump() }),
     ] }
 }

@@ -12,7 +12,7 @@ import Testing
         let box = ChatterBox()
         r.standardOutput = { box.lines.append($0) }
         r.run()
-        return box.lines
+        return box.lines.joined().split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
     }
 
     @Test func driverManagerWaitsForStopEvents() throws {
@@ -32,7 +32,7 @@ import Testing
         r.standardOutput = { box.lines.append($0) }
         let start = r.clock.now()
         r.run()
-        #expect(box.lines == ["3"])
+        #expect(box.lines == ["3\n"])
         #expect(r.clock.now() - start >= 3_000_000_000)
     }
 
@@ -43,9 +43,14 @@ import Testing
         r.standardOutput = { box.lines.append($0) }
         #expect(box.lines.isEmpty)
         try r.write("sc.run", "")
-        #expect(box.lines == ["hello", "4-b"])
+        #expect(box.lines == ["hello\n", "4-b\n"])
         #expect(try r.read("sc.add", parameter: "1 2 3") == "6")
         #expect(try r.read("sc.get", parameter: "x") == "4-b")
+    }
+
+    @Test func printnWritesNoNewline() throws {
+        let out = try output("Script(printn a, printn b, print c, stop)")
+        #expect(out == ["abc"])
     }
 
     @Test func badInstructions() {

@@ -134,7 +134,7 @@ public class Script: Element {
             case "print", "printn":
                 var text = expand(raw)
                 if text.hasPrefix("\"") { text = ConfigText.unquote(text) }
-                router.standardOutput(op == "print" ? text : text)
+                router.standardOutput(op == "print" ? text + "\n" : text)
             case "read", "readq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 do {

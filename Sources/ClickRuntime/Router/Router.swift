@@ -20,8 +20,9 @@ public final class Router {
     public var configurationText: String
     /// Receives messages that elements print (Print, Message, Script) as Click's chatter.
     public var chatter: (String) -> Void = { _ in }
-    /// Receives what Script's `print` writes (Click prints it to standard output).
-    public var standardOutput: (String) -> Void = { print($0) }
+    /// Receives what Script's `print` and `printn` write, newlines included (Click prints
+    /// it to standard output).
+    public var standardOutput: (String) -> Void = { print($0, terminator: "") }
     /// Intercepts stop events (DriverManager): return true if handled.
     public var stopInterceptor: (() -> Bool)? = nil
     /// What building this router used, kept for hot reconfiguration.

@@ -159,7 +159,10 @@ public final class Scheduler {
             iterations &+= 1
             var worked = false
             var i = 0
-            while i < runList.count && !stopRequested {
+            // A stop request takes effect once this round of tasks is over, as in Click
+            // (whose driver checks for stops between task batches): every task scheduled
+            // now gets its turn, so two sources with STOP both finish their batch.
+            while i < runList.count {
                 let task = runList[i]
                 if task.element.runTask(task) { worked = true }
                 // The task may have unscheduled itself (and another moved into its slot).
