@@ -133,5 +133,11 @@ public enum StandardElements {
         ("LinkUnqueue", { LinkUnqueue() }),
         ("FromIPSummaryDump", { FromIPSummaryDump() }),
         ("ToIPSummaryDump", { ToIPSummaryDump() }),
+        ("SetIPECN", { SetIPECN() }),
+        ("SetECN", { SetIPECN() }),
+        ("IPPrint", { IPPrint() }),
+        ("RED", { RED() }),
+        ("ICMPPingSource", { ICMPPingSource() }),
+        ("ARPPrint", { ARPPrint() }),
     ] }
 }

@@ -76,3 +76,10 @@ extension UnsafeMutableRawPointer {
     ip.setBE16(IPv4Header.checksum, 0)
     ip.setBE16(IPv4Header.checksum, internetChecksum(ip, hl))
 }
+
+/// Sets the TOS byte of the header at `ip`, updating its checksum incrementally.
+@inline(__always) func setIPTOS(_ ip: UnsafeMutableRawPointer, _ tos: UInt8) {
+    let old = ip.be16(0)
+    ip.setByte(IPv4Header.tos, tos)
+    ip.setBE16(IPv4Header.checksum, updatedChecksum(ip.be16(IPv4Header.checksum), old: old, new: ip.be16(0)))
+}

@@ -94,9 +94,7 @@ public final class MarkIPCE: Element, PacketAction {
             drops &+= 1
             return -1
         }
-        let old = ip.be16(0)
-        ip.setByte(1, tos | 3)
-        ip.setBE16(IPv4Header.checksum, updatedChecksum(ip.be16(IPv4Header.checksum), old: old, new: ip.be16(0)))
+        setIPTOS(ip, tos | 3)
         return 0
     }
 

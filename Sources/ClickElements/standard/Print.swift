@@ -40,7 +40,6 @@ public final class Print: Element, PacketAction {
         var s = label.isEmpty ? "" : label + ": "
         if timestamp { s += formatTimestamp(p.timestamp) + ": " }
         if printAnno {
-            s += p.contents.isEmpty ? "" : ""
             var anno = ""
             for i in 0..<Annotation.size {
                 let b = p.annotation8(i)

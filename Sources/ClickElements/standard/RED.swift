@@ -1,0 +1,126 @@
+import ClickLanguage
+import ClickRuntime
+
+/// RED(MIN_THRESH, MAX_THRESH, MAX_P [, *keywords* QUEUES, STABILITY])
+///
+/// Random Early Detection (Floyd and Jacobson) in front of a queue: keeps an average of
+/// the downstream queue lengths (weight 2^-STABILITY, default 4), passes every packet
+/// while the average is below MIN_THRESH, drops every packet above MAX_THRESH, and in
+/// between drops with a probability rising linearly to MAX_P, spread out by the count
+/// since the last drop. The queues are the Queue-like elements reached downstream
+/// through output 0, or the elements named in QUEUES (space-separated). Dropped packets
+/// go to output 1 if it exists.
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
+///
+/// Handlers: `min_thresh`, `max_thresh`, `max_p` (read/write), `drops`, `avg_queue_size`,
+/// `queues`, `stats` (read).
+public final class RED: Element, PacketAction {
+    public override var className: String { "RED" }
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+    var minThresh = 0
+    var maxThresh = 0
+    var maxP = 0.0
+    var stability = 4
+    var queueNames: [String] = []
+    var queues: [QueueBase] = []
+    /// Average queue length.
+    public private(set) var average = 0.0
+    var countSinceDrop = -1
+    public private(set) var drops = 0
+    var generator = SystemRandomNumberGenerator()
+
+    public override func configure(_ args: inout Arguments) {
+        minThresh = args.mandatory("MIN_THRESH", .unsignedInteger) ?? 0
+        maxThresh = args.mandatory("MAX_THRESH", .unsignedInteger) ?? 0
+        maxP = args.mandatory("MAX_P", .real) ?? 0
+        if let q = args.keyword("QUEUES", .string) { queueNames = q.split(whereSeparator: \.isWhitespace).map(String.init) }
+        stability = args.keyword("STABILITY", .unsignedInteger) ?? 4
+        if maxThresh < minThresh { args.error("MAX_THRESH must be >= MIN_THRESH") }
+        if maxP < 0 || maxP > 1 { args.error("must be between 0 and 1", keyword: "MAX_P") }
+        if stability > 16 { args.error("must be at most 16", keyword: "STABILITY") }
+    }
+
+    public override func initialize() throws(ElementError) {
+        if !queueNames.isEmpty {
+            queues = []
+            for name in queueNames {
+                guard let e = router.element(named: name) else { throw ElementError("no element named '\(name)'") }
+                guard let q = e as? QueueBase else { throw ElementError("'\(name)' is not a queue") }
+                queues.append(q)
+            }
+        } else {
+            var element: Element = self
+            for _ in 0..<64 {
+                guard element.noutputs > 0, let targets = element.outputTargets else { break }
+                element = targets[0].element.takeUnretainedValue()
+                if let q = element as? QueueBase {
+                    queues = [q]
+                    break
+                }
+            }
+            if queues.isEmpty { throw ElementError("no Queue downstream") }
+        }
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        var length = 0
+        for q in queues { length += q.length }
+        let w = 1.0 / Double(1 << stability)
+        average += w * (Double(length) - average)
+        if average < Double(minThresh) {
+            countSinceDrop = -1
+            return 0
+        }
+        var drop = average >= Double(maxThresh)
+        if !drop {
+            countSinceDrop += 1
+            let pb = maxP * (average - Double(minThresh)) / Double(max(maxThresh - minThresh, 1))
+            let denominator = 1 - Double(countSinceDrop) * pb
+            let pa = denominator <= 0 ? 1 : pb / denominator
+            drop = Double(generator.next() >> 11) * 0x1p-53 < pa
+        }
+        guard drop else { return 0 }
+        countSinceDrop = 0
+        drops &+= 1
+        return noutputs > 1 ? 1 : -1
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+
+    public override func takeState(from old: Element) {
+        guard let old = old as? RED else { return }
+        average = old.average
+        drops = old.drops
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("min_thresh", get: { [unowned self] in self.minThresh }, set: { [unowned self] (v: Int) throws(ElementError) in
+            guard v >= 0, v <= self.maxThresh else { throw ElementError("MIN_THRESH must be between 0 and MAX_THRESH") }
+            self.minThresh = v
+        })
+        h.integer("max_thresh", get: { [unowned self] in self.maxThresh }, set: { [unowned self] (v: Int) throws(ElementError) in
+            guard v >= self.minThresh else { throw ElementError("MAX_THRESH must be >= MIN_THRESH") }
+            self.maxThresh = v
+        })
+        h.readWrite("max_p", read: { [unowned self] in formatNumber(self.maxP) }, write: { [unowned self] (t: String) throws(ElementError) in
+            guard let v = Double(t.trimmingCharacters()), v >= 0, v <= 1 else { throw ElementError("MAX_P must be between 0 and 1") }
+            self.maxP = v
+        })
+        h.integer("drops", get: { [unowned self] in self.drops })
+        h.read("avg_queue_size") { [unowned self] in String(format3(self.average)) }
+        h.read("queues") { [unowned self] in self.queues.map(\.name).joined(separator: "\n") }
+        h.read("stats") { [unowned self] in
+            "\(format3(self.average)) current avg\n\(self.drops) drops\n"
+        }
+    }
+}
+
+/// A number with three decimals, as Click prints averages.
+func format3(_ v: Double) -> String {
+    let scaled = Int((v * 1000).rounded())
+    let frac = String(abs(scaled) % 1000)
+    return "\(scaled / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
+}
