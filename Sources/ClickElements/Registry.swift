@@ -139,5 +139,8 @@ public enum StandardElements {
         ("RED", { RED() }),
         ("ICMPPingSource", { ICMPPingSource() }),
         ("ARPPrint", { ARPPrint() }),
+        ("IPAddrRewriter", { IPAddrRewriter() }),
+        ("IPAddrPairRewriter", { IPAddrPairRewriter() }),
+        ("ICMPRewriter", { ICMPRewriter() }),
     ] }
 }

@@ -273,13 +273,38 @@ public class IPRewriter: Element {
         return Int(mapping.output)
     }
 
+    /// The mapping an ICMP error's embedded packet `e` belongs to: the one that a reply to
+    /// `e` would use. -1 if none.
+    func findEmbedded(_ e: FlowID) -> Int32 { table.find(e.reversed) }
+
+    /// How ICMPRewriter must rewrite an ICMP error's embedded packet `e` (a packet that went
+    /// through this rewriter): the flow it becomes, and the mapping's output. Nil if this
+    /// rewriter knows nothing of it.
+    func embeddedMapping(for e: FlowID) -> (rewritten: FlowID, output: Int)? {
+        let m = findEmbedded(e)
+        guard m >= 0 else { return nil }
+        let mapping = table.mappings[Int(m)]
+        var out = e
+        if mapping.key.daddr == e.saddr && mapping.key.dport == e.sport {
+            out.saddr = mapping.rewritten.daddr
+            out.sport = mapping.rewritten.dport
+        }
+        if mapping.key.saddr == e.daddr && mapping.key.sport == e.dport {
+            out.daddr = mapping.rewritten.saddr
+            out.dport = mapping.rewritten.sport
+        }
+        return (out, Int(mapping.output))
+    }
+
     @inline(__always) func passOrDrop(_ spec: Spec) -> Int {
         if case .pass(let out) = spec { return out }
         return -1
     }
 
     /// Rewrites addresses and ports, fixing the IP and TCP/UDP checksums incrementally.
-    @inline(__always) func rewrite(_ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, from a: FlowID, to b: FlowID, proto: UInt8) {
+    /// `t` is nil when the packet has no complete TCP or UDP header (then only the IP
+    /// header changes).
+    @inline(__always) func rewrite(_ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer?, from a: FlowID, to b: FlowID, proto: UInt8) {
         var ipDelta: UInt32 = 0
         var tDelta: UInt32 = 0
         @inline(__always) func change(_ old: UInt16, _ new: UInt16) -> UInt32 {
@@ -297,11 +322,11 @@ public class IPRewriter: Element {
             tDelta &+= d
             ip.setBE32(IPv4Header.destination, b.daddr)
         }
-        if a.sport != b.sport {
+        if a.sport != b.sport, let t {
             tDelta &+= change(a.sport, b.sport)
             t.setBE16(0, b.sport)
         }
-        if a.dport != b.dport {
+        if a.dport != b.dport, let t {
             tDelta &+= change(a.dport, b.dport)
             t.setBE16(2, b.dport)
         }
@@ -309,7 +334,7 @@ public class IPRewriter: Element {
             let c = ip.be16(IPv4Header.checksum)
             ip.setBE16(IPv4Header.checksum, ~foldChecksum(UInt32(~c) &+ ipDelta))
         }
-        if tDelta != 0 {
+        if tDelta != 0, let t {
             let offset = proto == 6 ? 16 : 6
             let c = t.be16(offset)
             if proto == 17 && c == 0 { return }   // UDP without a checksum
