@@ -142,5 +142,6 @@ public enum StandardElements {
         ("IPAddrRewriter", { IPAddrRewriter() }),
         ("IPAddrPairRewriter", { IPAddrPairRewriter() }),
         ("ICMPRewriter", { ICMPRewriter() }),
+        ("ARPTable", { ARPTable() }),
     ] }
 }

@@ -57,4 +57,31 @@ import Testing
         try r.write("q.clear", "")
         #expect(r.pool.outstanding == 0)
     }
+
+    @Test func queriersShareAnARPTable() throws {
+        let b = build("""
+            t :: ARPTable(TIMEOUT 60)
+            ip1 :: Injector -> CheckIPHeader -> q1 :: ARPQuerier(10.0.0.1, 00:00:c0:01:02:03, TABLE t)
+            ip2 :: Injector -> CheckIPHeader -> q2 :: ARPQuerier(10.0.0.1, 00:00:c0:01:02:03, TABLE t)
+            arp :: Injector -> [1] q1; Idle -> [1] q2
+            q1 [0] -> out1 :: Collector; q1 [1] -> Discard; q2 [0] -> out2 :: Collector; q2 [1] -> queries2 :: Collector
+            """)
+        let r = try #require(b.router, "\(b.log.text)")
+        let packet = Frames.ipv4(src: [10, 0, 0, 1], dst: [10, 0, 0, 9])
+        try #require(b.element("ip1", as: Injector.self)).inject([packet])
+        try #require(b.element("arp", as: Injector.self)).inject([reply(from: [10, 0, 0, 9], ether: Self.peer)])
+        #expect(b.element("out1", as: Collector.self)?.packets.count == 1)
+        // q2 never saw the reply but finds the address in the shared table: no query.
+        try #require(b.element("ip2", as: Injector.self)).inject([packet])
+        #expect(b.element("out2", as: Collector.self)?.packets.first.map { Array($0[0..<6]) } == Self.peer)
+        #expect(b.element("queries2", as: Collector.self)?.packets.isEmpty == true)
+        #expect(try r.read("t.table").hasPrefix("10.0.0.9 1 00-00-C0-09-09-09 0"))
+        #expect(try r.read("q2.table") == r.read("t.table"))
+        // Deleting in the table is seen by both queriers.
+        try r.write("t.delete", "10.0.0.9")
+        try #require(b.element("ip2", as: Injector.self)).inject([packet])
+        #expect(b.element("queries2", as: Collector.self)?.packets.count == 1)
+        let bad = build("Idle -> q :: ARPQuerier(10.0.0.1, 00:00:c0:01:02:03, TABLE nope) -> Discard; Idle -> [1] q")
+        #expect(bad.log.text.contains("TABLE: no element named 'nope'"), "\(bad.log.text)")
+    }
 }

@@ -13,6 +13,7 @@ import ClickRuntime
 /// 0.0.0.0 is dropped; the broadcast address (255.255.255.255, or BROADCAST) goes to
 /// ff:ff:ff:ff:ff:ff; multicast goes to 01:00:5e plus the low 23 bits. Entries expire
 /// after TIMEOUT (default 5 minutes). The table holds at most CAPACITY entries (2048).
+/// With TABLE naming an ARPTable element, that table is used (and shared) instead.
 ///
 /// Ports: 2 inputs (push), 1 or 2 outputs (push); flow code `xy/x`.
 ///
@@ -34,19 +35,21 @@ public final class ARPQuerier: Element {
     public private(set) var responses = 0
     public private(set) var drops = 0
 
-    struct Entry {
-        var ether: UInt64
-        var known: Bool
-        var expiry: Int64
-        var lastQuery: Int64
-        var pending: [Packet]
+    typealias Entry = ARPEntries.Entry
+    /// The table: this querier's own, or an ARPTable element's (TABLE) shared with others.
+    var store = ARPEntries()
+    var tableName: String?
+    var table: [UInt32: Entry] {
+        get { store.entries }
+        _modify { yield &store.entries }
     }
-    var table: [UInt32: Entry] = [:]
     /// The last destination resolved and its Ethernet address: most packets of a batch go
-    /// to the same next hop, so the dictionary is consulted once per run of them.
+    /// to the same next hop, so the dictionary is consulted once per run of them. Valid
+    /// while the table's generation is unchanged.
     var cachedIP: UInt32 = 0
     var cachedEther: UInt64 = 0
     var cachedExpiry: Int64 = 0
+    var cachedGeneration = 0
 
     public override func configure(_ args: inout Arguments) {
         let first = args.mandatory("IP", .raw) ?? ""
@@ -66,7 +69,7 @@ public final class ARPQuerier: Element {
         } else {
             args.error("expected 'IP, ETH' or an AddressInfo name with both")
         }
-        _ = args.positional("TABLE", .raw)
+        tableName = args.positional("TABLE", .word)
         capacity = args.keyword("CAPACITY", .unsignedInteger) ?? 2048
         _ = args.keyword("ENTRY_CAPACITY", .unsignedInteger)
         entryPacketCapacity = args.keyword("ENTRY_PACKET_CAPACITY", .unsignedInteger) ?? 16
@@ -74,6 +77,18 @@ public final class ARPQuerier: Element {
         _ = args.keyword("POLL_TIMEOUT", .seconds)
         if let b = args.keyword("BROADCAST", .ipv4Address) { broadcast = b.value }
         _ = args.keyword("BROADCAST_POLL", .bool)
+        // The table is chosen here, before handlers are added, so that they show it.
+        if let tableName {
+            if let t = router.element(named: tableName) as? ARPTable {
+                store = t.store
+            } else {
+                args.error(router.element(named: tableName) == nil ? "no element named '\(tableName)'" : "'\(tableName)' is not an ARPTable element", keyword: "TABLE")
+            }
+        } else {
+            store.capacity = capacity
+            store.entryPacketCapacity = entryPacketCapacity
+            store.timeout = timeout
+        }
     }
 
     /// Prepends the Ethernet header for `ether`; false if there is no headroom.
@@ -117,13 +132,14 @@ public final class ARPQuerier: Element {
                 ether = 0xFFFF_FFFF_FFFF
             } else if dst >> 28 == 0xE {
                 ether = 0x0100_5E00_0000 | UInt64(dst & 0x7F_FFFF)
-            } else if dst == cachedIP && cachedExpiry > now {
+            } else if dst == cachedIP && cachedExpiry > now && cachedGeneration == store.generation {
                 ether = cachedEther
             } else if let e = table[dst], e.known, e.expiry > now {
                 ether = e.ether
                 cachedIP = dst
                 cachedEther = ether
                 cachedExpiry = e.expiry
+                cachedGeneration = store.generation
             } else {
                 hold(p, for: dst, now: now, queries: &pendingQueries)
                 return Element.packetKept
@@ -136,12 +152,12 @@ public final class ARPQuerier: Element {
     /// Keeps `p` until `dst` resolves, asking at most ten times a second.
     func hold(_ p: Packet, for dst: UInt32, now: Int64, queries: inout [Packet]) {
         var e = table[dst] ?? Entry(ether: 0, known: false, expiry: 0, lastQuery: 0, pending: [])
-        if table[dst] == nil && table.count >= capacity {
+        if table[dst] == nil && table.count >= store.capacity {
             drops &+= 1
             p.kill()
             return
         }
-        if e.pending.count >= entryPacketCapacity {
+        if e.pending.count >= store.entryPacketCapacity {
             e.pending.removeFirst().kill()
             drops &+= 1
         }
@@ -167,11 +183,11 @@ public final class ARPQuerier: Element {
         guard var e = table[ip] else { return }
         e.ether = ether
         e.known = true
-        e.expiry = router.clock.now() + timeout
+        e.expiry = router.clock.now() + store.timeout
         let waiting = e.pending
         e.pending = []
         table[ip] = e
-        if cachedIP == ip { cachedIP = 0 }
+        store.generation &+= 1
         withScratchBatch { out in
             for w in waiting {
                 if encapsulate(w, ether) {
@@ -186,24 +202,17 @@ public final class ARPQuerier: Element {
     }
 
     public override func cleanup() {
-        for (_, e) in table { e.pending.forEach { $0.kill() } }
-        table = [:]
+        if tableName == nil { store.clear() }
     }
 
     public override func takeState(from old: Element) {
-        guard let old = old as? ARPQuerier else { return }
-        table = old.table
-        old.table = [:]
+        guard let old = old as? ARPQuerier, tableName == nil, old.tableName == nil else { return }
+        store.entries = old.store.entries
+        old.store.entries = [:]
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.read("table") { [unowned self] in
-            let now = self.router.clock.now()
-            return self.table.sorted { $0.key < $1.key }.map { ip, e in
-                "\(IPv4Address(ip)) \(e.known && e.expiry > now ? 1 : 0) \(e.known ? EtherAddress(e.ether).description : "00-00-00-00-00-00") \(e.pending.count)\n"
-            }.joined()
-        }
-        h.integer("count", get: { [unowned self] in self.table.values.filter(\.known).count })
+        store.addTableHandlers(&h, clock: router.clock)
         h.integer("queries", get: { [unowned self] in self.queries })
         h.integer("responses", get: { [unowned self] in self.responses })
         h.integer("drops", get: { [unowned self] in self.drops })
@@ -211,24 +220,89 @@ public final class ARPQuerier: Element {
             guard let (a, _) = IPv4Address.parse(t.trimmingCharacters()) else { throw ElementError("expected IP address") }
             self.myIP = a.value
         })
+    }
+}
+
+/// An ARP table: IP address → Ethernet address with expiry, plus the packets waiting for
+/// each unresolved address. Owned by one ARPQuerier, or by an ARPTable element and shared
+/// by the queriers that name it.
+public final class ARPEntries {
+    struct Entry {
+        var ether: UInt64
+        var known: Bool
+        var expiry: Int64
+        var lastQuery: Int64
+        var pending: [Packet]
+    }
+    var entries: [UInt32: Entry] = [:]
+    var capacity = 2048
+    var entryPacketCapacity = 16
+    var timeout: Int64 = 300_000_000_000
+    /// Bumped on every change that can invalidate a querier's one-entry cache.
+    var generation = 0
+
+    func clear() {
+        for (_, e) in entries { e.pending.forEach { $0.kill() } }
+        entries = [:]
+        generation &+= 1
+    }
+
+    /// `table`, `count` (read); `insert` (write `IP ETH`), `delete` (write `IP`), `clear`.
+    func addTableHandlers(_ h: inout HandlerSet, clock: RouterClock) {
+        h.read("table") { [unowned self] in
+            let now = clock.now()
+            return self.entries.sorted { $0.key < $1.key }.map { ip, e in
+                "\(IPv4Address(ip)) \(e.known && e.expiry > now ? 1 : 0) \(e.known ? EtherAddress(e.ether).description : "00-00-00-00-00-00") \(e.pending.count)\n"
+            }.joined()
+        }
+        h.integer("count", get: { [unowned self] in self.entries.values.filter(\.known).count })
         h.write("insert") { [unowned self] (t: String) throws(ElementError) in
             let w = ConfigText.words(t)
             guard w.count == 2, let (ip, _) = IPv4Address.parse(w[0]), let e = EtherAddress.parse(w[1]) else { throw ElementError("expected 'IP ETH'") }
-            var entry = self.table[ip.value] ?? Entry(ether: 0, known: false, expiry: 0, lastQuery: 0, pending: [])
+            var entry = self.entries[ip.value] ?? Entry(ether: 0, known: false, expiry: 0, lastQuery: 0, pending: [])
             entry.ether = e.value
             entry.known = true
             entry.expiry = Int64.max
-            self.table[ip.value] = entry
+            self.entries[ip.value] = entry
+            self.generation &+= 1
         }
         h.write("delete") { [unowned self] (t: String) throws(ElementError) in
             guard let (ip, _) = IPv4Address.parse(t.trimmingCharacters()) else { throw ElementError("expected IP address") }
-            self.table[ip.value]?.pending.forEach { $0.kill() }
-            self.table[ip.value] = nil
-            self.cachedIP = 0
+            self.entries[ip.value]?.pending.forEach { $0.kill() }
+            self.entries[ip.value] = nil
+            self.generation &+= 1
         }
-        h.write("clear") { [unowned self] _ in
-            self.cleanup()
-            self.cachedIP = 0
-        }
+        h.write("clear") { [unowned self] _ in self.clear() }
     }
+}
+
+/// ARPTable([*keywords* CAPACITY, ENTRY_CAPACITY, ENTRY_PACKET_CAPACITY, TIMEOUT])
+///
+/// An ARP table that several ARPQueriers share (`ARPQuerier(IP, ETH, TABLE t)`): what one
+/// learns, the others use. CAPACITY (or ENTRY_CAPACITY) bounds the entries (default
+/// 2048), ENTRY_PACKET_CAPACITY the packets waiting per address (16), TIMEOUT the life
+/// of an entry (5 minutes).
+///
+/// Ports: none. Handlers: `table`, `count` (read); `insert` (write `IP ETH`), `delete`
+/// (write `IP`), `clear` (write).
+public final class ARPTable: Element {
+    public override var className: String { "ARPTable" }
+    public override var portCount: String { "0/0" }
+    public let store = ARPEntries()
+
+    public override func configure(_ args: inout Arguments) {
+        store.capacity = args.keyword("CAPACITY", .unsignedInteger) ?? args.keyword("ENTRY_CAPACITY", .unsignedInteger) ?? 2048
+        store.entryPacketCapacity = args.keyword("ENTRY_PACKET_CAPACITY", .unsignedInteger) ?? 16
+        if let t = args.keyword("TIMEOUT", .seconds) { store.timeout = Int64(t * 1e9) }
+    }
+
+    public override func cleanup() { store.clear() }
+
+    public override func takeState(from old: Element) {
+        guard let old = old as? ARPTable else { return }
+        store.entries = old.store.entries
+        old.store.entries = [:]
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) { store.addTableHandlers(&h, clock: router.clock) }
 }
