@@ -143,5 +143,7 @@ public enum StandardElements {
         ("IPAddrPairRewriter", { IPAddrPairRewriter() }),
         ("ICMPRewriter", { ICMPRewriter() }),
         ("ARPTable", { ARPTable() }),
+        ("ICMPIPEncap", { ICMPIPEncap() }),
+        ("Clipboard", { Clipboard() }),
     ] }
 }
