@@ -145,5 +145,7 @@ public enum StandardElements {
         ("ARPTable", { ARPTable() }),
         ("ICMPIPEncap", { ICMPIPEncap() }),
         ("Clipboard", { Clipboard() }),
+        ("IPReassembler", { IPReassembler() }),
+        ("AggregateIPFlows", { AggregateIPFlows() }),
     ] }
 }

@@ -4,7 +4,8 @@ import ClickRuntime
 
 /// Pushes the fuzz input, as one frame, into configurations built around the elements
 /// that parse packets (Classifier, CheckIPHeader, IPFilter, IPClassifier, ARPResponder,
-/// the whole IP router with its ICMP errors and fragmentation). Any crash, trap or leak
+/// the whole IP router with its ICMP errors and fragmentation, the rewriters, ARPQuerier,
+/// IPReassembler, IPPrint, ARPPrint, ToIPSummaryDump, ICMPRewriter). Any crash, trap or leak
 /// is a bug: after each input every packet must be back in its pool.
 final class FrameInjector: Element {
     override var className: String { "FrameInjector" }
@@ -42,11 +43,20 @@ enum ElementHarness {
         rw [0] -> [0] q; rw [1] -> Discard; Idle -> [1] rw;
         q [0] -> Discard; q [1] -> Discard;
         """,
+        """
+        in :: FrameInjector -> MarkIPHeader -> r :: IPReassembler(MAX_MEMSIZE 6000) -> IPPrint(CONTENTS hex, MAXLENGTH 64) -> ARPPrint
+            -> ToIPSummaryDump(/dev/null, FIELDS timestamp src sport dst dport proto len ip_frag ip_fragoff tcp_flags tcp_seq icmp_type_name icmp_flowid payload payload_len udp_len wire_len)
+            -> c :: IPClassifier(icmp, -);
+        r [1] -> Discard;
+        c [0] -> ir :: ICMPRewriter(rw ar) -> Discard; ir [1] -> Discard;
+        c [1] -> ar :: IPAddrRewriter(pattern 10.0.0.1 - 0 1, MAPPING_CAPACITY 8) -> rw :: IPRewriter(pattern 10.0.0.2 1024-1030 - - 0 1, MAPPING_CAPACITY 8) -> SetIPECN(ce) -> Discard;
+        ar [1] -> Discard; rw [1] -> Discard;
+        """,
     ]
 
     /// Handlers that release packets an element legitimately keeps (ARP's waiting
     /// packets), written before the leak check.
-    static let releases = ["q.clear"]
+    static let releases = ["q.clear", "r.clear"]
 
     /// The routers, built once (fuzzing runs single-threaded).
     nonisolated(unsafe) static var routers: [(Router, FrameInjector)] = {
