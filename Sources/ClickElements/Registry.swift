@@ -147,5 +147,7 @@ public enum StandardElements {
         ("Clipboard", { Clipboard() }),
         ("IPReassembler", { IPReassembler() }),
         ("AggregateIPFlows", { AggregateIPFlows() }),
+        ("IPInputCombo", { IPInputCombo() }),
+        ("IPOutputCombo", { IPOutputCombo() }),
     ] }
 }

@@ -45,7 +45,15 @@ public final class CheckIPHeader: Element, PacketAction {
 
     public override func configure(_ args: inout Arguments) {
         offset = args.positional("OFFSET", .unsignedInteger) ?? 0
-        if let list = args.keyword("BADSRC", .string) {
+        configureAddressChecks(&args, badSources: args.keyword("BADSRC", .string))
+        checksum = args.keyword("CHECKSUM", .bool) ?? true
+        verbose = args.keyword("VERBOSE", .bool) ?? false
+        details = args.keyword("DETAILS", .bool) ?? false
+    }
+
+    /// BADSRC (given, as a keyword or positionally by IPInputCombo), INTERFACES and GOODDST.
+    func configureAddressChecks(_ args: inout Arguments, badSources list: String?) {
+        if let list {
             for word in ConfigText.words(list) {
                 if let (a, _) = IPv4Address.parse(word) { badSources.append(a.value) } else { args.error("bad address '\(word)'", keyword: "BADSRC") }
             }
@@ -67,9 +75,6 @@ public final class CheckIPHeader: Element, PacketAction {
                 if let (a, _) = IPv4Address.parse(word) { goodDestinations.append(a.value) }
             }
         }
-        checksum = args.keyword("CHECKSUM", .bool) ?? true
-        verbose = args.keyword("VERBOSE", .bool) ?? false
-        details = args.keyword("DETAILS", .bool) ?? false
     }
 
     /// The address lists, copied to plain memory at initialization so that the per-packet

@@ -71,52 +71,63 @@ public final class IPFragmenter: Element {
                 if noutputs > 1 { output(1, single: p) } else { p.kill() }
                 continue
             }
-            let hl = Int(ip.byte(0) & 0x0F) << 2
-            let laterOptions = copiedOptions(ip, hl)
-            let baseOffset = Int(fragmentField & 0x1FFF) * 8
-            let moreAfter = fragmentField & 0x2000 != 0
-            let payload = min(total, p.length - offset) - hl
-            var sent = 0
-            var first = true
-            while sent < payload {
-                let headerLength = first ? hl : 20 + laterOptions.count
-                var chunk = min(payload - sent, (mtu - headerLength) & ~7)
-                if chunk <= 0 { break }
-                let last = sent + chunk >= payload
-                if last { chunk = payload - sent }
-                guard let f = pool.make() else { break }
-                guard f.put(headerLength + chunk) else {
-                    f.kill()
-                    break
-                }
-                let d = f.data
-                if first {
-                    d.copyMemory(from: ip, byteCount: hl)
-                } else {
-                    d.copyMemory(from: ip, byteCount: 20)
-                    // A non-empty array's buffer always has a base address.
-                    laterOptions.withUnsafeBytes { if let base = $0.baseAddress, !laterOptions.isEmpty { (d + 20).copyMemory(from: base, byteCount: laterOptions.count) } }
-                    d.setByte(0, 0x40 | UInt8(headerLength >> 2))
-                }
-                (d + headerLength).copyMemory(from: ip + hl + sent, byteCount: chunk)
-                d.setBE16(IPv4Header.totalLength, UInt16(headerLength + chunk))
-                var field = UInt16((baseOffset + sent) / 8) | (fragmentField & 0x4000)
-                if !last || moreAfter { field |= 0x2000 }
-                d.setBE16(IPv4Header.fragment, field)
-                setIPChecksum(d)
-                f.setNetworkHeader(at: 0, headerLength: headerLength)
-                f.meta.pointee.annotations = p.meta.pointee.annotations
-                f.timestamp = p.timestamp
+            split(p, ip, offset: offset) { f in
                 if out.isFull { output(0, &out) }
                 out.append(f)
-                fragments &+= 1
-                sent += chunk
-                first = false
             }
-            p.kill()
         }
         batch.count = 0
         output(0, &out)
+    }
+
+    /// Splits `p` (IP header `ip` at `offset`) into fragments of at most MTU bytes, passes
+    /// each to `emit` in order, and frees `p`. Options marked "copied" go into every
+    /// fragment; annotations and timestamp are kept.
+    func split(_ p: Packet, _ ip: UnsafeMutableRawPointer, offset: Int, emit: (Packet) -> Void) {
+        let total = Int(ip.be16(IPv4Header.totalLength))
+        let fragmentField = ip.be16(IPv4Header.fragment)
+        let hl = Int(ip.byte(0) & 0x0F) << 2
+        let laterOptions = copiedOptions(ip, hl)
+        let baseOffset = Int(fragmentField & 0x1FFF) * 8
+        let moreAfter = fragmentField & 0x2000 != 0
+        let payload = min(total, p.length - offset) - hl
+        var sent = 0
+        var first = true
+        while sent < payload {
+            let headerLength = first ? hl : 20 + laterOptions.count
+            var chunk = min(payload - sent, (mtu - headerLength) & ~7)
+            if chunk <= 0 { break }
+            let last = sent + chunk >= payload
+            if last { chunk = payload - sent }
+            guard let f = pool.make() else { break }
+            guard f.put(headerLength + chunk) else {
+                f.kill()
+                break
+            }
+            let d = f.data
+            if first {
+                d.copyMemory(from: ip, byteCount: hl)
+            } else {
+                d.copyMemory(from: ip, byteCount: 20)
+                // A non-empty array's buffer always has a base address.
+                laterOptions.withUnsafeBytes { if let base = $0.baseAddress, !laterOptions.isEmpty { (d + 20).copyMemory(from: base, byteCount: laterOptions.count) } }
+                d.setByte(0, 0x40 | UInt8(headerLength >> 2))
+            }
+            (d + headerLength).copyMemory(from: ip + hl + sent, byteCount: chunk)
+            d.setBE16(IPv4Header.totalLength, UInt16(headerLength + chunk))
+            var field = UInt16((baseOffset + sent) / 8) | (fragmentField & 0x4000)
+            if !last || moreAfter { field |= 0x2000 }
+            d.setBE16(IPv4Header.fragment, field)
+            setIPChecksum(d)
+            f.setNetworkHeader(at: 0, headerLength: headerLength)
+            f.meta.pointee.annotations = p.meta.pointee.annotations
+            f.timestamp = p.timestamp
+            emit(f)
+            fragments &+= 1
+            sent += chunk
+            first = false
+        }
+        p.kill()
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
