@@ -147,6 +147,7 @@ public enum StandardElements {
         ("Clipboard", { Clipboard() }),
         ("IPReassembler", { IPReassembler() }),
         ("AggregateIPFlows", { AggregateIPFlows() }),
+        ("IPRateMonitor", { IPRateMonitor() }),
         ("IPInputCombo", { IPInputCombo() }),
         ("IPOutputCombo", { IPOutputCombo() }),
     ] }
