@@ -44,7 +44,7 @@ let package = Package(
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
             name: "clickos-vm",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims"],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays

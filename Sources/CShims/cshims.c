@@ -1,6 +1,8 @@
 #define _GNU_SOURCE
 #include "cshims.h"
 
+#include <signal.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -116,4 +118,31 @@ int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengt
         messages[i].msg_hdr.msg_iovlen = 1;
     }
     return sendmmsg(fd, messages, count, 0);
+}
+
+static volatile sig_atomic_t interrupted;
+
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+void clickos_catch_interrupts(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESETHAND;   /* no SA_RESTART: a sleeping poll() returns EINTR */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    /* A parent may have started us with these signals blocked. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+const volatile int *clickos_interrupt_flag(void) {
+    return (const volatile int *)&interrupted;
 }

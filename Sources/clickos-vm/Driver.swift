@@ -1,3 +1,4 @@
+import CShims
 import ClickElements
 import ClickLanguage
 import ClickRuntime
@@ -79,8 +80,13 @@ enum Driver {
 
         let clock = RouterClock(simulated: false)
         let started = clock.now()
+        // SIGINT or SIGTERM stops the router gracefully, as in Click: cleanup runs and the
+        // -h handlers are still printed; a second signal kills the process.
+        clickos_catch_interrupts()
+        let interrupt = UnsafeRawPointer(clickos_interrupt_flag()).assumingMemoryBound(to: Int32.self)
         // A `hotconfig` write stops the running router and leaves its replacement.
         while true {
+            router.scheduler.interruptFlag = interrupt
             router.run()
             guard let next = router.replacement else { break }
             router = next

@@ -36,6 +36,31 @@ import Testing
         return Result(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// SIGINT stops a running router gracefully: cleanup runs and -h handlers print; an
+    /// idle router (asleep in poll) stops as promptly as a busy one.
+    @Test(arguments: ["RatedSource(RATE 1000) -> c :: Counter -> Discard", "Idle -> c :: Counter -> Discard"])
+    func interruptStopsGracefully(_ config: String) throws {
+        let binary = try #require(Self.binary, "clickos-vm is not built; run `swift build` first")
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["-e", config, "-h", "c.count"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = Pipe()
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.7)
+        #expect(process.isRunning)
+        process.interrupt()
+        let started = Date()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 0)
+        let count = Int(String(decoding: o, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(count != nil, "stdout: \(String(decoding: o, as: UTF8.self))")
+        if config.hasPrefix("Rated") { #expect((count ?? 0) > 100) } else { #expect(count == 0) }
+    }
+
     @Test func expressionToFlatOutput() throws {
         let r = try run(["-qo-", "-e", "InfiniteSource -> c :: Counter -> Discard"])
         #expect(r.status == 0)

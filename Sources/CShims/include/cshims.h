@@ -38,4 +38,11 @@ const unsigned char *clickos_packet_data(void *packet, unsigned *length);
 /// Sends `count` frames (at most 64) with one sendmmsg call; returns how many went, or -1.
 int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengths, unsigned count);
 
+/// Catches SIGINT and SIGTERM once: the first sets the flag `clickos_interrupt_flag`
+/// points to (the driver then stops gracefully); the handler resets itself, so a second
+/// signal ends the process as usual.
+void clickos_catch_interrupts(void);
+/// The flag the interrupt handler sets (non-zero after SIGINT or SIGTERM).
+const volatile int *clickos_interrupt_flag(void);
+
 #endif

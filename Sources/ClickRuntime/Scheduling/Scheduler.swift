@@ -153,9 +153,17 @@ public final class Scheduler {
 
     // MARK: The loop
 
+    /// A flag that, once non-zero, stops the loop (the driver's SIGINT/SIGTERM flag). A
+    /// signal also interrupts the idle sleep, so an idle router stops at once.
+    public var interruptFlag: UnsafePointer<Int32>?
+
     /// Runs until `stop()` (or, in simulated time, until nothing can ever happen again).
     public func run() {
         while !stopRequested {
+            if let interruptFlag, interruptFlag.pointee != 0 {
+                stopRequested = true
+                break
+            }
             iterations &+= 1
             var worked = false
             var i = 0
