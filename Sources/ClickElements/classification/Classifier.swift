@@ -38,23 +38,23 @@ public final class Classifier: Element {
 
     var rules: [Rule] = []
 
-    /// One rule of the compiled program: its chunks in `flat`, the packet length it needs,
-    /// whether it is simple (no negated clause), and its output.
-    struct RuleHeader {
-        var start: Int
-        var count: Int
-        var needed: Int
-        var simple: Bool
-        var output: Int
+    /// One test of the compiled decision program: does the packet hold VALUE under MASK in
+    /// the WIDTH bytes at OFFSET? `yes` and `no` are the next test's index, or (negative)
+    /// an outcome: output `-t - 2` (-1: drop). A packet too short for the bytes takes `no`.
+    struct Test {
+        var offset: Int
+        var width: Int
+        var mask: UInt64
+        var value: UInt64
+        var yes: Int32
+        var no: Int32
     }
     /// The compiled program in plain memory: the per-packet loop touches no Swift array.
-    var flat: UnsafeMutablePointer<Chunk>? = nil
-    var headers: UnsafeMutablePointer<RuleHeader>? = nil
-    var ruleCount = 0
+    var program: UnsafeMutablePointer<Test>? = nil
+    var entry: Int32 = -1
 
     deinit {
-        flat?.deallocate()
-        headers?.deallocate()
+        program?.deallocate()
     }
 
     public override func configure(_ args: inout Arguments) {
@@ -131,26 +131,59 @@ public final class Classifier: Element {
         return clauses
     }
 
+    @inline(__always) static func outcome(_ output: Int) -> Int32 { Int32(-output - 2) }
+
+    /// Compiles the rules into one decision program, as Click does: each rule's tests
+    /// fall through to the next rule on failure; then every branch whose result a test
+    /// already decided (the same bytes compared again) jumps past the repeated test, so
+    /// `Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -)` reads the type field once.
     func compile() {
-        flat?.deallocate()
-        headers?.deallocate()
-        var all: [Chunk] = []
-        let h = UnsafeMutablePointer<RuleHeader>.allocate(capacity: max(rules.count, 1))
-        for (r, rule) in rules.enumerated() {
-            let simple = !rule.clauses.contains { $0.negated }
-            let start = all.count
-            if simple { for c in rule.clauses { all.append(contentsOf: c.chunks) } }
-            let needed = rule.clauses.map(\.end).max() ?? 0
-            (h + r).initialize(to: RuleHeader(start: start, count: all.count - start, needed: needed, simple: simple, output: rule.output))
+        var tests: [Test] = []
+        var fail = Self.outcome(-1)
+        for rule in rules.reversed() {
+            // The rule's clauses, last first, each continuing to `next` when it holds.
+            var next = Self.outcome(rule.output)
+            for clause in rule.clauses.reversed() where !clause.chunks.isEmpty {
+                // A clause holds when all its chunks match; negated, when one does not.
+                let holds = next, fails = fail
+                var target = clause.negated ? fails : holds
+                for chunk in clause.chunks.reversed() {
+                    tests.append(Test(offset: chunk.offset, width: chunk.width, mask: chunk.mask, value: chunk.value,
+                                      yes: target, no: clause.negated ? holds : fails))
+                    target = Int32(tests.count - 1)
+                }
+                next = target
+            }
+            fail = next
         }
-        let p = UnsafeMutablePointer<Chunk>.allocate(capacity: max(all.count, 1))
-        for (i, c) in all.enumerated() { (p + i).initialize(to: c) }
-        flat = p
-        headers = h
-        ruleCount = rules.count
+        let start = fail
+        // Branch folding: after a test on some bytes, a later test on the same bytes (same
+        // offset, width and mask) has a known answer.
+        func sameBytes(_ a: Test, _ b: Test) -> Bool { a.offset == b.offset && a.width == b.width && a.mask == b.mask }
+        for i in tests.indices {
+            var t = tests[i].yes
+            var steps = 0
+            while t >= 0, steps < tests.count, sameBytes(tests[Int(t)], tests[i]) {
+                t = tests[Int(t)].value == tests[i].value ? tests[Int(t)].yes : tests[Int(t)].no
+                steps += 1
+            }
+            tests[i].yes = t
+            t = tests[i].no
+            steps = 0
+            while t >= 0, steps < tests.count, sameBytes(tests[Int(t)], tests[i]), tests[Int(t)].value == tests[i].value {
+                t = tests[Int(t)].no
+                steps += 1
+            }
+            tests[i].no = t
+        }
+        program?.deallocate()
+        let p = UnsafeMutablePointer<Test>.allocate(capacity: max(tests.count, 1))
+        for (i, t) in tests.enumerated() { (p + i).initialize(to: t) }
+        program = p
+        entry = start
     }
 
-    @inline(__always) static func load(_ data: UnsafeMutableRawPointer, _ c: Chunk) -> UInt64 {
+    @inline(__always) static func load(_ data: UnsafeMutableRawPointer, _ c: Test) -> UInt64 {
         switch c.width {
         case 8: return data.loadUnaligned(fromByteOffset: c.offset, as: UInt64.self)
         case 4: return UInt64(data.loadUnaligned(fromByteOffset: c.offset, as: UInt32.self))
@@ -165,39 +198,13 @@ public final class Classifier: Element {
     @inline(__always) func classify(_ p: Packet) -> Int {
         let data = p.data
         let length = p.length
-        guard let flat, let headers else { return -1 }
-        for r in 0..<ruleCount {
-            let range = headers[r]
-            if range.simple {
-                if range.needed > length && range.count > 0 { continue }
-                var ok = true
-                for k in range.start..<(range.start + range.count) {
-                    let c = flat[k]
-                    if Self.load(data, c) & c.mask != c.value {
-                        ok = false
-                        break
-                    }
-                }
-                if ok { return range.output }
-            } else {
-                var ok = true
-                for clause in rules[r].clauses {
-                    var matched = clause.end <= length
-                    if matched {
-                        for c in clause.chunks where Self.load(data, c) & c.mask != c.value {
-                            matched = false
-                            break
-                        }
-                    }
-                    if matched == clause.negated {
-                        ok = false
-                        break
-                    }
-                }
-                if ok { return rules[r].output }
-            }
+        guard let program else { return -1 }
+        var t = entry
+        while t >= 0 {
+            let test = program[Int(t)]
+            t = test.offset + test.width <= length && Self.load(data, test) & test.mask == test.value ? test.yes : test.no
         }
-        return -1
+        return Int(-t - 2)
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
