@@ -89,6 +89,7 @@ enum Driver {
             router.scheduler.interruptFlag = interrupt
             router.run()
             guard let next = router.replacement else { break }
+            router.cleanup()
             router = next
         }
         if options.printTime {

@@ -293,7 +293,7 @@ public final class Router {
     /// pool, and every element whose name and class are unchanged takes over its
     /// predecessor's state (queued packets, counters, tables). On any error nothing
     /// changes and the errors are thrown. On success this router stops and `replacement`
-    /// is the new one, ready to run.
+    /// is the new one, ready to run; the caller cleans this one up once `run()` returns.
     public func hotswap(_ text: String) throws(ConfigurationError) -> Router {
         let log = DiagnosticLog()
         let newFlat = ClickConfiguration.flatten(text, file: "config", definitions: definitions,
@@ -308,7 +308,10 @@ public final class Router {
         for e in next.elements {
             if let old = element(named: e.name), old.className == e.className { e.takeState(from: old) }
         }
-        cleanup()
+        // This router is not cleaned up here: the write may come from inside its packet
+        // path (a Script called by a Counter's COUNT_CALL), with elements still on the
+        // stack. It stops after the current task round; whoever runs it cleans it up when
+        // `run()` returns, then runs `replacement`.
         replacement = next
         scheduler.stop()
         return next
