@@ -85,6 +85,17 @@ import Testing
         // A different destination may reuse the same external ports.
         nat.send([Self.frame(src: [10, 1, 0, 9], dst: [1, 1, 1, 1], proto: 17, sport: 1234, dport: 53)], port: 0)
         #expect(nat.take(port: 1).count == 1)
+        // The exhausted destination stays refused (without a new scan) until a flow to it
+        // goes away; then a new flow gets the freed port.
+        nat.send([Self.frame(src: [10, 1, 0, 7], dst: server, proto: 17, sport: 1234, dport: 53)], port: 0)
+        #expect(nat.take(port: 1).isEmpty)
+        #expect(try nat.router.read("nat.mapping_failures") == "3")
+        let rewriter = try #require(nat.router.element(named: "nat") as? IPRewriter)
+        let first = rewriter.table.find(FlowID(saddr: 0x0A01_0001, sport: 1234, daddr: 0x0808_0808, dport: 53, proto: 17))
+        #expect(first >= 0)
+        rewriter.table.remove(first)
+        nat.send([Self.frame(src: [10, 1, 0, 8], dst: server, proto: 17, sport: 1234, dport: 53)], port: 0)
+        #expect(nat.take(port: 1).count == 1)
     }
 
     @Test func flowsExpireAfterTheirTimeout() throws {

@@ -72,6 +72,9 @@ public final class FlowTable {
     private var nextFresh: Int32 = 0
     /// Live mappings (each flow counts twice: forward and reply).
     public private(set) var count = 0
+    /// Flows removed so far: a search that found no free flow ID can only succeed again
+    /// after this changes.
+    public private(set) var removals = 0
 
     public init(capacity: Int) {
         mappingCapacity = max(capacity, 2)
@@ -154,6 +157,7 @@ public final class FlowTable {
     /// Removes the flow that mapping `m` belongs to (both directions).
     public func remove(_ m: Int32) {
         guard m >= 0, mappings[Int(m)].inUse else { return }
+        removals &+= 1
         let p = mappings[Int(m)].partner
         for i in [m, p] where mappings[Int(i)].inUse {
             removeSlot(mappings[Int(i)].key)

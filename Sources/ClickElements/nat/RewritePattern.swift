@@ -14,6 +14,10 @@ public final class RewritePattern {
     var random = false
     /// Where the next sequential search starts (offset in the address × port space).
     var cursor = 0
+    /// Destinations whose whole space was found in use, with the table's removal count
+    /// then: until a flow is removed, new flows to them fail at once instead of scanning
+    /// every address and port again (an exhausted NAT must not cost a full scan per packet).
+    var exhausted: [FlowID: (table: ObjectIdentifier, removals: Int)] = [:]
     let text: String
 
     init(text: String) { self.text = text }
@@ -121,6 +125,13 @@ public final class RewritePattern {
             c.sport = pt
             if (sport == nil || sport?.contains(flow.sport) == true) && free(c) { return c }
         }
+        var destination = result
+        destination.saddr = 0
+        destination.sport = 0
+        if let seen = exhausted[destination] {
+            if seen.table == ObjectIdentifier(table) && seen.removals == table.removals { return nil }
+            exhausted[destination] = nil
+        }
         var start: Int
         if sequential {
             start = cursor % space
@@ -135,7 +146,8 @@ public final class RewritePattern {
                 return c
             }
         }
-        start = 0
+        if exhausted.count > 4096 { exhausted.removeAll() }
+        exhausted[destination] = (ObjectIdentifier(table), table.removals)
         return nil
     }
 }
