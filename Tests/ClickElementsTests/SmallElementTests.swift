@@ -94,3 +94,13 @@ import Testing
         #expect(lines == ["t: 7.500000:    0"])
     }
 }
+
+/// Keywords Click accepts that this implementation does not act on load with a warning.
+@Suite struct UnsupportedKeywordTests {
+    @Test func theyWarnAndTheConfigurationLoads() throws {
+        let b = build("Idle -> rw :: IPRewriter(pattern 1.0.0.1 1024-2000 - - 0 0, TCP_GUARANTEE 5) -> Discard")
+        let r = try #require(b.router, "\(b.log.text)")
+        _ = r
+        #expect(b.chatter.contains { $0.contains("While configuring 'rw :: IPRewriter':\n  warning: TCP_GUARANTEE is not supported and has no effect") }, "\(b.chatter)")
+    }
+}

@@ -35,8 +35,8 @@ public final class AggregateIPFlows: Element, PacketAction {
         tcpTimeout = args.keyword("TCP_TIMEOUT", .seconds).map(ns) ?? tcpTimeout
         tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .seconds).map(ns) ?? tcpDoneTimeout
         udpTimeout = args.keyword("UDP_TIMEOUT", .seconds).map(ns) ?? udpTimeout
-        _ = args.keyword("FRAGMENT_TIMEOUT", .seconds)
         _ = args.keyword("REAP", .seconds)
+        unsupportedKeywords(&args, ["FRAGMENT_TIMEOUT"])
         handleICMP = args.keyword("ICMP", .bool) ?? false
         passFragments = args.keyword("FRAGMENTS", .bool) ?? false
     }

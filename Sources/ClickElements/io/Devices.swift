@@ -45,7 +45,9 @@ public final class FromDevice: Element {
         outbound = args.keyword("OUTBOUND", .bool) ?? false
         _ = args.keyword("BURST", .unsignedInteger)
         stamp = args.keyword("TIMESTAMP", .bool) ?? true
-        for k in ["FORCE_IP", "METHOD", "BPF_FILTER", "ENCAP", "PROTOCOL", "HEADROOM"] { _ = args.keyword(k, .raw) }
+        _ = args.keyword("METHOD", .word)
+        _ = args.keyword("HEADROOM", .unsignedInteger)
+        unsupportedKeywords(&args, ["FORCE_IP", "BPF_FILTER", "ENCAP", "PROTOCOL"])
     }
 
     public override func initialize() throws(ElementError) {
@@ -137,7 +139,8 @@ public final class ToDevice: Element {
     public override func configure(_ args: inout Arguments) {
         device = args.mandatory("DEVNAME", .string) ?? ""
         burst = min(max(args.positional("BURST", .unsignedInteger) ?? 64, 1), 64)
-        for k in ["METHOD", "DEBUG", "QUIET", "ALLOW_NONEXISTENT", "NO_PAD"] { _ = args.keyword(k, .raw) }
+        for k in ["METHOD", "DEBUG", "QUIET", "NO_PAD"] { _ = args.keyword(k, .raw) }
+        unsupportedKeywords(&args, ["ALLOW_NONEXISTENT"])
     }
 
     public override func initialize() throws(ElementError) {

@@ -70,7 +70,8 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         if let f = args.keyword("FLOWID", .string) {
             if let id = Self.parseFlowID(f.split(whereSeparator: \.isWhitespace)) { flowID = id } else { args.error("bad flow ID", keyword: "FLOWID") }
         }
-        for k in ["MULTIPACKET", "SAMPLE", "BINARY"] { _ = args.keyword(k, .raw) }
+        if args.keyword("BINARY", .bool) == true { args.error("binary IPSummaryDump files are not supported", keyword: "BINARY") }
+        unsupportedKeywords(&args, ["MULTIPACKET", "SAMPLE"])
     }
 
     static func parseProto(_ s: String) -> UInt8? {
@@ -494,7 +495,8 @@ public final class ToIPSummaryDump: Element, PacketAction {
         verbose = args.keyword("VERBOSE", .bool) ?? false
         banner = args.keyword("BANNER", .string)
         if args.keyword("BINARY", .bool) == true { args.error("binary IPSummaryDump files are not supported", keyword: "BINARY") }
-        for k in ["MULTIPACKET", "BAD_PACKETS", "CAREFUL_TRUNC", "EXTRA_LENGTH"] { _ = args.keyword(k, .raw) }
+        for k in ["CAREFUL_TRUNC", "EXTRA_LENGTH"] { _ = args.keyword(k, .raw) }
+        unsupportedKeywords(&args, ["MULTIPACKET", "BAD_PACKETS"])
     }
 
     public override func initialize() throws(ElementError) {

@@ -95,13 +95,16 @@ public final class ToDump: Element, PacketAction {
     }
 }
 
-/// FromDump(FILENAME [, TIMING, *keywords* STOP, ACTIVE, FORCE_IP, ...])
+/// FromDump(FILENAME [, TIMING, *keywords* STOP, ACTIVE, FORCE_IP, SAMPLE, START, START_AFTER, END, END_AFTER, INTERVAL, END_CALL])
 ///
 /// Reads packets from the pcap file FILENAME (written by tcpdump or ToDump: microsecond or
 /// nanosecond timestamps, either byte order) and pushes them out, with their timestamps
 /// as annotations. With TIMING true, packets go out at their trace times (relative to
-/// the first); otherwise as fast as downstream takes them. At the end of the file, STOP
-/// true stops the driver. FORCE_IP marks the IP header (after an Ethernet header for
+/// the first); otherwise as fast as downstream takes them. Only packets stamped from START
+/// (absolute) or START_AFTER (after the first packet's time) up to END, END_AFTER or
+/// INTERVAL (after the start) are emitted, each with probability SAMPLE (default 1). At
+/// the end, END_CALL (`element.handler value`) is called or, with STOP true, the driver
+/// stops. FORCE_IP marks the IP header (after an Ethernet header for
 /// ETHER traces) and drops non-IP packets to output 1 (or drops them).
 ///
 /// Ports: no inputs, 1 or 2 outputs, agnostic (output 1 push). Pulled, it is an empty
@@ -129,6 +132,11 @@ public final class FromDump: Element, EmptyNotifier {
     var firstTrace: Int64 = -1
     var firstLocal: Int64 = 0
     public let emptySignal = NotifierSignal(active: true)
+    var sample = 1.0
+    var start: Int64?, startAfter: Int64?, end: Int64?, endAfter: Int64?, interval: Int64?
+    var endCall: String?
+    var firstSeen = false
+    var generator = SystemRandomNumberGenerator()
 
     public override func configure(_ args: inout Arguments) {
         filename = args.mandatory("FILENAME", .string) ?? ""
@@ -136,9 +144,18 @@ public final class FromDump: Element, EmptyNotifier {
         stop = args.keyword("STOP", .bool) ?? false
         active = args.keyword("ACTIVE", .bool) ?? true
         forceIP = args.keyword("FORCE_IP", .bool) ?? false
-        for k in ["SAMPLE", "START", "START_AFTER", "END", "END_AFTER", "INTERVAL", "END_CALL", "FILEPOS", "MMAP"] {
-            _ = args.keyword(k, .raw)
-        }
+        sample = args.keyword("SAMPLE", .real) ?? 1
+        if sample < 0 || sample > 1 { args.error("must be between 0 and 1", keyword: "SAMPLE") }
+        let ns = { (t: Double) in Int64((t * 1e9).rounded()) }
+        start = args.keyword("START", .seconds).map(ns)
+        startAfter = args.keyword("START_AFTER", .seconds).map(ns)
+        end = args.keyword("END", .seconds).map(ns)
+        endAfter = args.keyword("END_AFTER", .seconds).map(ns)
+        interval = args.keyword("INTERVAL", .seconds).map(ns)
+        if start != nil && startAfter != nil { args.error("START and START_AFTER are mutually exclusive") }
+        if [end, endAfter, interval].compactMap({ $0 }).count > 1 { args.error("END, END_AFTER and INTERVAL are mutually exclusive") }
+        endCall = args.keyword("END_CALL", .string)
+        _ = args.keyword("MMAP", .bool)
     }
 
     func u32(_ at: Int) -> UInt32 {
@@ -182,8 +199,40 @@ public final class FromDump: Element, EmptyNotifier {
         timer?.unschedule()
     }
 
-    /// The next packet from the file, or nil at the end (or on a truncated record).
+    /// The next packet of the trace that the time window and SAMPLE let through, or nil at
+    /// the end (the file's, a truncated record's, or the window's).
     func next() -> Packet? {
+        while let p = nextRecord() {
+            if !firstSeen {
+                // Relative bounds count from the first packet in the file.
+                firstSeen = true
+                if let d = startAfter { start = p.timestamp + d }
+                if let d = endAfter { end = p.timestamp + d }
+                if let d = interval { end = (start ?? p.timestamp) + d }
+            }
+            if let start, p.timestamp < start {
+                p.kill()
+                count -= 1
+                continue
+            }
+            if let end, p.timestamp > end {
+                p.kill()
+                count -= 1
+                position = bytes.count
+                return nil
+            }
+            if sample < 1 && Double(generator.next() >> 11) * 0x1p-53 >= sample {
+                p.kill()
+                count -= 1
+                continue
+            }
+            return p
+        }
+        return nil
+    }
+
+    /// The next record of the file as a packet, or nil at the end.
+    func nextRecord() -> Packet? {
         guard position + 16 <= bytes.count else { return nil }
         let seconds = Int64(u32(position)), fraction = Int64(u32(position + 4))
         let captured = Int(u32(position + 8))
@@ -259,12 +308,25 @@ public final class FromDump: Element, EmptyNotifier {
         }
         if finished {
             task.unschedule()
-            if stop { router.requestStop() }
+            atEnd()
         }
         return sent > 0
     }
 
     public override func runTimer(_ timer: Timer) { task?.schedule() }
+
+    /// The end of the trace: END_CALL's handler is called, or with STOP the driver stops
+    /// (once).
+    func atEnd() {
+        if let call = endCall {
+            endCall = nil
+            let (handler, value) = ConfigText.firstWord(call)
+            do { try router.write(handler, value) } catch { router.chatter("\(declaration): END_CALL: \(error.message)") }
+        } else if stop {
+            stop = false
+            router.requestStop()
+        }
+    }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         var n = 0
@@ -273,10 +335,7 @@ public final class FromDump: Element, EmptyNotifier {
             n += 1
         }
         if position >= bytes.count || !active { emptySignal.set(false) }
-        if n == 0 && stop && position >= bytes.count {
-            stop = false
-            router.requestStop()
-        }
+        if n == 0 && position >= bytes.count { atEnd() }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {

@@ -22,9 +22,10 @@ public protocol IPMapper: Element {
 /// `pass`. TCPRewriter handles TCP only; UDPRewriter and IPRewriter both.
 ///
 /// Keywords: TCP_TIMEOUT (24 h, data both ways), TCP_DONE_TIMEOUT (4 min after FIN/RST),
-/// TCP_NODATA_TIMEOUT (5 min), UDP_TIMEOUT (5 min), TCP_GUARANTEE, UDP_GUARANTEE,
-/// UDP_STREAMING_TIMEOUT, REAP_INTERVAL (15 min), MAPPING_CAPACITY (flows), DST_ANNO
-/// (true: set the destination annotation to the new destination).
+/// TCP_NODATA_TIMEOUT (5 min), UDP_TIMEOUT (5 min), REAP_INTERVAL (15 min),
+/// MAPPING_CAPACITY (flows), DST_ANNO (true: set the destination annotation to the new
+/// destination). The GUARANTEE and STREAMING_TIMEOUT keywords load with a warning: flows
+/// are not protected from early eviction, since the table grows rather than evicts.
 ///
 /// Ports: N inputs (one per spec), any number of outputs, push.
 ///
@@ -66,11 +67,7 @@ public class IPRewriter: Element {
         tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .seconds).map(t) ?? tcpDoneTimeout
         tcpNoDataTimeout = args.keyword("TCP_NODATA_TIMEOUT", .seconds).map(t) ?? tcpNoDataTimeout
         udpTimeout = args.keyword("UDP_TIMEOUT", .seconds).map(t) ?? args.keyword("TIMEOUT", .seconds).map(t) ?? udpTimeout
-        _ = args.keyword("UDP_STREAMING_TIMEOUT", .seconds)
-        _ = args.keyword("STREAMING_TIMEOUT", .seconds)
-        _ = args.keyword("TCP_GUARANTEE", .seconds)
-        _ = args.keyword("UDP_GUARANTEE", .seconds)
-        _ = args.keyword("GUARANTEE", .seconds)
+        unsupportedKeywords(&args, ["UDP_STREAMING_TIMEOUT", "STREAMING_TIMEOUT", "TCP_GUARANTEE", "UDP_GUARANTEE", "GUARANTEE"])
         reapInterval = args.keyword("REAP_INTERVAL", .seconds).map(t) ?? reapInterval
         capacityLimit = args.keyword("MAPPING_CAPACITY", .unsignedInteger) ?? capacityLimit
         dstAnno = args.keyword("DST_ANNO", .bool) ?? true

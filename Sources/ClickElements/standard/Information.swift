@@ -54,3 +54,15 @@ public final class PortInfo: Element {
         }
     }
 }
+
+extension Element {
+    /// Reads keyword arguments that Click accepts but this implementation does not act
+    /// on. Each one given is reported as a configuration warning (`While configuring
+    /// 'x :: C': warning: KEY is not supported and has no effect`), so that nobody relies
+    /// on it silently; the configuration still loads.
+    func unsupportedKeywords(_ args: inout Arguments, _ keywords: [String]) {
+        for k in keywords where args.keyword(k, .raw) != nil {
+            router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(k) is not supported and has no effect")
+        }
+    }
+}
