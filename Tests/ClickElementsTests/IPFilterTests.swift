@@ -31,6 +31,18 @@ import Testing
         #expect(try passes("IPFilter(drop udp, allow -)", all) == [0, 1, 3])
     }
 
+    /// Rule after rule testing the same field compiles to one table lookup; the first rule
+    /// naming a value still wins, and values in no rule fall through.
+    @Test func equalityChainsBecomeTables() throws {
+        let packets = (1...8).map { Frames.ipv4(src: [10, 0, 0, UInt8($0)], dst: [10, 0, 0, 100], proto: 17) }
+        let filter = "f :: IPFilter(allow src host 10.0.0.1, deny src host 10.0.0.2, deny src host 10.0.0.3, deny src host 10.0.0.1, allow src host 10.0.0.4, deny src host 10.0.0.5, allow all)"
+        #expect(try passes(filter, packets) == [0, 3, 5, 6, 7])
+        let b = build("Idle -> \(filter) -> Discard")
+        #expect(try b.router?.read("f.program").contains(" in {") == true)
+        // Chains shorter than the threshold stay plain tests.
+        #expect(try passes("IPFilter(deny src host 10.0.0.2, deny src host 10.0.0.3, allow all)", packets) == [0, 3, 4, 5, 6, 7])
+    }
+
     @Test func hostsNetsAndDirections() throws {
         #expect(try passes("IPFilter(allow src host 10.0.0.1)", all) == [0, 1, 2])
         #expect(try passes("IPFilter(allow dst net 192.168.0.0/16)", all) == [2])

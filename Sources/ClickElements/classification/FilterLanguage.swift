@@ -9,7 +9,10 @@ import ClickRuntime
 /// object.
 public struct FilterNode: Sendable, Equatable {
     public enum Base: UInt8, Sendable { case network, transport, mac, always }
-    public enum Op: UInt8, Sendable { case eq, ne, lt, gt, le, ge }
+    /// `oneOf`: the compiled form of a chain of `eq` tests on the same field, each failing
+    /// into the next (`src host A or src host B or ...`, or rule after rule): `value`
+    /// indexes a sorted table of (value, target); no entry means `no`.
+    public enum Op: UInt8, Sendable { case eq, ne, lt, gt, le, ge, oneOf }
     public var base: Base
     public var offset: Int32
     public var length: UInt8
@@ -460,12 +463,81 @@ final class FilterProgram {
     /// Where evaluation starts: a node index, or a verdict (see `FilterNode`).
     private(set) var entry: Int32 = -1
 
+    /// The `oneOf` tables: per table its first entry and entry count in `tableValues` and
+    /// `tableTargets` (values sorted ascending).
+    private(set) var tables: UnsafeMutablePointer<(start: Int32, count: Int32)>
+    private(set) var tableValues: UnsafeMutablePointer<UInt32>
+    private(set) var tableTargets: UnsafeMutablePointer<Int32>
+    /// Chains of at least this many equality tests become a `oneOf` table.
+    static let tableThreshold = 4
+
     init() {
         nodes = .allocate(capacity: 1)
         capacity = 1
+        tables = .allocate(capacity: 1)
+        tableValues = .allocate(capacity: 1)
+        tableTargets = .allocate(capacity: 1)
     }
 
-    deinit { nodes.deallocate() }
+    deinit {
+        nodes.deallocate()
+        tables.deallocate()
+        tableValues.deallocate()
+        tableTargets.deallocate()
+    }
+
+    /// Turns every chain of `tableThreshold` or more `eq` tests on the same field, each
+    /// failing into the next, into one `oneOf` node: a binary search instead of a test per
+    /// value. The chain's other nodes stay for any other paths into them.
+    static func buildTables(_ list: inout [FilterNode]) -> (tables: [(Int32, Int32)], values: [UInt32], targets: [Int32]) {
+        func sameField(_ a: FilterNode, _ b: FilterNode) -> Bool {
+            a.base == b.base && a.offset == b.offset && a.length == b.length && a.mask == b.mask && a.proto == b.proto
+        }
+        var tables: [(Int32, Int32)] = []
+        var values: [UInt32] = []
+        var targets: [Int32] = []
+        func chain(from i: Int) -> (members: [Int], exit: Int32) {
+            var members = [i]
+            var j = list[i].no
+            while j >= 0, Int(j) < list.count, members.count <= list.count, list[Int(j)].op == .eq, sameField(list[Int(j)], list[i]) {
+                members.append(Int(j))
+                j = list[Int(j)].no
+            }
+            return (members, j)
+        }
+        // Longest chains first, so that each is converted at its head.
+        let candidates = list.indices.filter { list[$0].op == .eq && list[$0].base != .always }
+        // Chain lengths, each from its successor's (the chain relation never loops: the
+        // program's edges go to earlier-emitted nodes or outcomes).
+        var lengths: [Int: Int] = [:]
+        func length(_ i: Int) -> Int {
+            if let l = lengths[i] { return l }
+            var l = 1
+            let j = Int(list[i].no)
+            if j >= 0, j < list.count, j != i, list[j].op == .eq, sameField(list[j], list[i]) { l += length(j) }
+            lengths[i] = l
+            return l
+        }
+        for i in candidates { _ = length(i) }   // ascending: successors first, shallow recursion
+        var inChain = [Bool](repeating: false, count: list.count)
+        for i in candidates.sorted(by: { lengths[$0, default: 0] > lengths[$1, default: 0] }) where !inChain[i] && list[i].op == .eq {
+            let (chain, j) = chain(from: i)
+            guard chain.count >= tableThreshold else { continue }
+            for k in chain { inChain[k] = true }
+            // The first test of a value wins, as in the chain.
+            var entries: [UInt32: Int32] = [:]
+            for k in chain where entries[list[k].value] == nil { entries[list[k].value] = list[k].yes }
+            let sorted = entries.sorted { $0.key < $1.key }
+            tables.append((Int32(values.count), Int32(sorted.count)))
+            values.append(contentsOf: sorted.map(\.key))
+            targets.append(contentsOf: sorted.map(\.value))
+            list[i].op = .oneOf
+            list[i].value = UInt32(tables.count - 1)
+            list[i].yes = -1
+            list[i].no = j
+        }
+        return (tables, values, targets)
+    }
 
     /// Compiles rules in order: the first whose expression holds gives the verdict
     /// (-1 drop, k >= 0 output k); no match drops.
@@ -476,12 +548,22 @@ final class FilterProgram {
             let target: Int32 = verdict < 0 ? -1 : -2 - Int32(verdict)
             next = emit(expression, yes: target, no: next, into: &list)
         }
+        let (t, v, g) = Self.buildTables(&list)
         nodes.deallocate()
         capacity = max(list.count, 1)
         nodes = .allocate(capacity: capacity)
         for (i, n) in list.enumerated() { (nodes + i).initialize(to: n) }
         count = list.count
         entry = next
+        tables.deallocate()
+        tableValues.deallocate()
+        tableTargets.deallocate()
+        tables = .allocate(capacity: max(t.count, 1))
+        for (i, e) in t.enumerated() { (tables + i).initialize(to: (start: e.0, count: e.1)) }
+        tableValues = .allocate(capacity: max(v.count, 1))
+        for (i, x) in v.enumerated() { (tableValues + i).initialize(to: x) }
+        tableTargets = .allocate(capacity: max(g.count, 1))
+        for (i, x) in g.enumerated() { (tableTargets + i).initialize(to: x) }
     }
 
     private func emit(_ e: FilterExpression, yes: Int32, no: Int32, into list: inout [FilterNode]) -> Int32 {
@@ -566,6 +648,20 @@ final class FilterProgram {
                 }
                 let m = v & n.mask
                 switch n.op {
+                case .oneOf:
+                    let table = tables[Int(n.value)]
+                    var lo = Int(table.start), hi = Int(table.start + table.count) - 1
+                    while lo <= hi {
+                        let mid = (lo + hi) >> 1
+                        let x = tableValues[mid]
+                        if x == m {
+                            at = tableTargets[mid]
+                            break
+                        }
+                        if x < m { lo = mid + 1 } else { hi = mid - 1 }
+                    }
+                    if lo <= hi { continue }
+                    result = false
                 case .eq: result = m == n.value
                 case .ne: result = m != n.value
                 case .lt: result = m < n.value

@@ -96,7 +96,13 @@ func describe(_ program: FilterProgram) -> String {
     var lines = ["start -> \(target(program.entry))"]
     for i in 0..<program.count {
         let n = program.nodes[i]
-        lines.append("\(i) \(n.base)[\(n.offset):\(n.length)] & \(String(n.mask, radix: 16)) \(n.op) \(n.value) -> \(target(n.yes)) / \(target(n.no))")
+        if n.op == .oneOf {
+            let t = program.tables[Int(n.value)]
+            let entries = (Int(t.start)..<Int(t.start + t.count)).map { "\(program.tableValues[$0]) -> \(target(program.tableTargets[$0]))" }
+            lines.append("\(i) \(n.base)[\(n.offset):\(n.length)] & \(String(n.mask, radix: 16)) in {\(entries.joined(separator: ", "))} / \(target(n.no))")
+        } else {
+            lines.append("\(i) \(n.base)[\(n.offset):\(n.length)] & \(String(n.mask, radix: 16)) \(n.op) \(n.value) -> \(target(n.yes)) / \(target(n.no))")
+        }
     }
     return lines.joined(separator: "\n") + "\n"
 }

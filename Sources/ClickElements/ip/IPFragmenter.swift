@@ -49,6 +49,18 @@ public final class IPFragmenter: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
+        // The common case: every packet fits, and the batch goes on as it is.
+        var fits = true
+        for i in 0..<batch.count {
+            guard let ip = batch[i].networkHeader, Int(ip.be16(IPv4Header.totalLength)) <= mtu else {
+                fits = false
+                break
+            }
+        }
+        if fits {
+            output(0, &batch)
+            return
+        }
         withScratchBatch { out in fragment(&batch, into: &out) }
     }
 

@@ -46,9 +46,9 @@ enum ElementHarness {
         """
         in :: FrameInjector -> MarkIPHeader -> r :: IPReassembler(MAX_MEMSIZE 6000) -> IPPrint(CONTENTS hex, MAXLENGTH 64) -> ARPPrint
             -> ToIPSummaryDump(/dev/null, FIELDS timestamp src sport dst dport proto len ip_frag ip_fragoff tcp_flags tcp_seq icmp_type_name icmp_flowid payload payload_len udp_len wire_len)
-            -> c :: IPClassifier(icmp, -);
+            -> c :: IPClassifier(icmp, src host 10.0.0.1 or src host 10.0.0.2 or src host 10.0.0.3 or src host 10.0.0.4 or src host 10.0.0.1, -);
         r [1] -> Discard;
-        c [0] -> ir :: ICMPRewriter(rw ar) -> Discard; ir [1] -> Discard;
+        c [0] -> ir :: ICMPRewriter(rw ar) -> Discard; ir [1] -> Discard; c [2] -> Discard;
         c [1] -> ar :: IPAddrRewriter(pattern 10.0.0.1 - 0 1, MAPPING_CAPACITY 8) -> rw :: IPRewriter(pattern 10.0.0.2 1024-1030 - - 0 1, MAPPING_CAPACITY 8) -> SetIPECN(ce) -> Discard;
         ar [1] -> Discard; rw [1] -> Discard;
         """,
