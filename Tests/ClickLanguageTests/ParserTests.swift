@@ -115,6 +115,14 @@ import Testing
         #expect(errors("a, b :: Idle; a [x] -> b").contains("syntax error: port number should be integer"))
     }
 
+    /// Found by the fuzzer: a group with `[222222222]` made the parser build and check
+    /// that many ports.
+    @Test func hugePortNumbersAreRefused() {
+        #expect(errors("a, b :: Idle; a [222222222] -> b").contains("syntax error: port number too large (at most 65535)"))
+        #expect(errors("(-> Idle 1[,] => [222222222] x :: Idle;").contains("syntax error: port number too large (at most 65535)"))
+        #expect(!errors("a, b :: Idle; a [65535] -> b").contains { $0.contains("too large") })
+    }
+
     @Test func everyErrorIsReportedNotJustTheFirst() {
         let (_, log) = flatten("a :: Idle;\na :: Idle;\nb -> [x] c;\n% ;\nd :: ;", knownClasses: standardClasses)
         #expect(log.errorCount >= 4)

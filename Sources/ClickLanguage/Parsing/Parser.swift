@@ -388,9 +388,15 @@ final class Parser {
         return ports
     }
 
+    /// The largest port number accepted: beyond it a configuration would ask every later
+    /// stage for arrays of that many ports (the fuzzer found `[222222222]` taking seconds).
+    static let maximumPort = 65_535
+
     private func portNumber(_ token: Token) -> Int {
-        if let value = IntegerValue.parse(token.text, signed: false), value <= 0x7FFF_FFFF {
-            return Int(value)
+        if let value = IntegerValue.parse(token.text, signed: false) {
+            if value <= Int64(Self.maximumPort) { return Int(value) }
+            log.error("syntax error: port number too large (at most \(Self.maximumPort))", at: token.landmark)
+            return 0
         }
         log.error("syntax error: port number should be integer", at: token.landmark)
         return 0
