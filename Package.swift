@@ -38,8 +38,12 @@ let package = Package(
         // C declarations Swift's Glibc module lacks (AF_PACKET rings, sendmmsg).
         .target(name: "CShims", path: "Sources/CShims"),
 
+        // Packet I/O outside the router: memif shared-memory ports (both roles) and the
+        // per-port counters of a VM's stats page.
+        .target(name: "PacketIO", dependencies: ["ClickRuntime", "CShims"], swiftSettings: hotPath),
+
         // The standard elements, one element (or small family) per file, by area.
-        .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime", "CShims"], swiftSettings: hotPath),
+        .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime", "CShims", "PacketIO"], swiftSettings: hotPath),
 
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
@@ -69,6 +73,10 @@ let package = Package(
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 
+        .testTarget(
+            name: "PacketIOTests",
+            dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            swiftSettings: strict),
         .testTarget(
             name: "ClickLanguageTests",
             dependencies: ["ClickLanguage"],

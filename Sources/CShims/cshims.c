@@ -2,6 +2,15 @@
 #include "cshims.h"
 
 #include <signal.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <grp.h>
+#include <sys/eventfd.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -13,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <pthread.h>
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -145,4 +155,216 @@ void clickos_catch_interrupts(void) {
 
 const volatile int *clickos_interrupt_flag(void) {
     return (const volatile int *)&interrupted;
+}
+
+/* ---- memif and shared memory ---- */
+
+int clickos_memfd(const char *name, unsigned long long size) {
+    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
+    if (ftruncate(fd, (off_t) size) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+    return fd;
+}
+
+int clickos_eventfd(void) {
+    return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+int clickos_timerfd_set(int fd, long long interval_ns) {
+    struct itimerspec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.it_interval.tv_sec = interval_ns / 1000000000LL;
+    spec.it_interval.tv_nsec = interval_ns % 1000000000LL;
+    spec.it_value = spec.it_interval;
+    return timerfd_settime(fd, 0, &spec, NULL);
+}
+
+int clickos_timerfd(long long interval_ns) {
+    int fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (fd < 0) return -1;
+    if (clickos_timerfd_set(fd, interval_ns) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+long clickos_seqpacket_send(int fd, const void *data, unsigned length, int pass_fd) {
+    struct iovec iov = { (void *) data, length };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    union { char buffer[CMSG_SPACE(sizeof(int))]; struct cmsghdr align; } control;
+    if (pass_fd >= 0) {
+        memset(&control, 0, sizeof control);
+        msg.msg_control = control.buffer;
+        msg.msg_controllen = sizeof control.buffer;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
+    }
+    long n;
+    do { n = sendmsg(fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT); } while (n < 0 && errno == EINTR);
+    return n;
+}
+
+long clickos_seqpacket_receive(int fd, void *buffer, unsigned capacity, int *received_fd, int *truncated) {
+    struct iovec iov = { buffer, capacity };
+    struct msghdr msg;
+    memset(&msg, 0, sizeof msg);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    union { char buffer[CMSG_SPACE(sizeof(int) * 8)]; struct cmsghdr align; } control;
+    msg.msg_control = control.buffer;
+    msg.msg_controllen = sizeof control.buffer;
+    *received_fd = -1;
+    *truncated = 0;
+    long n;
+    do { n = recvmsg(fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC); } while (n < 0 && errno == EINTR);
+    if (n < 0) return n;
+    if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) *truncated = 1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        size_t count = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (size_t i = 0; i < count; i++) {
+            int passed;
+            memcpy(&passed, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            if (*received_fd < 0) *received_fd = passed; else close(passed);
+        }
+    }
+    return n;
+}
+
+static socklen_t unix_address(const char *path, struct sockaddr_un *address) {
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    size_t length = strlen(path);
+    if (length == 0 || length >= sizeof address->sun_path) {
+        errno = ENAMETOOLONG;
+        return 0;
+    }
+    memcpy(address->sun_path, path, length);
+    if (path[0] == '@') {
+        address->sun_path[0] = 0;  /* abstract: the length, not a NUL, ends the name */
+        return (socklen_t) (offsetof(struct sockaddr_un, sun_path) + length);
+    }
+    return (socklen_t) sizeof *address;
+}
+
+int clickos_seqpacket_listen(const char *path) {
+    struct sockaddr_un address;
+    socklen_t length = unix_address(path, &address);
+    if (length == 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (bind(fd, (struct sockaddr *) &address, length) < 0 || listen(fd, 16) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int clickos_seqpacket_connect(const char *path) {
+    struct sockaddr_un address;
+    socklen_t length = unix_address(path, &address);
+    if (length == 0) return -1;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    /* A blocking connect: a Unix connect completes or fails at once. */
+    if (connect(fd, (struct sockaddr *) &address, length) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+int clickos_accept(int listener) {
+    return accept4(listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+}
+
+/* ---- spawning isolated VM processes ---- */
+
+static void child_fail(const char *what) {
+    char message[256];
+    int n = snprintf(message, sizeof message, "clickos-vm spawn: %s: %s\n", what, strerror(errno));
+    if (n > 0) { ssize_t ignored = write(2, message, (size_t) n); (void) ignored; }
+    _exit(127);
+}
+
+static int spawn_child(void *argument) {
+    const struct clickos_spawn_spec *spec = argument;
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; sig++) sigaction(sig, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+
+    if (spec->stderr_fd >= 0 && dup2(spec->stderr_fd, 2) < 0) _exit(127);
+    setsid();
+    if (spec->new_namespaces && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail("private mounts");
+    for (const char *const *p = spec->cgroup_procs; p && *p; p++) {
+        int fd = open(*p, O_WRONLY | O_CLOEXEC);
+        if (fd < 0) child_fail(*p);
+        if (write(fd, "0", 1) != 1) child_fail(*p);
+        close(fd);
+    }
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) child_fail("/dev/null");
+    dup2(null, 0);
+    dup2(spec->stdout_fd >= 0 ? spec->stdout_fd : null, 1);
+    if (spec->stderr_fd < 0) dup2(null, 2);
+    if (spec->keep_fd >= 0) {
+        if (spec->keep_fd == 3) fcntl(3, F_SETFD, 0);
+        else if (dup2(spec->keep_fd, 3) < 0) child_fail("descriptor 3");
+    }
+    syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    if (spec->gid >= 0) {
+        if (setgroups(0, NULL) < 0) child_fail("setgroups");
+        if (setgid((gid_t) spec->gid) < 0) child_fail("setgid");
+    }
+    if (spec->uid >= 0 && setuid((uid_t) spec->uid) < 0) child_fail("setuid");
+    execve(spec->path, spec->argv, spec->envp);
+    child_fail(spec->path);
+    return 127;
+}
+
+int clickos_spawn(const struct clickos_spawn_spec *spec) {
+    /* Like posix_spawn: the child shares our memory and runs on its own stack until it
+       execs (CLONE_VM | CLONE_VFORK), so spawning costs no copy of the caller. */
+    size_t stack_size = 256 * 1024;
+    void *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (stack == MAP_FAILED) return -1;
+    sigset_t all, saved;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &saved);
+    int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
+    if (spec->new_namespaces) flags |= CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
+    int pid = clone(spawn_child, (char *) stack + stack_size, flags, (void *) spec);
+    int saved_errno = errno;
+    pthread_sigmask(SIG_SETMASK, &saved, NULL);
+    munmap(stack, stack_size);
+    errno = saved_errno;
+    return pid;
+}
+
+int clickos_pidfd_open(int pid) {
+    return (int) syscall(SYS_pidfd_open, pid, 0);
 }

@@ -45,4 +45,69 @@ void clickos_catch_interrupts(void);
 /// The flag the interrupt handler sets (non-zero after SIGINT or SIGTERM).
 const volatile int *clickos_interrupt_flag(void);
 
+// MARK: memif and shared memory
+
+/// An anonymous shared-memory file of `size` bytes (memfd_create + ftruncate, sealed
+/// against shrinking), close-on-exec. Returns the fd, or -1 with errno set.
+int clickos_memfd(const char *name, unsigned long long size);
+
+/// A non-blocking, close-on-exec eventfd with counter 0. Returns the fd, or -1.
+int clickos_eventfd(void);
+
+/// A non-blocking, close-on-exec CLOCK_MONOTONIC timerfd firing every `interval_ns`
+/// (first after `interval_ns`); 0 disarms. Returns the fd, or -1.
+int clickos_timerfd(long long interval_ns);
+/// Re-arms a timerfd made by clickos_timerfd (0 disarms). Returns 0 or -1.
+int clickos_timerfd_set(int fd, long long interval_ns);
+
+/// Sends one datagram of `length` bytes on a SOCK_SEQPACKET socket, with `pass_fd` as
+/// SCM_RIGHTS when it is >= 0. Returns the bytes sent or -1 (MSG_NOSIGNAL, non-blocking).
+long clickos_seqpacket_send(int fd, const void *data, unsigned length, int pass_fd);
+
+/// Receives one datagram into `buffer`; a descriptor passed with it (SCM_RIGHTS) lands in
+/// `*received_fd` (else -1; extra descriptors are closed). Sets `*truncated` when the
+/// datagram was longer than `capacity`. Returns the bytes received, 0 at EOF, or -1.
+long clickos_seqpacket_receive(int fd, void *buffer, unsigned capacity, int *received_fd, int *truncated);
+
+/// A SOCK_SEQPACKET Unix socket: listening on `path` (server) or connected to it
+/// (client). A path starting with '@' is in the abstract namespace. Non-blocking and
+/// close-on-exec. Returns the fd or -1 with errno set.
+int clickos_seqpacket_listen(const char *path);
+int clickos_seqpacket_connect(const char *path);
+/// Accepts a connection, non-blocking and close-on-exec; -1 when none is waiting.
+int clickos_accept(int listener);
+
+// Ring index and flag accesses in shared memory: the memif ordering rules (release on
+// publish, acquire on read, a full fence between publishing and reading the peer's
+// interrupt mask).
+static inline uint16_t clickos_load_acquire_u16(const void *p) { return __atomic_load_n((const uint16_t *) p, __ATOMIC_ACQUIRE); }
+static inline void clickos_store_release_u16(void *p, uint16_t v) { __atomic_store_n((uint16_t *) p, v, __ATOMIC_RELEASE); }
+static inline uint64_t clickos_load_relaxed_u64(const void *p) { return __atomic_load_n((const uint64_t *) p, __ATOMIC_RELAXED); }
+static inline void clickos_store_relaxed_u64(void *p, uint64_t v) { __atomic_store_n((uint64_t *) p, v, __ATOMIC_RELAXED); }
+static inline void clickos_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+
+// MARK: spawning isolated VM processes
+
+/// What `clickos_spawn` does in the child before exec. Every string is prepared by the
+/// caller, so the child runs only async-signal-safe code.
+struct clickos_spawn_spec {
+    const char *path;              ///< executable
+    char *const *argv;
+    char *const *envp;
+    int new_namespaces;            ///< non-zero: new network, mount and PID namespaces
+    int stdout_fd, stderr_fd;      ///< dup2'ed to 1 and 2 (-1: /dev/null)
+    int keep_fd;                   ///< kept open as fd 3 (-1: none)
+    const char *const *cgroup_procs; ///< NULL-terminated list of cgroup.procs files to join
+    int uid, gid;                  ///< switch to this user after setup (-1: stay)
+};
+
+/// Starts `spec->path` in a new session (and, when asked, new namespaces, with mounts made
+/// private) as a child of the caller. Returns the child's pid (in the caller's PID
+/// namespace) or -1 with errno set. When the child fails before exec, it exits with 127
+/// and writes the reason to its stderr.
+int clickos_spawn(const struct clickos_spawn_spec *spec);
+
+/// A pollable descriptor for process `pid` (pidfd_open), or -1.
+int clickos_pidfd_open(int pid);
+
 #endif

@@ -21,7 +21,7 @@ public enum PortProcessing: Sendable, Equatable {
 ///
 /// Simple elements adopt `PacketAction` and write one `action(_:)` per packet; the runtime
 /// batches around it.
-open class Element {
+open class Element: DescriptorWatcher {
     /// The element's name in the configuration (`outer/inner` inside compounds).
     public internal(set) var name = ""
     /// Index in the router, in configuration order.

@@ -29,6 +29,9 @@ public final class Router {
     public private(set) var registry = ElementRegistry()
     public var libraries: (any LibraryResolver)? = nil
     public var definitions: [(name: String, value: String)] = []
+    /// The VM's ports (`FromDevice(N)`), when this router runs inside a VM; set before
+    /// building so elements find them at initialization, and passed on by `hotconfig`.
+    public private(set) var vmPorts: (any VMPortProvider)? = nil
     /// Set by a successful `hotconfig` write: the router that takes over when this one's
     /// thread returns from `run()`.
     public private(set) var replacement: Router? = nil
@@ -62,19 +65,20 @@ public final class Router {
     /// initialized.
     public static func build(
         _ flat: FlatConfiguration, configurationText: String = "", registry: ElementRegistry,
-        simulatedTime: Bool = false, poolCapacity: Int = 16_384, log: DiagnosticLog,
-        chatter: @escaping (String) -> Void = { _ in }
+        simulatedTime: Bool = false, poolCapacity: Int = 16_384, vmPorts: (any VMPortProvider)? = nil,
+        log: DiagnosticLog, chatter: @escaping (String) -> Void = { _ in }
     ) -> Router? {
         build(flat, configurationText: configurationText, registry: registry, clock: RouterClock(simulated: simulatedTime),
-              pool: PacketPool(capacity: poolCapacity), log: log, chatter: chatter)
+              pool: PacketPool(capacity: poolCapacity), vmPorts: vmPorts, log: log, chatter: chatter)
     }
 
     static func build(
         _ flat: FlatConfiguration, configurationText: String, registry: ElementRegistry, clock: RouterClock,
-        pool: PacketPool, log: DiagnosticLog, chatter: @escaping (String) -> Void
+        pool: PacketPool, vmPorts: (any VMPortProvider)?, log: DiagnosticLog, chatter: @escaping (String) -> Void
     ) -> Router? {
         let router = Router(flat: flat, configurationText: configurationText, clock: clock, pool: pool)
         router.chatter = chatter
+        router.vmPorts = vmPorts
         router.registry = registry
         let before = log.errorCount
         router.create(registry: registry, log: log)
@@ -277,7 +281,9 @@ public final class Router {
 
     /// Runs the router's thread until a stop event.
     public func run() {
+        vmPorts?.attach(to: scheduler)
         scheduler.run()
+        vmPorts?.detach(from: scheduler)
     }
 
     /// A driver stop event (a source's `STOP true`, Script's `stop`, the `stop` handler).
@@ -299,7 +305,8 @@ public final class Router {
         let newFlat = ClickConfiguration.flatten(text, file: "config", definitions: definitions,
                                                  knownClasses: registry.classNames, libraries: libraries, log: log)
         guard !log.hasErrors,
-            let next = Router.build(newFlat, configurationText: text, registry: registry, clock: clock, pool: pool, log: log, chatter: chatter)
+            let next = Router.build(newFlat, configurationText: text, registry: registry, clock: clock, pool: pool,
+                                   vmPorts: vmPorts, log: log, chatter: chatter)
         else { throw ConfigurationError(log.diagnostics) }
         next.libraries = libraries
         next.definitions = definitions

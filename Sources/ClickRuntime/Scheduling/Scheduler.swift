@@ -38,9 +38,15 @@ public final class Scheduler {
     private var heap: [Timer] = []
     private struct Watch {
         let fd: Int32
-        unowned(unsafe) let element: Element
+        unowned(unsafe) let watcher: any DescriptorWatcher
     }
     private var watches: [Watch] = []
+    /// `poll` arguments for `watches`, rebuilt only when the set changes.
+    private var pollSet: [pollfd] = []
+    private var pollSetValid = false
+    /// While busy, descriptors are checked once every this many loop passes: a poll
+    /// system call per pass would cost more than the packets it moves.
+    private static let busyPollInterval = 16
     /// Set by `stop()`; the loop returns soon after.
     public private(set) var stopRequested = false
     /// Passes through the loop, for statistics.
@@ -74,13 +80,16 @@ public final class Scheduler {
     public func adopt(_ task: Task) { task.scheduler = self }
     public func adopt(_ timer: Timer) { timer.scheduler = self }
 
-    /// Calls `element.selected(fd:)` when `fd` becomes readable.
-    public func watch(fd: Int32, for element: Element) {
-        watches.append(Watch(fd: fd, element: element))
+    /// Calls `watcher.selected(fd:)` when `fd` becomes readable. The watcher must stay
+    /// alive until it unwatches (the scheduler does not retain it).
+    public func watch(fd: Int32, for watcher: any DescriptorWatcher) {
+        watches.append(Watch(fd: fd, watcher: watcher))
+        pollSetValid = false
     }
 
     public func unwatch(fd: Int32) {
         watches.removeAll { $0.fd == fd }
+        pollSetValid = false
     }
 
     public func stop() { stopRequested = true }
@@ -180,7 +189,7 @@ public final class Scheduler {
             if !heap.isEmpty && runTimers(now: clock.now()) > 0 { worked = true }
             if stopRequested { break }
             if worked || !runList.isEmpty {
-                if !watches.isEmpty { pollWatches(timeout: 0) }
+                if !watches.isEmpty && iterations % Self.busyPollInterval == 0 { pollWatches(timeout: 0) }
                 continue
             }
             // Idle: sleep until the next timer or file descriptor event.
@@ -214,12 +223,17 @@ public final class Scheduler {
             }
             return
         }
-        var fds = watches.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
-        let n = poll(&fds, nfds_t(fds.count), timeout)
+        if !pollSetValid {
+            pollSet = watches.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            pollSetValid = true
+        }
+        let n = poll(&pollSet, nfds_t(pollSet.count), timeout)
         guard n > 0 else { return }
+        // Watchers may watch and unwatch while being told: work from copies.
         let snapshot = watches
-        for (k, pfd) in fds.enumerated() where pfd.revents != 0 && k < snapshot.count {
-            snapshot[k].element.selected(fd: pfd.fd)
+        let ready = pollSet
+        for (k, pfd) in ready.enumerated() where pfd.revents != 0 && k < snapshot.count {
+            snapshot[k].watcher.selected(fd: pfd.fd)
         }
     }
 }

@@ -1,0 +1,49 @@
+/// A VM's numbered packet port as its `FromDevice(N)` and `ToDevice(N)` elements use it.
+/// The runtime knows only this face; PacketIO implements it with memif. Ports belong to the
+/// VM, not to a router, so they survive hot reconfiguration: the new router's elements
+/// take over the same port and no queued packet is lost.
+public protocol VMPort: AnyObject {
+    /// True while the link is up (packets can move).
+    var isConnected: Bool { get }
+    /// Copies waiting packets into `batch` until it is full; returns how many were added.
+    func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int
+    /// Sends `batch[start...]` as far as there is room; returns how many were sent. The
+    /// packets stay the caller's (sending copies them).
+    func transmit(_ batch: PacketBatch, from start: Int) -> Int
+    /// Packets that could be sent now.
+    var transmitSpace: Int { get }
+    /// Counts packets the element had to drop for this port (no room, link down).
+    func countTransmitDrops(_ count: Int)
+    /// Descriptors that become readable when packets arrive while interrupts are enabled.
+    var receiveInterruptDescriptors: [Int32] { get }
+    /// Enables (the receiver will sleep) or disables (it polls) arrival interrupts.
+    func enableReceiveInterrupts(_ enabled: Bool)
+    /// True when a receive would find packets.
+    var hasPendingReceive: Bool { get }
+    /// Consumes an interrupt on `fd`.
+    func acknowledgeInterrupt(fd: Int32)
+    /// Elements to tell when the port connects or disconnects (held weakly).
+    func addObserver(_ observer: any VMPortObserver)
+    func removeObserver(_ observer: any VMPortObserver)
+}
+
+/// Told when a VM port's link goes up or down (its interrupt descriptors change then).
+public protocol VMPortObserver: AnyObject {
+    func portStateChanged()
+}
+
+/// The ports of one VM, by number, and what keeps them alive between packets (their
+/// control sockets, reconnection timers), served by whichever router thread runs now.
+public protocol VMPortProvider: AnyObject {
+    func port(_ number: Int) -> (any VMPort)?
+    /// Starts serving the ports' control descriptors from `scheduler`'s loop.
+    func attach(to scheduler: Scheduler)
+    /// Stops serving them from `scheduler` (before a replacement router attaches).
+    func detach(from scheduler: Scheduler)
+}
+
+/// Anything a scheduler can tell that a descriptor became readable: elements, and
+/// services outside the element graph such as a VM's ports.
+public protocol DescriptorWatcher: AnyObject {
+    func selected(fd: Int32)
+}

@@ -1,0 +1,659 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import ClickRuntime
+
+/// One memif interface (`reference/memif.md`), in either role: the control handshake, the
+/// shared-memory rings, and batched receive and transmit. Used by one thread.
+///
+/// A client creates all shared memory and connects to the server's socket, retrying while
+/// the server is absent and after it goes away; a server waits for its client on a
+/// `MemifListener`. Every protocol error ends the connection with a DISCONNECT that says
+/// why. Packets are copied exactly once each way (into the peer-visible buffer on send,
+/// out of it into the packet pool on receive), as the non-zero-copy protocol requires.
+public final class MemifPort: VMPort {
+    public let configuration: MemifConfiguration
+    public var role: MemifConfiguration.Role { configuration.role }
+
+    public enum State: String, Sendable {
+        /// No connection (a client retries; a server waits).
+        case disconnected
+        /// The handshake is running.
+        case connecting
+        case connected
+    }
+
+    public private(set) var state: State = .disconnected
+    /// Why the last connection ended (or failed), in the protocol's words.
+    public private(set) var lastDisconnectReason: String?
+    /// The peer's name (HELLO or INIT) and interface name (CONNECT/CONNECTED).
+    public private(set) var peerName = ""
+    public var counters: PortCounters
+
+    /// Called when the set of control descriptors changes (a connection came or went).
+    var descriptorsChanged: () -> Void = {}
+
+    // Control connection and handshake.
+    private(set) var connection: Int32 = -1
+    private enum Stage {
+        case idle
+        /// Client: waiting for HELLO, then for the ACK of INIT, ADD_REGION, each ADD_RING.
+        case awaitingHello, awaitingInitAck, awaitingRegionAck, awaitingRingAck(Int), awaitingConnected
+        /// Server: bound by INIT; receiving regions and rings until CONNECT.
+        case receivingSetup
+        case up
+    }
+    private var stage: Stage = .idle
+
+    // Shared memory.
+    private var regions: [MemifRegion] = []
+    private var regionBases: [UnsafeMutableRawPointer] = []
+    private var regionSizes: [Int] = []
+    /// Rings this side receives on (server: C2S; client: S2C) and sends on.
+    private var rxRings: [MemifRing] = []
+    private var txRings: [MemifRing] = []
+    private var rxEvents: [Int32] = []
+    private var txEvents: [Int32] = []
+    /// Receive cursors: server `last_head` per C2S ring, client `last_tail` per S2C ring.
+    private var rxCursor: [UInt16] = []
+    /// Send cursors: client `head` per C2S ring, server `tail` per S2C ring.
+    private var txCursor: [UInt16] = []
+    /// Client: `head` of each S2C ring (its refill position).
+    private var refillHead: [UInt16] = []
+    /// Client: where the packet buffers start in region 0, and the C2S/S2C ring counts.
+    private var bufferBase = 0
+    private var c2sCount = 0
+    private var s2cCount = 0
+    private var log2Size = 10
+    private var rxNext = 0
+    private var interruptsEnabled = true
+
+    // Server: ADD_RING messages received before CONNECT.
+    private struct PendingRing {
+        var c2s: Bool
+        var index: Int
+        var region: Int
+        var offset: Int
+        var log2Size: Int
+        var eventFD: Int32
+    }
+    private var pendingRings: [PendingRing] = []
+
+    private var observers: [WeakObserver] = []
+    private struct WeakObserver {
+        weak var observer: (any VMPortObserver)?
+    }
+
+    public init(_ configuration: MemifConfiguration, counters: PortCounters? = nil) {
+        self.configuration = configuration
+        self.counters = counters ?? PortCounters.allocate()
+        self.log2Size = configuration.log2RingSize
+    }
+
+    deinit {
+        teardown()
+    }
+
+    public var isConnected: Bool { state == .connected }
+
+    // MARK: Observers
+
+    public func addObserver(_ observer: any VMPortObserver) {
+        observers.removeAll { $0.observer == nil || $0.observer === observer }
+        observers.append(WeakObserver(observer: observer))
+    }
+
+    public func removeObserver(_ observer: any VMPortObserver) {
+        observers.removeAll { $0.observer == nil || $0.observer === observer }
+    }
+
+    private func notifyObservers() {
+        for o in observers { o.observer?.portStateChanged() }
+    }
+
+    // MARK: Control: client
+
+    /// Client: tries to connect to the server now; false if the server is not there
+    /// (the port set retries later).
+    @discardableResult
+    func connectToServer() -> Bool {
+        guard role == .client, state == .disconnected else { return false }
+        let fd = clickos_seqpacket_connect(configuration.socketPath)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            if lastDisconnectReason == nil || !lastDisconnectReason!.hasPrefix("connect") {
+                lastDisconnectReason = "connect \(configuration.socketPath): \(reason)"
+            }
+            return false
+        }
+        connection = fd
+        state = .connecting
+        stage = .awaitingHello
+        descriptorsChanged()
+        return true
+    }
+
+    /// Server: takes a connection whose INIT named this interface (the listener checked
+    /// the id, the secret and the version) and acknowledges it.
+    func adopt(connection fd: Int32, peerName: String) {
+        connection = fd
+        state = .connecting
+        stage = .receivingSetup
+        self.peerName = peerName
+        send(.ack)
+        descriptorsChanged()
+    }
+
+    /// Reads and handles every message waiting on the control connection.
+    func handleControl() {
+        guard connection >= 0 else { return }
+        var buffer = [UInt8](repeating: 0, count: MemifMessage.size + 1)
+        while connection >= 0 {
+            var passed: Int32 = -1
+            var truncated: Int32 = 0
+            let n = buffer.withUnsafeMutableBytes {
+                clickos_seqpacket_receive(connection, $0.baseAddress, UInt32($0.count), &passed, &truncated)
+            }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { return }
+                disconnect(reason: "control socket: \(String(cString: strerror(errno)))", tellPeer: false)
+                return
+            }
+            if n == 0 {
+                disconnect(reason: "peer closed the connection", tellPeer: false)
+                return
+            }
+            let decoded = buffer.withUnsafeBytes { MemifMessage.decode(UnsafeRawBufferPointer(rebasing: $0[0..<(truncated != 0 ? $0.count : n)])) }
+            switch decoded {
+            case .failure(let error):
+                if passed >= 0 { close(passed) }
+                disconnect(reason: error.reason, tellPeer: true)
+                return
+            case .success(let message):
+                handle(message, passedFD: passed)
+            }
+        }
+    }
+
+    private func handle(_ message: MemifMessage, passedFD: Int32) {
+        // Descriptors come only with ADD_REGION and ADD_RING; any other one is closed.
+        var fd = passedFD
+        defer { if fd >= 0 { close(fd) } }
+        if case let .disconnect(code, reason) = message {
+            disconnect(reason: "peer disconnected: \(reason)\(code != 0 ? " (code \(code))" : "")", tellPeer: false)
+            return
+        }
+        switch (stage, message) {
+        case let (.awaitingHello, .hello(name, minVersion, maxVersion, _, maxS2C, maxC2S, maxLog2)):
+            guard minVersion <= MemifMessage.version && MemifMessage.version <= maxVersion else {
+                disconnect(reason: "Incompatible memif version", tellPeer: true)
+                return
+            }
+            peerName = name
+            c2sCount = min(configuration.ringsPerDirection, Int(maxC2S) + 1)
+            s2cCount = min(configuration.ringsPerDirection, Int(maxS2C) + 1)
+            log2Size = min(configuration.log2RingSize, Int(maxLog2))
+            guard c2sCount > 0, s2cCount > 0, log2Size > 0, createClientMemory() else {
+                disconnect(reason: "Failed to create shared memory", tellPeer: true)
+                return
+            }
+            send(.initialize(version: MemifMessage.version, id: configuration.id, mode: 0, secret: configuration.secret,
+                             name: configuration.name))
+            stage = .awaitingInitAck
+        case (.awaitingInitAck, .ack):
+            let region = regions[0]
+            send(.addRegion(index: 0, size: UInt64(region.size)), passing: region.fd)
+            stage = .awaitingRegionAck
+        case (.awaitingRegionAck, .ack):
+            sendRing(0)
+        case let (.awaitingRingAck(k), .ack):
+            if k + 1 < c2sCount + s2cCount {
+                sendRing(k + 1)
+            } else {
+                send(.connect(interfaceName: configuration.name))
+                stage = .awaitingConnected
+            }
+        case let (.awaitingConnected, .connected(name)):
+            peerName = name.isEmpty ? peerName : name
+            linkUp()
+        case let (.receivingSetup, .addRegion(index, size)):
+            guard fd >= 0 else {
+                disconnect(reason: "Missing region fd", tellPeer: true)
+                return
+            }
+            guard Int(index) == regions.count, regions.count < 256 else {
+                disconnect(reason: "Invalid region index", tellPeer: true)
+                return
+            }
+            guard size > 0, size < 1 << 40, let region = MemifRegion.map(fd: fd, size: Int(size)) else {
+                disconnect(reason: "Failed to mmap region", tellPeer: true)
+                return
+            }
+            fd = -1  // the region owns it now
+            regions.append(region)
+            send(.ack)
+        case let (.receivingSetup, .addRing(flags, index, region, offset, log2, privateHeader)):
+            guard fd >= 0 else {
+                disconnect(reason: "Missing interrupt fd", tellPeer: true)
+                return
+            }
+            let c2s = flags & MemifMessage.ringC2S != 0
+            let sameDirection = pendingRings.filter { $0.c2s == c2s }.count
+            guard Int(index) == sameDirection, Int(index) < configuration.ringsPerDirection else {
+                disconnect(reason: "Invalid ring index", tellPeer: true)
+                return
+            }
+            guard Int(region) < regions.count, log2 >= 1, log2 <= 14, privateHeader == 0,
+                Int(offset) + MemifRing.byteCount(log2Size: Int(log2)) <= regions[Int(region)].size
+            else {
+                disconnect(reason: "Invalid ring", tellPeer: true)
+                return
+            }
+            pendingRings.append(PendingRing(c2s: c2s, index: Int(index), region: Int(region), offset: Int(offset),
+                                            log2Size: Int(log2), eventFD: fd))
+            fd = -1
+            send(.ack)
+        case let (.receivingSetup, .connect(name)):
+            serverConnect(interfaceName: name)
+        default:
+            disconnect(reason: "Unexpected message", tellPeer: true)
+        }
+    }
+
+    private func sendRing(_ k: Int) {
+        let c2s = k < c2sCount
+        let index = c2s ? k : k - c2sCount
+        let event = c2s ? txEvents[index] : rxEvents[index]
+        let offset = k * MemifRing.byteCount(log2Size: log2Size)
+        send(.addRing(flags: c2s ? MemifMessage.ringC2S : 0, index: UInt16(index), region: 0, offset: UInt32(offset),
+                      log2Size: UInt8(log2Size), privateHeaderSize: 0), passing: event)
+        stage = .awaitingRingAck(k)
+    }
+
+    /// Client: one region holding every ring, then one buffer per slot of every ring.
+    private func createClientMemory() -> Bool {
+        let ringBytes = MemifRing.byteCount(log2Size: log2Size)
+        let rings = c2sCount + s2cCount
+        bufferBase = (rings * ringBytes + 4095) & ~4095
+        let size = bufferBase + rings * (1 << log2Size) * configuration.bufferSize
+        guard let region = MemifRegion.create(size: size) else { return false }
+        regions = [region]
+        regionBases = [region.base]
+        regionSizes = [region.size]
+        txRings = []
+        rxRings = []
+        for k in 0..<rings {
+            let ring = MemifRing(base: region.base + k * ringBytes, log2Size: log2Size)
+            ring.initialize()
+            for slot in 0..<(1 << log2Size) {
+                let d = ring.descriptor(UInt16(slot))
+                d.memifFlags = 0
+                d.memifRegion = 0
+                d.memifLength = UInt32(configuration.bufferSize)
+                d.memifOffset = UInt32(clientBufferOffset(ring: k, slot: slot))
+                d.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
+            }
+            if k < c2sCount { txRings.append(ring) } else { rxRings.append(ring) }
+        }
+        txEvents = (0..<c2sCount).map { _ in clickos_eventfd() }
+        rxEvents = (0..<s2cCount).map { _ in clickos_eventfd() }
+        return !(txEvents + rxEvents).contains(-1)
+    }
+
+    @inline(__always) private func clientBufferOffset(ring: Int, slot: Int) -> Int {
+        bufferBase + (ring << log2Size + slot) * configuration.bufferSize
+    }
+
+    /// Server: CONNECT received. Checks every ring, resets the indices, goes up.
+    private func serverConnect(interfaceName: String) {
+        let c2s = pendingRings.filter(\.c2s).sorted { $0.index < $1.index }
+        let s2c = pendingRings.filter { !$0.c2s }.sorted { $0.index < $1.index }
+        guard !c2s.isEmpty, !s2c.isEmpty else {
+            disconnect(reason: "Missing ring", tellPeer: true)
+            return
+        }
+        regionBases = regions.map(\.base)
+        regionSizes = regions.map(\.size)
+        func ring(_ p: PendingRing) -> MemifRing { MemifRing(base: regionBases[p.region] + p.offset, log2Size: p.log2Size) }
+        rxRings = c2s.map(ring)
+        txRings = s2c.map(ring)
+        rxEvents = c2s.map(\.eventFD)
+        txEvents = s2c.map(\.eventFD)
+        pendingRings = []
+        for r in rxRings + txRings where r.cookie != MemifMessage.cookie {
+            disconnect(reason: "Wrong ring", tellPeer: true)
+            return
+        }
+        for r in rxRings + txRings {
+            r.head = 0
+            r.tail = 0
+        }
+        peerName = interfaceName.isEmpty ? peerName : interfaceName
+        send(.connected(interfaceName: configuration.name))
+        linkUp()
+    }
+
+    private func linkUp() {
+        rxCursor = Array(repeating: 0, count: rxRings.count)
+        txCursor = Array(repeating: 0, count: txRings.count)
+        if role == .client {
+            for r in rxRings + txRings {
+                r.head = 0
+                r.tail = 0
+            }
+            refillHead = Array(repeating: 0, count: rxRings.count)
+            for i in rxRings.indices { refill(i) }
+        }
+        state = .connected
+        stage = .up
+        applyInterruptMask()
+        counters[.linkUp] = 1
+        counters.add(.connects, 1)
+        descriptorsChanged()
+        notifyObservers()
+    }
+
+    // MARK: Disconnecting
+
+    /// Ends the connection: tells the peer why (when it is a protocol error of ours to
+    /// report), frees the shared memory, and notifies.
+    func disconnect(reason: String, tellPeer: Bool) {
+        if tellPeer && connection >= 0 { send(.disconnect(code: 0, reason: reason)) }
+        lastDisconnectReason = reason
+        let wasUp = state == .connected
+        teardown()
+        descriptorsChanged()
+        if wasUp { notifyObservers() }
+    }
+
+    /// Closes the port for good (the VM stops).
+    public func shutdown() {
+        if connection >= 0 { send(.disconnect(code: 0, reason: "interface shut down")) }
+        let wasUp = state == .connected
+        teardown()
+        if wasUp { notifyObservers() }
+    }
+
+    private func teardown() {
+        if connection >= 0 {
+            close(connection)
+            connection = -1
+        }
+        for p in pendingRings { close(p.eventFD) }
+        pendingRings = []
+        for fd in rxEvents + txEvents where fd >= 0 { close(fd) }
+        rxEvents = []
+        txEvents = []
+        rxRings = []
+        txRings = []
+        rxCursor = []
+        txCursor = []
+        refillHead = []
+        regions = []
+        regionBases = []
+        regionSizes = []
+        state = .disconnected
+        stage = .idle
+        counters[.linkUp] = 0
+    }
+
+    private func send(_ message: MemifMessage, passing fd: Int32 = -1) {
+        guard connection >= 0 else { return }
+        let bytes = message.encoded()
+        let n = bytes.withUnsafeBytes { clickos_seqpacket_send(connection, $0.baseAddress, UInt32($0.count), fd) }
+        if n != MemifMessage.size && message.typeCode != 8 {
+            // The peer is gone or not reading; the next read reports it.
+            lastDisconnectReason = "control socket send failed: \(String(cString: strerror(errno)))"
+        }
+    }
+
+    // MARK: Interrupts
+
+    public var receiveInterruptDescriptors: [Int32] { state == .connected ? rxEvents : [] }
+
+    public func enableReceiveInterrupts(_ enabled: Bool) {
+        interruptsEnabled = enabled
+        applyInterruptMask()
+    }
+
+    private func applyInterruptMask() {
+        let masked = configuration.polling || !interruptsEnabled
+        for r in rxRings { r.flags = masked ? MemifRing.maskInterrupt : 0 }
+        // The peer reads the mask after publishing; our next look at its index must come
+        // after the mask is visible, or a wake-up could fall between the two.
+        clickos_fence()
+    }
+
+    public var hasPendingReceive: Bool {
+        guard state == .connected else { return false }
+        for i in rxRings.indices {
+            let published = role == .server ? rxRings[i].head : rxRings[i].tail
+            if published != rxCursor[i] { return true }
+        }
+        return false
+    }
+
+    public func acknowledgeInterrupt(fd: Int32) {
+        var value: UInt64 = 0
+        _ = read(fd, &value, 8)
+    }
+
+    @inline(__always) private func signal(_ ring: MemifRing, _ event: Int32) {
+        clickos_fence()
+        if ring.flags & MemifRing.maskInterrupt == 0 {
+            var one: UInt64 = 1
+            _ = write(event, &one, 8)
+        }
+    }
+
+    // MARK: Receiving
+
+    public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
+        guard state == .connected else { return 0 }
+        let before = batch.count
+        let rings = rxRings.count
+        for k in 0..<rings where !batch.isFull {
+            let i = (rxNext + k) % rings
+            if role == .server { receiveServer(i, &batch, pool) } else { receiveClient(i, &batch, pool) }
+        }
+        rxNext = (rxNext + 1) % max(rings, 1)
+        return batch.count - before
+    }
+
+    /// Copies the packet starting at slot `cursor` into a pool packet; returns the slot
+    /// after it, or nil when the packet is not complete yet (its chain runs to `end`).
+    @inline(__always)
+    private func copyOut(_ ring: MemifRing, from cursor: UInt16, end: UInt16, pool: PacketPool, into batch: inout PacketBatch,
+                         bytes: inout Int, drops: inout Int) -> UInt16? {
+        var slot = cursor
+        let packet: Packet? = pool.make()
+        var valid = true
+        while true {
+            if slot == end { packet?.kill(); return nil }
+            let d = ring.descriptor(slot)
+            let flags = d.memifFlags
+            let region = Int(d.memifRegion)
+            let length = Int(d.memifLength)
+            let offset = Int(d.memifOffset)
+            slot &+= 1
+            if valid, let p = packet {
+                if region < regionBases.count, offset + length <= regionSizes[region], p.put(length) {
+                    (p.data + (p.length - length)).copyMemory(from: regionBases[region] + offset, byteCount: length)
+                } else {
+                    valid = false
+                }
+            }
+            if flags & MemifRing.next == 0 { break }
+        }
+        if let p = packet, valid {
+            p.setMACHeader(at: 0)
+            bytes &+= p.length
+            batch.append(p)
+        } else {
+            packet?.kill()
+            drops &+= 1
+        }
+        return slot
+    }
+
+    private func receiveServer(_ i: Int, _ batch: inout PacketBatch, _ pool: PacketPool) {
+        let ring = rxRings[i]
+        let head = ring.head
+        var cursor = rxCursor[i]
+        guard cursor != head else { return }
+        var bytes = 0, drops = 0, count = 0
+        while cursor != head && !batch.isFull {
+            guard let next = copyOut(ring, from: cursor, end: head, pool: pool, into: &batch, bytes: &bytes, drops: &drops) else { break }
+            cursor = next
+            count += 1
+        }
+        rxCursor[i] = cursor
+        ring.tail = cursor
+        counters.add(.receivedPackets, count - drops)
+        counters.add(.receivedBytes, bytes)
+        if drops > 0 { counters.add(.receiveDrops, drops) }
+    }
+
+    private func receiveClient(_ i: Int, _ batch: inout PacketBatch, _ pool: PacketPool) {
+        let ring = rxRings[i]
+        let tail = ring.tail
+        var cursor = rxCursor[i]
+        guard cursor != tail else { return }
+        var bytes = 0, drops = 0, count = 0
+        while cursor != tail && !batch.isFull {
+            guard let next = copyOut(ring, from: cursor, end: tail, pool: pool, into: &batch, bytes: &bytes, drops: &drops) else { break }
+            cursor = next
+            count += 1
+        }
+        rxCursor[i] = cursor
+        refill(i)
+        counters.add(.receivedPackets, count - drops)
+        counters.add(.receivedBytes, bytes)
+        if drops > 0 { counters.add(.receiveDrops, drops) }
+    }
+
+    /// Client: hands every consumed S2C slot back to the server with a full buffer.
+    private func refill(_ i: Int) {
+        let ring = rxRings[i]
+        var head = refillHead[i]
+        let free = (1 << log2Size) - Int(head &- rxCursor[i])
+        guard free > 0 else { return }
+        let ringNumber = c2sCount + i
+        for _ in 0..<free {
+            let d = ring.descriptor(head)
+            // Rewritten every time: the server may only change length and flags, and
+            // must not be able to point our receive path elsewhere.
+            d.memifFlags = 0
+            d.memifRegion = 0
+            d.memifOffset = UInt32(clientBufferOffset(ring: ringNumber, slot: Int(head) & ((1 << log2Size) - 1)))
+            d.memifLength = UInt32(configuration.bufferSize)
+            head &+= 1
+        }
+        refillHead[i] = head
+        ring.head = head
+    }
+
+    // MARK: Sending
+
+    public var transmitSpace: Int {
+        guard state == .connected, !txRings.isEmpty else { return 0 }
+        let ring = txRings[0]
+        if role == .client {
+            return (1 << log2Size) - Int(txCursor[0] &- ring.tail)
+        }
+        return Int(ring.head &- txCursor[0])
+    }
+
+    public func countTransmitDrops(_ count: Int) {
+        counters.add(.sendDrops, count)
+    }
+
+    public func transmit(_ batch: PacketBatch, from start: Int) -> Int {
+        guard state == .connected, !txRings.isEmpty, start < batch.count else { return 0 }
+        return role == .client ? transmitClient(batch, start) : transmitServer(batch, start)
+    }
+
+    private func transmitClient(_ batch: PacketBatch, _ start: Int) -> Int {
+        let ring = txRings[0]
+        var head = txCursor[0]
+        var free = (1 << log2Size) - Int(head &- ring.tail)
+        let bufferSize = configuration.bufferSize
+        let base = regionBases[0]
+        let slotMask = (1 << log2Size) - 1
+        var sent = 0, bytes = 0
+        var i = start
+        while i < batch.count {
+            let p = batch[i]
+            let length = p.length
+            let segments = max(1, (length + bufferSize - 1) / bufferSize)
+            if segments > free { break }
+            var copied = 0
+            for s in 0..<segments {
+                let d = ring.descriptor(head)
+                let offset = clientBufferOffset(ring: 0, slot: Int(head) & slotMask)
+                let n = min(bufferSize, length - copied)
+                (base + offset).copyMemory(from: p.data + copied, byteCount: n)
+                d.memifRegion = 0
+                d.memifOffset = UInt32(offset)
+                d.memifLength = UInt32(n)
+                d.memifFlags = s + 1 < segments ? MemifRing.next : 0
+                copied += n
+                head &+= 1
+            }
+            free -= segments
+            bytes &+= length
+            sent += 1
+            i += 1
+        }
+        guard sent > 0 else { return 0 }
+        txCursor[0] = head
+        ring.head = head
+        signal(ring, txEvents[0])
+        counters.add(.sentPackets, sent)
+        counters.add(.sentBytes, bytes)
+        return sent
+    }
+
+    private func transmitServer(_ batch: PacketBatch, _ start: Int) -> Int {
+        let ring = txRings[0]
+        var tail = txCursor[0]
+        let head = ring.head
+        var sent = 0, bytes = 0
+        var i = start
+        outer: while i < batch.count {
+            let p = batch[i]
+            let length = p.length
+            var copied = 0
+            var slot = tail
+            repeat {
+                guard slot != head else { break outer }  // out of buffers: the packet waits
+                let d = ring.descriptor(slot)
+                let region = Int(d.memifRegion)
+                let offset = Int(d.memifOffset)
+                let capacity = Int(d.memifLength)
+                guard region < regionBases.count, capacity > 0, offset + capacity <= regionSizes[region] else {
+                    disconnect(reason: "Invalid descriptor", tellPeer: true)
+                    return sent
+                }
+                let n = min(capacity, length - copied)
+                (regionBases[region] + offset).copyMemory(from: p.data + copied, byteCount: n)
+                d.memifLength = UInt32(n)
+                copied += n
+                d.memifFlags = copied < length ? MemifRing.next : 0
+                slot &+= 1
+            } while copied < length
+            tail = slot
+            bytes &+= length
+            sent += 1
+            i += 1
+        }
+        guard sent > 0 else { return 0 }
+        txCursor[0] = tail
+        ring.tail = tail
+        signal(ring, txEvents[0])
+        counters.add(.sentPackets, sent)
+        counters.add(.sentBytes, bytes)
+        return sent
+    }
+}
