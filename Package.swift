@@ -48,7 +48,7 @@ let package = Package(
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
             name: "clickos-vm",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims", "PacketIO"],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays

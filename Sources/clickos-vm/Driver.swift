@@ -2,6 +2,7 @@ import CShims
 import ClickElements
 import ClickLanguage
 import ClickRuntime
+import PacketIO
 
 #if canImport(Glibc)
 import Glibc
@@ -68,15 +69,39 @@ enum Driver {
             return writeOutput(flat, options) ? 0 : 1
         }
 
+        // VM resources come after the configuration parsed, and go again if it fails to
+        // initialize: a bad configuration leaves no socket and no stats page behind.
+        let vm: VMResources
+        do {
+            vm = try VMResources.open(options)
+        } catch {
+            report()
+            printError("clickos-vm: \(error.message)")
+            return 1
+        }
         let built = Router.build(flat, configurationText: configuration, registry: registry, simulatedTime: options.simulatedTime,
-                                 log: log, chatter: { printError($0) })
+                                 poolCapacity: options.poolCapacity ?? 16_384, vmPorts: vm.ports, log: log,
+                                 chatter: { printError($0) })
         report()
-        guard var router = built else { return 1 }
+        guard var router = built else {
+            vm.discard()
+            return 1
+        }
         router.libraries = resolver
         router.definitions = options.definitions
-        defer { router.cleanup() }
+        defer {
+            router.cleanup()
+            vm.close()
+        }
         if !writeOutput(flat, options) { return 1 }
         if options.quit || router.elements.isEmpty { return 0 }
+        do {
+            try vm.startControl(router)
+        } catch {
+            printError("clickos-vm: \(error.message)")
+            return 1
+        }
+        vm.announceReady()
 
         let clock = RouterClock(simulated: false)
         let started = clock.now()
@@ -87,10 +112,14 @@ enum Driver {
         // A `hotconfig` write stops the running router and leaves its replacement.
         while true {
             router.scheduler.interruptFlag = interrupt
+            vm.control?.router = router
+            vm.control?.attach(to: router.scheduler)
             router.run()
+            vm.control?.detach()
             guard let next = router.replacement else { break }
             router.cleanup()
             router = next
+            vm.stats?[.reconfigurations] += 1
         }
         if options.printTime {
             let elapsed = Double(clock.now() - started) / 1e9

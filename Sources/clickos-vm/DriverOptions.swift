@@ -19,6 +19,13 @@ struct DriverOptions {
     var controlSockets: [(type: String, address: String)] = []
     var showHelp = false
     var showVersion = false
+    // VM mode (DESIGN.md §3): ports, stats page, a control socket that survives
+    // `hotconfig`, and a readiness descriptor for whoever booted us.
+    var ports: [(number: Int, spec: String)] = []
+    var statsPath: String?
+    var controlPath: String?
+    var readyDescriptor: Int32?
+    var poolCapacity: Int?
 
     struct UsageError: Error, CustomStringConvertible {
         var description: String
@@ -42,6 +49,16 @@ struct DriverOptions {
                                         PORT (127.0.0.1).
           -u, --unix-socket FILE        Listen for ControlSocket connections on a Unix
                                         socket.
+          -p, --port N=memif:ROLE:PATH[,KEY=VALUE...]
+                                        Give the VM port N (FromDevice(N), ToDevice(N)) as
+                                        a memif interface; ROLE is server or client; keys
+                                        id, secret, rings, rsize, bsize, mode, name.
+              --stats FILE              Keep per-port counters in the stats page FILE.
+              --control FILE            Serve the ControlSocket protocol on the Unix
+                                        socket FILE across hot reconfigurations.
+              --ready-fd N              Write "ready" to descriptor N once the router is
+                                        initialized and the ports are open.
+              --pool N                  Preallocate N packet buffers (default 16384).
               --simtime                 Run in simulated time.
               --flatten                 Only parse and flatten, as click-flatten does:
                                         element classes are not checked.
@@ -89,7 +106,17 @@ struct DriverOptions {
                 case "output": options.output = try value(for: "--output", attached: attached)
                 case "clickpath": options.clickPath += try value(for: "--clickpath", attached: attached).split(separator: ":").map(String.init)
                 case "handler": options.handlers.append(try value(for: "--handler", attached: attached))
-                case "port": options.controlSockets.append(("TCP", try value(for: "--port", attached: attached)))
+                case "port": try options.addPort(try value(for: "--port", attached: attached))
+                case "stats": options.statsPath = try value(for: "--stats", attached: attached)
+                case "control": options.controlPath = try value(for: "--control", attached: attached)
+                case "ready-fd":
+                    let v = try value(for: "--ready-fd", attached: attached)
+                    guard let fd = Int32(v), fd >= 0 else { throw UsageError(description: "--ready-fd: '\(v)' is not a descriptor") }
+                    options.readyDescriptor = fd
+                case "pool":
+                    let v = try value(for: "--pool", attached: attached)
+                    guard let n = Int(v), n >= 64, n <= 1 << 22 else { throw UsageError(description: "--pool: '\(v)' must be 64 to 4194304") }
+                    options.poolCapacity = n
                 case "unix-socket": options.controlSockets.append(("UNIX", try value(for: "--unix-socket", attached: attached)))
                 case "exit-handler": options.exitHandler = try value(for: "--exit-handler", attached: attached)
                 case "quit": options.quit = true
@@ -118,7 +145,7 @@ struct DriverOptions {
                         case "clickpath": options.clickPath += v.split(separator: ":").map(String.init)
                         case "handler": options.handlers.append(v)
                         case "exit-handler": options.exitHandler = v
-                        case "port": options.controlSockets.append(("TCP", v))
+                        case "port": try options.addPort(v)
                         case "unix-socket": options.controlSockets.append(("UNIX", v))
                         default: throw UsageError(description: "option '-\(flag)' is not available yet")
                         }
@@ -139,6 +166,19 @@ struct DriverOptions {
             i += 1
         }
         return options
+    }
+
+    /// `-p PORT` is Click's ControlSocket TCP port; `-p N=memif:...` is a VM port.
+    private mutating func addPort(_ value: String) throws(UsageError) {
+        guard let eq = value.firstIndex(of: "=") else {
+            controlSockets.append(("TCP", value))
+            return
+        }
+        guard let n = Int(value[..<eq]), n >= 0, n < 64 else {
+            throw UsageError(description: "--port '\(value)': the port number must be 0 to 63")
+        }
+        if ports.contains(where: { $0.number == n }) { throw UsageError(description: "--port \(n) given twice") }
+        ports.append((n, String(value[value.index(after: eq)...])))
     }
 
     private mutating func setFile(_ path: String) throws(UsageError) {

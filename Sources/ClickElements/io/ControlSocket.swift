@@ -28,12 +28,7 @@ public final class ControlSocket: Element {
     var port: UInt16 = 0
     var readOnly = false
     var localhost = true
-    var listener: Int32 = -1
-    struct Client {
-        var fd: Int32
-        var input: [UInt8] = []
-    }
-    var clients: [Int32: Client] = [:]
+    var server: ControlSocketServer?
 
     public override func configure(_ args: inout Arguments) {
         let kind = (args.mandatory("TYPE", .word) ?? "").uppercased()
@@ -59,11 +54,69 @@ public final class ControlSocket: Element {
     }
 
     /// The bound TCP port (useful when configured with port 0).
-    public private(set) var boundPort: UInt16 = 0
+    public var boundPort: UInt16 { server?.boundPort ?? 0 }
 
     public override func initialize() throws(ElementError) {
+        let s = ControlSocketServer(router: router, readOnly: readOnly)
+        do {
+            if isUnix { try s.listen(unixPath: path) } else { try s.listen(tcpPort: port, localhost: localhost) }
+        } catch {
+            throw ElementError(error.message)
+        }
+        s.attach(to: router.scheduler)
+        server = s
+    }
+
+    public override func cleanup() {
+        server?.close()
+        server = nil
+    }
+}
+
+/// The server side of Click's ControlSocket protocol (version 1.3), on a Unix or TCP
+/// socket, for one router at a time: the `ControlSocket` element uses one for its own
+/// router, and a VM's driver keeps one across hot reconfigurations (pointing it at each
+/// new router), so control connections survive a `hotconfig`. Served by the router's
+/// thread between tasks.
+public final class ControlSocketServer: DescriptorWatcher {
+    /// The router whose handlers the commands call.
+    public weak var router: Router?
+    public let readOnly: Bool
+    private(set) var listener: Int32 = -1
+    private var unixPath: String?
+    /// The socket file's identity, so that closing removes only our own file (a
+    /// successor may have bound the same path meanwhile).
+    private var fileIdentity: (dev: UInt64, ino: UInt64)?
+    public private(set) var boundPort: UInt16 = 0
+    private unowned(unsafe) var scheduler: Scheduler?
+    struct Client {
+        var fd: Int32
+        var input: [UInt8] = []
+    }
+    var clients: [Int32: Client] = [:]
+
+    public struct SetupError: Error {
+        public let message: String
+    }
+
+    public init(router: Router?, readOnly: Bool = false) {
+        self.router = router
+        self.readOnly = readOnly
+    }
+
+    deinit { close() }
+
+    public func listen(unixPath path: String) throws(SetupError) {
+        try open(unix: true, path: path, port: 0, localhost: true)
+    }
+
+    public func listen(tcpPort port: UInt16, localhost: Bool) throws(SetupError) {
+        try open(unix: false, path: "", port: port, localhost: localhost)
+    }
+
+    private func open(unix isUnix: Bool, path: String, port: UInt16, localhost: Bool) throws(SetupError) {
         let fd = socket(isUnix ? AF_UNIX : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ElementError("socket: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw SetupError(message: "socket: \(String(cString: strerror(errno)))") }
         var one: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         var result: Int32
@@ -86,10 +139,10 @@ public final class ControlSocket: Element {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
         }
-        guard result == 0, listen(fd, 16) == 0 else {
+        guard result == 0, Glibc.listen(fd, 16) == 0 else {
             let message = String(cString: strerror(errno))
-            close(fd)
-            throw ElementError("\(isUnix ? path : "port \(port)"): \(message)")
+            Glibc.close(fd)
+            throw SetupError(message: "\(isUnix ? path : "port \(port)"): \(message)")
         }
         if !isUnix {
             var address = sockaddr_in()
@@ -101,16 +154,42 @@ public final class ControlSocket: Element {
         }
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
         listener = fd
-        router.scheduler.watch(fd: fd, for: self)
+        if isUnix {
+            unixPath = path
+            var st = stat()
+            if stat(path, &st) == 0 { fileIdentity = (UInt64(st.st_dev), UInt64(st.st_ino)) }
+        }
     }
 
-    public override func cleanup() {
-        for fd in clients.keys { drop(fd) }
+    /// Serves from `scheduler`'s loop (the listener and every connection).
+    public func attach(to scheduler: Scheduler) {
+        self.scheduler = scheduler
+        if listener >= 0 { scheduler.watch(fd: listener, for: self) }
+        for fd in clients.keys { scheduler.watch(fd: fd, for: self) }
+    }
+
+    public func detach() {
+        guard let scheduler else { return }
+        if listener >= 0 { scheduler.unwatch(fd: listener) }
+        for fd in clients.keys { scheduler.unwatch(fd: fd) }
+        self.scheduler = nil
+    }
+
+    /// Closes every connection and the listener (removing its socket file if it is
+    /// still ours).
+    public func close() {
+        detach()
+        for fd in clients.keys { Glibc.close(fd) }
+        clients = [:]
         if listener >= 0 {
-            router.scheduler.unwatch(fd: listener)
-            close(listener)
+            Glibc.close(listener)
             listener = -1
-            if isUnix { unlink(path) }
+            if let unixPath, let fileIdentity {
+                var st = stat()
+                if stat(unixPath, &st) == 0, UInt64(st.st_dev) == fileIdentity.dev, UInt64(st.st_ino) == fileIdentity.ino {
+                    unlink(unixPath)
+                }
+            }
         }
     }
 
@@ -133,12 +212,12 @@ public final class ControlSocket: Element {
     }
 
     func drop(_ fd: Int32) {
-        router.scheduler.unwatch(fd: fd)
-        close(fd)
+        scheduler?.unwatch(fd: fd)
+        Glibc.close(fd)
         clients[fd] = nil
     }
 
-    public override func selected(fd: Int32) {
+    public func selected(fd: Int32) {
         if fd == listener {
             while true {
                 // accept4 is a GNU extension Glibc's module does not expose: set the flags after.
@@ -147,7 +226,7 @@ public final class ControlSocket: Element {
                 _ = fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK)
                 _ = fcntl(c, F_SETFD, FD_CLOEXEC)
                 clients[c] = Client(fd: c)
-                router.scheduler.watch(fd: c, for: self)
+                scheduler?.watch(fd: c, for: self)
                 send(c, "Click::ControlSocket/1.3\r\n")
             }
             return
@@ -193,7 +272,7 @@ public final class ControlSocket: Element {
     }
 
     /// Resolves `N.handler` element numbers, then the router's handler name rules.
-    func resolve(_ name: String) -> String {
+    func resolve(_ router: Router, _ name: String) -> String {
         if let dot = name.firstIndex(of: "."), let n = Int(name[..<dot]), n >= 1, n <= router.elements.count {
             return router.elements[n - 1].name + name[dot...]
         }
@@ -213,6 +292,11 @@ public final class ControlSocket: Element {
 
     /// Answers one command; false when the connection closed.
     func respond(_ fd: Int32, _ command: String, _ words: [String], _ payload: [UInt8]) -> Bool {
+        guard let router else {
+            send(fd, "520 The router is gone\r\n")
+            return true
+        }
+        func resolve(_ name: String) -> String { self.resolve(router, name) }
         switch command {
         case "READ", "READDATA":
             guard words.count >= 2 else {

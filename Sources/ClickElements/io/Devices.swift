@@ -14,13 +14,19 @@ func isVMPort(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy { 
 /// a TPACKET_V3 receive ring (blocks handed over by the kernel, no system call per
 /// packet) and pushes them out, timestamped. It does not see frames sent out of the same
 /// interface unless OUTBOUND is true. With PROMISC true the interface goes promiscuous.
-/// The router thread sleeps until the ring has frames. (Inside a ClickOS-style VM,
-/// `FromDevice(N)` names the VM's port N instead: that comes with the VM runtime.)
+/// The router thread sleeps until the ring has frames.
+///
+/// Inside a ClickOS-style VM, a number names the VM's port instead: `FromDevice(0)` emits
+/// the frames arriving on port 0 (a memif link, given to `clickos-vm` with
+/// `--port 0=memif:...`), up to BURST (default 32) per task run. While frames keep
+/// coming it polls the link; after a few empty polls it asks the peer for an interrupt
+/// and the thread sleeps until one comes, so an idle VM uses no CPU.
 ///
 /// Ports: no inputs, 1 output, push.
 ///
-/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read).
-public final class FromDevice: Element {
+/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read),
+/// `link` (read: `up` or `down`, VM ports).
+public final class FromDevice: Element, VMPortObserver {
     public override var className: String { "FromDevice" }
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "h/h" }
@@ -36,6 +42,14 @@ public final class FromDevice: Element {
     let blockCount: UInt32 = 32
     var nextBlock: UInt32 = 0
     public private(set) var count = 0
+    // VM port mode.
+    var vmPort: (any VMPort)?
+    var burst = 32
+    var task: Task?
+    var watched: [Int32] = []
+    var emptyPolls = 0
+    /// Empty polls before the receiver sleeps on the interrupt.
+    static let pollsBeforeSleep = 4
 
     public override func configure(_ args: inout Arguments) {
         device = args.mandatory("DEVNAME", .string) ?? ""
@@ -43,7 +57,7 @@ public final class FromDevice: Element {
         snaplen = args.positional("SNAPLEN", .unsignedInteger) ?? 2046
         _ = args.keyword("SNIFFER", .bool)
         outbound = args.keyword("OUTBOUND", .bool) ?? false
-        _ = args.keyword("BURST", .unsignedInteger)
+        burst = min(max(args.keyword("BURST", .unsignedInteger) ?? 32, 1), 256)
         stamp = args.keyword("TIMESTAMP", .bool) ?? true
         _ = args.keyword("METHOD", .word)
         _ = args.keyword("HEADROOM", .unsignedInteger)
@@ -51,7 +65,14 @@ public final class FromDevice: Element {
     }
 
     public override func initialize() throws(ElementError) {
-        if isVMPort(device) { throw ElementError("VM port \(device): VM ports come with the VM runtime; use an interface name here") }
+        if isVMPort(device) {
+            vmPort = try lookUpVMPort(device)
+            let t = makeTask()
+            task = t
+            vmPort?.addObserver(self)
+            portStateChanged()
+            return
+        }
         fd = clickos_packet_socket(device, promiscuous ? 1 : 0)
         guard fd >= 0 else { throw ElementError("\(device): \(String(cString: strerror(errno)))") }
         if !outbound { _ = clickos_ignore_outgoing(fd) }
@@ -66,6 +87,13 @@ public final class FromDevice: Element {
     }
 
     public override func cleanup() {
+        if let vmPort {
+            vmPort.removeObserver(self)
+            for fd in watched { router.scheduler.unwatch(fd: fd) }
+            watched = []
+            task?.unschedule()
+            self.vmPort = nil
+        }
         if fd >= 0 {
             router.scheduler.unwatch(fd: fd)
             clickos_rx_ring_free(ring, blockSize, blockCount)
@@ -75,7 +103,63 @@ public final class FromDevice: Element {
         }
     }
 
+    /// The link came up or went down: watch its new interrupt descriptors and drain
+    /// whatever is already waiting.
+    public func portStateChanged() {
+        guard let vmPort else { return }
+        for fd in watched { router.scheduler.unwatch(fd: fd) }
+        watched = vmPort.receiveInterruptDescriptors
+        for fd in watched { router.scheduler.watch(fd: fd, for: self) }
+        if vmPort.isConnected {
+            vmPort.enableReceiveInterrupts(false)
+            emptyPolls = 0
+            task?.schedule()
+        } else {
+            task?.unschedule()
+        }
+    }
+
+    public override func runTask(_ task: Task) -> Bool {
+        guard let vmPort else { return false }
+        var received = 0
+        withScratchBatch { batch in
+            // Never more than BURST per run, so other tasks get their turn.
+            var limited = PacketBatch(storage: batch.storage, capacity: min(batch.capacity, burst))
+            received = vmPort.receive(into: &limited, pool: pool)
+            if received > 0 {
+                let now = stamp ? router.clock.now() : 0
+                for i in 0..<received { limited[i].timestamp = now }
+                count &+= received
+                output(0, &limited)
+            }
+        }
+        if received > 0 {
+            emptyPolls = 0
+            return true
+        }
+        emptyPolls += 1
+        if emptyPolls >= Self.pollsBeforeSleep {
+            // Ask for an interrupt, then look once more: a frame published between the
+            // last poll and the mask change would otherwise wait for the next one.
+            vmPort.enableReceiveInterrupts(true)
+            if vmPort.hasPendingReceive {
+                vmPort.enableReceiveInterrupts(false)
+                emptyPolls = 0
+            } else {
+                task.unschedule()
+            }
+        }
+        return false
+    }
+
     public override func selected(fd: Int32) {
+        if let vmPort {
+            vmPort.acknowledgeInterrupt(fd: fd)
+            vmPort.enableReceiveInterrupts(false)
+            emptyPolls = 0
+            task?.schedule()
+            return
+        }
         guard let ring else { return }
         let now = stamp ? router.clock.now() : 0
         withScratchBatch { batch in
@@ -110,23 +194,42 @@ public final class FromDevice: Element {
         h.write("reset_counts") { [unowned self] _ in self.count = 0 }
         h.read("kernel_drops") { "0" }
         h.read("encap") { "ETHER" }
+        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.isConnected == true ? "up" : "down" } }
+    }
+}
+
+extension Element {
+    /// The VM port a `FromDevice(N)`/`ToDevice(N)` names, or an error that says how to
+    /// provide one.
+    func lookUpVMPort(_ device: String) throws(ElementError) -> any VMPort {
+        guard let number = Int(device), let ports = router.vmPorts else {
+            throw ElementError("VM port \(device): this router has no VM ports (give them with --port \(device)=memif:ROLE:PATH)")
+        }
+        guard let port = ports.port(number) else {
+            throw ElementError("VM port \(device) does not exist (give it with --port \(device)=memif:ROLE:PATH)")
+        }
+        return port
     }
 }
 
 /// ToDevice(DEVNAME [, BURST, *keywords* ...])
 ///
-/// Pulls frames (with their link header) and sends them out of the Linux interface
-/// DEVNAME through an AF_PACKET socket, up to BURST (default 64) per system call
-/// (sendmmsg). Sleeps while upstream is empty. Sent frames go to output 0 if it exists;
-/// frames the kernel refused go to output 1 if it exists; otherwise both are freed.
+/// Sends frames (with their link header) out of the Linux interface DEVNAME through an
+/// AF_PACKET socket, up to BURST (default 64) per system call (sendmmsg); or, inside a
+/// VM, out of the VM's port N for `ToDevice(N)` (ClickOS naming). Its input is agnostic,
+/// as in ClickOS: pulled (after a Queue), it sends BURST at a time and sleeps while
+/// upstream is empty or, on a VM port, takes only what the link has room for and leaves
+/// the rest queued; pushed, it sends at once and drops what does not fit (counted in
+/// `drops`). Sent frames go to output 0 if it exists; frames that could not be sent go to
+/// output 1 if it exists; otherwise both are freed.
 ///
-/// Ports: 1 pull input, 0 to 2 outputs (push).
+/// Ports: 1 input (agnostic), 0 to 2 outputs (push).
 ///
-/// Handlers: `count`, `drops` (read).
-public final class ToDevice: Element {
+/// Handlers: `count`, `drops` (read), `link` (read: `up` or `down`, VM ports).
+public final class ToDevice: Element, VMPortObserver {
     public override var className: String { "ToDevice" }
     public override var portCount: String { "1/0-2" }
-    public override var processing: String { "l/h" }
+    public override var processing: String { "a/h" }
 
     var device = ""
     var burst = 64
@@ -135,6 +238,7 @@ public final class ToDevice: Element {
     var signal: UpstreamSignal?
     public private(set) var count = 0
     public private(set) var drops = 0
+    var vmPort: (any VMPort)?
 
     public override func configure(_ args: inout Arguments) {
         device = args.mandatory("DEVNAME", .string) ?? ""
@@ -144,9 +248,14 @@ public final class ToDevice: Element {
     }
 
     public override func initialize() throws(ElementError) {
-        if isVMPort(device) { throw ElementError("VM port \(device): VM ports come with the VM runtime; use an interface name here") }
-        fd = clickos_packet_socket(device, 0)
-        guard fd >= 0 else { throw ElementError("\(device): \(String(cString: strerror(errno)))") }
+        if isVMPort(device) {
+            vmPort = try lookUpVMPort(device)
+            vmPort?.addObserver(self)
+        } else {
+            fd = clickos_packet_socket(device, 0)
+            guard fd >= 0 else { throw ElementError("\(device): \(String(cString: strerror(errno)))") }
+        }
+        guard inputIsPull(0) else { return }
         let t = makeTask()
         task = t
         signal = upstreamEmptySignal(0)
@@ -156,19 +265,54 @@ public final class ToDevice: Element {
 
     public override func cleanup() {
         task?.unschedule()
+        vmPort?.removeObserver(self)
+        vmPort = nil
         if fd >= 0 {
             close(fd)
             fd = -1
         }
     }
 
+    /// A VM port's link came up (queued frames can go) or went down.
+    public func portStateChanged() {
+        if vmPort?.isConnected == true { task?.schedule() }
+    }
+
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        send(&batch)
+    }
+
     public override func runTask(_ task: Task) -> Bool {
         var moved = 0
+        var room = burst
+        if let vmPort {
+            guard vmPort.isConnected else {
+                // Frames stay queued until the link is up again (portStateChanged).
+                task.unschedule()
+                return false
+            }
+            room = min(burst, vmPort.transmitSpace)
+            // A full link: keep polling for room while frames wait upstream.
+            if room == 0 { return false }
+        }
         withScratchBatch { batch in
-            input(0, into: &batch, max: burst)
+            input(0, into: &batch, max: room)
             moved = batch.count
-            guard moved > 0 else { return }
-            var sent = 0
+            send(&batch)
+        }
+        if moved == 0, let signal, !signal.isActive { task.unschedule() }
+        return moved > 0
+    }
+
+    /// Sends `batch` and passes on (or frees) what went and what did not.
+    func send(_ batch: inout PacketBatch) {
+        let moved = batch.count
+        guard moved > 0 else { return }
+        var sent = 0
+        if let vmPort {
+            sent = vmPort.transmit(batch, from: 0)
+            if sent < moved { vmPort.countTransmitDrops(moved - sent) }
+        } else {
             withUnsafeTemporaryAllocation(of: UnsafeRawPointer?.self, capacity: moved) { frames in
                 withUnsafeTemporaryAllocation(of: UInt32.self, capacity: moved) { lengths in
                     for i in 0..<moved {
@@ -180,26 +324,25 @@ public final class ToDevice: Element {
                     sent = max(0, Int(n))
                 }
             }
-            count &+= sent
-            drops &+= moved - sent
-            if noutputs > 1 {
-                withScratchBatch { failed in
-                    for i in sent..<moved { failed.append(batch[i]) }
-                    output(1, &failed)
-                }
-                batch.count = sent
-            } else {
-                for i in sent..<moved { batch[i].kill() }
-                batch.count = sent
-            }
-            if noutputs > 0 { output(0, &batch) } else { batch.killAll() }
         }
-        if moved == 0, let signal, !signal.isActive { task.unschedule() }
-        return moved > 0
+        count &+= sent
+        drops &+= moved - sent
+        if noutputs > 1 {
+            withScratchBatch { failed in
+                for i in sent..<moved { failed.append(batch[i]) }
+                output(1, &failed)
+            }
+            batch.count = sent
+        } else {
+            for i in sent..<moved { batch[i].kill() }
+            batch.count = sent
+        }
+        if noutputs > 0 { output(0, &batch) } else { batch.killAll() }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("drops", get: { [unowned self] in self.drops })
+        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.isConnected == true ? "up" : "down" } }
     }
 }
