@@ -45,6 +45,10 @@ let package = Package(
         // The standard elements, one element (or small family) per file, by area.
         .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime", "CShims", "PacketIO"], swiftSettings: hotPath),
 
+        // VM backends behind one protocol: `process` (default). Boot, stop, control,
+        // counters, supervision, adoption.
+        .target(name: "VMHost", dependencies: ["PacketIO", "CShims"], swiftSettings: strict),
+
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
             name: "clickos-vm",
@@ -76,6 +80,10 @@ let package = Package(
         .testTarget(
             name: "PacketIOTests",
             dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "VMHostTests",
+            dependencies: ["VMHost", "PacketIO", "ClickRuntime", "CShims"],
             swiftSettings: strict),
         .testTarget(
             name: "ClickLanguageTests",

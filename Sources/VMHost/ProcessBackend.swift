@@ -1,0 +1,391 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import PacketIO
+
+/// The default VM backend: a VM is a `clickos-vm` process in its own network namespace
+/// (no interfaces: it reaches the world only through its memif ports), mount and PID
+/// namespaces, an unprivileged user and cgroup limits, each where the host allows it.
+///
+/// Each VM has a run directory `ROOT/vms/NAME/` holding its configuration
+/// (`config.click`), standard error (`stderr.log`), control socket (`control.sock`),
+/// stats page (`stats`) and a record (`vm.record`) that lets a later backend adopt it.
+/// VMs run in their own session and outlive the process that booted them.
+public final class ProcessBackend: VMBackend {
+    public var kind: String { "process" }
+    public let root: String
+    public let executable: String
+    public let isolation: Isolation
+    /// How long a boot may take before it is abandoned.
+    public var bootTimeout: Double = 10
+    /// Receives one line per notable event (isolation in force, adoption, exits).
+    public var log: (String) -> Void
+
+    final class Running {
+        var info: VMInfo
+        let pidfd: Int32
+        let stats: StatsPage?
+        var control: ControlClient?
+        var reported = false
+        /// Process start time (from /proc), so a reused pid is never mistaken for it.
+        let startTime: String
+
+        init(info: VMInfo, pidfd: Int32, stats: StatsPage?, startTime: String) {
+            self.info = info
+            self.pidfd = pidfd
+            self.stats = stats
+            self.startTime = startTime
+        }
+
+        deinit { if pidfd >= 0 { close(pidfd) } }
+    }
+    private var running: [String: Running] = [:]
+
+    public init(root: String, executable: String, isolation: Isolation = .detect(), log: @escaping (String) -> Void = { _ in }) {
+        self.root = root
+        self.executable = executable
+        self.isolation = isolation
+        self.log = log
+        mkdir(root, 0o755)
+        mkdir(root + "/vms", 0o755)
+        log("process backend: \(isolation.summary)")
+    }
+
+    public func directory(of name: String) -> String { root + "/vms/" + name }
+
+    public var vms: [VMInfo] {
+        running.values.map(\.info).sorted { $0.name < $1.name }
+    }
+
+    public func info(_ name: String) -> VMInfo? {
+        guard let r = running[name] else { return nil }
+        refresh(r)
+        return r.info
+    }
+
+    // MARK: Boot
+
+    static func validName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 64 && name != "." && name != ".."
+            && name.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 | 0x20 >= 97 && $0 | 0x20 <= 122) || $0 == 45 || $0 == 95 || $0 == 46 }
+    }
+
+    public func boot(_ spec: VMSpec) throws(VMError) -> VMInfo {
+        guard Self.validName(spec.name) else {
+            throw VMError("VM name '\(spec.name)': use 1 to 64 letters, digits, '-', '_' or '.'")
+        }
+        if let r = running[spec.name], refresh(r), case .running = r.info.state {
+            throw VMError("VM '\(spec.name)' already exists")
+        }
+        running[spec.name] = nil
+        let dir = directory(of: spec.name)
+        if access(dir, F_OK) == 0 {
+            // Left by a VM that is gone (a crash, a reboot): clear it.
+            removeTree(dir)
+        }
+        guard mkdir(dir, 0o755) == 0 else { throw VMError("\(dir): \(String(cString: strerror(errno)))") }
+        var cleanup = BootCleanup(dir: dir, name: spec.name, cgroups: isolation.cgroups, serverSockets: spec.ports.values.filter { $0.role == .server }.map(\.socketPath))
+        defer { cleanup.run() }
+        if let user = isolation.user { _ = chown(dir, uid_t(user.uid), gid_t(user.gid)) }
+        guard writeText(dir + "/config.click", spec.configuration) else { throw VMError("\(dir)/config.click: \(String(cString: strerror(errno)))") }
+
+        var arguments = [executable, "-f", dir + "/config.click", "--stats", dir + "/stats", "--control", dir + "/control.sock",
+                         "--ready-fd", "3", "--pool", String(spec.packetBuffers)]
+        for n in spec.ports.keys.sorted() {
+            guard let c = spec.ports[n] else { continue }
+            arguments += ["--port", "\(n)=\(c.description)"]
+        }
+        for d in spec.definitions { arguments.append("\(d.name)=\(d.value)") }
+
+        var procs: [String] = []
+        if let cgroups = isolation.cgroups {
+            procs = try cgroups.create(for: spec.name, memoryLimit: spec.memoryLimit, cpuLimit: spec.cpuLimit)
+        }
+
+        let stderrFD = open(dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard stderrFD >= 0 else { throw VMError("\(dir)/stderr.log: \(String(cString: strerror(errno)))") }
+        if let user = isolation.user { _ = fchown(stderrFD, uid_t(user.uid), gid_t(user.gid)) }
+        var pipeFDs: [Int32] = [-1, -1]
+        guard pipe(&pipeFDs) == 0 else {
+            close(stderrFD)
+            throw VMError("pipe: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
+
+        let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs)
+        let spawnErrno = errno
+        close(stderrFD)
+        close(pipeFDs[1])
+        defer { close(pipeFDs[0]) }
+        guard pid > 0 else { throw VMError("cannot start \(executable): \(String(cString: strerror(spawnErrno)))") }
+        let pidfd = clickos_pidfd_open(pid)
+
+        // Ready when the VM writes to the pipe; EOF means it died first.
+        let ready = waitReady(pipeFDs[0], timeout: bootTimeout)
+        if !ready {
+            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            if pidfd >= 0 { close(pidfd) }
+            let errors = Self.lastLines(of: dir + "/stderr.log", count: 50)
+            let text = errors.isEmpty ? "VM '\(spec.name)' \(Self.describe(status)) before it was ready" : errors.joined(separator: "\n")
+            throw VMError(text)
+        }
+        cleanup.disarm()
+        let stats = try? StatsPage.open(path: dir + "/stats")
+        let start = Self.processStartTime(pid) ?? ""
+        let info = VMInfo(name: spec.name, pid: pid, state: .running, runDirectory: dir, bootedHere: true)
+        writeText(dir + "/vm.record", "pid=\(pid)\nstart=\(start)\nname=\(spec.name)\n")
+        running[spec.name] = Running(info: info, pidfd: pidfd, stats: stats, startTime: start)
+        return info
+    }
+
+    private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String]) -> Int32 {
+        // C strings that live until clickos_spawn returns (the child execs before that).
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let environment = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        let procs: [UnsafePointer<CChar>?] = cgroupProcs.map { UnsafePointer(strdup($0)) } + [nil]
+        let path = strdup(executable)
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+            for p in procs { free(UnsafeMutablePointer(mutating: p)) }
+            free(path)
+        }
+        return argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                procs.withUnsafeBufferPointer { c in
+                    var spec = clickos_spawn_spec()
+                    spec.path = UnsafePointer(path)
+                    spec.argv = a.baseAddress
+                    spec.envp = e.baseAddress
+                    spec.new_namespaces = isolation.namespaces ? 1 : 0
+                    spec.stdout_fd = stderrFD
+                    spec.stderr_fd = stderrFD
+                    spec.keep_fd = readyFD
+                    spec.cgroup_procs = c.baseAddress
+                    spec.uid = isolation.user?.uid ?? -1
+                    spec.gid = isolation.user?.gid ?? -1
+                    return clickos_spawn(&spec)
+                }
+            }
+        }
+    }
+
+    /// True once "ready" arrives; false on EOF or timeout.
+    private func waitReady(_ fd: Int32, timeout: Double) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        var remaining = Int32(timeout * 1000)
+        while remaining > 0 {
+            let start = Self.monotonicMilliseconds()
+            let n = poll(&p, 1, remaining)
+            if n < 0 && errno == EINTR {
+                remaining -= Int32(Self.monotonicMilliseconds() - start)
+                continue
+            }
+            guard n > 0 else { return false }
+            var buffer = [UInt8](repeating: 0, count: 64)
+            let r = Glibc.read(fd, &buffer, buffer.count)
+            return r > 0 && buffer.starts(with: Array("ready".utf8))
+        }
+        return false
+    }
+
+    /// Undoes a half-done boot unless disarmed: the run directory, cgroups, and any
+    /// server socket the VM could not remove itself.
+    struct BootCleanup {
+        let dir: String
+        let name: String
+        let cgroups: CgroupLayout?
+        let serverSockets: [String]
+        var armed = true
+        mutating func disarm() { armed = false }
+        func run() {
+            guard armed else { return }
+            removeTree(dir)
+            cgroups?.remove(for: name)
+            for path in serverSockets where !path.hasPrefix("@") { unlink(path) }
+        }
+    }
+
+    // MARK: Stop and supervision
+
+    public func stop(_ name: String, timeout: Double = 5) throws(VMError) {
+        guard let r = running[name] else { throw VMError("no VM '\(name)'") }
+        if case .running = r.info.state {
+            kill(r.info.pid, SIGTERM)
+            if !waitExit(r, timeout: timeout) {
+                kill(r.info.pid, SIGKILL)
+                _ = waitExit(r, timeout: 5)
+            }
+            refresh(r)
+        }
+        r.control?.close()
+        running[name] = nil
+        removeTree(r.info.runDirectory)
+        isolation.cgroups?.remove(for: name)
+    }
+
+    private func waitExit(_ r: Running, timeout: Double) -> Bool {
+        if r.pidfd >= 0 {
+            var p = pollfd(fd: r.pidfd, events: Int16(POLLIN), revents: 0)
+            return poll(&p, 1, Int32(timeout * 1000)) > 0
+        }
+        let deadline = Self.monotonicMilliseconds() + Int64(timeout * 1000)
+        while Self.monotonicMilliseconds() < deadline {
+            if kill(r.info.pid, 0) != 0 { return true }
+            usleep(2000)
+        }
+        return false
+    }
+
+    /// Updates a VM's state from its process; true if it is known (always).
+    @discardableResult
+    private func refresh(_ r: Running) -> Bool {
+        guard case .running = r.info.state else { return true }
+        var ended = false
+        var status: Int32 = 0
+        if r.info.bootedHere {
+            ended = waitpid(r.info.pid, &status, WNOHANG) == r.info.pid
+        } else if r.pidfd >= 0 {
+            var p = pollfd(fd: r.pidfd, events: Int16(POLLIN), revents: 0)
+            ended = poll(&p, 1, 0) > 0
+        } else {
+            ended = kill(r.info.pid, 0) != 0 || Self.processStartTime(r.info.pid) != r.startTime
+        }
+        guard ended else { return true }
+        var exit = VMExit(status: nil, signal: nil, lastErrors: Self.lastLines(of: r.info.runDirectory + "/stderr.log", count: 10))
+        if r.info.bootedHere {
+            if status & 0x7F == 0 { exit.status = (status >> 8) & 0xFF } else { exit.signal = status & 0x7F }
+        }
+        r.info.state = .exited(exit)
+        return true
+    }
+
+    public func reap() -> [(name: String, exit: VMExit)] {
+        var ended: [(String, VMExit)] = []
+        for (name, r) in running.sorted(by: { $0.key < $1.key }) {
+            refresh(r)
+            if case .exited(let e) = r.info.state, !r.reported {
+                r.reported = true
+                log("VM \(name) \(e)")
+                ended.append((name, e))
+            }
+        }
+        return ended
+    }
+
+    // MARK: Control
+
+    private func control(_ name: String) throws(VMError) -> ControlClient {
+        guard let r = running[name] else { throw VMError("no VM '\(name)'") }
+        refresh(r)
+        guard case .running = r.info.state else { throw VMError("VM '\(name)' is not running") }
+        if let c = r.control { return c }
+        do {
+            let c = try ControlClient(path: r.info.runDirectory + "/control.sock")
+            r.control = c
+            return c
+        } catch {
+            throw VMError("VM '\(name)': \(error)")
+        }
+    }
+
+    /// Runs one control call, reconnecting once if the connection went stale.
+    private func withControl<T>(_ name: String, _ body: (ControlClient) throws(ControlClient.Failure) -> T) throws(VMError) -> T {
+        for attempt in 0..<2 {
+            let c = try control(name)
+            do {
+                return try body(c)
+            } catch {
+                if error.code == 0 && attempt == 0 {
+                    running[name]?.control = nil
+                    continue
+                }
+                throw VMError(error.code == 0 ? "VM '\(name)': \(error.message)" : error.description)
+            }
+        }
+        throw VMError("VM '\(name)': control connection failed")
+    }
+
+    public func read(_ name: String, handler: String) throws(VMError) -> String {
+        try withControl(name) { (c) throws(ControlClient.Failure) in try c.read(handler) }
+    }
+
+    public func write(_ name: String, handler: String, value: String) throws(VMError) {
+        try withControl(name) { (c) throws(ControlClient.Failure) in try c.write(handler, value) }
+    }
+
+    public func reconfigure(_ name: String, configuration: String) throws(VMError) {
+        try write(name, handler: "hotconfig", value: configuration)
+        if let dir = running[name]?.info.runDirectory { writeText(dir + "/config.click", configuration) }
+    }
+
+    public func counters(_ name: String) -> [PortCounterSnapshot] {
+        guard let stats = running[name]?.stats else { return [] }
+        return (0..<stats.portCount).map { k in
+            let c = stats.counters(port: k)
+            return PortCounterSnapshot(port: k, receivedPackets: c[.receivedPackets], receivedBytes: c[.receivedBytes],
+                                       receiveDrops: c[.receiveDrops], sentPackets: c[.sentPackets], sentBytes: c[.sentBytes],
+                                       sendDrops: c[.sendDrops], linkUp: c[.linkUp] != 0)
+        }
+    }
+
+    /// The stats page of a VM (for rates and readiness details).
+    public func statsPage(_ name: String) -> StatsPage? { running[name]?.stats }
+
+    // MARK: Adoption
+
+    public func adopt() -> [VMInfo] {
+        var found: [VMInfo] = []
+        for name in listDirectory(root + "/vms") where running[name] == nil {
+            let dir = directory(of: name)
+            guard let record = readText(dir + "/vm.record") else { continue }
+            var fields: [String: String] = [:]
+            for line in record.split(separator: "\n") {
+                let kv = line.split(separator: "=", maxSplits: 1)
+                if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
+            }
+            guard let pidText = fields["pid"], let pid = Int32(pidText), let start = fields["start"] else { continue }
+            let alive = kill(pid, 0) == 0 && Self.processStartTime(pid) == start
+            let stats = alive ? try? StatsPage.open(path: dir + "/stats") : nil
+            var info = VMInfo(name: name, pid: pid, state: .running, runDirectory: dir, bootedHere: false)
+            if !alive {
+                info.state = .exited(VMExit(status: nil, signal: nil, lastErrors: Self.lastLines(of: dir + "/stderr.log", count: 10)))
+            }
+            let r = Running(info: info, pidfd: alive ? clickos_pidfd_open(pid) : -1, stats: stats, startTime: start)
+            running[name] = r
+            found.append(info)
+            log(alive ? "adopted VM \(name) (pid \(pid))" : "found VM \(name) dead (pid \(pid)); its last errors are kept")
+        }
+        return found
+    }
+
+    // MARK: Helpers
+
+    static func lastLines(of path: String, count: Int) -> [String] {
+        guard let text = readText(path) else { return [] }
+        return text.split(separator: "\n", omittingEmptySubsequences: true).suffix(count).map(String.init)
+    }
+
+    static func describe(_ status: Int32) -> String {
+        status & 0x7F == 0 ? "exited with status \((status >> 8) & 0xFF)" : "was killed by signal \(status & 0x7F)"
+    }
+
+    /// Field 22 of /proc/PID/stat: the process start time in clock ticks since boot.
+    static func processStartTime(_ pid: Int32) -> String? {
+        guard let text = readText("/proc/\(pid)/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        // fields[0] is the state (field 3), so field 22 is fields[19].
+        return fields.count > 19 ? String(fields[19]) : nil
+    }
+
+    static func monotonicMilliseconds() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+    }
+}

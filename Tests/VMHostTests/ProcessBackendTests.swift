@@ -1,0 +1,162 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ClickRuntime
+import PacketIO
+import Testing
+
+@testable import VMHost
+
+/// Real `clickos-vm` processes booted by the process backend. As root (CI) they run in
+/// their own namespaces as `nobody`, with cgroups; otherwise as plain children.
+@Suite("process backend", .serialized, .timeLimit(.minutes(3)))
+struct ProcessBackendTests {
+    @Test func aVMBootsAnswersOnItsControlSocketAndStopsWithoutTrace() throws {
+        let dir = scratchDirectory("control")
+        let b = backend(dir)
+        let vm = try b.boot(VMSpec(name: "ctl", configuration: "Idle -> c :: Counter -> Discard;\ns :: Script(TYPE PASSIVE, return 42);"))
+        #expect(vm.state == .running)
+        #expect(try b.read("ctl", handler: "c.count") == "0")
+        #expect(try b.read("ctl", handler: "c.config") == "")
+        #expect(try b.read("ctl", handler: "list").contains("c\n"))
+        try b.write("ctl", handler: "c.reset", value: "")
+        #expect(throws: VMError.self) { try b.read("ctl", handler: "nosuch.count") }
+        do {
+            _ = try b.read("ctl", handler: "nosuch.count")
+        } catch {
+            #expect(error.message.hasPrefix("510"), "Click's reply code for a missing element: \(error.message)")
+        }
+        // Click's protocol directly: CHECKREAD/CHECKWRITE and QUIT.
+        let client = try ControlClient(path: vm.runDirectory + "/control.sock")
+        #expect(try client.check("c.count", write: false))
+        #expect(try !client.check("c.count", write: true))
+        #expect(try client.command("LLRPC x").code == 501)
+        #expect(try client.command("QUIT").code == 200)
+        let page = try #require(b.statsPage("ctl"))
+        #expect(page.state == .ready)
+        try b.stop("ctl")
+        #expect(access(vm.runDirectory, F_OK) != 0)
+        #expect(kill(vm.pid, 0) != 0)
+        if let cgroups = b.isolation.cgroups { #expect(!cgroups.exists(for: "ctl")) }
+        removeTree(dir)
+    }
+
+    @Test func aBadConfigurationFailsTheBootWithClicksTextAndLeavesNothing() throws {
+        let dir = scratchDirectory("bad")
+        let b = backend(dir)
+        var spec = VMSpec(name: "bad", configuration: "FromDevice(0) -> x :: Foo -> ToDevice(1);")
+        spec.ports = [0: MemifConfiguration(role: .server, socketPath: dir + "/bad0.sock"),
+                      1: MemifConfiguration(role: .server, socketPath: dir + "/bad1.sock")]
+        do {
+            _ = try b.boot(spec)
+            Issue.record("the boot should have failed")
+        } catch {
+            #expect(error.message.contains("config.click:1: unknown element class 'Foo'"), "\(error.message)")
+        }
+        #expect(access(dir + "/run/vms/bad", F_OK) != 0)
+        #expect(access(dir + "/bad0.sock", F_OK) != 0 && access(dir + "/bad1.sock", F_OK) != 0)
+        if let cgroups = b.isolation.cgroups { #expect(!cgroups.exists(for: "bad")) }
+        #expect(b.vms.isEmpty)
+        // A syntax error says where.
+        do {
+            _ = try b.boot(VMSpec(name: "bad2", configuration: "Idle -> \n -> Discard;"))
+            Issue.record("the boot should have failed")
+        } catch {
+            #expect(error.message.contains("config.click:2:"), "\(error.message)")
+        }
+        // A configuration that parses but cannot initialize: Click's closing line.
+        do {
+            _ = try b.boot(VMSpec(name: "bad4", configuration: "FromDevice(7) -> Discard;"))
+            Issue.record("the boot should have failed")
+        } catch {
+            #expect(error.message.contains("VM port 7"), "\(error.message)")
+            #expect(error.message.contains("Router could not be initialized!"))
+        }
+        #expect(access(dir + "/run/vms/bad4", F_OK) != 0)
+        // A bad port specification too.
+        var bad3 = VMSpec(name: "bad3", configuration: "Idle -> Discard;")
+        bad3.ports = [0: MemifConfiguration(role: .client, socketPath: "")]
+        #expect(throws: VMError.self) { try b.boot(bad3) }
+        #expect(throws: VMError.self) { try b.boot(VMSpec(name: "../escape", configuration: "Idle -> Discard;")) }
+        removeTree(dir)
+    }
+
+    @Test func aKilledVMIsReportedWithItsLastWords() throws {
+        let dir = scratchDirectory("kill")
+        let b = backend(dir)
+        let vm = try b.boot(VMSpec(name: "victim", configuration: "Message(\"about to be killed\"); Idle -> Discard;"))
+        #expect(b.reap().isEmpty)
+        kill(vm.pid, SIGKILL)
+        var ended: [(name: String, exit: VMExit)] = []
+        for _ in 0..<500 where ended.isEmpty {
+            ended = b.reap()
+            usleep(2000)
+        }
+        #expect(ended.count == 1)
+        #expect(ended.first?.name == "victim")
+        #expect(ended.first?.exit.signal == SIGKILL)
+        #expect(ended.first?.exit.lastErrors.contains { $0.contains("about to be killed") } == true)
+        #expect(ended.first?.exit.description.contains("SIGKILL") == true)
+        #expect(b.reap().isEmpty, "an exit is reported once")
+        try b.stop("victim")
+        removeTree(dir)
+    }
+
+    @Test func anotherBackendAdoptsARunningVM() throws {
+        let dir = scratchDirectory("adopt")
+        let first = backend(dir)
+        let vm = try first.boot(VMSpec(name: "orphan", configuration: "Idle -> c :: Counter -> Discard;"))
+        // A new backend over the same directory (an agent restarted) finds it and
+        // controls it, reads its stats page, and notices when it dies.
+        let second = backend(dir)
+        let adopted = second.adopt()
+        #expect(adopted.map(\.name) == ["orphan"])
+        #expect(adopted.first?.pid == vm.pid && adopted.first?.bootedHere == false)
+        #expect(try second.read("orphan", handler: "c.count") == "0")
+        #expect(second.statsPage("orphan")?.state == .ready)
+        kill(vm.pid, SIGKILL)
+        var ended: [(name: String, exit: VMExit)] = []
+        for _ in 0..<500 where ended.isEmpty {
+            ended = second.reap()
+            usleep(2000)
+        }
+        #expect(ended.first?.name == "orphan")
+        #expect(ended.first?.exit.status == nil && ended.first?.exit.signal == nil)
+        _ = first.reap()
+        try second.stop("orphan")
+        removeTree(dir)
+    }
+
+    @Test func aVMHasNoNetworkOfItsOwn() throws {
+        let dir = scratchDirectory("isolated")
+        let b = backend(dir)
+        guard b.isolation.namespaces else {
+            // Namespaces need root; CI runs as root.
+            print("skipped: namespaces need root (\(b.isolation.summary))")
+            return
+        }
+        let vm = try b.boot(VMSpec(name: "island", configuration: "Idle -> Discard;"))
+        let devices = readText("/proc/\(vm.pid)/net/dev") ?? ""
+        let names = devices.split(separator: "\n").dropFirst(2).map { String($0.split(separator: ":")[0].filter { $0 != " " }) }
+        #expect(names == ["lo"], "a VM's network namespace has only a loopback: \(names)")
+        func link(_ path: String) -> [CChar] {
+            var buffer = [CChar](repeating: 0, count: 256)
+            let n = readlink(path, &buffer, 255)
+            return Array(buffer.prefix(max(0, n)))
+        }
+        #expect(link("/proc/self/ns/net") != link("/proc/\(vm.pid)/ns/net"))
+        // Its user is not root.
+        let status = readText("/proc/\(vm.pid)/status") ?? ""
+        #expect(status.contains("Uid:\t65534"), "runs as nobody")
+        try b.stop("island")
+        // A host interface is out of its reach.
+        do {
+            _ = try b.boot(VMSpec(name: "reach", configuration: "FromDevice(eth0) -> Discard;"))
+            Issue.record("a VM must not open a host interface")
+        } catch {
+            #expect(error.message.contains("eth0"), "\(error.message)")
+        }
+        removeTree(dir)
+    }
+}
+
