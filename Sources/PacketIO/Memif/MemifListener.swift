@@ -34,6 +34,9 @@ final class MemifListener {
         }
         let listener = clickos_seqpacket_listen(path)
         guard listener >= 0 else { throw MemifError("\(path): \(String(cString: strerror(errno)))") }
+        // Peers often run as another user (VMs run as `nobody`): who may connect is
+        // decided by the directory the socket is in, and by the interface's secret.
+        if !path.hasPrefix("@") { chmod(path, 0o666) }
         fd = listener
     }
 
