@@ -25,6 +25,10 @@ let package = Package(
         .library(name: "ClickRuntime", targets: ["ClickRuntime"]),
         .library(name: "ClickElements", targets: ["ClickElements"]),
         .executable(name: "clickos-vm", targets: ["clickos-vm"]),
+        .executable(name: "clickos", targets: ["clickos"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     ],
     targets: [
         // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
@@ -33,7 +37,7 @@ let package = Package(
 
         // Packets, batches, pools, the Element base, router construction, scheduling,
         // handlers. Knows nothing of memif, ZeroMQ or VMs.
-        .target(name: "ClickRuntime", dependencies: ["ClickLanguage"], swiftSettings: hotPath),
+        .target(name: "ClickRuntime", dependencies: ["ClickLanguage", "CShims"], swiftSettings: hotPath),
 
         // C declarations Swift's Glibc module lacks (AF_PACKET rings, sendmmsg).
         .target(name: "CShims", path: "Sources/CShims"),
@@ -53,6 +57,13 @@ let package = Package(
         .executableTarget(
             name: "clickos-vm",
             dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims", "PacketIO"],
+            swiftSettings: strict),
+
+        // The operator CLI: local VMs (`clickos vm ...`) and the demo; the planner and
+        // chains arrive with their issues.
+        .executableTarget(
+            name: "clickos",
+            dependencies: ["VMHost", "PacketIO", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <poll.h>
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -367,4 +368,10 @@ int clickos_spawn(const struct clickos_spawn_spec *spec) {
 
 int clickos_pidfd_open(int pid) {
     return (int) syscall(SYS_pidfd_open, pid, 0);
+}
+
+int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
+    if (timeout_ns < 0) return ppoll((struct pollfd *) fds, count, NULL, NULL);
+    struct timespec ts = { (time_t) (timeout_ns / 1000000000LL), (long) (timeout_ns % 1000000000LL) };
+    return ppoll((struct pollfd *) fds, count, &ts, NULL);
 }

@@ -107,6 +107,10 @@ struct clickos_spawn_spec {
 /// and writes the reason to its stderr.
 int clickos_spawn(const struct clickos_spawn_spec *spec);
 
+/// poll(2) with a timeout in nanoseconds (ppoll): -1 waits without limit. `fds` points
+/// to `count` struct pollfd.
+int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns);
+
 /// A pollable descriptor for process `pid` (pidfd_open), or -1.
 int clickos_pidfd_open(int pid);
 

@@ -80,7 +80,10 @@ public final class ControlSocket: Element {
 /// thread between tasks.
 public final class ControlSocketServer: DescriptorWatcher {
     /// The router whose handlers the commands call.
-    public weak var router: Router?
+    /// Not weak: a weak reference would slow every retain of the router. Whoever owns
+    /// the server keeps the router alive while it is set (the element is the router's; the
+    /// driver sets each new router before running it).
+    public unowned(unsafe) var router: Router?
     public let readOnly: Bool
     private(set) var listener: Int32 = -1
     private var unixPath: String?

@@ -81,6 +81,14 @@ public final class PacketPool {
     public var available: Int { state.pointee.freeCount }
     public var outstanding: Int { state.pointee.outstanding }
 
+    /// A new packet holding `bytes` (one copy; sources call this per packet).
+    @inlinable public func make(_ bytes: [UInt8]) -> Packet? {
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return make() }
+            return make(copying: base, length: raw.count)
+        }
+    }
+
     /// A new packet holding `bytes`, or nil when the pool is exhausted or `bytes` does not fit.
     public func make<Bytes: Collection>(_ bytes: Bytes) -> Packet? where Bytes.Element == UInt8 {
         guard let m = state.pointee.allocate() else { return nil }

@@ -22,7 +22,8 @@ public protocol VMPort: AnyObject {
     var hasPendingReceive: Bool { get }
     /// Consumes an interrupt on `fd`.
     func acknowledgeInterrupt(fd: Int32)
-    /// Elements to tell when the port connects or disconnects (held weakly).
+    /// Elements to tell when the port connects or disconnects. Not retained: an observer
+    /// removes itself before it goes.
     func addObserver(_ observer: any VMPortObserver)
     func removeObserver(_ observer: any VMPortObserver)
 }

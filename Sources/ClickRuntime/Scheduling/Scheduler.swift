@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CShims
 
 /// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
 /// which starts at 1,000,000,000 s, advances one microsecond per reading (so timestamps
@@ -202,19 +203,22 @@ public final class Scheduler {
                 clock.warp(to: next.expiry)
                 continue
             }
-            var timeout: Int32 = -1
+            // Timers are kept to the microsecond (ppoll), so short naps and high rates
+            // are not rounded up to whole milliseconds.
+            var timeout: Int64 = -1
             if let next = heap.first {
-                let wait = next.expiry - clock.now()
-                timeout = wait <= 0 ? 0 : Int32(clamping: (wait + 999_999) / 1_000_000)
+                timeout = max(0, next.expiry - clock.now())
             }
             pollWatches(timeout: timeout)
         }
     }
 
-    private func pollWatches(timeout: Int32) {
+    /// Waits up to `timeout` nanoseconds (-1: until a descriptor or a signal) and tells
+    /// the watchers of ready descriptors.
+    private func pollWatches(timeout: Int64) {
         if watches.isEmpty {
             if timeout > 0 {
-                var ts = timespec(tv_sec: Int(timeout / 1000), tv_nsec: Int(timeout % 1000) * 1_000_000)
+                var ts = timespec(tv_sec: Int(timeout / 1_000_000_000), tv_nsec: Int(timeout % 1_000_000_000))
                 nanosleep(&ts, nil)
             } else if timeout < 0 {
                 // Nothing can wake us but a signal: sleep in long naps.
@@ -227,7 +231,7 @@ public final class Scheduler {
             pollSet = watches.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
             pollSetValid = true
         }
-        let n = poll(&pollSet, nfds_t(pollSet.count), timeout)
+        let n = pollSet.withUnsafeMutableBufferPointer { clickos_ppoll($0.baseAddress, UInt($0.count), timeout) }
         guard n > 0 else { return }
         // Watchers may watch and unwatch while being told: work from copies.
         let snapshot = watches
