@@ -19,9 +19,9 @@ deps:
 build:
 	$(SWIFT) build
 
-# Install what is missing, build, and show what exists so far: a real Click configuration
-# (the chain's firewall function) parsed, checked and flattened by clickos-vm.
-demo: deps build
+# Install what is missing, build (release), and run a firewall -> NAT -> load-balancer
+# chain of VMs on this host with live packet rates (scripts/demo.sh).
+demo: deps
 	bash scripts/demo.sh
 
 # The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests

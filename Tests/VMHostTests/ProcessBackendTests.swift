@@ -127,6 +127,28 @@ struct ProcessBackendTests {
         removeTree(dir)
     }
 
+    @Test func aVMOutlivesTheProcessThatBootedItAndIsAdopted() throws {
+        let dir = scratchDirectory("outlive")
+        let config = dir + "/idle.click"
+        _ = writeText(config, "Idle -> c :: Counter -> Discard;")
+        let cli = vmExecutable.replacingSuffix("clickos-vm", with: "clickos")
+        // `clickos vm boot` boots the VM and exits.
+        let status = system("'\(cli)' vm boot lasting '\(config)' --run-dir '\(dir)/run' > '\(dir)/boot.out' 2>&1")
+        #expect(status == 0, "\(readText(dir + "/boot.out") ?? "")")
+        let b = backend(dir)
+        let found = b.adopt()
+        #expect(found.map(\.name) == ["lasting"])
+        #expect(found.first?.state == .running)
+        #expect(try b.read("lasting", handler: "c.count") == "0")
+        // And `clickos vm list` (another process) sees it too.
+        _ = system("'\(cli)' vm list --json --run-dir '\(dir)/run' > '\(dir)/list.out' 2>&1")
+        #expect(readText(dir + "/list.out")?.contains("\"name\":\"lasting\"") == true)
+        try b.stop("lasting")
+        // Gone, or a zombie waiting for init (its booter is gone, so init reaps it).
+        #expect(found.first.map { !isRunning($0.pid) } == true)
+        removeTree(dir)
+    }
+
     @Test func aVMHasNoNetworkOfItsOwn() throws {
         let dir = scratchDirectory("isolated")
         let b = backend(dir)
@@ -160,3 +182,15 @@ struct ProcessBackendTests {
     }
 }
 
+
+extension String {
+    func replacingSuffix(_ suffix: String, with replacement: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
+    }
+}
+
+/// True while `pid` runs (not gone, not a zombie).
+func isRunning(_ pid: Int32) -> Bool {
+    guard let stat = readText("/proc/\(pid)/stat"), let close = stat.lastIndex(of: ")") else { return false }
+    return !stat[stat.index(after: close)...].hasPrefix(" Z")
+}
