@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian packages the build and the tests use. Each later capability adds its own here.
-PACKAGES=(make git iproute2 tcpdump)
+PACKAGES=(make git iproute2 tcpdump dpdk-dev librte-net-memif23)
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then
@@ -29,4 +29,4 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 echo "install-deps: installing ${missing[*]}"
 $SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -28,7 +28,7 @@ func isVMPort(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy { 
 /// Ports: no inputs, 1 output, push.
 ///
 /// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read),
-/// `link` (read: `up` or `down`, VM ports).
+/// `link` (read: `up` or `down` and why, VM ports).
 public final class FromDevice: Element, VMPortObserver {
     public override var className: String { "FromDevice" }
     public override var portCount: String { "0/1-2" }
@@ -214,7 +214,7 @@ public final class FromDevice: Element, VMPortObserver {
         h.write("reset_counts") { [unowned self] _ in self.count = 0 }
         h.read("kernel_drops") { "0" }
         h.read("encap") { "ETHER" }
-        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.isConnected == true ? "up" : "down" } }
+        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }
 
@@ -245,7 +245,7 @@ extension Element {
 ///
 /// Ports: 1 input (agnostic), 0 to 2 outputs (push).
 ///
-/// Handlers: `count`, `drops` (read), `link` (read: `up` or `down`, VM ports).
+/// Handlers: `count`, `drops` (read), `link` (read: `up` or `down` and why, VM ports).
 public final class ToDevice: Element, VMPortObserver {
     public override var className: String { "ToDevice" }
     public override var portCount: String { "1/0-2" }
@@ -376,6 +376,6 @@ public final class ToDevice: Element, VMPortObserver {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("drops", get: { [unowned self] in self.drops })
-        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.isConnected == true ? "up" : "down" } }
+        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }

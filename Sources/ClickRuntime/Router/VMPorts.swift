@@ -5,6 +5,8 @@
 public protocol VMPort: AnyObject {
     /// True while the link is up (packets can move).
     var isConnected: Bool { get }
+    /// `up`, or `down` and why (for the `link` handlers).
+    var linkDescription: String { get }
     /// Copies waiting packets into `batch` until it is full; returns how many were added.
     func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int
     /// Sends `batch[start...]` as far as there is room; returns how many were sent. The

@@ -100,6 +100,14 @@ public final class MemifPort: VMPort {
 
     public var isConnected: Bool { state == .connected }
 
+    public var linkDescription: String {
+        switch state {
+        case .connected: "up (peer \(peerName.isEmpty ? "unnamed" : peerName))"
+        case .connecting: "connecting"
+        case .disconnected: "down" + (lastDisconnectReason.map { " (\($0))" } ?? (role == .server ? " (waiting for a client)" : ""))
+        }
+    }
+
     // MARK: Observers
 
     public func addObserver(_ observer: any VMPortObserver) {

@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import PacketIO
+import Testing
+
+@testable import VMHost
+
+/// DPDK's own memif driver (`dpdk-testpmd`, without hugepages as `reference/memif.md`
+/// describes) against a VM, in both roles. Needs root and `dpdk-dev` +
+/// `librte-net-memif23` (scripts/install-deps.sh installs them; CI runs as root).
+@Suite("DPDK interoperability", .serialized, .timeLimit(.minutes(2)))
+struct DPDKInteropTests {
+    static let testpmd: String? = {
+        let candidates: [String] = ["/usr/bin/dpdk-testpmd", "/usr/local/bin/dpdk-testpmd"]
+        return candidates.first { access($0, X_OK) == 0 }
+    }()
+
+    static func skipReason() -> String? {
+        if testpmd == nil { return "dpdk-testpmd is not installed (apt-get install dpdk-dev librte-net-memif23)" }
+        if geteuid() != 0 { return "dpdk-testpmd needs root" }
+        return nil
+    }
+
+    static func testpmdCommand(role: String, socket: String, prefix: String, mode: String, cpu: Int) -> String {
+        let program: String = testpmd ?? "dpdk-testpmd"
+        let eal: String = "--no-huge -m 256 --no-shconf --no-telemetry --file-prefix=\(prefix) --no-pci --lcores=0@\(cpu),1@\(cpu)"
+        let device: String = "--vdev=net_memif0,role=\(role),id=0,socket=\(socket),socket-abstract=no"
+        let app: String = "--total-num-mbufs=16384 --forward-mode=\(mode) --auto-start --stats-period 1"
+        return "\(program) \(eal) \(device) -- \(app)"
+    }
+
+    /// Every "NAME: N" value in testpmd's output.
+    static func values(_ name: String, in text: String) -> [Int] {
+        var found: [Int] = []
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            for (i, w) in words.enumerated() where w == name + ":" && i + 1 < words.count {
+                if let n = Int(words[i + 1]) { found.append(n) }
+            }
+        }
+        return found
+    }
+
+    @Test func dpdkClientSendsToAVMServer() throws {
+        if let why = Self.skipReason() {
+            print("skipped: \(why)")
+            return
+        }
+        let dir = scratchDirectory("dpdk-client")
+        let b = backend(dir)
+        var spec = VMSpec(name: "sink", configuration: "FromDevice(0) -> c :: Counter -> Discard;")
+        spec.ports = [0: MemifConfiguration(role: .server, socketPath: dir + "/memif.sock")]
+        _ = try b.boot(spec)
+        defer {
+            try? b.stop("sink")
+            removeTree("/var/run/dpdk/clickos-cli")
+            removeTree(dir)
+        }
+        let status = system("timeout 3 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
+            + " > \(dir)/testpmd.out 2>&1")
+        let output = readText(dir + "/testpmd.out") ?? ""
+        #expect(status != -1)
+        // testpmd's totals at exit are valid here: it leaves first.
+        let sent = Self.values("TX-packets", in: output).max() ?? 0
+        #expect(sent > 10_000, "testpmd sent packets: \(output.suffix(600))")
+        var count = -1
+        for _ in 0..<100 {
+            count = Int(try b.read("sink", handler: "c.count")) ?? -1
+            if count == sent { break }
+            usleep(10_000)
+        }
+        #expect(count == sent, "the VM received every packet DPDK sent")
+        #expect(b.counters("sink").first?.receivedPackets == UInt64(sent))
+    }
+
+    @Test func aVMClientSendsToADPDKServer() throws {
+        if let why = Self.skipReason() {
+            print("skipped: \(why)")
+            return
+        }
+        let dir = scratchDirectory("dpdk-server")
+        let b = backend(dir)
+        let socket = dir + "/memif.sock"
+        defer {
+            try? b.stop("source")
+            removeTree("/var/run/dpdk/clickos-srv")
+            removeTree(dir)
+        }
+        _ = system("timeout 8 " + Self.testpmdCommand(role: "server", socket: socket, prefix: "clickos-srv", mode: "rxonly", cpu: 0)
+            + " > \(dir)/testpmd.out 2>&1 &")
+        for _ in 0..<300 where access(socket, F_OK) != 0 { usleep(10_000) }
+        #expect(access(socket, F_OK) == 0, "testpmd listens")
+        // testpmd (root) makes its socket 0755; the VM runs as nobody and must be let in.
+        chmod(socket, 0o666)
+        let total = 200_000
+        var spec = VMSpec(name: "source", configuration: "InfiniteSource(LENGTH 64, LIMIT \(total), STOP false) -> Queue -> t :: ToDevice(0);")
+        spec.ports = [0: MemifConfiguration(role: .client, socketPath: socket)]
+        _ = try b.boot(spec)
+        for _ in 0..<300 where (try? b.read("source", handler: "t.count")) != String(total) { usleep(10_000) }
+        #expect(try b.read("source", handler: "t.count") == String(total), "link: \((try? b.read("source", handler: "t.link")) ?? "?")")
+        // testpmd prints its per-second counters while the link is up.
+        var received = 0
+        for _ in 0..<40 where received < total {
+            usleep(100_000)
+            received = Self.values("RX-packets", in: readText(dir + "/testpmd.out") ?? "").max() ?? 0
+        }
+        #expect(received == total, "DPDK received every packet the VM sent: \((readText(dir + "/testpmd.out") ?? "").suffix(600))")
+        try b.stop("source")
+        _ = system("pkill -INT -f 'file-prefix=clickos-srv' > /dev/null 2>&1")
+    }
+}
