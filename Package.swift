@@ -57,7 +57,12 @@ let package = Package(
         .executableTarget(
             name: "clickos-vm",
             dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims", "PacketIO"],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            // A static executable: a VM starts in 1.7 ms instead of 6.6 (no dynamic loader,
+            // no relocation of libswiftCore and friends), and its code pages are shared
+            // file pages rather than private relocated ones. lld, because gold warns about
+            // the runtime's (unused here) dlopen in a static link.
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
 
         // The operator CLI: local VMs (`clickos vm ...`) and the demo; the planner and
         // chains arrive with their issues.
@@ -84,7 +89,7 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 

@@ -2,7 +2,7 @@ import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
-// rewriter).
+// rewriter, memif, chain, boot, memory, latency, density; `density N` boots N VMs).
 
 /// True if the group should run.
 func selected(_ group: String) -> Bool {
@@ -84,3 +84,11 @@ report(packetRate("InfiniteSource -> Queue -> Unqueue -> Counter -> Discard (64 
 if selected("router") { report(ipRouterRate(packetsPerInterface: 5_000_000)) }
 if selected("filter") { report(ipFilterRate(packets: 10_000_000)) }
 if selected("rewriter") { report(ipRewriterRate(flows: 100_000, packets: 5_000_000)) }
+
+// VMs (issue 4): real clickos-vm processes.
+if selected("memif") { benchmarkMemifLinks() }
+if selected("chain") { benchmarkChains() }
+if selected("boot") { benchmarkBoot() }
+if selected("memory") { benchmarkMemory() }
+if selected("latency") { benchmarkLatency() }
+if selected("density") { benchmarkDensity() }

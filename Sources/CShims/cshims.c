@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
+#include <sys/prctl.h>
 #include <poll.h>
 
 #include <arpa/inet.h>
@@ -337,6 +338,12 @@ static int spawn_child(void *argument) {
         else if (dup2(spec->keep_fd, 3) < 0) child_fail("descriptor 3");
     }
     syscall(SYS_close_range, 4U, ~0U, 4U /* CLOSE_RANGE_CLOEXEC */);
+    if (spec->cpu_mask) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        for (int cpu = 0; cpu < 64; cpu++) if (spec->cpu_mask & (1ULL << cpu)) CPU_SET(cpu, &set);
+        if (sched_setaffinity(0, sizeof set, &set) < 0) child_fail("CPU affinity");
+    }
     if (spec->gid >= 0) {
         if (setgroups(0, NULL) < 0) child_fail("setgroups");
         if (setgid((gid_t) spec->gid) < 0) child_fail("setgid");
@@ -374,4 +381,8 @@ int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
     if (timeout_ns < 0) return ppoll((struct pollfd *) fds, count, NULL, NULL);
     struct timespec ts = { (time_t) (timeout_ns / 1000000000LL), (long) (timeout_ns % 1000000000LL) };
     return ppoll((struct pollfd *) fds, count, &ts, NULL);
+}
+
+int clickos_set_timer_slack(unsigned long nanoseconds) {
+    return prctl(PR_SET_TIMERSLACK, nanoseconds, 0, 0, 0);
 }

@@ -114,7 +114,17 @@ public final class ProcessBackend: VMBackend {
         _ = fcntl(pipeFDs[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(pipeFDs[1], F_SETFD, FD_CLOEXEC)
 
-        let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs)
+        var mask: UInt64 = 0
+        for cpu in spec.cpus ?? [] {
+            guard cpu >= 0 && cpu < 64 else {
+                close(stderrFD)
+                close(pipeFDs[0])
+                close(pipeFDs[1])
+                throw VMError("VM '\(spec.name)': CPU \(cpu) is out of range (0-63)")
+            }
+            mask |= 1 << UInt64(cpu)
+        }
+        let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs, cpuMask: mask)
         let spawnErrno = errno
         close(stderrFD)
         close(pipeFDs[1])
@@ -142,7 +152,7 @@ public final class ProcessBackend: VMBackend {
         return info
     }
 
-    private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String]) -> Int32 {
+    private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String], cpuMask: UInt64) -> Int32 {
         // C strings that live until clickos_spawn returns (the child execs before that).
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let environment = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
@@ -169,6 +179,7 @@ public final class ProcessBackend: VMBackend {
                     spec.cgroup_procs = c.baseAddress
                     spec.uid = isolation.user?.uid ?? -1
                     spec.gid = isolation.user?.gid ?? -1
+                    spec.cpu_mask = cpuMask
                     return clickos_spawn(&spec)
                 }
             }

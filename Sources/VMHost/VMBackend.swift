@@ -14,6 +14,10 @@ public struct VMSpec: Sendable {
     public var memoryLimit: Int?
     /// cgroup CPU limit in cores (0.5 = half a core), where available.
     public var cpuLimit: Double?
+    /// CPUs the VM may run on (0-63; nil: any). A VM is one thread, like ClickOS's one
+    /// vCPU: pinning the two ends of a busy link to different cores keeps them from
+    /// taking turns on one.
+    public var cpus: [Int]?
     /// Packet buffers the VM preallocates.
     public var packetBuffers = 4096
 

@@ -57,7 +57,7 @@ struct DPDKInteropTests {
             removeTree("/var/run/dpdk/clickos-cli")
             removeTree(dir)
         }
-        let status = system("timeout 3 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
+        let status = system("timeout -k 1 3 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
             + " > \(dir)/testpmd.out 2>&1")
         let output = readText(dir + "/testpmd.out") ?? ""
         #expect(status != -1)
@@ -84,10 +84,12 @@ struct DPDKInteropTests {
         let socket = dir + "/memif.sock"
         defer {
             try? b.stop("source")
+            _ = system("pkill -KILL -f 'file-prefix=clickos-srv' > /dev/null 2>&1")
             removeTree("/var/run/dpdk/clickos-srv")
             removeTree(dir)
         }
-        _ = system("timeout 8 " + Self.testpmdCommand(role: "server", socket: socket, prefix: "clickos-srv", mode: "rxonly", cpu: 0)
+        // testpmd may ignore SIGTERM while it prints statistics: -k makes sure it goes.
+        _ = system("timeout -k 1 8 " + Self.testpmdCommand(role: "server", socket: socket, prefix: "clickos-srv", mode: "rxonly", cpu: 0)
             + " > \(dir)/testpmd.out 2>&1 &")
         for _ in 0..<300 where access(socket, F_OK) != 0 { usleep(10_000) }
         #expect(access(socket, F_OK) == 0, "testpmd listens")
@@ -107,6 +109,5 @@ struct DPDKInteropTests {
         }
         #expect(received == total, "DPDK received every packet the VM sent: \((readText(dir + "/testpmd.out") ?? "").suffix(600))")
         try b.stop("source")
-        _ = system("pkill -INT -f 'file-prefix=clickos-srv' > /dev/null 2>&1")
     }
 }

@@ -86,6 +86,18 @@ static inline uint64_t clickos_load_relaxed_u64(const void *p) { return __atomic
 static inline void clickos_store_relaxed_u64(void *p, uint64_t v) { __atomic_store_n((uint64_t *) p, v, __ATOMIC_RELAXED); }
 static inline void clickos_fence(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 
+/// Spins `count` CPU pause instructions: a polling receiver waits a little between looks
+/// at a ring, so that it does not steal the ring's cache line from the sender.
+static inline void clickos_pause(unsigned count) {
+    for (unsigned i = 0; i < count; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ __volatile__("yield");
+#endif
+    }
+}
+
 // MARK: spawning isolated VM processes
 
 /// What `clickos_spawn` does in the child before exec. Every string is prepared by the
@@ -99,6 +111,7 @@ struct clickos_spawn_spec {
     int keep_fd;                   ///< kept open as fd 3 (-1: none)
     const char *const *cgroup_procs; ///< NULL-terminated list of cgroup.procs files to join
     int uid, gid;                  ///< switch to this user after setup (-1: stay)
+    unsigned long long cpu_mask;   ///< CPUs 0-63 the process may run on (0: any)
 };
 
 /// Starts `spec->path` in a new session (and, when asked, new namespaces, with mounts made
@@ -110,6 +123,10 @@ int clickos_spawn(const struct clickos_spawn_spec *spec);
 /// poll(2) with a timeout in nanoseconds (ppoll): -1 waits without limit. `fds` points
 /// to `count` struct pollfd.
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns);
+
+/// Sets this thread's timer slack (PR_SET_TIMERSLACK): how late the kernel may wake a
+/// timed sleep. The default, 50 µs, is longer than the naps of a busy memif receiver.
+int clickos_set_timer_slack(unsigned long nanoseconds);
 
 /// A pollable descriptor for process `pid` (pidfd_open), or -1.
 int clickos_pidfd_open(int pid);

@@ -53,8 +53,12 @@ public final class FromDevice: Element, VMPortObserver {
     var emptyPolls = 0
     var receivedSinceNap = 0
     var napTimer: Timer?
-    /// Empty polls before the receiver naps or sleeps on the interrupt.
+    var lastArrival: Int64 = 0
+    /// Empty polls before the receiver naps or sleeps on the interrupt, and how long it
+    /// keeps polling after the last arrival (a sender with its own core refills the ring
+    /// within microseconds; sleeping then would cost more than it saves).
     static let pollsBeforeSleep = 4
+    static let spinNanoseconds: Int64 = 20_000
     /// The moderation nap.
     static let napNanoseconds: Int64 = 25_000
 
@@ -145,9 +149,19 @@ public final class FromDevice: Element, VMPortObserver {
         if received > 0 {
             emptyPolls = 0
             receivedSinceNap &+= received
+            lastArrival = monotonicNanoseconds()
             return true
         }
+        // A polling port (mode=poll) keeps its receiver spinning, as DPDK's do.
+        if vmPort.isPolling {
+            clickos_pause(64)
+            return false
+        }
         emptyPolls += 1
+        if receivedSinceNap > 0 && emptyPolls >= Self.pollsBeforeSleep && monotonicNanoseconds() - lastArrival < Self.spinNanoseconds {
+            clickos_pause(64)
+            return false
+        }
         if emptyPolls >= Self.pollsBeforeSleep && receivedSinceNap > 0 {
             // Traffic is flowing: nap with interrupts still masked, then look again.
             receivedSinceNap = 0
@@ -218,6 +232,13 @@ public final class FromDevice: Element, VMPortObserver {
     }
 }
 
+/// CLOCK_MONOTONIC in nanoseconds (the vDSO: no system call).
+@inline(__always) func monotonicNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+}
+
 extension Element {
     /// The VM port a `FromDevice(N)`/`ToDevice(N)` names, or an error that says how to
     /// provide one.
@@ -260,6 +281,9 @@ public final class ToDevice: Element, VMPortObserver {
     public private(set) var drops = 0
     unowned(unsafe) var vmPort: (any VMPort)?
     var retryTimer: Timer?
+    var fullSince: Int64 = 0
+    /// A full link is polled this long before the sender backs off for a nap.
+    static let fullLinkSpinNanoseconds: Int64 = 20_000
     static let fullLinkRetryNanoseconds: Int64 = 20_000
 
     public override func configure(_ args: inout Arguments) {
@@ -323,10 +347,15 @@ public final class ToDevice: Element, VMPortObserver {
             // A full link: memif has no "room again" interrupt, so look again after a
             // short nap instead of spinning (the frames wait upstream meanwhile).
             if room == 0 {
+                let now = monotonicNanoseconds()
+                if fullSince == 0 { fullSince = now }
+                if now - fullSince < Self.fullLinkSpinNanoseconds { return false }
+                fullSince = 0
                 task.unschedule()
                 retryTimer?.schedule(after: Self.fullLinkRetryNanoseconds)
                 return false
             }
+            fullSince = 0
         }
         withScratchBatch { batch in
             input(0, into: &batch, max: room)

@@ -16,6 +16,8 @@ public protocol VMPort: AnyObject {
     var transmitSpace: Int { get }
     /// Counts packets the element had to drop for this port (no room, link down).
     func countTransmitDrops(_ count: Int)
+    /// True when the port was set up to poll (no interrupts): its receiver never sleeps.
+    var isPolling: Bool { get }
     /// Descriptors that become readable when packets arrive while interrupts are enabled.
     var receiveInterruptDescriptors: [Int32] { get }
     /// Enables (the receiver will sleep) or disables (it polls) arrival interrupts.

@@ -48,8 +48,16 @@ public final class MemifPort: VMPort {
 
     // Shared memory.
     private var regions: [MemifRegion] = []
-    private var regionBases: [UnsafeMutableRawPointer] = []
-    private var regionSizes: [Int] = []
+    /// Base and size of each mapped region, in a table allocated once: the data path
+    /// reads it per descriptor without touching reference counts.
+    private struct RegionEntry {
+        var base: UnsafeMutableRawPointer?
+        var size: Int
+    }
+    private let regionTable = UnsafeMutablePointer<RegionEntry>.allocate(capacity: 256)
+    private var regionCount = 0
+    /// The configured buffer size, kept as a plain integer for the data path.
+    private let bufferSize: Int
     /// Rings this side receives on (server: C2S; client: S2C) and sends on.
     private var rxRings: [MemifRing] = []
     private var txRings: [MemifRing] = []
@@ -92,10 +100,18 @@ public final class MemifPort: VMPort {
         self.configuration = configuration
         self.counters = counters ?? PortCounters.allocate()
         self.log2Size = configuration.log2RingSize
+        self.bufferSize = configuration.bufferSize
+        regionTable.initialize(repeating: RegionEntry(base: nil, size: 0), count: 256)
     }
 
     deinit {
         teardown()
+        regionTable.deallocate()
+    }
+
+    private func setRegions(_ list: [MemifRegion]) {
+        regionCount = min(list.count, 256)
+        for (i, r) in list.prefix(256).enumerated() { regionTable[i] = RegionEntry(base: r.base, size: r.size) }
     }
 
     public var isConnected: Bool { state == .connected }
@@ -287,11 +303,10 @@ public final class MemifPort: VMPort {
         let ringBytes = MemifRing.byteCount(log2Size: log2Size)
         let rings = c2sCount + s2cCount
         bufferBase = (rings * ringBytes + 4095) & ~4095
-        let size = bufferBase + rings * (1 << log2Size) * configuration.bufferSize
+        let size = bufferBase + rings * (1 << log2Size) * bufferSize
         guard let region = MemifRegion.create(size: size) else { return false }
         regions = [region]
-        regionBases = [region.base]
-        regionSizes = [region.size]
+        setRegions(regions)
         txRings = []
         rxRings = []
         for k in 0..<rings {
@@ -301,7 +316,7 @@ public final class MemifPort: VMPort {
                 let d = ring.descriptor(UInt16(slot))
                 d.memifFlags = 0
                 d.memifRegion = 0
-                d.memifLength = UInt32(configuration.bufferSize)
+                d.memifLength = UInt32(bufferSize)
                 d.memifOffset = UInt32(clientBufferOffset(ring: k, slot: slot))
                 d.storeBytes(of: UInt32(0), toByteOffset: 12, as: UInt32.self)
             }
@@ -313,7 +328,7 @@ public final class MemifPort: VMPort {
     }
 
     @inline(__always) private func clientBufferOffset(ring: Int, slot: Int) -> Int {
-        bufferBase + (ring << log2Size + slot) * configuration.bufferSize
+        bufferBase + (ring << log2Size + slot) * bufferSize
     }
 
     /// Server: CONNECT received. Checks every ring, resets the indices, goes up.
@@ -324,9 +339,8 @@ public final class MemifPort: VMPort {
             disconnect(reason: "Missing ring", tellPeer: true)
             return
         }
-        regionBases = regions.map(\.base)
-        regionSizes = regions.map(\.size)
-        func ring(_ p: PendingRing) -> MemifRing { MemifRing(base: regionBases[p.region] + p.offset, log2Size: p.log2Size) }
+        setRegions(regions)
+        func ring(_ p: PendingRing) -> MemifRing { MemifRing(base: regions[p.region].base + p.offset, log2Size: p.log2Size) }
         rxRings = c2s.map(ring)
         txRings = s2c.map(ring)
         rxEvents = c2s.map(\.eventFD)
@@ -402,8 +416,7 @@ public final class MemifPort: VMPort {
         txCursor = []
         refillHead = []
         regions = []
-        regionBases = []
-        regionSizes = []
+        regionCount = 0
         state = .disconnected
         stage = .idle
         counters[.linkUp] = 0
@@ -420,6 +433,8 @@ public final class MemifPort: VMPort {
     }
 
     // MARK: Interrupts
+
+    public var isPolling: Bool { configuration.polling }
 
     public var receiveInterruptDescriptors: [Int32] { state == .connected ? rxEvents : [] }
 
@@ -489,8 +504,8 @@ public final class MemifPort: VMPort {
             let offset = Int(d.memifOffset)
             slot &+= 1
             if valid, let p = packet {
-                if region < regionBases.count, offset + length <= regionSizes[region], p.put(length) {
-                    (p.data + (p.length - length)).copyMemory(from: regionBases[region] + offset, byteCount: length)
+                if region < regionCount, offset + length <= regionTable[region].size, let base = regionTable[region].base, p.put(length) {
+                    (p.data + (p.length - length)).copyMemory(from: base + offset, byteCount: length)
                 } else {
                     valid = false
                 }
@@ -558,7 +573,7 @@ public final class MemifPort: VMPort {
             d.memifFlags = 0
             d.memifRegion = 0
             d.memifOffset = UInt32(clientBufferOffset(ring: ringNumber, slot: Int(head) & ((1 << log2Size) - 1)))
-            d.memifLength = UInt32(configuration.bufferSize)
+            d.memifLength = UInt32(bufferSize)
             head &+= 1
         }
         refillHead[i] = head
@@ -589,15 +604,32 @@ public final class MemifPort: VMPort {
         let ring = txRings[0]
         var head = txCursor[0]
         var free = (1 << log2Size) - Int(head &- ring.tail)
-        let bufferSize = configuration.bufferSize
-        let base = regionBases[0]
+        let bufferSize = self.bufferSize
+        guard regionCount > 0, let base = regionTable[0].base else { return 0 }
         let slotMask = (1 << log2Size) - 1
         var sent = 0, bytes = 0
         var i = start
         while i < batch.count {
             let p = batch[i]
             let length = p.length
-            let segments = max(1, (length + bufferSize - 1) / bufferSize)
+            if length <= bufferSize {
+                // The common case: one slot, no chain.
+                if free == 0 { break }
+                let d = ring.descriptor(head)
+                let offset = bufferBase &+ (Int(head) & slotMask) &* bufferSize
+                (base + offset).copyMemory(from: p.data, byteCount: length)
+                d.memifRegion = 0
+                d.memifOffset = UInt32(truncatingIfNeeded: offset)
+                d.memifLength = UInt32(truncatingIfNeeded: length)
+                d.memifFlags = 0
+                head &+= 1
+                free -= 1
+                bytes &+= length
+                sent += 1
+                i += 1
+                continue
+            }
+            let segments = (length + bufferSize - 1) / bufferSize
             if segments > free { break }
             var copied = 0
             for s in 0..<segments {
@@ -643,12 +675,14 @@ public final class MemifPort: VMPort {
                 let region = Int(d.memifRegion)
                 let offset = Int(d.memifOffset)
                 let capacity = Int(d.memifLength)
-                guard region < regionBases.count, capacity > 0, offset + capacity <= regionSizes[region] else {
+                guard region < regionCount, capacity > 0, offset + capacity <= regionTable[region].size,
+                    let base = regionTable[region].base
+                else {
                     disconnect(reason: "Invalid descriptor", tellPeer: true)
                     return sent
                 }
                 let n = min(capacity, length - copied)
-                (regionBases[region] + offset).copyMemory(from: p.data + copied, byteCount: n)
+                (base + offset).copyMemory(from: p.data + copied, byteCount: n)
                 d.memifLength = UInt32(n)
                 copied += n
                 d.memifFlags = copied < length ? MemifRing.next : 0
