@@ -89,7 +89,7 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CShims
 import ClickRuntime
 import PacketIO
 import VMHost
@@ -52,7 +53,7 @@ final class VMBench {
 
     func socket(_ name: String) -> String { dir + "/" + name + ".sock" }
 
-    func boot(_ name: String, _ config: String, ports: [Int: MemifConfiguration] = [:], buffers: Int = 4096, cpus: [Int]? = nil) -> VMInfo {
+    func boot(_ name: String, _ config: String, ports: [Int: MemifConfiguration] = [:], buffers: Int = 16_384, cpus: [Int]? = nil) -> VMInfo {
         var spec = VMSpec(name: name, configuration: config)
         spec.ports = ports
         spec.packetBuffers = buffers
@@ -216,7 +217,7 @@ func benchmarkMemory() {
     let peer = b.boot("peer", "FromDevice(0) -> ToDevice(1); FromDevice(1) -> ToDevice(0);",
                       ports: [0: client(b.socket("a")), 1: client(b.socket("b"))])
     usleep(500_000)
-    for (name, info) in [("idle VM, two memif ports up (server role), 4096 packet buffers", vm), ("its peer (client role: it allocates the shared memory)", peer)] {
+    for (name, info) in [("idle VM with two memif ports up (server role) and a 16,384-packet pool", vm), ("idle VM with two memif ports up (client role: it allocates the shared memory)", peer)] {
         let m = memory(of: info.pid)
         report("private memory of an \(name): Pss_Anon \(m["Pss_Anon"] ?? -1) kB, Private_Dirty \(m["Private_Dirty"] ?? -1) kB, Rss \(m["Rss"] ?? -1) kB, Pss \(m["Pss"] ?? -1) kB, Pss_Shmem \(m["Pss_Shmem"] ?? -1) kB")
     }
@@ -254,8 +255,8 @@ func benchmarkDensity() {
 
 /// The `latency` group.
 func benchmarkLatency() {
-    for hops in [1, 3] {
-        let b = VMBench("latency")
+    for (hops, polling) in [(1, false), (3, false), (1, true)] {
+        let b = VMBench("latency", isolation: getenv("BENCH_NO_ISOLATION") != nil ? .none : .detect())
         let edges = MemifPortSet()
         let pool = PacketPool(capacity: 1024)
         let storage = BatchStorage()
@@ -263,9 +264,16 @@ func benchmarkLatency() {
         _ = try? edges.add(server(b.socket("h\(hops)")), number: 1)
         for k in 1...hops {
             let inPath = b.socket("h\(k - 1)"), outPath = b.socket("h\(k)")
-            let ports: [Int: MemifConfiguration] = [0: client(inPath), 1: k == hops ? client(outPath) : server(outPath)]
-            _ = b.boot("hop\(k)", "FromDevice(0) -> ToDevice(1);", ports: ports, buffers: 256)
+            var ports: [Int: MemifConfiguration] = [0: client(inPath), 1: k == hops ? client(outPath) : server(outPath)]
+            if polling {
+                ports[0]?.polling = true
+                ports[1]?.polling = true
+            }
+            // The VMs on CPU 1, this measuring process (which spins) on CPU 0: sharing a
+            // core with a spinner would measure the kernel's time slices instead.
+            _ = b.boot("hop\(k)", "FromDevice(0) -> ToDevice(1);", ports: ports, buffers: 256, cpus: [1])
         }
+        _ = clickos_pin_thread(0)
         while !(edges.memifPort(0)?.isConnected ?? false) || !(edges.memifPort(1)?.isConnected ?? false) { edges.poll(timeout: 1) }
         usleep(200_000)
         var samples: [Double] = []
@@ -285,7 +293,8 @@ func benchmarkLatency() {
             if i >= 200 { samples.append((nowSeconds() - t0) * 1e6) }
             usleep(1000)  // light load: 1,000 packets a second, the VMs sleep in between
         }
-        report("latency through \(hops) VM\(hops == 1 ? "" : "s") (one packet per ms, VMs asleep in between), 64 B: p50 \(f1(median(samples))) us, p99 \(f1(percentile(samples, 0.99))) us; per VM p50 \(f1(median(samples) / Double(hops))) us")
+        let mode = polling ? "ports in poll mode (VMs spin)" : "interrupt mode, VMs asleep in between"
+        report("latency through \(hops) VM\(hops == 1 ? "" : "s") (one packet per ms, \(mode)), 64 B: p50 \(f1(median(samples))) us, p99 \(f1(percentile(samples, 0.99))) us; per VM p50 \(f1(median(samples) / Double(hops))) us")
         edges.close()
         b.stopAll()
     }

@@ -19,7 +19,7 @@ public struct VMSpec: Sendable {
     /// taking turns on one.
     public var cpus: [Int]?
     /// Packet buffers the VM preallocates.
-    public var packetBuffers = 4096
+    public var packetBuffers = 16_384
 
     public init(name: String, configuration: String) {
         self.name = name

@@ -128,6 +128,9 @@ int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns);
 /// timed sleep. The default, 50 µs, is longer than the naps of a busy memif receiver.
 int clickos_set_timer_slack(unsigned long nanoseconds);
 
+/// Pins the calling thread to CPU `cpu` (sched_setaffinity). Returns 0 or -1.
+int clickos_pin_thread(int cpu);
+
 /// A pollable descriptor for process `pid` (pidfd_open), or -1.
 int clickos_pidfd_open(int pid);
 

@@ -1,23 +1,49 @@
 /// The free list of a packet pool, in plain memory so that packets can return themselves
-/// without touching a Swift object (no ARC on the hot path).
+/// without touching a Swift object (no ARC on the hot path). Metadata is initialized the
+/// first time a packet is handed out, so a pool touches memory only for as many packets
+/// as were ever in flight at once: a large pool costs an idle VM nothing.
 public struct PacketPoolState {
     @usableFromInline var free: UnsafeMutablePointer<UnsafeMutablePointer<PacketMetadata>>
     @usableFromInline var freeCount: Int
     @usableFromInline let capacity: Int
     @usableFromInline let headroom: Int32
+    /// Metadata entries initialized so far (the rest have never been handed out).
+    @usableFromInline var initialized = 0
+    @usableFromInline let metadata: UnsafeMutablePointer<PacketMetadata>
+    @usableFromInline let buffers: UnsafeMutableRawPointer
+    @usableFromInline let bufferSize: Int
+    /// Where this state lives (packets point back here to return themselves).
+    @usableFromInline var home: UnsafeMutablePointer<PacketPoolState>?
     /// Packets handed out and not yet returned (for leak checks and statistics).
-    public var outstanding: Int { capacity - freeCount }
+    public var outstanding: Int { initialized - freeCount }
+    /// Packets that can still be handed out.
+    public var available: Int { freeCount + capacity - initialized }
     /// Allocations refused because the pool was empty.
     public var exhausted: Int = 0
 
+    @usableFromInline init(free: UnsafeMutablePointer<UnsafeMutablePointer<PacketMetadata>>, capacity: Int, headroom: Int32,
+                           metadata: UnsafeMutablePointer<PacketMetadata>, buffers: UnsafeMutableRawPointer, bufferSize: Int) {
+        self.free = free
+        self.freeCount = 0
+        self.capacity = capacity
+        self.headroom = headroom
+        self.metadata = metadata
+        self.buffers = buffers
+        self.bufferSize = bufferSize
+    }
+
     /// A fresh packet with empty data at the standard headroom, or nil when exhausted.
     @inlinable @inline(__always) public mutating func allocate() -> UnsafeMutablePointer<PacketMetadata>? {
-        guard freeCount > 0 else {
+        let m: UnsafeMutablePointer<PacketMetadata>
+        if freeCount > 0 {
+            freeCount -= 1
+            m = free[freeCount]
+        } else if initialized < capacity {
+            m = firstUse()
+        } else {
             exhausted &+= 1
             return nil
         }
-        freeCount -= 1
-        let m = free[freeCount]
         m.pointee.dataOffset = headroom
         m.pointee.length = 0
         m.pointee.macOffset = -1
@@ -27,6 +53,18 @@ public struct PacketPoolState {
         m.pointee.annotations = (0, 0, 0, 0, 0, 0)
         m.pointee.packetType = PacketType.host
         m.pointee.device = -1
+        return m
+    }
+
+    /// Initializes the next never-used entry (low addresses first, for locality).
+    @usableFromInline mutating func firstUse() -> UnsafeMutablePointer<PacketMetadata> {
+        let m = metadata + initialized
+        // `home` is set by the pool right after it places this state in memory.
+        m.initialize(to: PacketMetadata(
+            buffer: buffers + initialized * bufferSize, pool: home.unsafelyUnwrapped, capacity: Int32(bufferSize),
+            dataOffset: headroom, length: 0, macOffset: -1, networkOffset: -1, transportOffset: -1, timestamp: 0,
+            annotations: (0, 0, 0, 0, 0, 0), packetType: 0, device: -1))
+        initialized += 1
         return m
     }
 
@@ -60,15 +98,9 @@ public final class PacketPool {
         metadata = UnsafeMutablePointer<PacketMetadata>.allocate(capacity: capacity)
         let free = UnsafeMutablePointer<UnsafeMutablePointer<PacketMetadata>>.allocate(capacity: capacity)
         state = UnsafeMutablePointer<PacketPoolState>.allocate(capacity: 1)
-        state.initialize(to: PacketPoolState(free: free, freeCount: capacity, capacity: capacity, headroom: Int32(headroom)))
-        for i in 0..<capacity {
-            (metadata + i).initialize(to: PacketMetadata(
-                buffer: buffers + i * bufferSize, pool: state, capacity: Int32(bufferSize), dataOffset: Int32(headroom),
-                length: 0, macOffset: -1, networkOffset: -1, transportOffset: -1, timestamp: 0,
-                annotations: (0, 0, 0, 0, 0, 0), packetType: 0, device: -1))
-            // Hand out low addresses first: better locality for small working sets.
-            free[capacity - 1 - i] = metadata + i
-        }
+        state.initialize(to: PacketPoolState(free: free, capacity: capacity, headroom: Int32(headroom), metadata: metadata,
+                                             buffers: buffers, bufferSize: bufferSize))
+        state.pointee.home = state
     }
 
     deinit {
@@ -78,7 +110,7 @@ public final class PacketPool {
         buffers.deallocate()
     }
 
-    public var available: Int { state.pointee.freeCount }
+    public var available: Int { state.pointee.available }
     public var outstanding: Int { state.pointee.outstanding }
 
     /// A new packet holding `bytes` (one copy; sources call this per packet).
