@@ -12,6 +12,12 @@ public struct Isolation: Sendable, Equatable {
     public var user: (uid: Int32, gid: Int32)?
     public var cgroups: CgroupLayout?
 
+    public init(namespaces: Bool, user: (uid: Int32, gid: Int32)?, cgroups: CgroupLayout?) {
+        self.namespaces = namespaces
+        self.user = user
+        self.cgroups = cgroups
+    }
+
     public static func == (a: Isolation, b: Isolation) -> Bool {
         a.namespaces == b.namespaces && a.user?.uid == b.user?.uid && a.user?.gid == b.user?.gid && a.cgroups == b.cgroups
     }

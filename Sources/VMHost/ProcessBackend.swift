@@ -49,6 +49,13 @@ public final class ProcessBackend: VMBackend {
         self.log = log
         mkdir(root, 0o755)
         mkdir(root + "/vms", 0o755)
+        // One pidfd (and, while used, one control connection) per VM: a thousand VMs
+        // need more descriptors than the usual soft limit of 1024.
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
         log("process backend: \(isolation.summary)")
     }
 
