@@ -609,7 +609,12 @@ public final class MemifPort: VMPort {
         let slotMask = (1 << log2Size) - 1
         var sent = 0, bytes = 0
         var i = start
+        // The packets' metadata and data are often cold (a deep queue let them go): ask
+        // for them a few packets ahead.
+        for k in start..<min(batch.count, start + 4) { clickos_prefetch(batch[k].meta) }
         while i < batch.count {
+            if i + 4 < batch.count { clickos_prefetch(batch[i + 4].meta) }
+            if i + 2 < batch.count { clickos_prefetch(batch[i + 2].data) }
             let p = batch[i]
             let length = p.length
             if length <= bufferSize {
@@ -664,7 +669,10 @@ public final class MemifPort: VMPort {
         let head = ring.head
         var sent = 0, bytes = 0
         var i = start
+        for k in start..<min(batch.count, start + 4) { clickos_prefetch(batch[k].meta) }
         outer: while i < batch.count {
+            if i + 4 < batch.count { clickos_prefetch(batch[i + 4].meta) }
+            if i + 2 < batch.count { clickos_prefetch(batch[i + 2].data) }
             let p = batch[i]
             let length = p.length
             var copied = 0
