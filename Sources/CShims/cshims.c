@@ -133,6 +133,12 @@ int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengt
 }
 
 static volatile sig_atomic_t interrupted;
+/* While interrupts are caught, SIGINT and SIGTERM stay blocked except inside
+   clickos_ppoll, which waits with this mask: a signal can then only arrive while the
+   thread sleeps, never between its look at the flag and the sleep (a lost wake-up that
+   left an idle VM running until it was killed). */
+static sigset_t wait_mask;
+static int catching;
 
 static void on_interrupt(int sig) {
     (void)sig;
@@ -147,12 +153,16 @@ void clickos_catch_interrupts(void) {
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    /* A parent may have started us with these signals blocked. */
-    sigset_t set;
+    sigset_t set, old;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    sigprocmask(SIG_BLOCK, &set, &old);
+    wait_mask = old;
+    /* A parent may have started us with these signals blocked: sleeping unblocks them. */
+    sigdelset(&wait_mask, SIGINT);
+    sigdelset(&wait_mask, SIGTERM);
+    catching = 1;
 }
 
 const volatile int *clickos_interrupt_flag(void) {
@@ -378,9 +388,10 @@ int clickos_pidfd_open(int pid) {
 }
 
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
-    if (timeout_ns < 0) return ppoll((struct pollfd *) fds, count, NULL, NULL);
+    const sigset_t *mask = catching ? &wait_mask : NULL;
+    if (timeout_ns < 0) return ppoll((struct pollfd *) fds, count, NULL, mask);
     struct timespec ts = { (time_t) (timeout_ns / 1000000000LL), (long) (timeout_ns % 1000000000LL) };
-    return ppoll((struct pollfd *) fds, count, &ts, NULL);
+    return ppoll((struct pollfd *) fds, count, &ts, mask);
 }
 
 int clickos_set_timer_slack(unsigned long nanoseconds) {

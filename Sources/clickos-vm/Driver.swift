@@ -101,13 +101,15 @@ enum Driver {
             printError("clickos-vm: \(error.message)")
             return 1
         }
+        // SIGINT or SIGTERM stops the router gracefully, as in Click: cleanup runs and the
+        // -h handlers are still printed; a second signal kills the process. Caught before
+        // announcing readiness: a VM is PID 1 of its namespace, where a signal without a
+        // handler is ignored, so a stop right after boot would otherwise be lost.
+        clickos_catch_interrupts()
         vm.announceReady()
 
         let clock = RouterClock(simulated: false)
         let started = clock.now()
-        // SIGINT or SIGTERM stops the router gracefully, as in Click: cleanup runs and the
-        // -h handlers are still printed; a second signal kills the process.
-        clickos_catch_interrupts()
         let interrupt = UnsafeRawPointer(clickos_interrupt_flag()).assumingMemoryBound(to: Int32.self)
         // A `hotconfig` write stops the running router and leaves its replacement.
         while true {

@@ -167,10 +167,40 @@ struct ProcessBackendTests {
             return Array(buffer.prefix(max(0, n)))
         }
         #expect(link("/proc/self/ns/net") != link("/proc/\(vm.pid)/ns/net"))
-        // Its user is not root.
+        // Its user is not root, and it is PID 1 of its own PID namespace.
         let status = readText("/proc/\(vm.pid)/status") ?? ""
         #expect(status.contains("Uid:\t65534"), "runs as nobody")
+        #expect(status.contains("NSpid:\t\(vm.pid)\t1\n"), "PID 1 in its own PID namespace")
+        #expect(link("/proc/self/ns/mnt") != link("/proc/\(vm.pid)/ns/mnt"), "its own mount namespace")
         try b.stop("island")
+        // SIGTERM ends an idle VM gracefully, whenever it comes: right after boot (as PID 1
+        // of its namespace it would ignore a signal it had no handler for yet) and while it
+        // goes to sleep (a signal between its look at the stop flag and the sleep was lost
+        // once, and the VM ran on until the SIGKILL fallback).
+        for round in 0..<8 {
+            let quick = try b.boot(VMSpec(name: "quick\(round)", configuration: "Idle -> Discard;"))
+            if round % 2 == 1 { usleep(UInt32(200 * round)) }
+            kill(quick.pid, SIGTERM)
+            var ended: [(name: String, exit: VMExit)] = []
+            for _ in 0..<1500 where ended.isEmpty {
+                ended = b.reap()
+                usleep(1000)
+            }
+            #expect(ended.first?.exit.status == 0 && ended.first?.exit.signal == nil, "round \(round): \(ended)")
+            try b.stop("quick\(round)")
+        }
+        // Limits land in its cgroups.
+        if let cgroups = b.isolation.cgroups, cgroups.version == 1 {
+            var limited = VMSpec(name: "limited", configuration: "Idle -> Discard;")
+            limited.memoryLimit = 64 << 20
+            limited.cpuLimit = 0.5
+            let l = try b.boot(limited)
+            #expect(readText(cgroups.memoryRoot + "/limited/memory.limit_in_bytes") == "\(64 << 20)\n")
+            #expect(readText(cgroups.cpuRoot + "/limited/cpu.cfs_quota_us") == "50000\n")
+            #expect(readText(cgroups.memoryRoot + "/limited/cgroup.procs")?.contains("\(l.pid)") == true)
+            try b.stop("limited")
+            #expect(!cgroups.exists(for: "limited"))
+        }
         // A host interface is out of its reach.
         do {
             _ = try b.boot(VMSpec(name: "reach", configuration: "FromDevice(eth0) -> Discard;"))

@@ -40,7 +40,9 @@ int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengt
 
 /// Catches SIGINT and SIGTERM once: the first sets the flag `clickos_interrupt_flag`
 /// points to (the driver then stops gracefully); the handler resets itself, so a second
-/// signal ends the process as usual.
+/// signal ends the process as usual. The two signals are blocked from then on except
+/// while the thread sleeps in `clickos_ppoll`, so none is lost between a look at the flag
+/// and the sleep.
 void clickos_catch_interrupts(void);
 /// The flag the interrupt handler sets (non-zero after SIGINT or SIGTERM).
 const volatile int *clickos_interrupt_flag(void);
@@ -125,7 +127,8 @@ struct clickos_spawn_spec {
 int clickos_spawn(const struct clickos_spawn_spec *spec);
 
 /// poll(2) with a timeout in nanoseconds (ppoll): -1 waits without limit. `fds` points
-/// to `count` struct pollfd.
+/// to `count` struct pollfd (count may be 0: a plain sleep). Caught interrupts are
+/// delivered only here (see clickos_catch_interrupts).
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns);
 
 /// Sets this thread's timer slack (PR_SET_TIMERSLACK): how late the kernel may wake a

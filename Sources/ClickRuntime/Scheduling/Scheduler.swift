@@ -217,14 +217,9 @@ public final class Scheduler {
     /// the watchers of ready descriptors.
     private func pollWatches(timeout: Int64) {
         if watches.isEmpty {
-            if timeout > 0 {
-                var ts = timespec(tv_sec: Int(timeout / 1_000_000_000), tv_nsec: Int(timeout % 1_000_000_000))
-                nanosleep(&ts, nil)
-            } else if timeout < 0 {
-                // Nothing can wake us but a signal: sleep in long naps.
-                var ts = timespec(tv_sec: 3600, tv_nsec: 0)
-                nanosleep(&ts, nil)
-            }
+            // Nothing to watch: sleep until the next timer, or until a signal if there is
+            // none (ppoll, so that a caught interrupt arrives only while we sleep).
+            if timeout != 0 { _ = clickos_ppoll(nil, 0, timeout) }
             return
         }
         if !pollSetValid {
