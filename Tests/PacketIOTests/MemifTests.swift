@@ -260,6 +260,28 @@ struct MemifLinkTests {
         cs.close()
     }
 
+    @Test func packetsAPeerSentBeforeLeavingAreStillDelivered() throws {
+        let (ss, s, cs, c) = try pair(socketPath("leave"))
+        #expect(serve(ss, cs) { s.isConnected && c.isConnected })
+        let storage = BatchStorage()
+        var batch = makeBatch(pool, storage, count: 10, length: 80)
+        let expected = (0..<10).map { batch[$0].contents }
+        #expect(c.transmit(batch, from: 0) == 10)
+        batch.killAll()
+        cs.close()
+        // The server learns of the departure before it reads the ring.
+        #expect(serve(ss) { !s.isConnected })
+        #expect(s.hasPendingReceive)
+        #expect(drain(s, expecting: 10) == expected)
+        #expect(!s.hasPendingReceive)
+        // And the interface takes a new client afterwards.
+        let again = MemifPortSet()
+        let c2 = try again.add(MemifConfiguration(role: .client, socketPath: socketPath("leave")), number: 0)
+        #expect(serve(ss, again) { s.isConnected && c2.isConnected })
+        ss.close()
+        again.close()
+    }
+
     @Test func aServerTakesANewClientAfterTheOldOneLeaves() throws {
         let path = socketPath("newclient")
         let (ss, s, cs, c) = try pair(path)

@@ -127,6 +127,9 @@ public final class FromDevice: Element, VMPortObserver {
             vmPort.enableReceiveInterrupts(false)
             emptyPolls = 0
             task?.schedule()
+        } else if vmPort.hasPendingReceive {
+            // The peer left packets behind: take them before the link's memory goes.
+            task?.schedule()
         } else {
             task?.unschedule()
         }
@@ -151,6 +154,11 @@ public final class FromDevice: Element, VMPortObserver {
             receivedSinceNap &+= received
             lastArrival = monotonicNanoseconds()
             return true
+        }
+        if !vmPort.isConnected {
+            // Drained what a departed peer left: sleep until the link is back.
+            task.unschedule()
+            return false
         }
         // A polling port (mode=poll) keeps its receiver spinning, as DPDK's do.
         if vmPort.isPolling {

@@ -146,6 +146,7 @@ public final class MemifPort: VMPort {
     @discardableResult
     func connectToServer() -> Bool {
         guard role == .client, state == .disconnected else { return false }
+        if draining { finishDraining() }
         let fd = clickos_seqpacket_connect(configuration.socketPath)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
@@ -164,6 +165,7 @@ public final class MemifPort: VMPort {
     /// Server: takes a connection whose INIT named this interface (the listener checked
     /// the id, the secret and the version) and acknowledges it.
     func adopt(connection fd: Int32, peerName: String) {
+        if draining { finishDraining() }
         connection = fd
         state = .connecting
         stage = .receivingSetup
@@ -387,9 +389,27 @@ public final class MemifPort: VMPort {
         if tellPeer && connection >= 0 { send(.disconnect(code: 0, reason: reason)) }
         lastDisconnectReason = reason
         let wasUp = state == .connected
-        teardown()
+        // A peer that leaves may have published packets we have not read yet: keep the
+        // rings mapped until the receiver has taken them (a protocol error of ours drops
+        // them: the memory may not be what it claims).
+        teardown(keepReceiveRings: wasUp && !tellPeer)
         descriptorsChanged()
         if wasUp { notifyObservers() }
+    }
+
+    /// The link went down with packets still in the receive rings: they can be read
+    /// until the rings are empty; then (or at the next connection) the memory goes.
+    private var draining = false
+
+    private func finishDraining() {
+        draining = false
+        rxRings = []
+        txRings = []
+        rxCursor = []
+        txCursor = []
+        refillHead = []
+        regions = []
+        regionCount = 0
     }
 
     /// Closes the port for good (the VM stops).
@@ -400,7 +420,7 @@ public final class MemifPort: VMPort {
         if wasUp { notifyObservers() }
     }
 
-    private func teardown() {
+    private func teardown(keepReceiveRings: Bool = false) {
         if connection >= 0 {
             close(connection)
             connection = -1
@@ -410,13 +430,11 @@ public final class MemifPort: VMPort {
         for fd in rxEvents + txEvents where fd >= 0 { close(fd) }
         rxEvents = []
         txEvents = []
-        rxRings = []
-        txRings = []
-        rxCursor = []
-        txCursor = []
-        refillHead = []
-        regions = []
-        regionCount = 0
+        if keepReceiveRings && hasPendingReceive {
+            draining = true
+        } else {
+            finishDraining()
+        }
         state = .disconnected
         stage = .idle
         counters[.linkUp] = 0
@@ -452,7 +470,7 @@ public final class MemifPort: VMPort {
     }
 
     public var hasPendingReceive: Bool {
-        guard state == .connected else { return false }
+        guard state == .connected || draining else { return false }
         for i in rxRings.indices {
             let published = role == .server ? rxRings[i].head : rxRings[i].tail
             if published != rxCursor[i] { return true }
@@ -476,7 +494,7 @@ public final class MemifPort: VMPort {
     // MARK: Receiving
 
     public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
-        guard state == .connected else { return 0 }
+        guard state == .connected || draining else { return 0 }
         let before = batch.count
         let rings = rxRings.count
         for k in 0..<rings where !batch.isFull {
@@ -484,6 +502,7 @@ public final class MemifPort: VMPort {
             if role == .server { receiveServer(i, &batch, pool) } else { receiveClient(i, &batch, pool) }
         }
         rxNext = (rxNext + 1) % max(rings, 1)
+        if draining && !hasPendingReceive { finishDraining() }
         return batch.count - before
     }
 
