@@ -150,7 +150,7 @@ public final class MemifPort: VMPort {
         let fd = clickos_seqpacket_connect(configuration.socketPath)
         guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
-            if lastDisconnectReason == nil || !lastDisconnectReason!.hasPrefix("connect") {
+            if !(lastDisconnectReason?.hasPrefix("connect") ?? false) {
                 lastDisconnectReason = "connect \(configuration.socketPath): \(reason)"
             }
             return false
