@@ -9,7 +9,7 @@ FUZZ_SMOKE_SECONDS ?= 60
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo test unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -26,7 +26,15 @@ demo: deps
 
 # The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests
 # (last, so that the test runner's summary closes the output).
-test: fuzz-smoke unit-tests
+test: proto-check fuzz-smoke unit-tests
+
+# Regenerate the protobuf code (scripts/gen-proto.sh); proto-check fails if what is
+# committed differs from what the .proto says.
+proto:
+	bash scripts/gen-proto.sh
+
+proto-check: proto
+	git diff --exit-code -- Sources/Messaging/Generated || { echo "proto-check: Sources/Messaging/Generated is stale: run make proto and commit" >&2; exit 1; }
 
 unit-tests:
 	$(SWIFT) build

@@ -29,6 +29,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        // Pinned: the generated code in Sources/Messaging/Generated needs a runtime at least
+        // as new as the generator, and scripts/gen-proto.sh builds the generator from this.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
@@ -52,6 +55,14 @@ let package = Package(
         // VM backends behind one protocol: `process` (default). Boot, stop, control,
         // counters, supervision, adoption.
         .target(name: "VMHost", dependencies: ["PacketIO", "CShims"], swiftSettings: strict),
+
+        // The wire contract: protobuf messages generated from proto/clickos.proto, and the
+        // envelope's encoding and validation.
+        .target(
+            name: "Messaging",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            exclude: ["Generated/README.md"],
+            swiftSettings: strict),
 
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
@@ -96,6 +107,10 @@ let package = Package(
         .testTarget(
             name: "PacketIOTests",
             dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "MessagingTests",
+            dependencies: ["Messaging", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(
             name: "VMHostTests",
