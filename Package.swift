@@ -56,11 +56,14 @@ let package = Package(
         // counters, supervision, adoption.
         .target(name: "VMHost", dependencies: ["PacketIO", "CShims"], swiftSettings: strict),
 
-        // The wire contract: protobuf messages generated from proto/clickos.proto, and the
-        // envelope's encoding and validation.
+        // libzmq as a system library (no pkgConfig: Debian's .pc adds a prohibited -isystem).
+        .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
+
+        // The wire contract: protobuf messages generated from proto/clickos.proto, the
+        // envelope's encoding and validation, and the thin ZeroMQ binding.
         .target(
             name: "Messaging",
-            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CZeroMQ", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Generated/README.md"],
             swiftSettings: strict),
 
@@ -110,7 +113,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "MessagingTests",
-            dependencies: ["Messaging", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["Messaging", "CZeroMQ", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
         .testTarget(
             name: "VMHostTests",
