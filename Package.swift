@@ -82,7 +82,7 @@ let package = Package(
         // chains arrive with their issues.
         .executableTarget(
             name: "clickos",
-            dependencies: ["VMHost", "PacketIO", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VMHost", "PacketIO", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays
