@@ -6,10 +6,11 @@ FUZZ_BUILD := .build-fuzz
 FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswiftc -use-ld=lld -Xswiftc -DFUZZING
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
+ENVELOPE_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -43,6 +44,7 @@ unit-tests:
 fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-parser
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-elements
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-envelope
 
 # A long fuzzing run of the Click parser (FUZZ_SECONDS, default 10 minutes).
 fuzz-parser: fuzz-build
@@ -56,6 +58,12 @@ fuzz-elements: fuzz-build
 	$(FUZZ_BUILD)/debug/fuzz-click-elements -max_total_time=$(FUZZ_SECONDS) -max_len=2048 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-elements Tests/Fuzz/corpus/elements
 
+# Arbitrary frames as received envelopes (decoding and validation).
+fuzz-envelope: fuzz-build
+	mkdir -p $(FUZZ_BUILD)/corpus-envelope
+	$(FUZZ_BUILD)/debug/fuzz-envelope -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-envelope Tests/Fuzz/corpus/envelope
+
 # What CI runs: the seed corpora replayed, then short fuzzing runs; any crash fails.
 fuzz-smoke: fuzz-build fuzz-replay
 	mkdir -p $(FUZZ_BUILD)/corpus-smoke $(FUZZ_BUILD)/corpus-smoke-elements
@@ -63,10 +71,15 @@ fuzz-smoke: fuzz-build fuzz-replay
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke Tests/Fuzz/corpus/click-parser
 	$(FUZZ_BUILD)/debug/fuzz-click-elements -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=2048 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-elements Tests/Fuzz/corpus/elements
+	mkdir -p $(FUZZ_BUILD)/corpus-smoke-envelope
+	$(FUZZ_BUILD)/debug/fuzz-envelope -max_total_time=$(ENVELOPE_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-envelope Tests/Fuzz/corpus/envelope
 
 fuzz-replay:
 	$(SWIFT) build --product fuzz-click-parser
 	$(SWIFT) build --product fuzz-click-elements
+	$(SWIFT) build --product fuzz-envelope
+	.build/debug/fuzz-envelope Tests/Fuzz/corpus/envelope/*
 	.build/debug/fuzz-click-parser Tests/Fuzz/corpus/click-parser/*
 	.build/debug/fuzz-click-elements Tests/Fuzz/corpus/elements/*
 

@@ -100,6 +100,13 @@ let package = Package(
             path: "Tests/Fuzz/ElementFuzzer",
             swiftSettings: strict),
 
+        // libFuzzer harness for envelope decoding and validation.
+        .executableTarget(
+            name: "fuzz-envelope",
+            dependencies: ["Messaging"],
+            path: "Tests/Fuzz/EnvelopeFuzzer",
+            swiftSettings: strict),
+
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
