@@ -63,7 +63,7 @@ let package = Package(
         // envelope's encoding and validation, and the thin ZeroMQ binding.
         .target(
             name: "Messaging",
-            dependencies: ["CZeroMQ", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+            dependencies: ["CZeroMQ", "CShims", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Generated/README.md"],
             swiftSettings: strict),
 

@@ -1,0 +1,147 @@
+import CZeroMQ
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The planner's side of the wire: a ROUTER socket on its own thread. Every frame is
+/// decoded and validated; a bad one is counted, logged and answered with an `Error`
+/// envelope, and the server keeps serving. Valid envelopes go to `handler`, whose reply
+/// (if any) goes back to the sender. With keys, CURVE admits only authorized clients;
+/// without, the server listens only on local endpoints.
+public final class MessageServer: Sendable {
+    /// What the server has seen, for metrics and tests.
+    public struct Counters: Sendable, Equatable {
+        public var received = 0
+        public var rejected = 0
+        public var replies = 0
+        public var refusedClients = 0
+    }
+
+    public struct Security: Sendable {
+        public var keys: CurveKeyPair
+        public var authorized: Set<String>
+        public init(keys: CurveKeyPair, authorized: Set<String>) {
+            self.keys = keys
+            self.authorized = authorized
+        }
+    }
+
+    public let name: String
+    /// The endpoint actually bound (with the port chosen for `tcp://host:*`).
+    public let endpoint: String
+    /// What the server thread and the owner share.
+    final class Shared: Sendable {
+        let counters = Mutex(Counters())
+        let stopping = Atomic<Bool>(false)
+    }
+    private let shared = Shared()
+    private let thread: IOThread
+
+    /// Binds `endpoint` and starts serving. `handler` runs on the server's thread.
+    public init(name: String = "planner", endpoint: String, security: Security? = nil,
+                log: @escaping @Sendable (String) -> Void = { _ in },
+                handler: @escaping @Sendable (Envelope) -> Envelope?) throws(MessagingError) {
+        if security == nil {
+            do {
+                try EndpointPolicy.checkPlaintext(endpoint)
+            } catch {
+                throw MessagingError(error.description)
+            }
+        }
+        self.name = name
+        // The socket is made here (to report bind errors to the caller) and then used
+        // only by the server thread.
+        let context: ZMQContext
+        let socket: ZMQSocket
+        var authority: CurveAuthority?
+        do {
+            context = try ZMQContext()
+            if let security {
+                authority = try CurveAuthority(context: context, serverKeys: security.keys, authorized: security.authorized, log: log)
+            }
+            socket = try ZMQSocket(context, .router)
+            if let authority { try authority.secure(socket) }
+            try socket.setHeartbeats(interval: 2000, timeout: 6000, ttl: 6000)
+            try socket.setTimeouts(receive: -1, send: 1000)
+            try socket.bind(endpoint)
+        } catch {
+            throw MessagingError("\(name): \(error)")
+        }
+        self.endpoint = socket.lastEndpoint
+        if security == nil { log("\(name): listening on \(self.endpoint) without CURVE (local endpoints only)") }
+        let parts = UncheckedBox((context, socket, authority))
+        let shared = self.shared
+        let serverName = name
+        thread = IOThread {
+            let (context, socket, authority) = parts.value
+            _ = context
+            var sockets = [socket]
+            if let authority { sockets.append(authority.zapSocket) }
+            while !shared.stopping.load(ordering: .acquiring) {
+                guard let ready = try? ZMQSocket.pollReadable(sockets, timeout: 100) else { continue }
+                if ready.contains(1), let authority {
+                    _ = try? authority.handleRequest()
+                    shared.counters.withLock { $0.refusedClients = authority.refusals }
+                }
+                guard ready.contains(0) else { continue }
+                while let frames = try? socket.receive(wait: false) {
+                    Self.serve(frames, socket: socket, name: serverName, shared: shared, log: log, handler: handler)
+                }
+            }
+            socket.close()
+            authority?.zapSocket.close()
+        }
+        thread.start()
+    }
+
+    private static func serve(_ frames: [[UInt8]], socket: ZMQSocket, name: String, shared: Shared,
+                              log: @Sendable (String) -> Void, handler: @Sendable (Envelope) -> Envelope?) {
+        shared.counters.withLock { $0.received += 1 }
+        // A ROUTER frame is [identity, envelope]; anything else is answered if it has an
+        // identity at all.
+        guard let identity = frames.first else { return }
+        let reply: Envelope?
+        if frames.count != 2 {
+            shared.counters.withLock { $0.rejected += 1 }
+            log("\(name): rejected a message of \(frames.count - 1) frames (expected one envelope)")
+            reply = EnvelopeCodec.error(.malformed, "expected one envelope frame, got \(frames.count - 1)", requestID: 0, from: name)
+        } else {
+            switch EnvelopeCodec.decode(frames[1]) {
+            case .failure(let rejection):
+                shared.counters.withLock { $0.rejected += 1 }
+                log("\(name): rejected a frame of \(frames[1].count) bytes: \(rejection)")
+                reply = EnvelopeCodec.reply(to: rejection, from: name)
+            case .success(let envelope):
+                reply = handler(envelope)
+            }
+        }
+        if let reply {
+            try? socket.send([identity, EnvelopeCodec.encode(reply)], wait: false)
+            shared.counters.withLock { $0.replies += 1 }
+        }
+    }
+
+    public var statistics: Counters { shared.counters.withLock { $0 } }
+
+    /// Stops serving and closes the socket (waits for the thread).
+    public func stop() {
+        if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) { thread.join() }
+    }
+
+    deinit { stop() }
+}
+
+/// A messaging failure in words.
+public struct MessagingError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Moves non-Sendable values (sockets) into the one thread that will own them.
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

@@ -1,0 +1,126 @@
+import CZeroMQ
+import Messaging
+import Synchronization
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon-side bridge: a ROUTER server on its own thread, DEALER clients bridged to
+/// async code, on real sockets.
+@Suite("message server and client", .serialized, .timeLimit(.minutes(1)))
+struct ServerClientTests {
+    /// Acks every heartbeat; answers a ListHosts with one host.
+    static func planner(_ e: Envelope) -> Envelope? {
+        switch e.payload {
+        case .heartbeat:
+            return EnvelopeCodec.make(sender: "planner", requestID: e.requestID, .ack(Clickos_V1_Ack()))
+        case .listHosts:
+            var reply = Clickos_V1_ListHostsReply()
+            var host = Clickos_V1_HostSummary()
+            host.name = "host-a"
+            host.health = .ready
+            reply.hosts = [host]
+            return EnvelopeCodec.make(sender: "planner", requestID: e.requestID, .listHostsReply(reply))
+        default:
+            return EnvelopeCodec.error(.unexpectedPayload, "not handled", requestID: e.requestID, from: "planner")
+        }
+    }
+
+    @Test func requestsGetTheirOwnReplies() async throws {
+        let server = try MessageServer(endpoint: "tcp://127.0.0.1:*", handler: Self.planner)
+        defer { server.stop() }
+        let client = try MessageClient(endpoint: server.endpoint, sender: "cli:test")
+        defer { client.close() }
+        async let a = client.request(.listHosts(Clickos_V1_ListHostsRequest()))
+        async let b = client.request(.heartbeat(Clickos_V1_Heartbeat()))
+        let (hosts, ack) = try await (a, b)
+        guard case .listHostsReply(let r) = hosts.payload, case .ack = ack.payload else {
+            Issue.record("wrong replies: \(hosts) \(ack)")
+            return
+        }
+        #expect(r.hosts.first?.name == "host-a")
+        let refused = try await client.request(.desiredState(Clickos_V1_HostDesiredState()))
+        guard case .error(let e) = refused.payload else {
+            Issue.record("expected an Error reply")
+            return
+        }
+        #expect(e.code == .unexpectedPayload)
+    }
+
+    @Test func badFramesAreAnsweredAndCountedAndTheServerKeepsServing() async throws {
+        let lines = Mutex<[String]>([])
+        let server = try MessageServer(endpoint: "tcp://127.0.0.1:*", log: { line in lines.withLock { $0.append(line) } }, handler: Self.planner)
+        defer { server.stop() }
+        let context = try ZMQContext()
+        let raw = try ZMQSocket(context, .dealer)
+        try raw.setTimeouts(receive: 2000, send: 2000)
+        try raw.connect(server.endpoint)
+        var future = EnvelopeCodec.make(sender: "x", requestID: 5, .heartbeat(Clickos_V1_Heartbeat()))
+        future.version = 3
+        let bad: [[[UInt8]]] = [[[0x12, 0xFF, 0xFF, 0x01]], [EnvelopeCodec.encode(future)], [[1, 2], [3]], [Array(repeating: 0xFF, count: 300)]]
+        var codes: [WireError.Code] = []
+        for frames in bad {
+            try raw.send(frames)
+            let reply = try #require(try raw.receive())
+            guard case .success(let e) = EnvelopeCodec.decode(reply[0]), case .error(let err) = e.payload else {
+                Issue.record("no Error reply")
+                continue
+            }
+            codes.append(err.code)
+        }
+        #expect(codes == [.malformed, .unsupportedVersion, .malformed, .malformed])
+        #expect(server.statistics.rejected == 4)
+        #expect(lines.withLock { $0.filter { $0.contains("rejected") }.count } == 4)
+        #expect(lines.withLock { $0.first?.contains("without CURVE") } == true, "a server without keys says so")
+        let client = try MessageClient(endpoint: server.endpoint, sender: "agent")
+        defer { client.close() }
+        guard case .ack = try await client.request(.heartbeat(Clickos_V1_Heartbeat())).payload else {
+            Issue.record("the server stopped serving")
+            return
+        }
+        raw.close()
+    }
+
+    @Test func requestsRetryUntilTheServerComesBackAndFailWhenItDoesNot() async throws {
+        let path = "/tmp/clickos-msg-\(getpid()).ipc"
+        unlink(path)
+        defer { unlink(path) }
+        let client = try MessageClient(endpoint: "ipc://" + path, sender: "agent")
+        defer { client.close() }
+        // Nobody there: three attempts of 50 ms, then an error.
+        await #expect(throws: MessagingError.self) { try await client.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.05, retries: 2) }
+        #expect(client.statistics.resent == 2)
+        // The server comes up while a request is retrying: it is answered.
+        async let answer = client.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.2, retries: 20)
+        try await _Concurrency.Task.sleep(nanoseconds: 300_000_000)
+        let server = try MessageServer(endpoint: "ipc://" + path, handler: Self.planner)
+        defer { server.stop() }
+        guard case .ack = try await answer.payload else {
+            Issue.record("no ack after the server came back")
+            return
+        }
+    }
+
+    @Test func aServerWithoutKeysStaysLocalAndOneWithKeysAdmitsItsClients() async throws {
+        #expect(throws: MessagingError.self) { try MessageServer(endpoint: "tcp://0.0.0.0:*", handler: Self.planner) }
+        let serverKeys = try CurveKeyPair.generate()
+        let agentKeys = try CurveKeyPair.generate()
+        let server = try MessageServer(endpoint: "tcp://0.0.0.0:*", security: .init(keys: serverKeys, authorized: [agentKeys.publicKey]),
+                                       handler: Self.planner)
+        defer { server.stop() }
+        let port = server.endpoint.split(separator: ":").last.map(String.init) ?? ""
+        let client = try MessageClient(endpoint: "tcp://127.0.0.1:\(port)", sender: "agent", serverKey: serverKeys.publicKey, keys: agentKeys)
+        defer { client.close() }
+        guard case .ack = try await client.request(.heartbeat(Clickos_V1_Heartbeat())).payload else {
+            Issue.record("an authorized agent was not answered")
+            return
+        }
+        let stranger = try MessageClient(endpoint: "tcp://127.0.0.1:\(port)", sender: "stranger", serverKey: serverKeys.publicKey,
+                                         keys: try CurveKeyPair.generate())
+        defer { stranger.close() }
+        await #expect(throws: MessagingError.self) { try await stranger.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.2, retries: 1) }
+        #expect(server.statistics.refusedClients >= 1)
+    }
+}
