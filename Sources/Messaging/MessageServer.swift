@@ -16,7 +16,10 @@ public final class MessageServer: Sendable {
         public var received = 0
         public var rejected = 0
         public var replies = 0
+        /// Clients refused: by ZAP (unlisted key) or at the handshake (wrong server key,
+        /// no CURVE).
         public var refusedClients = 0
+        public var failedHandshakes = 0
     }
 
     public struct Security: Sendable {
@@ -56,13 +59,17 @@ public final class MessageServer: Sendable {
         let context: ZMQContext
         let socket: ZMQSocket
         var authority: CurveAuthority?
+        var monitor: HandshakeMonitor?
         do {
             context = try ZMQContext()
             if let security {
                 authority = try CurveAuthority(context: context, serverKeys: security.keys, authorized: security.authorized, log: log)
             }
             socket = try ZMQSocket(context, .router)
-            if let authority { try authority.secure(socket) }
+            if let authority {
+                try authority.secure(socket)
+                monitor = try HandshakeMonitor(socket, context: context, name: name)
+            }
             try socket.setHeartbeats(interval: 2000, timeout: 6000, ttl: 6000)
             try socket.setTimeouts(receive: -1, send: 1000)
             try socket.bind(endpoint)
@@ -71,25 +78,35 @@ public final class MessageServer: Sendable {
         }
         self.endpoint = socket.lastEndpoint
         if security == nil { log("\(name): listening on \(self.endpoint) without CURVE (local endpoints only)") }
-        let parts = UncheckedBox((context, socket, authority))
+        let parts = UncheckedBox((context, socket, authority, monitor))
         let shared = self.shared
         let serverName = name
         thread = IOThread {
-            let (context, socket, authority) = parts.value
+            let (context, socket, authority, monitor) = parts.value
             _ = context
             var sockets = [socket]
-            if let authority { sockets.append(authority.zapSocket) }
+            if let authority, let monitor { sockets += [authority.zapSocket, monitor.socket] }
             while !shared.stopping.load(ordering: .acquiring) {
                 guard let ready = try? ZMQSocket.pollReadable(sockets, timeout: 100) else { continue }
                 if ready.contains(1), let authority {
-                    _ = try? authority.handleRequest()
-                    shared.counters.withLock { $0.refusedClients = authority.refusals }
+                    while (try? authority.handleRequest()) == true {}
+                    shared.counters.withLock { $0.refusedClients = authority.refusals + $0.failedHandshakes }
+                }
+                if ready.contains(2), let monitor {
+                    while let line = monitor.next() {
+                        log("\(serverName): \(line)")
+                        shared.counters.withLock {
+                            $0.failedHandshakes += 1
+                            $0.refusedClients = (authority?.refusals ?? 0) + $0.failedHandshakes
+                        }
+                    }
                 }
                 guard ready.contains(0) else { continue }
                 while let frames = try? socket.receive(wait: false) {
                     Self.serve(frames, socket: socket, name: serverName, shared: shared, log: log, handler: handler)
                 }
             }
+            monitor?.socket.close()
             socket.close()
             authority?.zapSocket.close()
         }

@@ -107,8 +107,9 @@ struct ServerClientTests {
         #expect(throws: MessagingError.self) { try MessageServer(endpoint: "tcp://0.0.0.0:*", handler: Self.planner) }
         let serverKeys = try CurveKeyPair.generate()
         let agentKeys = try CurveKeyPair.generate()
+        let lines = Mutex<[String]>([])
         let server = try MessageServer(endpoint: "tcp://0.0.0.0:*", security: .init(keys: serverKeys, authorized: [agentKeys.publicKey]),
-                                       handler: Self.planner)
+                                       log: { line in lines.withLock { $0.append(line) } }, handler: Self.planner)
         defer { server.stop() }
         let port = server.endpoint.split(separator: ":").last.map(String.init) ?? ""
         let client = try MessageClient(endpoint: "tcp://127.0.0.1:\(port)", sender: "agent", serverKey: serverKeys.publicKey, keys: agentKeys)
@@ -122,5 +123,18 @@ struct ServerClientTests {
         defer { stranger.close() }
         await #expect(throws: MessagingError.self) { try await stranger.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.2, retries: 1) }
         #expect(server.statistics.refusedClients >= 1)
+        // A client pinning the wrong server key, and one without CURVE: refused at the
+        // handshake, and the server logs it.
+        let wrongKey = try MessageClient(endpoint: "tcp://127.0.0.1:\(port)", sender: "confused", serverKey: try CurveKeyPair.generate().publicKey,
+                                         keys: agentKeys)
+        defer { wrongKey.close() }
+        await #expect(throws: MessagingError.self) { try await wrongKey.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.2, retries: 1) }
+        let plain = try MessageClient(endpoint: "tcp://127.0.0.1:\(port)", sender: "plain")
+        defer { plain.close() }
+        await #expect(throws: MessagingError.self) { try await plain.request(.heartbeat(Clickos_V1_Heartbeat()), timeout: 0.2, retries: 1) }
+        try await _Concurrency.Task.sleep(nanoseconds: 200_000_000)
+        #expect(server.statistics.failedHandshakes >= 2, "\(server.statistics)")
+        let logged = lines.withLock { $0 }
+        #expect(logged.contains { $0.contains("cryptographic") } && logged.contains { $0.contains("mechanism mismatch") }, "\(logged)")
     }
 }

@@ -171,6 +171,37 @@ public final class ZMQSocket {
     }
 }
 
+/// Handshake failures of a socket, from libzmq's socket monitor: how a server learns of
+/// clients refused before ZAP is even asked (a wrong server key, no CURVE at all).
+public final class HandshakeMonitor {
+    public let socket: ZMQSocket
+
+    /// Starts monitoring `target` (call before it binds) on a private inproc endpoint.
+    public init(_ target: ZMQSocket, context: ZMQContext, name: String) throws(ZMQError) {
+        let endpoint = "inproc://monitor-\(name)"
+        let events = ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        guard zmq_socket_monitor(target.handle, endpoint, events) == 0 else { throw ZMQError.last("zmq_socket_monitor") }
+        socket = try ZMQSocket(context, .pair)
+        try socket.connect(endpoint)
+    }
+
+    /// The next handshake failure in words, if one is waiting.
+    public func next() -> String? {
+        guard let frames = try? socket.receive(wait: false), frames.count == 2, frames[0].count >= 6 else { return nil }
+        let event = UInt16(frames[0][0]) | UInt16(frames[0][1]) << 8
+        let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(frames[0][2 + $1]) << (8 * UInt32($1)) }
+        let peer = String(decoding: frames[1], as: UTF8.self)
+        let why: String
+        switch Int32(value) {
+        case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: why = "security mechanism mismatch (a client without CURVE?)"
+        case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: why = "cryptographic error (a client with the wrong server key?)"
+        default:
+            why = Int32(event) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "not authorized (status \(value))" : "protocol error 0x\(String(value, radix: 16))"
+        }
+        return "refused a client on \(peer): \(why)"
+    }
+}
+
 /// A CURVE key pair in Z85 text (40 characters each), as `zmq_curve_keypair` makes them.
 public struct CurveKeyPair: Sendable, Equatable {
     public let publicKey: String
