@@ -110,7 +110,7 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims", "Messaging"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 

@@ -2,7 +2,7 @@ import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
-// rewriter, memif, chain, boot, memory, latency, density; `density N` boots N VMs).
+// rewriter, memif, chain, boot, memory, latency, density, messaging; `density N` boots N VMs).
 
 /// True if the group should run.
 func selected(_ group: String) -> Bool {
@@ -92,3 +92,6 @@ if selected("boot") { benchmarkBoot() }
 if selected("memory") { benchmarkMemory() }
 if selected("latency") { benchmarkLatency() }
 if selected("density") { benchmarkDensity() }
+
+// Control messages (issue 5).
+if selected("messaging") { benchmarkMessaging() }
