@@ -87,6 +87,28 @@ struct ZeroMQTests {
         dealer.close()
     }
 
+    @Test func publishersReachSubscribersOfTheirTopic() throws {
+        let context = try ZMQContext()
+        let pub = try ZMQSocket(context, .pub)
+        try pub.bind("inproc://telemetry")
+        let sub = try ZMQSocket(context, .sub)
+        try sub.setTimeouts(receive: 1000, send: 1000)
+        try sub.setOption(ZMQ_SUBSCRIBE, "web")
+        try sub.connect("inproc://telemetry")
+        // A subscription takes effect asynchronously: publish until one arrives.
+        var got: [[UInt8]]?
+        for _ in 0..<100 where got == nil {
+            try pub.send([Array("other".utf8), [0]])
+            try pub.send([Array("web".utf8), heartbeat(1, from: "host-a")])
+            got = try sub.receive(wait: false)
+            if got == nil { usleep(2000) }
+        }
+        #expect(got?.first == Array("web".utf8), "only the subscribed topic")
+        #expect(try got.map { try EnvelopeCodec.decode($0[1]).get().sender } == "host-a")
+        sub.close()
+        pub.close()
+    }
+
     @Test func curveKeyPairsAreZ85() throws {
         let a = try CurveKeyPair.generate()
         let b = try CurveKeyPair.generate()
