@@ -331,6 +331,7 @@ static int spawn_child(void *argument) {
 
     if (spec->stderr_fd >= 0 && dup2(spec->stderr_fd, 2) < 0) _exit(127);
     setsid();
+    if (spec->new_namespaces && spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0) child_fail("network namespace");
     if (spec->new_namespaces && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail("private mounts");
     for (const char *const *p = spec->cgroup_procs; p && *p; p++) {
         int fd = open(*p, O_WRONLY | O_CLOEXEC);
@@ -374,13 +375,34 @@ int clickos_spawn(const struct clickos_spawn_spec *spec) {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-    if (spec->new_namespaces) flags |= CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID;
+    if (spec->new_namespaces) flags |= CLONE_NEWNS | CLONE_NEWPID | (spec->netns_fd >= 0 ? 0 : CLONE_NEWNET);
     int pid = clone(spawn_child, (char *) stack + stack_size, flags, (void *) spec);
     int saved_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);
     munmap(stack, stack_size);
     errno = saved_errno;
     return pid;
+}
+
+struct netns_request { int fd; int error; };
+
+static void *netns_thread(void *argument) {
+    struct netns_request *request = argument;
+    /* The network namespace is per thread: only this thread moves, and it then ends. */
+    if (unshare(CLONE_NEWNET) < 0) { request->error = errno; return NULL; }
+    request->fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (request->fd < 0) request->error = errno;
+    return NULL;
+}
+
+int clickos_create_netns(void) {
+    struct netns_request request = { -1, 0 };
+    pthread_t thread;
+    int failed = pthread_create(&thread, NULL, netns_thread, &request);
+    if (failed) { errno = failed; return -1; }
+    pthread_join(thread, NULL);
+    if (request.fd < 0) errno = request.error;
+    return request.fd;
 }
 
 int clickos_pidfd_open(int pid) {

@@ -41,6 +41,9 @@ public final class ProcessBackend: VMBackend {
         deinit { if pidfd >= 0 { close(pidfd) } }
     }
     private var running: [String: Running] = [:]
+    /// The next VM's network namespace, made while the previous VM initialized: creating
+    /// one costs about 0.6 ms here, a fifth of a boot. Each VM still gets its own.
+    private var spareNetworkNamespace: Int32 = -1
 
     public init(root: String, executable: String, isolation: Isolation = .detect(), log: @escaping (String) -> Void = { _ in }) {
         self.root = root
@@ -57,6 +60,23 @@ public final class ProcessBackend: VMBackend {
             _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
         log("process backend: \(isolation.summary)")
+    }
+
+    deinit {
+        if spareNetworkNamespace >= 0 { close(spareNetworkNamespace) }
+        isolation.cgroups?.removeSpare()
+    }
+
+    /// Makes the next VM's network namespace now, if there is none waiting.
+    private func prepareNetworkNamespace() {
+        guard isolation.namespaces, spareNetworkNamespace < 0 else { return }
+        spareNetworkNamespace = clickos_create_netns()
+    }
+
+    /// Makes what the next boot needs while this one's VM initializes.
+    private func prepareNextBoot() {
+        prepareNetworkNamespace()
+        isolation.cgroups?.prepareSpare()
     }
 
     public func directory(of name: String) -> String { root + "/vms/" + name }
@@ -131,13 +151,21 @@ public final class ProcessBackend: VMBackend {
             }
             mask |= 1 << UInt64(cpu)
         }
-        let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs, cpuMask: mask)
+        // The VM joins the namespace made ahead of time (or, when that failed, clones a
+        // new one itself); the next VM's is made while this one initializes.
+        prepareNetworkNamespace()
+        let networkNamespace = spareNetworkNamespace
+        spareNetworkNamespace = -1
+        let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs, cpuMask: mask,
+                        networkNamespace: networkNamespace)
         let spawnErrno = errno
+        if networkNamespace >= 0 { close(networkNamespace) }
         close(stderrFD)
         close(pipeFDs[1])
         defer { close(pipeFDs[0]) }
         guard pid > 0 else { throw VMError("cannot start \(executable): \(String(cString: strerror(spawnErrno)))") }
         let pidfd = clickos_pidfd_open(pid)
+        prepareNextBoot()
 
         // Ready when the VM writes to the pipe; EOF means it died first.
         let ready = waitReady(pipeFDs[0], timeout: bootTimeout)
@@ -159,7 +187,8 @@ public final class ProcessBackend: VMBackend {
         return info
     }
 
-    private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String], cpuMask: UInt64) -> Int32 {
+    private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String], cpuMask: UInt64,
+                       networkNamespace: Int32) -> Int32 {
         // C strings that live until clickos_spawn returns (the child execs before that).
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let environment = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
@@ -180,6 +209,7 @@ public final class ProcessBackend: VMBackend {
                     spec.argv = a.baseAddress
                     spec.envp = e.baseAddress
                     spec.new_namespaces = isolation.namespaces ? 1 : 0
+                    spec.netns_fd = networkNamespace
                     spec.stdout_fd = stderrFD
                     spec.stderr_fd = stderrFD
                     spec.keep_fd = readyFD

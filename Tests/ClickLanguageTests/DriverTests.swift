@@ -117,4 +117,18 @@ import Testing
         #expect(unknown.status == 1)
         #expect(unknown.stderr.contains("unrecognized option '-Z'"))
     }
+
+    /// `-q` with VM ports and a stats page initializes everything, then tears it down and
+    /// exits 0: the ports' last counter writes (link down) land in a page still mapped, and
+    /// neither the sockets nor the page are left behind.
+    @Test func quitWithPortsAndStatsPageExitsCleanly() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("clickos-driver-\(getpid())-\(UInt32.random(in: 0...UInt32.max))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let r = try run(["-q", "-e", "FromDevice(0) -> ToDevice(1);", "--port", "0=memif:server:\(dir)/a.sock",
+                         "--port", "1=memif:client:\(dir)/b.sock", "--stats", "\(dir)/stats", "--control", "\(dir)/control.sock"])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        #expect(r.stderr.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "\(dir)/a.sock"))
+    }
 }

@@ -167,6 +167,12 @@ struct ProcessBackendTests {
             return Array(buffer.prefix(max(0, n)))
         }
         #expect(link("/proc/self/ns/net") != link("/proc/\(vm.pid)/ns/net"))
+        // Each VM has a namespace of its own (the backend makes the next one ahead of time,
+        // never shares one).
+        let neighbour = try b.boot(VMSpec(name: "neighbour", configuration: "Idle -> Discard;"))
+        #expect(link("/proc/\(neighbour.pid)/ns/net") != link("/proc/\(vm.pid)/ns/net"))
+        #expect(link("/proc/\(neighbour.pid)/ns/net") != link("/proc/self/ns/net"))
+        try b.stop("neighbour")
         // Its user is not root, and it is PID 1 of its own PID namespace.
         let status = readText("/proc/\(vm.pid)/status") ?? ""
         #expect(status.contains("Uid:\t65534"), "runs as nobody")

@@ -113,6 +113,8 @@ struct clickos_spawn_spec {
     char *const *argv;
     char *const *envp;
     int new_namespaces;            ///< non-zero: new network, mount and PID namespaces
+    int netns_fd;                  ///< with new_namespaces: join this network namespace
+                                   ///< (from clickos_create_netns) instead of creating one (-1)
     int stdout_fd, stderr_fd;      ///< dup2'ed to 1 and 2 (-1: /dev/null)
     int keep_fd;                   ///< kept open as fd 3 (-1: none)
     const char *const *cgroup_procs; ///< NULL-terminated list of cgroup.procs files to join
@@ -125,6 +127,12 @@ struct clickos_spawn_spec {
 /// namespace) or -1 with errno set. When the child fails before exec, it exits with 127
 /// and writes the reason to its stderr.
 int clickos_spawn(const struct clickos_spawn_spec *spec);
+
+/// Creates a new, empty network namespace (loopback only, down) and returns a descriptor
+/// for it (O_CLOEXEC), or -1 with errno set. The caller's own namespace is untouched: the
+/// namespace is made on a short-lived thread. Creating one costs about 0.6 ms on these
+/// machines, so the process backend makes the next VM's ahead of time.
+int clickos_create_netns(void);
 
 /// poll(2) with a timeout in nanoseconds (ppoll): -1 waits without limit. `fds` points
 /// to `count` struct pollfd (count may be 0: a plain sleep). Caught interrupts are

@@ -95,6 +95,18 @@ public final class Scheduler {
 
     public func stop() { stopRequested = true }
 
+    /// Until this time (clock nanoseconds), an idle scheduler polls its descriptors
+    /// instead of sleeping.
+    private var awakeUntil: Int64 = 0
+
+    /// Keeps the scheduler polling rather than sleeping for the next `nanoseconds`: for
+    /// short exchanges where every step waits on a peer (a memif handshake runs in
+    /// lock-step), a sleeping process would pay a wake-up per step — tens of
+    /// microseconds on a virtual CPU that halts when idle.
+    public func stayAwake(forNanoseconds nanoseconds: Int64) {
+        awakeUntil = max(awakeUntil, clock.now() + nanoseconds)
+    }
+
     /// Clears a stop request so the scheduler can run again (DriverManager's `wait_stop`).
     public func resume() { stopRequested = false }
 
@@ -205,9 +217,15 @@ public final class Scheduler {
             }
             // Timers are kept to the microsecond (ppoll), so short naps and high rates
             // are not rounded up to whole milliseconds.
+            let now = clock.now()
+            if now < awakeUntil {
+                pollWatches(timeout: 0)
+                clickos_pause(16)
+                continue
+            }
             var timeout: Int64 = -1
             if let next = heap.first {
-                timeout = max(0, next.expiry - clock.now())
+                timeout = max(0, next.expiry - now)
             }
             pollWatches(timeout: timeout)
         }

@@ -84,6 +84,19 @@ public final class MemifPortSet: VMPortProvider, DescriptorWatcher {
         self.scheduler = scheduler
         watched = descriptors
         for fd in watched { scheduler.watch(fd: fd, for: self) }
+        stayAwakeWhileHandshaking()
+    }
+
+    /// How long the scheduler keeps polling after a handshake step.
+    static let handshakeSpin: Int64 = 1_000_000
+
+    /// While a handshake is under way (a client waiting for its server's reply, a server
+    /// with an accepted connection not yet connected), keeps the scheduler polling: the
+    /// protocol is lock-step, and a sleeping VM would pay a wake-up per message.
+    private func stayAwakeWhileHandshaking() {
+        guard let scheduler else { return }
+        let handshaking = ports.contains { $0.port.state == .connecting } || listeners.values.contains { !$0.pending.isEmpty }
+        if handshaking { scheduler.stayAwake(forNanoseconds: Self.handshakeSpin) }
     }
 
     public func detach(from scheduler: Scheduler) {
@@ -114,22 +127,26 @@ public final class MemifPortSet: VMPortProvider, DescriptorWatcher {
             _ = read(timer, &expirations, 8)
             for (_, p) in ports where p.role == .client && p.state == .disconnected { p.connectToServer() }
             refresh()
+            stayAwakeWhileHandshaking()
             return
         }
         for (_, l) in listeners {
             if fd == l.fd {
                 l.acceptConnections()
                 refresh()
+                stayAwakeWhileHandshaking()
                 return
             }
             if l.pending.contains(fd) {
                 l.handlePending(fd)
                 refresh()
+                stayAwakeWhileHandshaking()
                 return
             }
         }
         for (_, p) in ports where p.connection == fd {
             p.handleControl()
+            stayAwakeWhileHandshaking()
             return
         }
     }

@@ -88,7 +88,7 @@ public final class StatsPage: @unchecked Sendable {
     /// Port `k`'s counters (the VM writes them; the host reads them).
     public func counters(port k: Int) -> PortCounters {
         precondition(k >= 0 && k < Self.maxPorts, "port index within the page")
-        return PortCounters(words: (base + 64 + 64 * k).assumingMemoryBound(to: UInt64.self))
+        return PortCounters(words: (base + 64 + 64 * k).assumingMemoryBound(to: UInt64.self), owner: self)
     }
 
     public func markReady() {
