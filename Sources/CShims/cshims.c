@@ -405,6 +405,14 @@ int clickos_create_netns(void) {
     return request.fd;
 }
 
+int clickos_unpin_thread(void) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    long cpus = sysconf(_SC_NPROCESSORS_CONF);
+    for (long cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
+
 int clickos_pidfd_open(int pid) {
     return (int) syscall(SYS_pidfd_open, pid, 0);
 }

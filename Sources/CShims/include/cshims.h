@@ -146,6 +146,9 @@ int clickos_set_timer_slack(unsigned long nanoseconds);
 /// Pins the calling thread to CPU `cpu` (sched_setaffinity). Returns 0 or -1.
 int clickos_pin_thread(int cpu);
 
+/// Lets the calling thread run on every CPU again. Returns 0 or -1.
+int clickos_unpin_thread(void);
+
 /// A pollable descriptor for process `pid` (pidfd_open), or -1.
 int clickos_pidfd_open(int pid);
 
