@@ -57,3 +57,47 @@ func cacheLineRoundTrip(between a: Int = 0, and b: Int = 1, windows: Int = 5) ->
 func placement(_ roundTrip: Double) -> String {
     roundTrip < 150 ? "near, \(Int(roundTrip)) ns line round trip" : "far, \(Int(roundTrip)) ns line round trip"
 }
+
+/// What waking a sleeper on the other vCPU costs here, with nothing of ours in the way: a
+/// thread pinned to CPU `b` sleeps in poll on an eventfd; this thread (on CPU `a`)
+/// writes it after `gapMicroseconds` of quiet and spins until the sleeper's answer comes
+/// back on a second eventfd. Returns the median round trip in microseconds. It is the
+/// floor under the interrupt-mode latency of a VM that sleeps between packets.
+func idleWakeRoundTrip(between a: Int = 0, and b: Int = 1, gapMicroseconds: UInt32 = 1000, samples count: Int = 1000) -> Double {
+    let ping = clickos_eventfd(), pong = clickos_eventfd()
+    defer {
+        close(ping)
+        close(pong)
+    }
+    guard ping >= 0, pong >= 0 else { return .nan }
+    let sleeper = Thread {
+        _ = clickos_pin_thread(Int32(b))
+        var value: UInt64 = 0
+        while true {
+            var p = pollfd(fd: ping, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, -1)
+            guard read(ping, &value, 8) == 8 else { continue }
+            if value > 1 { return }  // the last ping: stop
+            value = 1
+            _ = write(pong, &value, 8)
+        }
+    }
+    sleeper.start()
+    _ = clickos_pin_thread(Int32(a))
+    usleep(10_000)
+    var samples: [Double] = []
+    var value: UInt64 = 1
+    for i in 0..<count + 50 {
+        value = 1
+        let t0 = nowSeconds()
+        _ = write(ping, &value, 8)
+        while read(pong, &value, 8) != 8 {}
+        if i >= 50 { samples.append((nowSeconds() - t0) * 1e6) }
+        if gapMicroseconds > 0 { usleep(gapMicroseconds) }
+    }
+    value = 2
+    _ = write(ping, &value, 8)
+    _ = clickos_unpin_thread()
+    usleep(1000)
+    return median(samples)
+}

@@ -272,6 +272,10 @@ func benchmarkDensity() {
 
 /// The `latency` group.
 func benchmarkLatency() {
+    // The platform's floor first: an eventfd round trip to a thread asleep on the other
+    // vCPU, with the same 1 ms of quiet between packets, and with none (the sleeper
+    // barely gets to sleep).
+    report("floor: eventfd round trip to a thread asleep on the other vCPU, 1 ms apart: p50 \(f1(idleWakeRoundTrip())) us; back to back: p50 \(f1(idleWakeRoundTrip(gapMicroseconds: 0))) us")
     for (hops, polling) in [(1, false), (3, false), (1, true)] {
         let b = VMBench("latency", isolation: getenv("BENCH_NO_ISOLATION") != nil ? .none : .detect())
         let edges = MemifPortSet()

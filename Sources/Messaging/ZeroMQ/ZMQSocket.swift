@@ -192,11 +192,14 @@ public final class HandshakeMonitor {
         let value = (0..<4).reduce(UInt32(0)) { $0 | UInt32(frames[0][2 + $1]) << (8 * UInt32($1)) }
         let peer = String(decoding: frames[1], as: UTF8.self)
         let why: String
-        switch Int32(value) {
-        case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: why = "security mechanism mismatch (a client without CURVE?)"
-        case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC: why = "cryptographic error (a client with the wrong server key?)"
-        default:
-            why = Int32(event) == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "not authorized (status \(value))" : "protocol error 0x\(String(value, radix: 16))"
+        switch (Int32(event), Int32(bitPattern: value)) {
+        case (ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, let status): why = "not authorized (status \(status))"
+        // No detail: the value is an errno (a peer that hung up mid-handshake, as a
+        // client without CURVE does when it sees the server's mechanism first).
+        case (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL, let error): why = "handshake failed: \(String(cString: strerror(error)))"
+        case (_, ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH): why = "security mechanism mismatch (a client without CURVE?)"
+        case (_, ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC): why = "cryptographic error (a client with the wrong server key?)"
+        default: why = "protocol error 0x\(String(value, radix: 16))"
         }
         return "refused a client on \(peer): \(why)"
     }
