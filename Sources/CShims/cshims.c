@@ -333,6 +333,14 @@ static int spawn_child(void *argument) {
     setsid();
     if (spec->new_namespaces && spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0) child_fail("network namespace");
     if (spec->new_namespaces && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail("private mounts");
+    /* A /proc of its own PID namespace: the VM sees itself as PID 1 and no host process.
+       Best effort: where /proc may not be mounted (a container with masked /proc paths),
+       the VM keeps the host's, and its stderr says so. */
+    if (spec->new_namespaces && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        char message[160];
+        int n = snprintf(message, sizeof message, "clickos-vm spawn: warning: /proc of the host kept (%s)\n", strerror(errno));
+        if (n > 0) { ssize_t ignored = write(2, message, (size_t) n); (void) ignored; }
+    }
     for (const char *const *p = spec->cgroup_procs; p && *p; p++) {
         int fd = open(*p, O_WRONLY | O_CLOEXEC);
         if (fd < 0) child_fail(*p);

@@ -178,6 +178,10 @@ struct ProcessBackendTests {
         #expect(status.contains("Uid:\t65534"), "runs as nobody")
         #expect(status.contains("NSpid:\t\(vm.pid)\t1\n"), "PID 1 in its own PID namespace")
         #expect(link("/proc/self/ns/mnt") != link("/proc/\(vm.pid)/ns/mnt"), "its own mount namespace")
+        // Its /proc is its PID namespace's: process 1 there is the VM itself, and the
+        // host's processes (this test's among them) are not in it.
+        #expect(readText("/proc/\(vm.pid)/root/proc/1/comm") == "clickos-vm\n")
+        #expect(access("/proc/\(vm.pid)/root/proc/\(getpid())", F_OK) != 0 || getpid() == 1)
         try b.stop("island")
         // SIGTERM ends an idle VM gracefully, whenever it comes: right after boot (as PID 1
         // of its namespace it would ignore a signal it had no handler for yet) and while it
