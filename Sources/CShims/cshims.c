@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 
 #ifndef PACKET_IGNORE_OUTGOING
 #define PACKET_IGNORE_OUTGOING 23
@@ -182,6 +184,90 @@ int clickos_memfd(const char *name, unsigned long long size) {
     }
     fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
     return fd;
+}
+
+/* ---- shared memory a peer may shrink under us ---- */
+
+#define GUARD_SLOTS 4096
+struct region_guard {
+    _Atomic(uintptr_t) base;
+    _Atomic(unsigned long) size;
+    _Atomic(int) lost;
+};
+static struct region_guard guards[GUARD_SLOTS];
+static _Atomic(unsigned long) lost_events;
+static struct sigaction previous_sigbus;
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+
+static void sigbus_handler(int sig, siginfo_t *info, void *context) {
+    uintptr_t address = (uintptr_t) info->si_addr;
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        uintptr_t base = atomic_load_explicit(&guards[i].base, memory_order_acquire);
+        unsigned long size = atomic_load_explicit(&guards[i].size, memory_order_relaxed);
+        if (base && address >= base && address - base < size) {
+            /* Zero pages in place of the file's: the access is retried and reads zeros. */
+            mmap((void *) base, size, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            atomic_store_explicit(&guards[i].lost, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(&lost_events, 1, memory_order_release);
+            return;
+        }
+    }
+    /* Not ours: whoever handled SIGBUS before us, or the default (the fault recurs
+       when we return and kills the process, as it would have). */
+    if ((previous_sigbus.sa_flags & SA_SIGINFO) && previous_sigbus.sa_sigaction) {
+        previous_sigbus.sa_sigaction(sig, info, context);
+    } else if (previous_sigbus.sa_handler != SIG_DFL && previous_sigbus.sa_handler != SIG_IGN) {
+        previous_sigbus.sa_handler(sig);
+    } else {
+        signal(SIGBUS, SIG_DFL);
+    }
+}
+
+static void install_sigbus_handler(void) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = sigbus_handler;
+    action.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, &previous_sigbus);
+}
+
+int clickos_guard_region(void *base, unsigned long size) {
+    pthread_once(&sigbus_once, install_sigbus_handler);
+    for (int i = 0; i < GUARD_SLOTS; i++) {
+        uintptr_t expected = 0;
+        /* Claim a free slot with a placeholder base, fill it, then publish the base. */
+        if (atomic_load_explicit(&guards[i].base, memory_order_relaxed) == 0
+            && atomic_compare_exchange_strong(&guards[i].base, &expected, (uintptr_t) 1)) {
+            atomic_store_explicit(&guards[i].size, size, memory_order_relaxed);
+            atomic_store_explicit(&guards[i].lost, 0, memory_order_relaxed);
+            atomic_store_explicit(&guards[i].base, (uintptr_t) base, memory_order_release);
+            return i;
+        }
+    }
+    return -1;
+}
+
+void clickos_unguard_region(int slot) {
+    if (slot < 0 || slot >= GUARD_SLOTS) return;
+    atomic_store_explicit(&guards[slot].size, 0, memory_order_relaxed);
+    atomic_store_explicit(&guards[slot].base, 0, memory_order_release);
+}
+
+int clickos_region_lost(int slot) {
+    if (slot < 0 || slot >= GUARD_SLOTS) return 0;
+    return atomic_load_explicit(&guards[slot].lost, memory_order_relaxed);
+}
+
+unsigned long clickos_lost_region_events(void) {
+    return atomic_load_explicit(&lost_events, memory_order_acquire);
+}
+
+int clickos_seal_against_shrinking(int fd) {
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) return -1;
+    if (seals & F_SEAL_SHRINK) return 0;
+    return fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0 ? 0 : -1;
 }
 
 int clickos_eventfd(void) {

@@ -366,6 +366,97 @@ struct MemifLinkTests {
         serverSet.close()
     }
 
+    /// A client that shrinks its region's file after the server mapped it (an unsealable
+    /// file: a regular one) would make the server fault with SIGBUS at its next look at the
+    /// ring. The server survives: the region reads as zeros, the link is dropped with a
+    /// reason, and the next client gets in. (Before the guard this test killed the test
+    /// process.)
+    @Test func aPeerThatShrinksItsRegionLosesItsLinkNotOurProcess() throws {
+        let path = socketPath("shrink")
+        let serverSet = MemifPortSet()
+        let s = try serverSet.add(MemifConfiguration(role: .server, socketPath: path), number: 0)
+        let fd = clickos_seqpacket_connect(path)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        func next() -> MemifMessage? {
+            var passed: Int32 = -1, truncated: Int32 = 0
+            for _ in 0..<400 {
+                serverSet.poll(timeout: 2)
+                let n = buffer.withUnsafeMutableBytes { clickos_seqpacket_receive(fd, $0.baseAddress, 256, &passed, &truncated) }
+                if passed >= 0 { close(passed) }
+                if n == 128, case .success(let m) = buffer.withUnsafeBytes({ MemifMessage.decode(UnsafeRawBufferPointer(rebasing: $0[0..<128])) }) {
+                    return m
+                }
+                if n == 0 { return nil }
+            }
+            return nil
+        }
+        func send(_ m: MemifMessage, passing passedFD: Int32 = -1) {
+            _ = m.encoded().withUnsafeBytes { clickos_seqpacket_send(fd, $0.baseAddress, UInt32($0.count), passedFD) }
+        }
+        guard case .hello = next() else { Issue.record("no HELLO"); return }
+        send(.initialize(version: 0x0200, id: 0, mode: 0, secret: "", name: "shrinker"))
+        guard case .ack = next() else { Issue.record("INIT refused"); return }
+        // The region: a plain file, which cannot be sealed against shrinking.
+        let file = "/tmp/clickos-memif-test-\(getpid())-shrink.region"
+        let regionFD = open(file, O_RDWR | O_CREAT | O_TRUNC, 0o600)
+        try #require(regionFD >= 0)
+        unlink(file)
+        defer { close(regionFD) }
+        let size = 1 << 20
+        try #require(ftruncate(regionFD, off_t(size)) == 0)
+        let mapped = try #require(mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, regionFD, 0))
+        let ring = MemifRing(base: mapped, log2Size: 4)
+        ring.initialize()
+        MemifRing(base: mapped + 4096, log2Size: 4).initialize()
+        send(.addRegion(index: 0, size: UInt64(size)), passing: regionFD)
+        guard case .ack = next() else { Issue.record("ADD_REGION refused"); return }
+        let c2sEvent = clickos_eventfd(), s2cEvent = clickos_eventfd()
+        defer {
+            close(c2sEvent)
+            close(s2cEvent)
+        }
+        send(.addRing(flags: MemifMessage.ringC2S, index: 0, region: 0, offset: 0, log2Size: 4, privateHeaderSize: 0), passing: c2sEvent)
+        guard case .ack = next() else { Issue.record("ADD_RING refused"); return }
+        send(.addRing(flags: 0, index: 0, region: 0, offset: 4096, log2Size: 4, privateHeaderSize: 0), passing: s2cEvent)
+        guard case .ack = next() else { Issue.record("ADD_RING refused"); return }
+        send(.connect(interfaceName: "shrinker"))
+        let connected = next()
+        guard case .connected = connected else { Issue.record("CONNECT refused: \(String(describing: connected))"); return }
+        #expect(s.isConnected)
+
+        // One packet published in the C2S ring, then the file shrinks under both mappings.
+        let d = ring.descriptor(0)
+        d.memifOffset = 8192
+        d.memifLength = 64
+        d.memifFlags = 0
+        d.memifRegion = 0
+        ring.head = 1
+        munmap(mapped, size)
+        #expect(ftruncate(regionFD, 0) == 0, "the file could not be sealed: the shrink goes through")
+
+        let storage = BatchStorage()
+        var batch = storage.batch()
+        // The first look faults and reads zeros; the next one sees the region lost.
+        _ = s.receive(into: &batch, pool: pool)
+        _ = s.receive(into: &batch, pool: pool)
+        batch.killAll()
+        #expect(!s.isConnected)
+        #expect(s.linkDescription.contains("Region shrunk by the peer"), "\(s.linkDescription)")
+        if case .disconnect(_, let reason) = next() {
+            #expect(reason == "Region shrunk by the peer")
+        } else {
+            Issue.record("no DISCONNECT for the shrinking client")
+        }
+        // A proper client still gets in.
+        let cs = MemifPortSet()
+        let c = try cs.add(MemifConfiguration(role: .client, socketPath: path), number: 0)
+        #expect(serve(serverSet, cs) { s.isConnected && c.isConnected })
+        cs.close()
+        serverSet.close()
+    }
+
     @Test func interruptsWakeAReceiverOnlyWhenItAsks() throws {
         let (ss, s, cs, c) = try pair(socketPath("irq"))
         #expect(serve(ss, cs) { s.isConnected && c.isConnected })

@@ -53,6 +53,24 @@ const volatile int *clickos_interrupt_flag(void);
 /// against shrinking), close-on-exec. Returns the fd, or -1 with errno set.
 int clickos_memfd(const char *name, unsigned long long size);
 
+/// Peer-owned shared memory that the peer can shrink under us (a memif region whose file
+/// it truncates) makes our next access fault with SIGBUS. A guarded region survives that:
+/// a SIGBUS handler (installed on first use, chaining to any earlier one for faults
+/// elsewhere) maps zero pages over the whole region, marks it lost and counts the event,
+/// and the faulting access carries on reading zeros. The owner checks
+/// `clickos_lost_region_events()` on its paths and drops lost regions.
+/// Returns the guard's slot, or -1 when the table of 4,096 guards is full.
+int clickos_guard_region(void *base, unsigned long size);
+/// Forgets a guard (before the region is unmapped).
+void clickos_unguard_region(int slot);
+/// 1 if the guarded region in `slot` was lost (its pages replaced by zeros).
+int clickos_region_lost(int slot);
+/// How many regions have been lost so far (a cheap check for the hot paths).
+unsigned long clickos_lost_region_events(void);
+/// Seals a memfd against shrinking (F_SEAL_SHRINK), if it can be sealed. Returns 0 when
+/// the file now cannot shrink, -1 otherwise (not a memfd, or created without sealing).
+int clickos_seal_against_shrinking(int fd);
+
 /// A non-blocking, close-on-exec eventfd with counter 0. Returns the fd, or -1.
 int clickos_eventfd(void);
 

@@ -493,8 +493,24 @@ public final class MemifPort: VMPort {
 
     // MARK: Receiving
 
+    /// How many lost regions (see `MemifRegion.map`) this port has looked into.
+    private var lostRegionEventsSeen: UInt = 0
+
+    /// Server: after any region in the process was lost, drops the link if one of ours
+    /// was (the peer shrank it). Returns true when the link is still usable.
+    @inline(__always) private func regionsIntact() -> Bool {
+        let events = clickos_lost_region_events()
+        guard events != lostRegionEventsSeen else { return true }
+        lostRegionEventsSeen = events
+        guard regions.contains(where: \.isLost) else { return true }
+        if draining { finishDraining() }
+        if state != .disconnected { disconnect(reason: "Region shrunk by the peer", tellPeer: true) }
+        return false
+    }
+
     public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
         guard state == .connected || draining else { return 0 }
+        guard role == .client || regionsIntact() else { return 0 }
         let before = batch.count
         let rings = rxRings.count
         for k in 0..<rings where !batch.isFull {
@@ -616,6 +632,7 @@ public final class MemifPort: VMPort {
 
     public func transmit(_ batch: PacketBatch, from start: Int) -> Int {
         guard state == .connected, !txRings.isEmpty, start < batch.count else { return 0 }
+        guard role == .client || regionsIntact() else { return 0 }
         return role == .client ? transmitClient(batch, start) : transmitServer(batch, start)
     }
 

@@ -84,11 +84,17 @@ final class MemifRegion {
     let base: UnsafeMutableRawPointer
     let size: Int
 
+    /// Server: the SIGBUS guard over a region the peer owns (-1: none).
+    private var guardSlot: Int32 = -1
+
     init(fd: Int32, base: UnsafeMutableRawPointer, size: Int) {
         self.fd = fd
         self.base = base
         self.size = size
     }
+
+    /// True once the peer shrank the file under the mapping: the pages read as zeros now.
+    var isLost: Bool { guardSlot >= 0 && clickos_region_lost(guardSlot) != 0 }
 
     /// A new region of `size` bytes (client side).
     static func create(size: Int) -> MemifRegion? {
@@ -103,16 +109,26 @@ final class MemifRegion {
 
     /// Maps a received memfd (server side); nil if the mapping fails (for instance a size
     /// larger than the file).
+    ///
+    /// The peer keeps the file and could shrink it under the mapping, which would make
+    /// our next access fault: the file is sealed against shrinking where it can be (a
+    /// memfd made with sealing allowed, as DPDK's, libmemif's and ours are), and the
+    /// mapping is guarded either way — a shrink then costs the peer its link, not us the
+    /// process.
     static func map(fd: Int32, size: Int) -> MemifRegion? {
         guard size > 0 else { return nil }
+        _ = clickos_seal_against_shrinking(fd)
         var st = stat()
         guard fstat(fd, &st) == 0, Int(st.st_size) >= size else { return nil }
         let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
         guard let p, p != MAP_FAILED else { return nil }
-        return MemifRegion(fd: fd, base: p, size: size)
+        let region = MemifRegion(fd: fd, base: p, size: size)
+        region.guardSlot = clickos_guard_region(p, UInt(size))
+        return region
     }
 
     deinit {
+        clickos_unguard_region(guardSlot)
         munmap(base, size)
         close(fd)
     }
