@@ -7,10 +7,11 @@ FUZZ_FLAGS := -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xswi
 FUZZ_SECONDS ?= 600
 FUZZ_SMOKE_SECONDS ?= 60
 ENVELOPE_SMOKE_SECONDS ?= 30
+MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -48,6 +49,7 @@ fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-parser
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-elements
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-envelope
+	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-memif
 
 # A long fuzzing run of the Click parser (FUZZ_SECONDS, default 10 minutes).
 fuzz-parser: fuzz-build
@@ -67,6 +69,12 @@ fuzz-envelope: fuzz-build
 	$(FUZZ_BUILD)/debug/fuzz-envelope -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-envelope Tests/Fuzz/corpus/envelope
 
+# A long run of the hostile memif client against a server port.
+fuzz-memif: fuzz-build
+	mkdir -p $(FUZZ_BUILD)/corpus-memif
+	$(FUZZ_BUILD)/debug/fuzz-memif -max_total_time=$(FUZZ_SECONDS) -max_len=1024 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-memif Tests/Fuzz/corpus/memif
+
 # What CI runs: the seed corpora replayed, then short fuzzing runs; any crash fails.
 fuzz-smoke: fuzz-build fuzz-replay
 	mkdir -p $(FUZZ_BUILD)/corpus-smoke $(FUZZ_BUILD)/corpus-smoke-elements
@@ -77,12 +85,17 @@ fuzz-smoke: fuzz-build fuzz-replay
 	mkdir -p $(FUZZ_BUILD)/corpus-smoke-envelope
 	$(FUZZ_BUILD)/debug/fuzz-envelope -max_total_time=$(ENVELOPE_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-envelope Tests/Fuzz/corpus/envelope
+	mkdir -p $(FUZZ_BUILD)/corpus-smoke-memif
+	$(FUZZ_BUILD)/debug/fuzz-memif -max_total_time=$(MEMIF_SMOKE_SECONDS) -max_len=1024 -timeout=10 \
+		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-memif Tests/Fuzz/corpus/memif
 
 fuzz-replay:
 	$(SWIFT) build --product fuzz-click-parser
 	$(SWIFT) build --product fuzz-click-elements
 	$(SWIFT) build --product fuzz-envelope
+	$(SWIFT) build --product fuzz-memif
 	.build/debug/fuzz-envelope Tests/Fuzz/corpus/envelope/*
+	.build/debug/fuzz-memif Tests/Fuzz/corpus/memif/*
 	.build/debug/fuzz-click-parser Tests/Fuzz/corpus/click-parser/*
 	.build/debug/fuzz-click-elements Tests/Fuzz/corpus/elements/*
 

@@ -107,6 +107,13 @@ let package = Package(
             path: "Tests/Fuzz/EnvelopeFuzzer",
             swiftSettings: strict),
 
+        // libFuzzer harness playing a hostile memif client against a server port.
+        .executableTarget(
+            name: "fuzz-memif",
+            dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            path: "Tests/Fuzz/MemifFuzzer",
+            swiftSettings: strict),
+
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",

@@ -518,6 +518,15 @@ public final class MemifPort: VMPort {
             if role == .server { receiveServer(i, &batch, pool) } else { receiveClient(i, &batch, pool) }
         }
         rxNext = (rxNext + 1) % max(rings, 1)
+        if role == .server && !regionsIntact() {
+            // The region went while we read it: what came out of it is zeros, not packets.
+            let bogus = batch.count - before
+            for i in before..<batch.count { batch[i].kill() }
+            batch.count = before
+            counters.add(.receivedPackets, -bogus)
+            counters.add(.receiveDrops, bogus)
+            return 0
+        }
         if draining && !hasPendingReceive { finishDraining() }
         return batch.count - before
     }
