@@ -205,6 +205,58 @@ struct MemifLinkTests {
         cs.close()
     }
 
+    /// With several rings a sender spreads flows over them (each flow on one ring, both
+    /// directions of a flow on the same ring number), in both roles; every packet arrives
+    /// and each flow's packets stay in order.
+    @Test func severalRingsCarryFlowsSpreadByHash() throws {
+        let (ss, s, cs, c) = try pair(socketPath("spread"), server: { $0.ringsPerDirection = 2 }, client: { $0.ringsPerDirection = 2 })
+        #expect(serve(ss, cs) { s.isConnected && c.isConnected })
+        let storage = BatchStorage()
+        // UDP packets of 32 flows (source port), 4 packets each, interleaved; the sequence
+        // number rides in the payload.
+        func frame(flow: Int, sequence: Int, reply: Bool) -> [UInt8] {
+            var f = [UInt8](repeating: 0, count: 64)
+            f[12] = 0x08; f[13] = 0x00; f[14] = 0x45; f[23] = 17
+            let a: [UInt8] = [10, 0, 0, 1], b: [UInt8] = [10, 0, 1, 2]
+            f.replaceSubrange(26..<30, with: reply ? b : a)
+            f.replaceSubrange(30..<34, with: reply ? a : b)
+            let port = [UInt8(truncatingIfNeeded: (1000 + flow) >> 8), UInt8(truncatingIfNeeded: 1000 + flow)]
+            f.replaceSubrange((reply ? 36 : 34)..<(reply ? 38 : 36), with: port)
+            f.replaceSubrange((reply ? 34 : 36)..<(reply ? 36 : 38), with: [0, 53])
+            f[42] = UInt8(flow); f[43] = UInt8(sequence)
+            return f
+        }
+        for (from, to, reply) in [(c, s, false), (s, c, true)] {
+            let before = from.transmitCursors
+            var batch = storage.batch()
+            for sequence in 0..<4 { for flow in 0..<32 { batch.append(pool.make(frame(flow: flow, sequence: sequence, reply: reply))!) } }
+            // The ring each packet should take, by the same hash.
+            var perRing = [0, 0]
+            for i in 0..<batch.count { perRing[Int(MemifPort.flowHash(batch[i]) % 2)] += 1 }
+            #expect(from.transmit(batch, from: 0) == 128)
+            batch.killAll()
+            let moved = zip(from.transmitCursors, before).map { Int($0 &- $1) }
+            #expect(moved == perRing, "packets per ring: \(moved), by hash \(perRing)")
+            #expect(moved.allSatisfy { $0 > 0 }, "both rings carry flows")
+            let got = drain(to, ss, cs, expecting: 128)
+            #expect(got.count == 128)
+            var next = [Int](repeating: 0, count: 32)
+            for f in got {
+                #expect(Int(f[43]) == next[Int(f[42])], "flow \(f[42]) out of order")
+                next[Int(f[42])] += 1
+            }
+        }
+        // Both directions of a flow hash alike.
+        for flow in 0..<32 {
+            let there = pool.make(frame(flow: flow, sequence: 0, reply: false))!, back = pool.make(frame(flow: flow, sequence: 0, reply: true))!
+            #expect(MemifPort.flowHash(there) == MemifPort.flowHash(back))
+            there.kill()
+            back.kill()
+        }
+        ss.close()
+        cs.close()
+    }
+
     @Test func refusedClientsLearnWhy() throws {
         let path = socketPath("refuse")
         let serverSet = MemifPortSet()

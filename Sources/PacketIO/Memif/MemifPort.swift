@@ -626,13 +626,16 @@ public final class MemifPort: VMPort {
 
     // MARK: Sending
 
+    /// Room in the fullest transmit ring: with several rings a packet's ring depends on
+    /// its flow, and this many packets fit whichever rings they go to.
     public var transmitSpace: Int {
         guard state == .connected, !txRings.isEmpty else { return 0 }
-        let ring = txRings[0]
-        if role == .client {
-            return (1 << log2Size) - Int(txCursor[0] &- ring.tail)
+        var room = Int.max
+        for (r, ring) in txRings.enumerated() {
+            let free = role == .client ? (1 << log2Size) - Int(txCursor[r] &- ring.tail) : Int(ring.head &- txCursor[r])
+            room = min(room, free)
         }
-        return Int(ring.head &- txCursor[0])
+        return room
     }
 
     public func countTransmitDrops(_ count: Int) {
@@ -642,31 +645,110 @@ public final class MemifPort: VMPort {
     public func transmit(_ batch: PacketBatch, from start: Int) -> Int {
         guard state == .connected, !txRings.isEmpty, start < batch.count else { return 0 }
         guard role == .client || regionsIntact() else { return 0 }
-        return role == .client ? transmitClient(batch, start) : transmitServer(batch, start)
+        var bytes = 0
+        var sent = 0
+        if txRings.count == 1 {
+            sent = place(ring: 0, batch, from: start, to: batch.count, bytes: &bytes)
+            // (A peer's bad descriptor can end the link inside `place`: nothing to publish.)
+            if sent > 0 && state == .connected { publish(ring: 0) }
+        } else {
+            sent = spread(batch, from: start, bytes: &bytes)
+        }
+        guard sent > 0 else { return 0 }
+        counters.add(.sentPackets, sent)
+        counters.add(.sentBytes, bytes)
+        return sent
     }
 
-    private func transmitClient(_ batch: PacketBatch, _ start: Int) -> Int {
-        let ring = txRings[0]
-        var head = txCursor[0]
+    /// Several transmit rings: each packet goes to the ring of its flow (a hash of its
+    /// IPv4 addresses, protocol and ports, the same both ways; of its Ethernet addresses
+    /// otherwise), so a peer that reads its rings on several cores gets every flow on
+    /// one of them, in order. Packets go in order, in runs of the same ring; the first
+    /// that does not fit stops the send, so what was sent is a prefix of the batch.
+    private func spread(_ batch: PacketBatch, from start: Int, bytes: inout Int) -> Int {
+        let rings = txRings.count
+        var touched: UInt64 = 0
+        var sent = 0
+        var i = start
+        while i < batch.count {
+            let r = Int(Self.flowHash(batch[i]) % UInt32(rings))
+            var end = i + 1
+            while end < batch.count && Int(Self.flowHash(batch[end]) % UInt32(rings)) == r { end += 1 }
+            let placed = place(ring: r, batch, from: i, to: end, bytes: &bytes)
+            if placed > 0 { touched |= 1 << UInt64(r & 63) }
+            sent += placed
+            if placed < end - i || state != .connected { break }
+            i = end
+        }
+        guard state == .connected else { return sent }
+        for r in 0..<min(rings, 64) where touched & (1 << UInt64(r)) != 0 { publish(ring: r) }
+        return sent
+    }
+
+    /// Where each transmit ring's cursor stands (how many slots were filled, modulo 2^16).
+    var transmitCursors: [UInt16] { txCursor }
+
+    /// A flow's hash: symmetric in source and destination, so both directions of a
+    /// connection land on the same ring number.
+    static func flowHash(_ p: Packet) -> UInt32 {
+        let data = UnsafeRawPointer(p.data)
+        let length = p.length
+        func word(_ offset: Int) -> UInt32 { UInt32(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt32.self)) }
+        func half(_ offset: Int) -> UInt32 { UInt32(UInt16(bigEndian: data.loadUnaligned(fromByteOffset: offset, as: UInt16.self))) }
+        var key: UInt32
+        if length >= 34 && half(12) == 0x0800 && data.load(fromByteOffset: 14, as: UInt8.self) >> 4 == 4 {
+            let protocolNumber = UInt32(data.load(fromByteOffset: 23, as: UInt8.self))
+            key = (word(26) ^ word(30)) &+ protocolNumber
+            let headerLength = Int(data.load(fromByteOffset: 14, as: UInt8.self) & 0x0F) * 4
+            let fragmented = half(20) & 0x3FFF != 0
+            if (protocolNumber == 6 || protocolNumber == 17) && !fragmented && length >= 14 + headerLength + 4 {
+                key ^= half(14 + headerLength) ^ half(14 + headerLength + 2)
+            }
+        } else if length >= 12 {
+            key = word(0) ^ half(4) ^ word(6) ^ half(10)
+        } else {
+            key = 0
+        }
+        // Spread the bits (a multiplicative hash), then use the high half.
+        return (key &* 0x9E37_79B1) >> 16
+    }
+
+    /// Makes what `place` wrote to ring `r` visible to the peer, and wakes it if it asked.
+    @inline(__always) private func publish(ring r: Int) {
+        let ring = txRings[r]
+        if role == .client { ring.head = txCursor[r] } else { ring.tail = txCursor[r] }
+        signal(ring, txEvents[r])
+    }
+
+    /// Copies packets `from..<to` into transmit ring `r` behind its cursor, without
+    /// publishing them; returns how many fit.
+    @inline(__always) private func place(ring r: Int, _ batch: PacketBatch, from: Int, to: Int, bytes: inout Int) -> Int {
+        role == .client ? placeClient(r, batch, from, to, &bytes) : placeServer(r, batch, from, to, &bytes)
+    }
+
+    private func placeClient(_ r: Int, _ batch: PacketBatch, _ start: Int, _ end: Int, _ bytes: inout Int) -> Int {
+        let ring = txRings[r]
+        var head = txCursor[r]
         var free = (1 << log2Size) - Int(head &- ring.tail)
         let bufferSize = self.bufferSize
         guard regionCount > 0, let base = regionTable[0].base else { return 0 }
         let slotMask = (1 << log2Size) - 1
-        var sent = 0, bytes = 0
+        let ringBase = clientBufferOffset(ring: r, slot: 0)
+        var sent = 0
         var i = start
         // The packets' metadata and data are often cold (a deep queue let them go): ask
         // for them a few packets ahead.
-        for k in start..<min(batch.count, start + 4) { clickos_prefetch(batch[k].meta) }
-        while i < batch.count {
-            if i + 4 < batch.count { clickos_prefetch(batch[i + 4].meta) }
-            if i + 2 < batch.count { clickos_prefetch(batch[i + 2].data) }
+        for k in start..<min(end, start + 4) { clickos_prefetch(batch[k].meta) }
+        while i < end {
+            if i + 4 < end { clickos_prefetch(batch[i + 4].meta) }
+            if i + 2 < end { clickos_prefetch(batch[i + 2].data) }
             let p = batch[i]
             let length = p.length
             if length <= bufferSize {
                 // The common case: one slot, no chain.
                 if free == 0 { break }
                 let d = ring.descriptor(head)
-                let offset = bufferBase &+ (Int(head) & slotMask) &* bufferSize
+                let offset = ringBase &+ (Int(head) & slotMask) &* bufferSize
                 (base + offset).copyMemory(from: p.data, byteCount: length)
                 d.memifRegion = 0
                 d.memifOffset = UInt32(truncatingIfNeeded: offset)
@@ -684,7 +766,7 @@ public final class MemifPort: VMPort {
             var copied = 0
             for s in 0..<segments {
                 let d = ring.descriptor(head)
-                let offset = clientBufferOffset(ring: 0, slot: Int(head) & slotMask)
+                let offset = clientBufferOffset(ring: r, slot: Int(head) & slotMask)
                 let n = min(bufferSize, length - copied)
                 (base + offset).copyMemory(from: p.data + copied, byteCount: n)
                 d.memifRegion = 0
@@ -699,25 +781,20 @@ public final class MemifPort: VMPort {
             sent += 1
             i += 1
         }
-        guard sent > 0 else { return 0 }
-        txCursor[0] = head
-        ring.head = head
-        signal(ring, txEvents[0])
-        counters.add(.sentPackets, sent)
-        counters.add(.sentBytes, bytes)
+        txCursor[r] = head
         return sent
     }
 
-    private func transmitServer(_ batch: PacketBatch, _ start: Int) -> Int {
-        let ring = txRings[0]
-        var tail = txCursor[0]
+    private func placeServer(_ r: Int, _ batch: PacketBatch, _ start: Int, _ end: Int, _ bytes: inout Int) -> Int {
+        let ring = txRings[r]
+        var tail = txCursor[r]
         let head = ring.head
-        var sent = 0, bytes = 0
+        var sent = 0
         var i = start
-        for k in start..<min(batch.count, start + 4) { clickos_prefetch(batch[k].meta) }
-        outer: while i < batch.count {
-            if i + 4 < batch.count { clickos_prefetch(batch[i + 4].meta) }
-            if i + 2 < batch.count { clickos_prefetch(batch[i + 2].data) }
+        for k in start..<min(end, start + 4) { clickos_prefetch(batch[k].meta) }
+        outer: while i < end {
+            if i + 4 < end { clickos_prefetch(batch[i + 4].meta) }
+            if i + 2 < end { clickos_prefetch(batch[i + 2].data) }
             let p = batch[i]
             let length = p.length
             var copied = 0
@@ -746,12 +823,7 @@ public final class MemifPort: VMPort {
             sent += 1
             i += 1
         }
-        guard sent > 0 else { return 0 }
-        txCursor[0] = tail
-        ring.tail = tail
-        signal(ring, txEvents[0])
-        counters.add(.sentPackets, sent)
-        counters.add(.sentBytes, bytes)
+        txCursor[r] = tail
         return sent
     }
 }
