@@ -64,8 +64,6 @@ public struct CgroupLayout: Sendable, Equatable {
         return nil
     }
 
-    /// Creates the VM's groups with its limits; returns the `cgroup.procs` files the
-    /// child joins, or an error.
     /// A group made ahead of time, renamed to the next VM's name: creating groups costs a
     /// tenth of a millisecond per hierarchy. `+` is not allowed in VM names. Several
     /// backends may share the roots: the rename is atomic, and the loser makes its own.
@@ -86,6 +84,8 @@ public struct CgroupLayout: Sendable, Equatable {
         for root in roots { rmdir(root + "/" + Self.spareName) }
     }
 
+    /// Creates the VM's groups (from the spares when there are any) with its limits;
+    /// returns the `cgroup.procs` files the child joins, or an error.
     func create(for name: String, memoryLimit: Int?, cpuLimit: Double?) throws(VMError) -> [String] {
         let dirs = roots.map { $0 + "/" + name }
         for (root, d) in zip(roots, dirs) {

@@ -141,9 +141,9 @@ struct clickos_spawn_spec {
 };
 
 /// Starts `spec->path` in a new session (and, when asked, new namespaces, with mounts made
-/// private and a /proc of the new PID namespace) as a child of the caller. Returns the child's pid (in the caller's PID
-/// namespace) or -1 with errno set. When the child fails before exec, it exits with 127
-/// and writes the reason to its stderr.
+/// private and a /proc of the new PID namespace) as a child of the caller. Returns the
+/// child's pid (in the caller's PID namespace) or -1 with errno set. When the child fails
+/// before exec, it exits with 127 and writes the reason to its stderr.
 int clickos_spawn(const struct clickos_spawn_spec *spec);
 
 /// Creates a new, empty network namespace (loopback only, down) and returns a descriptor

@@ -670,15 +670,22 @@ public final class MemifPort: VMPort {
         var touched: UInt64 = 0
         var sent = 0
         var i = start
+        var r = Int(Self.flowHash(batch[i]) % UInt32(rings))
         while i < batch.count {
-            let r = Int(Self.flowHash(batch[i]) % UInt32(rings))
+            // The run of packets for ring r, and the ring of the packet after it.
             var end = i + 1
-            while end < batch.count && Int(Self.flowHash(batch[end]) % UInt32(rings)) == r { end += 1 }
+            var next = r
+            while end < batch.count {
+                next = Int(Self.flowHash(batch[end]) % UInt32(rings))
+                if next != r { break }
+                end += 1
+            }
             let placed = place(ring: r, batch, from: i, to: end, bytes: &bytes)
             if placed > 0 { touched |= 1 << UInt64(r & 63) }
             sent += placed
             if placed < end - i || state != .connected { break }
             i = end
+            r = next
         }
         guard state == .connected else { return sent }
         for r in 0..<min(rings, 64) where touched & (1 << UInt64(r)) != 0 { publish(ring: r) }
