@@ -211,7 +211,7 @@ struct MemifLinkTests {
     @Test func severalRingsCarryFlowsSpreadByHash() throws {
         let (ss, s, cs, c) = try pair(socketPath("spread"), server: { $0.ringsPerDirection = 2 }, client: { $0.ringsPerDirection = 2 })
         #expect(serve(ss, cs) { s.isConnected && c.isConnected })
-        let storage = BatchStorage()
+        let storage = BatchStorage(capacity: 128)
         // UDP packets of 32 flows (source port), 4 packets each, interleaved; the sequence
         // number rides in the payload.
         func frame(flow: Int, sequence: Int, reply: Bool) -> [UInt8] {

@@ -110,4 +110,60 @@ struct DPDKInteropTests {
         #expect(received == total, "DPDK received every packet the VM sent: \((readText(dir + "/testpmd.out") ?? "").suffix(600))")
         try b.stop("source")
     }
+
+    /// A VM client with two rings per direction sends eight UDP flows to a testpmd server
+    /// with two queues: the flows are spread by hash over both of DPDK's queues, and every
+    /// packet arrives. (testpmd's per-queue counters are read while the VM is still
+    /// connected: they reset when the peer leaves.)
+    @Test func aVMSpreadsFlowsOverDPDKQueues() throws {
+        if let why = Self.skipReason() {
+            print("skipped: \(why)")
+            return
+        }
+        let dir = scratchDirectory("dpdk-queues")
+        let b = backend(dir)
+        let socket = dir + "/memif.sock"
+        defer {
+            try? b.stop("flows")
+            _ = system("pkill -KILL -f 'file-prefix=clickos-mq' > /dev/null 2>&1")
+            removeTree("/var/run/dpdk/clickos-mq")
+            removeTree(dir)
+        }
+        let program = Self.testpmd ?? "dpdk-testpmd"
+        let command = "\(program) --no-huge -m 256 --no-shconf --no-telemetry --file-prefix=clickos-mq --no-pci --lcores=0@0,1@0 "
+            + "--vdev=net_memif0,role=server,id=0,socket=\(socket),socket-abstract=no -- -i --total-num-mbufs=16384 --rxq=2 --txq=2"
+        let script = "sleep 1; echo 'set fwd rxonly'; echo start; sleep 4; echo 'show port xstats 0'; sleep 1; echo stop; echo quit"
+        _ = system("{ \(script); } | timeout -k 1 12 \(command) > \(dir)/testpmd.out 2>&1 &")
+        for _ in 0..<300 where access(socket, F_OK) != 0 { usleep(10_000) }
+        #expect(access(socket, F_OK) == 0, "testpmd listens")
+        chmod(socket, 0o666)
+        let total = 64_000
+        var config = "src :: InfiniteSource(LENGTH 18, LIMIT \(total), STOP false) -> rr :: RoundRobinSwitch;\n"
+        config += "e :: EtherEncap(0x0800, 0:0:0:0:0:1, 0:0:0:0:0:2) -> Queue(4096) -> t :: ToDevice(0);\n"
+        for k in 0..<8 { config += "rr[\(k)] -> UDPIPEncap(10.0.0.1, \(1000 + k), 10.0.0.2, 53) -> e;\n" }
+        var spec = VMSpec(name: "flows", configuration: config)
+        var port = MemifConfiguration(role: .client, socketPath: socket)
+        port.ringsPerDirection = 2
+        spec.ports = [0: port]
+        _ = try b.boot(spec)
+        for _ in 0..<300 where (try? b.read("flows", handler: "t.count")) != String(total) { usleep(10_000) }
+        #expect(try b.read("flows", handler: "t.count") == String(total), "link: \((try? b.read("flows", handler: "t.link")) ?? "?")")
+        // Wait for testpmd's xstats (printed 5 s after it started).
+        var text = ""
+        for _ in 0..<80 {
+            text = readText(dir + "/testpmd.out") ?? ""
+            if text.contains("rx_q1_packets") { break }
+            usleep(100_000)
+        }
+        func stat(_ name: String) -> Int {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":").map { $0.filter { $0 != " " } }
+                if parts.count == 2 && parts[0] == name { return Int(parts[1]) ?? -1 }
+            }
+            return -1
+        }
+        let q0 = stat("rx_q0_packets"), q1 = stat("rx_q1_packets")
+        #expect(q0 > 0 && q1 > 0, "both of DPDK's queues got flows: \(q0) and \(q1); \(text.suffix(800))")
+        #expect(q0 + q1 == total, "DPDK received every packet: \(q0) + \(q1)")
+    }
 }

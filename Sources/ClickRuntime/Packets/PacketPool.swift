@@ -177,7 +177,10 @@ public struct PacketBatch {
     @inlinable @inline(__always) public var isEmpty: Bool { count == 0 }
     @inlinable @inline(__always) public var isFull: Bool { count == capacity }
 
+    /// Adds a packet; the batch must not be full (checked in debug builds only: a
+    /// caller that overfills a batch writes past its storage).
     @inlinable @inline(__always) public mutating func append(_ p: Packet) {
+        assert(count < capacity, "PacketBatch.append on a full batch (capacity \(capacity))")
         storage[count] = p
         count += 1
     }
