@@ -135,11 +135,12 @@ int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengt
 }
 
 static volatile sig_atomic_t interrupted;
-/* While interrupts are caught, SIGINT and SIGTERM stay blocked except inside
-   clickos_ppoll, which waits with this mask: a signal can then only arrive while the
-   thread sleeps, never between its look at the flag and the sleep (a lost wake-up that
-   left an idle VM running until it was killed). */
-static sigset_t wait_mask;
+/* SIGINT and SIGTERM are open while the router runs, so a router that never sleeps still
+   sees them at its next scheduler round. Only clickos_ppoll closes them, between its look
+   at the flag and the sleep: ppoll opens them again atomically with the sleep, so one that
+   arrives in that gap interrupts the sleep instead of being lost (a lost wake-up left an
+   idle VM running until it was killed). */
+static sigset_t interrupt_set;
 static int catching;
 
 static void on_interrupt(int sig) {
@@ -151,19 +152,17 @@ void clickos_catch_interrupts(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_interrupt;
-    sa.sa_flags = SA_RESETHAND;   /* no SA_RESTART: a sleeping poll() returns EINTR */
+    /* SA_RESTART: other system calls carry on (ppoll is never restarted, so a sleep still
+       ends with EINTR). */
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    sigset_t set, old;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_BLOCK, &set, &old);
-    wait_mask = old;
-    /* A parent may have started us with these signals blocked: sleeping unblocks them. */
-    sigdelset(&wait_mask, SIGINT);
-    sigdelset(&wait_mask, SIGTERM);
+    sigemptyset(&interrupt_set);
+    sigaddset(&interrupt_set, SIGINT);
+    sigaddset(&interrupt_set, SIGTERM);
+    /* A parent may have started us with these signals blocked: open them. */
+    sigprocmask(SIG_UNBLOCK, &interrupt_set, NULL);
     catching = 1;
 }
 
@@ -512,10 +511,29 @@ int clickos_pidfd_open(int pid) {
 }
 
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
-    const sigset_t *mask = catching ? &wait_mask : NULL;
-    if (timeout_ns < 0) return ppoll((struct pollfd *) fds, count, NULL, mask);
-    struct timespec ts = { (time_t) (timeout_ns / 1000000000LL), (long) (timeout_ns % 1000000000LL) };
-    return ppoll((struct pollfd *) fds, count, &ts, mask);
+    struct timespec ts, *limit = NULL;
+    if (timeout_ns >= 0) {
+        ts.tv_sec = (time_t) (timeout_ns / 1000000000LL);
+        ts.tv_nsec = (long) (timeout_ns % 1000000000LL);
+        limit = &ts;
+    }
+    /* A zero-timeout check cannot lose a wake-up: no masking needed. */
+    if (!catching || timeout_ns == 0) return ppoll((struct pollfd *) fds, count, limit, NULL);
+    sigset_t open_mask;
+    sigprocmask(SIG_BLOCK, &interrupt_set, &open_mask);
+    sigdelset(&open_mask, SIGINT);
+    sigdelset(&open_mask, SIGTERM);
+    int r;
+    if (interrupted) {
+        r = -1;
+        errno = EINTR;
+    } else {
+        r = ppoll((struct pollfd *) fds, count, limit, &open_mask);
+    }
+    int saved = errno;
+    sigprocmask(SIG_UNBLOCK, &interrupt_set, NULL);
+    errno = saved;
+    return r;
 }
 
 int clickos_set_timer_slack(unsigned long nanoseconds) {

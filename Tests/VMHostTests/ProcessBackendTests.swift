@@ -41,6 +41,52 @@ struct ProcessBackendTests {
         removeTree(dir)
     }
 
+    /// SIGTERM stops a saturated VM within a scheduler round, as it does an idle one: a
+    /// source that never sleeps and a VM receiving at full rate from it both end with
+    /// status 0 (graceful), not by the backend's SIGKILL fallback.
+    @Test func busyVMsStopGracefullyOnSIGTERM() throws {
+        let dir = scratchDirectory("busy")
+        let b = backend(dir)
+        defer {
+            for name in ["busy-sink", "busy-source"] { try? b.stop(name, timeout: 0.5) }
+            removeTree(dir)
+        }
+        // Polling ports: neither VM ever sleeps, however the two share the CPUs.
+        var sinkPort = MemifConfiguration(role: .server, socketPath: dir + "/busy.sock")
+        sinkPort.polling = true
+        var sourcePort = MemifConfiguration(role: .client, socketPath: dir + "/busy.sock")
+        sourcePort.polling = true
+        var sink = VMSpec(name: "busy-sink", configuration: "FromDevice(0) -> c :: Counter -> Discard;")
+        sink.ports = [0: sinkPort]
+        var source = VMSpec(name: "busy-source", configuration: "InfiniteSource(LENGTH 64) -> ToDevice(0);")
+        source.ports = [0: sourcePort]
+        let sinkVM = try b.boot(sink)
+        let sourceVM = try b.boot(source)
+        var received = 0
+        for _ in 0..<400 where received < 100_000 {
+            usleep(5000)
+            received = Int(b.counters("busy-sink").first?.receivedPackets ?? 0)
+        }
+        #expect(received >= 100_000, "traffic flows before the stop: \(received)")
+        for vm in [sinkVM, sourceVM] {
+            let started = Self.now()
+            kill(vm.pid, SIGTERM)
+            var ended: [(name: String, exit: VMExit)] = []
+            while ended.isEmpty && Self.now() - started < 3 {
+                usleep(1000)
+                ended = b.reap()
+            }
+            #expect(ended.first?.exit.status == 0 && ended.first?.exit.signal == nil, "\(vm.name): \(ended)")
+            print("\(vm.name) stopped \(Int((Self.now() - started) * 1000)) ms after SIGTERM")
+        }
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
     @Test func aBadConfigurationFailsTheBootWithClicksTextAndLeavesNothing() throws {
         let dir = scratchDirectory("bad")
         let b = backend(dir)

@@ -40,9 +40,9 @@ int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengt
 
 /// Catches SIGINT and SIGTERM once: the first sets the flag `clickos_interrupt_flag`
 /// points to (the driver then stops gracefully); the handler resets itself, so a second
-/// signal ends the process as usual. The two signals are blocked from then on except
-/// while the thread sleeps in `clickos_ppoll`, so none is lost between a look at the flag
-/// and the sleep.
+/// signal ends the process as usual. The two signals are delivered whenever they come,
+/// busy or idle (a router that always has work never sleeps); `clickos_ppoll` blocks them
+/// between its look at the flag and the sleep, so none arriving in that gap is lost.
 void clickos_catch_interrupts(void);
 /// The flag the interrupt handler sets (non-zero after SIGINT or SIGTERM).
 const volatile int *clickos_interrupt_flag(void);
@@ -153,8 +153,9 @@ int clickos_spawn(const struct clickos_spawn_spec *spec);
 int clickos_create_netns(void);
 
 /// poll(2) with a timeout in nanoseconds (ppoll): -1 waits without limit. `fds` points
-/// to `count` struct pollfd (count may be 0: a plain sleep). Caught interrupts are
-/// delivered only here (see clickos_catch_interrupts).
+/// to `count` struct pollfd (count may be 0: a plain sleep). Once interrupts are caught
+/// (clickos_catch_interrupts), a wait that is not a zero-timeout check returns at once,
+/// with -1 and EINTR, if the interrupt flag is already set.
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns);
 
 /// Sets this thread's timer slack (PR_SET_TIMERSLACK): how late the kernel may wake a
