@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func badRates() {
-        #expect(build("RatedSource(RATE -1) -> Discard").log.errorMessages.contains("  RATE: must be non-negative"))
+        #expect(build("RatedSource(RATE -1) -> Discard").log.errorMessages.contains("  RATE: invalid number"))
         #expect(build("TimedSource(0) -> Discard").log.errorMessages.contains("  INTERVAL: must be positive"))
     }
 }

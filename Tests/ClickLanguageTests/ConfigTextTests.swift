@@ -189,7 +189,7 @@ import Testing
         #expect(missing.finish() == ["SRC: required argument missing"])
         var bad = Arguments(configuration: "x")
         #expect(bad.positional("N", .integer) == nil)
-        #expect(bad.finish() == ["N: expected integer"])
+        #expect(bad.finish() == ["N: invalid number"])
     }
 
     @Test func positionalsStopAtTheFirstUsedKeyword() {

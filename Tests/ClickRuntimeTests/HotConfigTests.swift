@@ -32,7 +32,7 @@ import Testing
             _ = try r.hotswap("inj :: Injector -> q :: Queue(lots) -> Discard")
             Issue.record("a bad configuration was accepted")
         } catch {
-            #expect(error.errorMessages.contains("  CAPACITY: expected unsigned integer"))
+            #expect(error.errorMessages.contains("  CAPACITY: invalid number"))
         }
         #expect(r.replacement == nil)
         #expect(try r.read("q.length") == "1")

@@ -46,7 +46,7 @@ import Testing
         #expect(b.router == nil)
         let lines = b.log.diagnostics.map(\.description)
         #expect(lines.contains("config:1: While configuring 'q :: Queue':"))
-        #expect(lines.contains("  CAPACITY: expected unsigned integer"))
+        #expect(lines.contains("  CAPACITY: invalid number"))
         #expect(lines.contains("config:2: While configuring 'InfiniteSource@4 :: InfiniteSource':"))
         #expect(lines.contains("  BOGUS: unknown argument"))
         #expect(lines.last == "Router could not be initialized!")

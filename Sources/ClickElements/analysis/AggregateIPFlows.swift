@@ -31,11 +31,13 @@ public final class AggregateIPFlows: Element, PacketAction {
     var now: Int64 = 0
 
     public override func configure(_ args: inout Arguments) {
-        let ns = { (s: Double) in Int64(s * 1e9) }
-        tcpTimeout = args.keyword("TCP_TIMEOUT", .seconds).map(ns) ?? tcpTimeout
-        tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .seconds).map(ns) ?? tcpDoneTimeout
-        udpTimeout = args.keyword("UDP_TIMEOUT", .seconds).map(ns) ?? udpTimeout
-        _ = args.keyword("REAP", .seconds)
+        // Click reads the TCP timeouts as plain unsigned counts of seconds and the others
+        // with time units (SecondsArg).
+        let seconds = { (n: Int) in Int64(n) * 1_000_000_000 }
+        tcpTimeout = args.keyword("TCP_TIMEOUT", .unsignedInteger).map(seconds) ?? tcpTimeout
+        tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .unsignedInteger).map(seconds) ?? tcpDoneTimeout
+        udpTimeout = args.keyword("UDP_TIMEOUT", .wholeSeconds) ?? udpTimeout
+        _ = args.keyword("REAP", .wholeSeconds)
         unsupportedKeywords(&args, ["FRAGMENT_TIMEOUT"])
         handleICMP = args.keyword("ICMP", .bool) ?? false
         passFragments = args.keyword("FRAGMENTS", .bool) ?? false
@@ -92,7 +94,7 @@ public final class AggregateIPFlows: Element, PacketAction {
         let life = proto == 17 ? udpTimeout : (state & 1 != 0 ? tcpDoneTimeout : tcpTimeout)
         for i in [Int(m), Int(mapping.partner)] {
             table.mappings[i].tcpState = state
-            table.mappings[i].expiry = now + life
+            table.mappings[i].expiry = now.saturatingAdd(life)
         }
         p.setAnnotation32(Annotation.aggregate, UInt32(truncatingIfNeeded: mapping.output))
         p.paint = mapping.isReply ? 1 : 0

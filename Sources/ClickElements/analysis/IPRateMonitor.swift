@@ -64,8 +64,8 @@ public final class IPRateMonitor: Element, PacketAction {
             default: args.error("should be PACKETS or BYTES", keyword: "TYPE")
             }
         }
-        ratio = args.mandatory("RATIO", .real) ?? 1
-        threshold = args.mandatory("THRESH", .real) ?? 0
+        ratio = args.mandatory("RATIO", .fixedPoint(fractionBits: 16)) ?? 1
+        threshold = Double(args.mandatory("THRESH", .integer) ?? 0)
         memoryLimit = (args.positional("MEMORY", .unsignedInteger) ?? 0) * 1024
         _ = args.positional("ANNO", .bool)
         if ratio <= 0 || ratio > 1 { args.error("must be between 0 and 1", keyword: "RATIO") }

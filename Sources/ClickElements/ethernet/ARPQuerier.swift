@@ -73,8 +73,8 @@ public final class ARPQuerier: Element {
         capacity = args.keyword("CAPACITY", .unsignedInteger) ?? 2048
         _ = args.keyword("ENTRY_CAPACITY", .unsignedInteger)
         entryPacketCapacity = args.keyword("ENTRY_PACKET_CAPACITY", .unsignedInteger) ?? 16
-        if let t = args.keyword("TIMEOUT", .seconds) { timeout = Int64(t * 1e9) }
-        _ = args.keyword("POLL_TIMEOUT", .seconds)
+        if let t = args.keyword("TIMEOUT", .timestamp) { timeout = ARPEntries.effectiveTimeout(t) }
+        _ = args.keyword("POLL_TIMEOUT", .timestamp)
         if let b = args.keyword("BROADCAST", .ipv4Address) { broadcast = b.value }
         _ = args.keyword("BROADCAST_POLL", .bool)
         // The table is chosen here, before handlers are added, so that they show it.
@@ -183,7 +183,7 @@ public final class ARPQuerier: Element {
         guard var e = table[ip] else { return }
         e.ether = ether
         e.known = true
-        e.expiry = router.clock.now() + store.timeout
+        e.expiry = store.timeout == 0 ? Int64.max : router.clock.now().saturatingAdd(store.timeout)
         let waiting = e.pending
         e.pending = []
         table[ip] = e
@@ -237,7 +237,14 @@ public final class ARPEntries {
     var entries: [UInt32: Entry] = [:]
     var capacity = 2048
     var entryPacketCapacity = 16
+    /// How long an entry stays known; 0: for ever.
     var timeout: Int64 = 300_000_000_000
+
+    /// Click's reading of a TIMEOUT: 0, and anything of 2^32 jiffies (4,294,967 s) or
+    /// more, means entries never expire.
+    static func effectiveTimeout(_ nanoseconds: Int64) -> Int64 {
+        nanoseconds >= 4_294_967 * 1_000_000_000 ? 0 : nanoseconds
+    }
     /// Bumped on every change that can invalidate a querier's one-entry cache.
     var generation = 0
 
@@ -293,7 +300,7 @@ public final class ARPTable: Element {
     public override func configure(_ args: inout Arguments) {
         store.capacity = args.keyword("CAPACITY", .unsignedInteger) ?? args.keyword("ENTRY_CAPACITY", .unsignedInteger) ?? 2048
         store.entryPacketCapacity = args.keyword("ENTRY_PACKET_CAPACITY", .unsignedInteger) ?? 16
-        if let t = args.keyword("TIMEOUT", .seconds) { store.timeout = Int64(t * 1e9) }
+        if let t = args.keyword("TIMEOUT", .timestamp) { store.timeout = ARPEntries.effectiveTimeout(t) }
     }
 
     public override func cleanup() { store.clear() }

@@ -18,9 +18,7 @@ public final class EtherEncap: Element, PacketAction {
     var ethertype: UInt16 = 0
 
     public override func configure(_ args: inout Arguments) {
-        if let t = args.mandatory("ETHERTYPE", .unsignedInteger) {
-            if t > 0xFFFF { args.error("out of range", keyword: "ETHERTYPE") } else { ethertype = UInt16(t) }
-        }
+        if let t = args.mandatory("ETHERTYPE", .uint16) { ethertype = UInt16(t) }
         src = args.mandatory("SRC", .etherAddress) ?? src
         dst = args.mandatory("DST", .etherAddress) ?? dst
         rebuild()

@@ -29,7 +29,7 @@ public final class ICMPIPEncap: Element, PacketAction {
         if let c = args.positional("CODE", .unsignedInteger) {
             if c <= 255 { code = UInt8(c) } else { args.error("out of range", keyword: "CODE") }
         }
-        identifier = UInt16(truncatingIfNeeded: args.keyword("IDENTIFIER", .unsignedInteger) ?? 0)
+        identifier = UInt16(args.keyword("IDENTIFIER", .uint16) ?? 0)
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

@@ -20,7 +20,7 @@ public final class ICMPPingSource: Element {
     public override var processing: String { "h/h" }
     var src = IPv4Address(0)
     var dst = IPv4Address(0)
-    var interval = 1.0
+    var intervalNanoseconds: Int64 = 1_000_000_000
     var identifier: UInt16 = 0
     var limit = -1
     var data = [UInt8](repeating: 0, count: 56)
@@ -36,14 +36,14 @@ public final class ICMPPingSource: Element {
     public override func configure(_ args: inout Arguments) {
         src = args.mandatory("SRC", .ipv4Address) ?? src
         dst = args.mandatory("DST", .ipv4Address) ?? dst
-        interval = args.keyword("INTERVAL", .seconds) ?? 1
-        identifier = UInt16(truncatingIfNeeded: args.keyword("IDENTIFIER", .unsignedInteger) ?? 0)
+        // Click's SecondsArg(3): milliseconds in 32 bits.
+        intervalNanoseconds = args.keyword("INTERVAL", .seconds(fractionDigits: 3)) ?? 1_000_000_000
+        identifier = UInt16(args.keyword("IDENTIFIER", .uint16) ?? 0)
         limit = args.keyword("LIMIT", .integer) ?? -1
         data = args.keyword("DATA", .bytes) ?? data
         active = args.keyword("ACTIVE", .bool) ?? true
         verbose = args.keyword("VERBOSE", .bool) ?? true
         stop = args.keyword("STOP", .bool) ?? false
-        if interval < 0 { args.error("must be non-negative", keyword: "INTERVAL") }
     }
 
     public override func initialize() throws(ElementError) {
@@ -54,7 +54,6 @@ public final class ICMPPingSource: Element {
 
     public override func cleanup() { timer?.unschedule() }
 
-    var intervalNanoseconds: Int64 { max(Int64(interval * 1e9), 1) }
 
     /// Builds the next echo request.
     func makeRequest() -> Packet? {
@@ -95,7 +94,7 @@ public final class ICMPPingSource: Element {
             count &+= 1
             output(0, single: p)
         }
-        timer.schedule(after: intervalNanoseconds)
+        timer.schedule(after: max(intervalNanoseconds, 1))
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
@@ -124,9 +123,8 @@ public final class ICMPPingSource: Element {
             self.limit = v
             if let t = self.timer, !t.isScheduled, self.active { t.schedule(after: 0) }
         })
-        h.readWrite("interval", read: { [unowned self] in formatNumber(self.interval) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let v = TimeValue.parse(t.trimmingCharacters()), v >= 0 else { throw ElementError("expected time") }
-            self.interval = v
+        h.readWrite("interval", read: { [unowned self] in formatNumber(Double(self.intervalNanoseconds) / 1e9) }, write: { [unowned self] (t: String) throws(ElementError) in
+            self.intervalNanoseconds = try ValueType.seconds(fractionDigits: 3).written(t)
         })
         h.readWrite("src", read: { [unowned self] in self.src.description }, write: { [unowned self] (t: String) throws(ElementError) in
             guard let a = IPv4Address.parse(t.trimmingCharacters())?.address else { throw ElementError("expected IP address") }

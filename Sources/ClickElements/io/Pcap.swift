@@ -144,14 +144,13 @@ public final class FromDump: Element, EmptyNotifier {
         stop = args.keyword("STOP", .bool) ?? false
         active = args.keyword("ACTIVE", .bool) ?? true
         forceIP = args.keyword("FORCE_IP", .bool) ?? false
-        sample = args.keyword("SAMPLE", .real) ?? 1
+        sample = args.keyword("SAMPLE", .fixedPoint(fractionBits: 28)) ?? 1
         if sample < 0 || sample > 1 { args.error("must be between 0 and 1", keyword: "SAMPLE") }
-        let ns = { (t: Double) in Int64((t * 1e9).rounded()) }
-        start = args.keyword("START", .seconds).map(ns)
-        startAfter = args.keyword("START_AFTER", .seconds).map(ns)
-        end = args.keyword("END", .seconds).map(ns)
-        endAfter = args.keyword("END_AFTER", .seconds).map(ns)
-        interval = args.keyword("INTERVAL", .seconds).map(ns)
+        start = args.keyword("START", .timestamp)
+        startAfter = args.keyword("START_AFTER", .timestamp)
+        end = args.keyword("END", .timestamp)
+        endAfter = args.keyword("END_AFTER", .timestamp)
+        interval = args.keyword("INTERVAL", .timestamp)
         if start != nil && startAfter != nil { args.error("START and START_AFTER are mutually exclusive") }
         if [end, endAfter, interval].compactMap({ $0 }).count > 1 { args.error("END, END_AFTER and INTERVAL are mutually exclusive") }
         endCall = args.keyword("END_CALL", .string)
@@ -206,9 +205,9 @@ public final class FromDump: Element, EmptyNotifier {
             if !firstSeen {
                 // Relative bounds count from the first packet in the file.
                 firstSeen = true
-                if let d = startAfter { start = p.timestamp + d }
-                if let d = endAfter { end = p.timestamp + d }
-                if let d = interval { end = (start ?? p.timestamp) + d }
+                if let d = startAfter { start = p.timestamp.saturatingAdd(d) }
+                if let d = endAfter { end = p.timestamp.saturatingAdd(d) }
+                if let d = interval { end = (start ?? p.timestamp).saturatingAdd(d) }
             }
             if let start, p.timestamp < start {
                 p.kill()

@@ -33,11 +33,25 @@ public final class IPEncap: Element, PacketAction {
                 args.error("expected IP address", keyword: "DST")
             }
         }
-        ttl = UInt8(clamping: args.keyword("TTL", .unsignedInteger) ?? 250)
-        if let d = args.keyword("DSCP", .unsignedInteger) { tos = UInt8(clamping: d << 2) }
-        if args.keyword("ECT", .bool) == true { tos |= 2 }
-        if args.keyword("CE", .bool) == true { tos |= 3 }
-        if let t = args.keyword("TOS", .unsignedInteger) { tos = UInt8(clamping: t) }
+        ttl = UInt8(args.keyword("TTL", .uint8) ?? 250)
+        // TOS and DSCP are Click `int`s, checked against their fields' ranges after.
+        let dscp = args.keyword("DSCP", .integer)
+        let ect = args.keyword("ECT", .bool) == true
+        let ce = args.keyword("CE", .bool) == true
+        let tosValue = args.keyword("TOS", .integer)
+        if tosValue != nil && dscp != nil {
+            args.error("cannot set both TOS and DSCP")
+        } else if tosValue != nil && (ect || ce) {
+            args.error("cannot set both TOS and ECN bits")
+        } else if let t = tosValue, t < 0 || t > 255 {
+            args.error("TOS too large; max 255")
+        } else if let d = dscp, d < 0 || d > 63 {
+            args.error("DSCP too large; max 63")
+        }
+        if let d = dscp, d >= 0, d <= 63 { tos = UInt8(d) << 2 }
+        if ect { tos |= 2 }
+        if ce { tos |= 3 }
+        if let t = tosValue, t >= 0, t <= 255 { tos = UInt8(t) }
         df = args.keyword("DF", .bool) ?? false
     }
 
@@ -318,9 +332,7 @@ public final class SetIPDSCP: Element, PacketAction {
     var dscp: UInt8 = 0
 
     public override func configure(_ args: inout Arguments) {
-        if let d = args.mandatory("DSCP", .unsignedInteger) {
-            if d > 63 { args.error("out of range", keyword: "DSCP") } else { dscp = UInt8(d) }
-        }
+        if let d = args.mandatory("DSCP", .bounded(0, 63)) { dscp = UInt8(d) }
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

@@ -19,8 +19,8 @@ public final class IPInputCombo: Element, PacketAction {
     let check = CheckIPHeader()
 
     public override func configure(_ args: inout Arguments) {
-        if let c = args.mandatory("COLOR", .unsignedInteger) {
-            if c <= 255 { color = UInt8(c) } else { args.error("out of range", keyword: "COLOR") }
+        if let c = args.mandatory("COLOR", .uint8) {
+            color = UInt8(c)
         }
         check.configureAddressChecks(&args, badSources: args.positional("BADSRC", .string))
     }
@@ -67,8 +67,8 @@ public final class IPOutputCombo: Element {
     let fragmenter = IPFragmenter()
 
     public override func configure(_ args: inout Arguments) {
-        if let c = args.mandatory("COLOR", .unsignedInteger) {
-            if c <= 255 { color = UInt8(c) } else { args.error("out of range", keyword: "COLOR") }
+        if let c = args.mandatory("COLOR", .uint8) {
+            color = UInt8(c)
         }
         let address = args.mandatory("IPADDR", .ipv4Address)?.value ?? 0
         mtu = args.mandatory("MTU", .unsignedInteger) ?? 1500

@@ -41,7 +41,7 @@ public final class IPReassembler: Element {
 
     public override func configure(_ args: inout Arguments) {
         maxMemory = args.keyword("MAX_MEMSIZE", .unsignedInteger) ?? 262_144
-        if let t = args.keyword("TIMEOUT", .seconds) { timeout = Int64(t * 1e9) }
+        if let t = args.keyword("TIMEOUT", .timestamp) { timeout = t }
         if timeout <= 0 { args.error("must be positive", keyword: "TIMEOUT") }
     }
 

@@ -51,7 +51,7 @@ public final class ICMPPingRewriter: IPRewriter {
             t.setBE16(4, newID)
             t.setBE16(2, updatedChecksum(t.be16(2), old: id, new: newID))
         }
-        let expiry = now + udpTimeout
+        let expiry = now.saturatingAdd(udpTimeout)
         table.mappings[Int(m)].expiry = expiry
         table.mappings[Int(mapping.partner)].expiry = expiry
         if dstAnno { p.destinationIPAnnotation = mapping.rewritten.daddr }

@@ -71,7 +71,7 @@ public class IPAddrRewriter: IPRewriter {
             t = th
         }
         rewrite(ip, t, from: mapping.key, to: mapping.rewritten, proto: proto)
-        let expiry = now + udpTimeout
+        let expiry = now.saturatingAdd(udpTimeout)
         table.mappings[Int(m)].expiry = expiry
         table.mappings[Int(mapping.partner)].expiry = expiry
         if dstAnno { p.destinationIPAnnotation = ip.be32(IPv4Header.destination) }

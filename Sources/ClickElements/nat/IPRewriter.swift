@@ -59,16 +59,14 @@ public class IPRewriter: Element {
     var reaper: Timer?
     var handlesUDP: Bool { true }
 
-    static func nanoseconds(_ s: Double) -> Int64 { Int64(s * 1e9) }
-
     public override func configure(_ args: inout Arguments) {
-        let t = Self.nanoseconds
-        tcpTimeout = args.keyword("TCP_TIMEOUT", .seconds).map(t) ?? tcpTimeout
-        tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .seconds).map(t) ?? tcpDoneTimeout
-        tcpNoDataTimeout = args.keyword("TCP_NODATA_TIMEOUT", .seconds).map(t) ?? tcpNoDataTimeout
-        udpTimeout = args.keyword("UDP_TIMEOUT", .seconds).map(t) ?? args.keyword("TIMEOUT", .seconds).map(t) ?? udpTimeout
+        // Click reads every timeout as whole seconds in 32 bits (SecondsArg).
+        tcpTimeout = args.keyword("TCP_TIMEOUT", .wholeSeconds) ?? tcpTimeout
+        tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .wholeSeconds) ?? tcpDoneTimeout
+        tcpNoDataTimeout = args.keyword("TCP_NODATA_TIMEOUT", .wholeSeconds) ?? tcpNoDataTimeout
+        udpTimeout = args.keyword("UDP_TIMEOUT", .wholeSeconds) ?? args.keyword("TIMEOUT", .wholeSeconds) ?? udpTimeout
         unsupportedKeywords(&args, ["UDP_STREAMING_TIMEOUT", "STREAMING_TIMEOUT", "TCP_GUARANTEE", "UDP_GUARANTEE", "GUARANTEE"])
-        reapInterval = args.keyword("REAP_INTERVAL", .seconds).map(t) ?? reapInterval
+        reapInterval = args.keyword("REAP_INTERVAL", .wholeSeconds) ?? reapInterval
         capacityLimit = args.keyword("MAPPING_CAPACITY", .unsignedInteger) ?? capacityLimit
         dstAnno = args.keyword("DST_ANNO", .bool) ?? true
         let texts = args.remaining()
@@ -212,7 +210,7 @@ public class IPRewriter: Element {
         }
         guard fout < noutputs, rout < noutputs else { return nil }
         if table.isFull && !grow() { return nil }
-        let expiry = now + (flow.proto == 6 ? tcpNoDataTimeout : udpTimeout)
+        let expiry = now.saturatingAdd(flow.proto == 6 ? tcpNoDataTimeout : udpTimeout)
         return table.add(forward: flow, rewritten: rewritten, output: fout, replyOutput: rout, expiry: expiry)
     }
 
@@ -261,7 +259,7 @@ public class IPRewriter: Element {
         state |= table.mappings[partner].tcpState
         var updated = mapping
         updated.tcpState = state
-        let expiry = now + timeout(updated, proto: proto)
+        let expiry = now.saturatingAdd(timeout(updated, proto: proto))
         table.mappings[Int(m)].tcpState = state
         table.mappings[Int(m)].expiry = expiry
         table.mappings[partner].tcpState = state

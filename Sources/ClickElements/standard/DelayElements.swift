@@ -1,12 +1,21 @@
 import ClickLanguage
 import ClickRuntime
 
-/// A read/write handler for a time interval in seconds, kept in nanoseconds.
+/// Read/write handlers for a time interval in seconds, kept in nanoseconds, read as a
+/// Click timestamp.
 extension HandlerSet {
     mutating func interval(_ name: String, get: @escaping () -> Int64, set: @escaping (Int64) -> Void) {
         readWrite(name, read: { formatNumber(Double(get()) / 1e9) }, write: { (t: String) throws(ElementError) in
-            guard let v = TimeValue.parse(t.trimmingCharacters()), v >= 0 else { throw ElementError("expected time") }
-            set(Int64(v * 1e9))
+            set(try ValueType.timestamp.written(t))
+        })
+    }
+
+    /// An interval that must not be zero.
+    mutating func positiveInterval(_ name: String, get: @escaping () -> Int64, set: @escaping (Int64) -> Void) {
+        readWrite(name, read: { formatNumber(Double(get()) / 1e9) }, write: { (t: String) throws(ElementError) in
+            let v = try ValueType.timestamp.written(t)
+            guard v > 0 else { throw ElementError("must be positive") }
+            set(v)
         })
     }
 }
@@ -30,9 +39,7 @@ public final class DelayUnqueue: Element {
     var signal: UpstreamSignal?
 
     public override func configure(_ args: inout Arguments) {
-        let d = args.mandatory("DELAY", .seconds) ?? 0
-        if d < 0 { args.error("must be non-negative", keyword: "DELAY") }
-        delay = Int64(d * 1e9)
+        delay = args.mandatory("DELAY", .timestamp) ?? 0
     }
 
     public override func initialize() throws(ElementError) {
@@ -61,7 +68,7 @@ public final class DelayUnqueue: Element {
                     if batch.count == 1 {
                         let p = batch[0]
                         if p.timestamp == 0 { p.timestamp = now }
-                        p.timestamp &+= delay
+                        p.timestamp = p.timestamp.saturatingAdd(delay)
                         held = p
                         batch.count = 0
                     }
@@ -109,9 +116,7 @@ public final class DelayShaper: Element, EmptyNotifier {
     var upstream: UpstreamSignal?
 
     public override func configure(_ args: inout Arguments) {
-        let d = args.mandatory("DELAY", .seconds) ?? 0
-        if d < 0 { args.error("must be non-negative", keyword: "DELAY") }
-        delay = Int64(d * 1e9)
+        delay = args.mandatory("DELAY", .timestamp) ?? 0
     }
 
     public override func initialize() throws(ElementError) {
@@ -137,7 +142,7 @@ public final class DelayShaper: Element, EmptyNotifier {
                 let p = batch[before]
                 batch.count = before
                 if p.timestamp == 0 { p.timestamp = now }
-                p.timestamp &+= delay
+                p.timestamp = p.timestamp.saturatingAdd(delay)
                 held = p
             }
             guard let p = held else { break }
@@ -188,11 +193,11 @@ public final class LinkUnqueue: Element {
     var signal: UpstreamSignal?
 
     public override func configure(_ args: inout Arguments) {
-        let l = args.mandatory("LATENCY", .seconds) ?? 0
-        bandwidth = args.mandatory("BANDWIDTH", .bandwidth) ?? 0
-        if l < 0 { args.error("must be non-negative", keyword: "LATENCY") }
-        if bandwidth <= 0 { args.error("must be positive", keyword: "BANDWIDTH") }
-        latency = Int64(l * 1e9)
+        latency = args.mandatory("LATENCY", .timestamp) ?? 0
+        if let b = args.mandatory("BANDWIDTH", .bandwidth) {
+            bandwidth = b
+            if b < 100 { args.error("bandwidth too small, minimum 100Bps") }
+        }
     }
 
     public override func initialize() throws(ElementError) {
@@ -251,8 +256,8 @@ public final class LinkUnqueue: Element {
             }
             let start = Swift.max(now, linkFree)
             let transmit = Int64((Double(p.length) / bandwidth * 1e9).rounded(.up))
-            linkFree = start + transmit
-            p.timestamp = linkFree + latency
+            linkFree = start.saturatingAdd(transmit)
+            p.timestamp = linkFree.saturatingAdd(latency)
             inTransit.append(p)
             worked = true
         }

@@ -35,23 +35,26 @@ public final class InfiniteSource: Element {
 
     deinit { template?.deallocate() }
 
+    /// DATA repeated or cut to LENGTH bytes (zeros if DATA is empty), for the sources'
+    /// LENGTH keyword; a length no packet buffer holds is refused.
+    static func resized(_ data: [UInt8], to length: Int, _ args: inout Arguments) -> [UInt8] {
+        guard length >= 0, length <= PacketPool.defaultBufferSize - PacketPool.defaultHeadroom else {
+            args.error(length < 0 ? "must be non-negative" : "too large", keyword: "LENGTH")
+            return data
+        }
+        if data.isEmpty { return [UInt8](repeating: 0, count: length) }
+        var filled: [UInt8] = []
+        filled.reserveCapacity(length)
+        while filled.count < length { filled.append(contentsOf: data.prefix(length - filled.count)) }
+        return filled
+    }
+
     public override func configure(_ args: inout Arguments) {
         var d = args.positional("DATA", .bytes) ?? InfiniteSource.defaultData
         limit = args.positional("LIMIT", .integer) ?? -1
-        burst = args.positional("BURST", .unsignedInteger) ?? 1
+        burst = args.positional("BURST", .integer) ?? 1
         active = args.positional("ACTIVE", .bool) ?? true
-        if let length = args.keyword("LENGTH", .unsignedInteger) {
-            if length > PacketPool.defaultBufferSize - PacketPool.defaultHeadroom {
-                args.error("too large", keyword: "LENGTH")
-            } else if d.isEmpty {
-                d = [UInt8](repeating: 0, count: length)
-            } else {
-                var filled: [UInt8] = []
-                filled.reserveCapacity(length)
-                while filled.count < length { filled.append(contentsOf: d.prefix(length - filled.count)) }
-                d = filled
-            }
-        }
+        if let length = args.keyword("LENGTH", .integer) { d = Self.resized(d, to: length, &args) }
         stop = args.keyword("STOP", .bool) ?? false
         endCall = args.keyword("END_CALL", .string)
         stamp = args.keyword("TIMESTAMP", .bool) ?? true

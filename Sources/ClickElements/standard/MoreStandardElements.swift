@@ -15,10 +15,10 @@ public class RatedSplitter: Element, PacketAction {
     var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
     var now: Int64 = 0
     func cost(_ p: Packet) -> Double { 1 }
-    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+    var isBandwidth: Bool { false }
 
     public override func configure(_ args: inout Arguments) {
-        rate = configureRate(&args) ?? 0
+        rate = readRate(&args, bandwidth: isBandwidth)
     }
 
     public override func initialize() throws(ElementError) {
@@ -40,7 +40,7 @@ public class RatedSplitter: Element, PacketAction {
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
+        h.rate("rate", bandwidth: isBandwidth, get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })
@@ -50,7 +50,7 @@ public class RatedSplitter: Element, PacketAction {
 public final class BandwidthRatedSplitter: RatedSplitter {
     public override var className: String { "BandwidthRatedSplitter" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
-    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+    override var isBandwidth: Bool { true }
 
     public override func initialize() throws(ElementError) {
         bucket = TokenBucket(rate: rate, capacity: max(2048, rate / 50), now: router.clock.now())
@@ -116,17 +116,11 @@ public final class AdjustTimestamp: Element, PacketAction {
     var delta: Int64 = 0
 
     public override func configure(_ args: inout Arguments) {
-        let text = args.mandatory("TIME", .raw) ?? "0"
-        let negative = text.hasPrefix("-")
-        guard let t = TimeValue.parse(negative ? String(text.dropFirst()) : text) else {
-            args.error("expected time", keyword: "TIME")
-            return
-        }
-        delta = Int64((negative ? -t : t) * 1e9)
+        delta = args.mandatory("TIME", .signedTimestamp) ?? 0
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        p.timestamp &+= delta
+        p.timestamp = p.timestamp.saturatingAdd(delta)
         return 0
     }
 
@@ -144,7 +138,7 @@ public final class SetTimestampDelta: Element, PacketAction {
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         if first == nil { first = p.timestamp }
-        p.timestamp -= first ?? 0
+        p.timestamp = p.timestamp.saturatingSubtract(first ?? 0)
         return 0
     }
 
@@ -163,9 +157,9 @@ public final class TimeFilter: Element, PacketAction {
     var end: Int64 = Int64.max
 
     public override func configure(_ args: inout Arguments) {
-        if let s = args.positional("START", .real) { start = Int64(s * 1e9) }
-        if let e = args.positional("END", .real) { end = Int64(e * 1e9) }
-        _ = args.keyword("INTERVAL", .seconds)
+        if let s = args.positional("START", .timestamp) { start = s }
+        if let e = args.positional("END", .timestamp) { end = e }
+        _ = args.keyword("INTERVAL", .timestamp)
         _ = args.keyword("STOP", .bool)
     }
 

@@ -20,9 +20,9 @@ public final class Paint: Element, PacketAction {
     var offset = Annotation.paint
 
     public override func configure(_ args: inout Arguments) {
-        let c = args.mandatory("COLOR", .unsignedInteger)
+        let c = args.mandatory("COLOR", .uint8)
         let anno = args.positional("ANNO", .word)
-        if let c { if c > 255 { args.error("out of range", keyword: "COLOR") } else { color = UInt8(c) } }
+        if let c { color = UInt8(c) }
         if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
     }
 
@@ -56,7 +56,7 @@ public final class PaintTee: Element {
     var offset = Annotation.paint
 
     public override func configure(_ args: inout Arguments) {
-        if let c = args.mandatory("COLOR", .unsignedInteger) { color = UInt8(truncatingIfNeeded: c) }
+        if let c = args.mandatory("COLOR", .uint8) { color = UInt8(c) }
         if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
     }
 
@@ -117,7 +117,7 @@ public final class CheckPaint: Element, PacketAction {
     var offset = Annotation.paint
 
     public override func configure(_ args: inout Arguments) {
-        if let c = args.mandatory("COLOR", .unsignedInteger) { color = UInt8(truncatingIfNeeded: c) }
+        if let c = args.mandatory("COLOR", .uint8) { color = UInt8(c) }
         if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
     }
 

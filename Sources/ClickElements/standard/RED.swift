@@ -34,7 +34,7 @@ public final class RED: Element, PacketAction {
     public override func configure(_ args: inout Arguments) {
         minThresh = args.mandatory("MIN_THRESH", .unsignedInteger) ?? 0
         maxThresh = args.mandatory("MAX_THRESH", .unsignedInteger) ?? 0
-        maxP = args.mandatory("MAX_P", .real) ?? 0
+        maxP = args.mandatory("MAX_P", .fixedPoint(fractionBits: 16)) ?? 0
         if let q = args.keyword("QUEUES", .string) { queueNames = q.split(whereSeparator: \.isWhitespace).map(String.init) }
         stability = args.keyword("STABILITY", .unsignedInteger) ?? 4
         if maxThresh < minThresh { args.error("MAX_THRESH must be >= MIN_THRESH") }

@@ -22,9 +22,11 @@ struct TokenBucket {
         }
     }
 
-    /// Nanoseconds until `n` tokens are available.
+    /// Nanoseconds until `n` tokens are available (Int64.max at a rate of 0: never).
     func wait(for n: Double) -> Int64 {
-        tokens >= n || rate <= 0 ? 0 : Int64(((n - tokens) / rate * 1e9).rounded(.up))
+        if tokens >= n { return 0 }
+        if rate <= 0 { return Int64.max }
+        return ClickRanges.nanoseconds(seconds: ((n - tokens) / rate).nextUp)
     }
 }
 
@@ -55,19 +57,14 @@ public final class RatedSource: Element {
 
     public override func configure(_ args: inout Arguments) {
         var d = args.positional("DATA", .bytes) ?? InfiniteSource.defaultData
-        let r = args.positional("RATE", .real)
+        let r = args.positional("RATE", .unsignedInteger)
         limit = args.positional("LIMIT", .integer) ?? -1
         active = args.positional("ACTIVE", .bool) ?? true
-        if let length = args.keyword("LENGTH", .unsignedInteger) {
-            var filled: [UInt8] = []
-            while filled.count < length { filled.append(contentsOf: d.isEmpty ? [0] : d.prefix(length - filled.count)) }
-            d = Array(filled.prefix(length))
-        }
+        if let length = args.keyword("LENGTH", .integer) { d = InfiniteSource.resized(d, to: length, &args) }
         stop = args.keyword("STOP", .bool) ?? false
         let bandwidth = args.keyword("BANDWIDTH", .bandwidth)
         data = d
-        if let bandwidth { rate = bandwidth / Double(max(d.count, 1)) } else if let r { rate = r }
-        if rate < 0 { args.error("must be non-negative", keyword: "RATE") }
+        if let bandwidth, bandwidth > 0 { rate = (bandwidth / Double(max(d.count, 1))).rounded(.down) } else if let r { rate = Double(r) }
     }
 
     public override func initialize() throws(ElementError) {
@@ -134,7 +131,7 @@ public final class RatedSource: Element {
             self.timer?.schedule(after: 0)
         }
         h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let r = RealValue.parse(t.trimmingCharacters()), r >= 0 else { throw ElementError("expected rate") }
+            let r = Double(try ValueType.unsignedInteger.written(t))
             self.rate = r
             self.bucket.rate = r
             self.bucket.capacity = Swift.max(1, r / 50)
@@ -156,12 +153,11 @@ public final class RatedSource: Element {
 }
 
 extension HandlerSet {
-    /// A read/write handler for a packet or byte rate (a real number or a bandwidth).
-    mutating func rate(_ name: String, get: @escaping () -> Double, set: @escaping (Double) -> Void) {
+    /// A read/write handler for a rate: packets per second (an unsigned 32-bit integer,
+    /// as in Click) or, with `bandwidth`, bytes per second in bandwidth syntax.
+    mutating func rate(_ name: String, bandwidth: Bool, get: @escaping () -> Double, set: @escaping (Double) -> Void) {
         readWrite(name, read: { formatNumber(get()) }, write: { (t: String) throws(ElementError) in
-            let text = t.trimmingCharacters()
-            guard let r = RealValue.parse(text) ?? BandwidthValue.parse(text), r >= 0 else { throw ElementError("expected rate") }
-            set(r)
+            set(bandwidth ? try ValueType.bandwidth.written(t) : Double(try ValueType.unsignedInteger.written(t)))
         })
     }
 
@@ -190,7 +186,7 @@ public final class TimedSource: Element {
     public override var className: String { "TimedSource" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "h/h" }
-    var interval = 0.5
+    var intervalNanoseconds: Int64 = 500_000_000
     var data = Array("Random bullshit in a packet.".utf8)
     var limit = -1
     var stop = false
@@ -199,15 +195,13 @@ public final class TimedSource: Element {
     var timer: Timer?
 
     public override func configure(_ args: inout Arguments) {
-        interval = args.positional("INTERVAL", .seconds) ?? 0.5
+        intervalNanoseconds = args.positional("INTERVAL", .timestamp) ?? 500_000_000
         data = args.positional("DATA", .bytes) ?? data
         limit = args.keyword("LIMIT", .integer) ?? -1
         stop = args.keyword("STOP", .bool) ?? false
         active = args.keyword("ACTIVE", .bool) ?? true
-        if interval <= 0 { args.error("must be positive", keyword: "INTERVAL") }
+        if intervalNanoseconds <= 0 { args.error("must be positive", keyword: "INTERVAL") }
     }
-
-    var intervalNanoseconds: Int64 { Int64(interval * 1e9) }
 
     public override func initialize() throws(ElementError) {
         let t = makeTimer()
@@ -233,9 +227,8 @@ public final class TimedSource: Element {
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
-        h.readWrite("interval", read: { [unowned self] in formatNumber(self.interval) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let v = TimeValue.parse(t.trimmingCharacters()), v > 0 else { throw ElementError("expected time") }
-            self.interval = v
+        h.positiveInterval("interval", get: { [unowned self] in self.intervalNanoseconds }, set: { [unowned self] v in
+            self.intervalNanoseconds = v
         })
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
             self.active = v
@@ -265,13 +258,19 @@ public class RatedUnqueue: Element {
     /// Tokens per packet: 1, or the packet length for the bandwidth variant.
     func cost(_ p: Packet) -> Double { 1 }
 
-    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+    var isBandwidth: Bool { false }
 
     public override func configure(_ args: inout Arguments) {
-        rate = configureRate(&args) ?? 0
-        let duration = args.keyword("BURST_DURATION", .seconds) ?? 0.02
-        burstSize = args.keyword("BURST_SIZE", .real) ?? max(1, rate * duration)
-        if rate < 0 { args.error("must be non-negative", keyword: "RATE") }
+        rate = readRate(&args, bandwidth: isBandwidth)
+        // As Click: a burst given as a duration (milliseconds in 32 bits) or as a size in
+        // tokens (BURST_BYTES for the bandwidth variant), not both.
+        let duration = args.keyword("BURST_DURATION", .seconds(fractionDigits: 3))
+        let size = args.keyword(isBandwidth ? "BURST_BYTES" : "BURST_SIZE", .unsignedInteger)
+        if duration != nil && size != nil {
+            args.error("cannot specify both BURST_DURATION and \(isBandwidth ? "BURST_BYTES" : "BURST_SIZE")")
+        }
+        let tokens = size.map(Double.init) ?? (rate * Double(duration ?? 20_000_000) / 1e9).rounded(.down)
+        burstSize = min(max(1, tokens), Double(UInt32.max))
     }
 
     public override func initialize() throws(ElementError) {
@@ -316,10 +315,18 @@ public class RatedUnqueue: Element {
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
-        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
+        h.rate("rate", bandwidth: isBandwidth, get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })
+    }
+}
+
+extension Element {
+    /// The mandatory RATE of the rated elements: packets per second as an unsigned 32-bit
+    /// integer, or bytes per second in bandwidth syntax.
+    func readRate(_ args: inout Arguments, bandwidth: Bool) -> Double {
+        bandwidth ? args.mandatory("RATE", .bandwidth) ?? 0 : Double(args.mandatory("RATE", .unsignedInteger) ?? 0)
     }
 }
 
@@ -328,7 +335,7 @@ public class RatedUnqueue: Element {
 public final class BandwidthRatedUnqueue: RatedUnqueue {
     public override var className: String { "BandwidthRatedUnqueue" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
-    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+    override var isBandwidth: Bool { true }
 }
 
 /// Shaper(RATE) — and BandwidthShaper(RATE)
@@ -344,10 +351,10 @@ public class Shaper: Element {
     var rate = 0.0
     var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
     func cost(_ p: Packet) -> Double { 1 }
-    func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .real) }
+    var isBandwidth: Bool { false }
 
     public override func configure(_ args: inout Arguments) {
-        rate = configureRate(&args) ?? 0
+        rate = readRate(&args, bandwidth: isBandwidth)
     }
 
     public override func initialize() throws(ElementError) {
@@ -367,7 +374,7 @@ public class Shaper: Element {
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.rate("rate", get: { [unowned self] in self.rate }, set: { [unowned self] r in
+        h.rate("rate", bandwidth: isBandwidth, get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
             self.bucket.rate = r
         })
@@ -377,7 +384,7 @@ public class Shaper: Element {
 public final class BandwidthShaper: Shaper {
     public override var className: String { "BandwidthShaper" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
-    override func configureRate(_ args: inout Arguments) -> Double? { args.mandatory("RATE", .bandwidth) }
+    override var isBandwidth: Bool { true }
 
     public override func initialize() throws(ElementError) {
         bucket = TokenBucket(rate: rate, capacity: max(2048, rate / 50), now: router.clock.now())
@@ -393,19 +400,19 @@ public final class TimedSink: Element {
     public override var className: String { "TimedSink" }
     public override var portCount: String { "1/0" }
     public override var processing: String { "l/a" }
-    var interval = 0.5
+    var interval: Int64 = 500_000_000
     public private(set) var count = 0
     var timer: Timer?
 
     public override func configure(_ args: inout Arguments) {
-        interval = args.positional("INTERVAL", .seconds) ?? 0.5
+        interval = args.positional("INTERVAL", .timestamp) ?? 500_000_000
         if interval <= 0 { args.error("must be positive", keyword: "INTERVAL") }
     }
 
     public override func initialize() throws(ElementError) {
         let t = makeTimer()
         timer = t
-        t.schedule(after: Int64(interval * 1e9))
+        t.schedule(after: interval)
     }
 
     public override func cleanup() { timer?.unschedule() }
@@ -416,15 +423,12 @@ public final class TimedSink: Element {
             count &+= batch.count
             batch.killAll()
         }
-        timer.schedule(after: Int64(interval * 1e9))
+        timer.schedule(after: interval)
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
-        h.readWrite("interval", read: { [unowned self] in formatNumber(self.interval) }, write: { [unowned self] (t: String) throws(ElementError) in
-            guard let v = TimeValue.parse(t.trimmingCharacters()), v > 0 else { throw ElementError("expected time") }
-            self.interval = v
-        })
+        h.positiveInterval("interval", get: { [unowned self] in self.interval }, set: { [unowned self] v in self.interval = v })
     }
 }
 

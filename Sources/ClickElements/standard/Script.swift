@@ -157,11 +157,11 @@ public class Script: Element {
                     paused = true
                     return
                 }
-                guard let seconds = TimeValue.parse(text) else {
+                guard case .value(let nanoseconds) = ValueType.timestamp.read(text, ValueContext()) else {
                     router.chatter("\(landmark): bad time '\(text)'")
                     continue
                 }
-                timer?.schedule(after: Int64(seconds * 1e9))
+                timer?.schedule(after: nanoseconds)
                 return
             case "pause", "wait_step":
                 paused = true

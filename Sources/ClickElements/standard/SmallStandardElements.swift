@@ -12,7 +12,7 @@ public final class SetTimestamp: Element, PacketAction {
     var fixed: Int64? = nil
 
     public override func configure(_ args: inout Arguments) {
-        if let t = args.positional("TIMESTAMP", .real) { fixed = Int64((t * 1e9).rounded()) }
+        if let t = args.positional("TIMESTAMP", .timestamp) { fixed = t }
         _ = args.keyword("FIRST", .bool)
     }
 

@@ -44,7 +44,7 @@ public final class AverageCounter: Element, PacketAction {
     var last: Int64 = 0
 
     public override func configure(_ args: inout Arguments) {
-        ignore = Int64((args.keyword("IGNORE", .seconds) ?? 0) * 1e9)
+        ignore = args.keyword("IGNORE", .timestamp) ?? 0
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int { 0 }
@@ -104,9 +104,11 @@ public final class RandomSample: Element, PacketAction {
     var generator = SystemRandomNumberGenerator()
 
     public override func configure(_ args: inout Arguments) {
-        var p = args.positional("P", .real) ?? args.keyword("SAMPLE", .real) ?? 0.5
-        if let d = args.keyword("DROP", .real) { p = 1 - d }
-        if p < 0 || p > 1 { args.error("probability must be between 0 and 1") }
+        // Click's sampling probabilities: fixed point with 28 fraction bits.
+        let probability = ValueType<Double>.fixedPoint(fractionBits: 28)
+        var p = args.positional("P", probability) ?? args.keyword("SAMPLE", probability) ?? 0.5
+        if let d = args.keyword("DROP", probability) { p = 1 - d }
+        if p < 0 || p > 1 { args.error("sampling probability must be between 0 and 1") }
         threshold = UInt32(clamping: Int64((max(0, min(1, p)) * Double(UInt32.max)).rounded()))
     }
 

@@ -10,46 +10,58 @@ public struct ValueContext: Sendable {
     }
 }
 
-/// How to read one kind of argument value: its name in "expected ..." messages, and the
-/// parser (given the argument text, quotes still in place).
+/// What reading one argument found: its value, or Click's words for what is wrong.
+public enum ArgumentReading<Value> {
+    case value(Value)
+    case error(String)
+}
+
+/// How to read one kind of argument value: its name (for documentation), Click's message
+/// for text that is not a value of the kind ("parse error"; "invalid number" for
+/// integers), and the parser (given the argument text, quotes still in place), which
+/// returns nil for such text or `.error` with a more precise message (a range).
 public struct ValueType<Value>: Sendable {
     public let name: String
-    public let parse: @Sendable (String, ValueContext) -> Value?
+    public let invalidMessage: String
+    private let evaluate: @Sendable (String, ValueContext) -> ArgumentReading<Value>?
 
-    public init(_ name: String, parse: @escaping @Sendable (String, ValueContext) -> Value?) {
+    public init(_ name: String, invalidMessage: String = "parse error",
+                reading: @escaping @Sendable (String, ValueContext) -> ArgumentReading<Value>?) {
         self.name = name
-        self.parse = parse
+        self.invalidMessage = invalidMessage
+        self.evaluate = reading
+    }
+
+    /// A type whose parser knows only valid and invalid.
+    public init(_ name: String, invalidMessage: String = "parse error", parse: @escaping @Sendable (String, ValueContext) -> Value?) {
+        self.init(name, invalidMessage: invalidMessage) { text, context in parse(text, context).map { .value($0) } }
+    }
+
+    /// The value of `text`, or Click's message for what is wrong with it.
+    public func read(_ text: String, _ context: ValueContext) -> ArgumentReading<Value> {
+        evaluate(text, context) ?? .error(invalidMessage)
+    }
+
+    /// The value of `text`, or nil.
+    public func parse(_ text: String, _ context: ValueContext) -> Value? {
+        if case .value(let v)? = evaluate(text, context) { return v }
+        return nil
     }
 
     /// A variant that accepts only values passing `check`, named `name`.
     public func checked(_ name: String, _ check: @escaping @Sendable (Value) -> Bool) -> ValueType<Value> {
-        let parse = self.parse
-        return ValueType(name) { text, context in
-            guard let v = parse(text, context), check(v) else { return nil }
-            return v
+        let evaluate = self.evaluate
+        return ValueType(name, invalidMessage: invalidMessage) { text, context in
+            switch evaluate(text, context) {
+            case .value(let v)? where !check(v): return nil
+            case let other: return other
+            }
         }
-    }
-}
-
-extension ValueType where Value == Int {
-    public static let integer = ValueType("integer") { text, _ in
-        IntegerValue.parse(ConfigText.unquote(text)).flatMap { Int(exactly: $0) }
-    }
-    public static let unsignedInteger = ValueType("unsigned integer") { text, _ in
-        IntegerValue.parse(ConfigText.unquote(text), signed: false).flatMap { Int(exactly: $0) }
     }
 }
 
 extension ValueType where Value == Bool {
     public static let bool = ValueType("boolean") { text, _ in BoolValue.parse(ConfigText.unquote(text)) }
-}
-
-extension ValueType where Value == Double {
-    public static let real = ValueType("real number") { text, _ in RealValue.parse(ConfigText.unquote(text)) }
-    /// A time interval, in seconds.
-    public static let seconds = ValueType("time in seconds") { text, _ in TimeValue.parse(ConfigText.unquote(text)) }
-    /// A bandwidth, in bytes per second.
-    public static let bandwidth = ValueType("bandwidth") { text, _ in BandwidthValue.parse(ConfigText.unquote(text)) }
 }
 
 extension ValueType where Value == String {
@@ -182,9 +194,12 @@ public struct Arguments {
 
     private mutating func read<T>(_ keyword: String, _ type: ValueType<T>, positional: Bool, mandatory: Bool) -> T? {
         guard let text = find(keyword, positional: positional, mandatory: mandatory) else { return nil }
-        if let v = type.parse(text, context) { return v }
-        error("expected \(type.name)", keyword: keyword)
-        return nil
+        switch type.read(text, context) {
+        case .value(let v): return v
+        case .error(let message):
+            error(message, keyword: keyword)
+            return nil
+        }
     }
 
     /// `read_mp`: a mandatory positional argument.
@@ -215,10 +230,9 @@ public struct Arguments {
         where keywordLengths[i] == keywordBytes.count && arguments[i].utf8.starts(with: keywordBytes) {
             let text = value(at: i, keywordLength: keywordLengths[i])
             keywordLengths[i] = -2
-            if let v = type.parse(text, context) {
-                result.append(v)
-            } else {
-                error("expected \(type.name)", keyword: keyword)
+            switch type.read(text, context) {
+            case .value(let v): result.append(v)
+            case .error(let message): error(message, keyword: keyword)
             }
         }
         return result

@@ -3,6 +3,24 @@
 public enum IntegerValue {
     /// Parses the whole of `text`; nil if it is not an integer or does not fit in 64 bits.
     public static func parse(_ text: String, signed: Bool = true) -> Int64? {
+        guard let scan = scan(text, signed: signed), !scan.overflowed else { return nil }
+        if scan.negative {
+            guard scan.magnitude <= UInt64(Int64.max) + 1 else { return nil }
+            return scan.magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(scan.magnitude)
+        }
+        guard scan.magnitude <= UInt64(Int64.max) else { return nil }
+        return Int64(scan.magnitude)
+    }
+
+    /// An integer's sign and magnitude, and whether the magnitude overflowed 64 bits.
+    public struct Scan: Sendable {
+        public var negative: Bool
+        public var magnitude: UInt64
+        public var overflowed: Bool
+    }
+
+    /// Reads the whole of `text` as an integer of any size: nil if it is not one.
+    public static func scan(_ text: String, signed: Bool = true) -> Scan? {
         let s = Array(text.utf8)
         var i = 0
         var negative = false
@@ -22,6 +40,7 @@ public enum IntegerValue {
         }
         guard i < s.count else { return nil }
         var value: UInt64 = 0
+        var overflowed = false
         var lastWasDigit = false
         while i < s.count {
             let c = s[i]
@@ -33,18 +52,13 @@ public enum IntegerValue {
             guard let digit = ConfigText.hexValue(c), UInt64(digit) < base else { return nil }
             let (m, o1) = value.multipliedReportingOverflow(by: base)
             let (a, o2) = m.addingReportingOverflow(UInt64(digit))
-            if o1 || o2 { return nil }
+            if o1 || o2 { overflowed = true }
             value = a
             lastWasDigit = true
             i += 1
         }
         guard lastWasDigit else { return nil }
-        if negative {
-            guard value <= UInt64(Int64.max) + 1 else { return nil }
-            return value == UInt64(Int64.max) + 1 ? Int64.min : -Int64(value)
-        }
-        guard value <= UInt64(Int64.max) else { return nil }
-        return Int64(value)
+        return Scan(negative: negative, magnitude: value, overflowed: overflowed)
     }
 }
 
@@ -81,6 +95,28 @@ public enum RealValue {
         }
         guard i == s.count else { return nil }
         return Double(text)
+    }
+
+    /// True if the mantissa of `text` has a digit other than 0 (a number that parses to
+    /// zero is then an underflow).
+    static func hasNonZeroDigit(_ text: String) -> Bool {
+        for c in text.utf8 {
+            if c | 0x20 == 101 { return false }
+            if c >= 49 && c <= 57 { return true }
+        }
+        return false
+    }
+
+    /// `value` with at most `fractionDigits` decimals, truncated, trailing zeros dropped.
+    public static func unparse(_ value: Double, fractionDigits: Int) -> String {
+        var scale = 1.0
+        for _ in 0..<fractionDigits { scale *= 10 }
+        let whole = value.rounded(.towardZero)
+        var fraction = String(Int64(((value - whole) * scale).rounded(.towardZero)))
+        while fraction.count < fractionDigits { fraction = "0" + fraction }
+        while fraction.hasSuffix("0") { fraction.removeLast() }
+        let head = String(Int64(whole))
+        return fraction.isEmpty ? head : head + "." + fraction
     }
 
     /// Splits `text` into a leading real number and the unit that follows it.

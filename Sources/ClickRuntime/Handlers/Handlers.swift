@@ -55,10 +55,7 @@ public struct HandlerSet {
     public mutating func integer(_ name: String, get: @escaping () -> Int, set: ((Int) throws(ElementError) -> Void)? = nil) {
         if let set {
             readWrite(name, read: { String(get()) }, write: { (text: String) throws(ElementError) in
-                guard let v = IntegerValue.parse(text.trimmingCharacters()).flatMap({ Int(exactly: $0) }) else {
-                    throw ElementError("expected integer")
-                }
-                try set(v)
+                try set(try ValueType.int64.written(text))
             })
         } else {
             read(name) { String(get()) }
@@ -79,6 +76,17 @@ public struct HandlerSet {
 }
 
 import ClickLanguage
+
+extension ValueType {
+    /// A value written to a handler, read as the configuration argument of this type
+    /// would be: the same range checks, and Click's words for what is wrong.
+    public func written(_ text: String) throws(ElementError) -> Value {
+        switch read(text.trimmingCharacters(), ValueContext()) {
+        case .value(let v): return v
+        case .error(let message): throw ElementError(message)
+        }
+    }
+}
 
 extension String {
     /// The string without leading and trailing whitespace.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CShims
+import ClickLanguage
 
 /// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
 /// which starts at 1,000,000,000 s, advances one microsecond per reading (so timestamps
@@ -17,7 +18,8 @@ public final class RouterClock {
 
     @inline(__always) public func now() -> Int64 {
         if isSimulated {
-            simulated &+= 1_000
+            // A warp to a timer at the end of time stays there rather than wrapping.
+            simulated = simulated.saturatingAdd(1_000)
             return simulated
         }
         var ts = timespec()
@@ -225,7 +227,7 @@ public final class Scheduler {
             }
             var timeout: Int64 = -1
             if let next = heap.first {
-                timeout = max(0, next.expiry - now)
+                timeout = max(0, next.expiry.saturatingAdd(-now))
             }
             pollWatches(timeout: timeout)
         }

@@ -1,3 +1,5 @@
+import ClickLanguage
+
 /// A task: the way an active element (a source, an `Unqueue`, a device) gets run by its
 /// router thread. A scheduled task runs again and again while it reports work; an element
 /// unschedules its task when it has nothing to do and reschedules it when woken (by a
@@ -47,7 +49,9 @@ public final class Timer {
 
     public func schedule(after nanoseconds: Int64) {
         guard let scheduler else { return }
-        scheduler.arm(self, at: scheduler.clock.now() &+ max(0, nanoseconds))
+        // Saturating: a delay from a configuration or a handler can be as long as Click's
+        // longest time; past the end of Int64 the timer simply never fires.
+        scheduler.arm(self, at: scheduler.clock.now().saturatingAdd(max(0, nanoseconds)))
     }
 
     public func unschedule() {
