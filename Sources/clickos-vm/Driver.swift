@@ -15,6 +15,9 @@ enum Driver {
     static let version = "0.1.0"
 
     static func run(_ arguments: [String]) -> Int32 {
+        // A file size limit makes a write fail (EFBIG, reported by the writer) instead of
+        // killing the router.
+        signal(SIGXFSZ, SIG_IGN)
         let options: DriverOptions
         do {
             options = try DriverOptions.parse(arguments)

@@ -58,4 +58,74 @@ import Testing
         #expect(e.contains("  instruction 2: unknown instruction 'jump'"))
         #expect(build("Script(goto nowhere)").log.errorMessages.contains("  instruction 1: no such label 'nowhere'"))
     }
+
+    /// `sprintf` and `random` as Click 2.1's Script does them (outputs taken from Click's
+    /// userlevel driver): C-like conversions with number fields capped at 128 characters,
+    /// and "syntax error" / Args errors where Click reports errors.
+    @Test func sprintfAndRandomFollowClick() throws {
+        let cases: [(String, String)] = [
+            ("$(sprintf %999999999d 1)", String(repeating: " ", count: 127) + "1"),
+            ("$(sprintf %0300d 1)", String(repeating: "0", count: 127) + "1"),
+            ("$(sprintf %.300d 1)", String(repeating: "0", count: 123) + "1"),
+            ("$(sprintf \"%-5d|%05.2s|%x|%%\" 3 abc 255)", "3    |000ab|ff|%"),
+            ("$(sprintf %hd 70000)", "4464"),
+            ("$(sprintf %hu 70000)", "4464"),
+            ("$(sprintf %lld 99999999999)", "99999999999"),
+            ("$(sprintf %+05d 3)", "+0003"),
+            ("$(sprintf %#x 255)", "0xff"),
+            ("$(sprintf %#x 0)", "0"),
+            ("$(sprintf %#o 8)", "10"),
+            ("$(sprintf %#o 0)", "00"),
+            ("$(sprintf %X 255)", "FF"),
+            ("$(sprintf %5%)", "    %"),
+            ("$(sprintf %s \"a b\")", "a b"),
+            ("$(random 1 1)", "1"),
+        ]
+        for (expression, expected) in cases {
+            #expect(try output("Script(print \(expression), stop)") == [expected], "\(expression)")
+        }
+        let n = Int(try output("Script(print $(random 3 9), stop)").first ?? "")
+        #expect(n.map { (3...9).contains($0) } == true)
+    }
+
+    @Test func sprintfAndRandomErrorsAreClicks() throws {
+        let cases: [(String, [String])] = [
+            ("$(sprintf %d)", ["syntax error"]),
+            ("$(sprintf %d 1 2)", ["syntax error"]),
+            ("$(sprintf %u -1)", ["syntax error"]),
+            ("$(sprintf %d 1.5)", ["syntax error"]),
+            ("$(sprintf %*d 3 1)", ["syntax error"]),
+            ("$(sprintf %q 1)", ["syntax error"]),
+            ("$(sprintf %)", ["syntax error"]),
+            ("$(random 5 1)", ["bad N"]),
+            ("$(random 3)", ["N2: required argument missing"]),
+            ("$(random -1)", ["N1: invalid number", "N2: required argument missing"]),
+            ("$(random 99999999999)", ["N1: out of range, bound 4294967295", "N2: required argument missing"]),
+        ]
+        for (expression, errors) in cases {
+            let b = build("s :: Script(print \(expression), stop)")
+            let r = try #require(b.router, "\(b.log.text)")
+            let box = ChatterBox(), printed = ChatterBox()
+            r.chatter = { box.lines.append($0) }
+            r.standardOutput = { printed.lines.append($0) }
+            r.run()
+            #expect(box.lines == ["While executing 's :: Script':\n" + errors.map { "  " + $0 }.joined(separator: "\n")], "\(expression)")
+            // As Click: after an error, print adds no newline.
+            #expect(printed.lines == [""], "\(expression)")
+        }
+    }
+
+    /// `$(...)` calls nest to 100 levels; deeper is an error, not a crash or a hang
+    /// (100,000 levels overflowed the stack).
+    @Test func deeplyNestedCallsAreRefused() throws {
+        func nested(_ n: Int) -> String { String(repeating: "$(add 1 ", count: n) + "1" + String(repeating: ")", count: n) }
+        #expect(try output("Script(print \(nested(50)), stop)") == ["51"])
+        let b = build("s :: Script(print \(nested(100_000)), stop)")
+        let r = try #require(b.router, "\(b.log.text)")
+        let box = ChatterBox()
+        r.chatter = { box.lines.append($0) }
+        r.standardOutput = { _ in }
+        r.run()
+        #expect(box.lines == ["While executing 's :: Script':\n  '$(...)' nested more than 100 deep"])
+    }
 }

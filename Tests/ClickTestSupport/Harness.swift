@@ -107,3 +107,14 @@ public func buildAndRun(_ text: String) -> (Built, [String]) {
     built.chatter = box.lines
     return (built, box.lines)
 }
+
+/// A built executable of this package (`swift build` puts them in .build/debug), for
+/// tests that run one as a process.
+public func builtExecutable(_ name: String) -> String? {
+    let root = String(#filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/"))
+    for configuration in ["debug", "release"] {
+        let path = "\(root)/.build/\(configuration)/\(name)"
+        if access(path, X_OK) == 0 { return path }
+    }
+    return nil
+}

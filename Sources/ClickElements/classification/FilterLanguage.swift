@@ -31,13 +31,24 @@ public struct FilterNode: Sendable, Equatable {
 /// qualifiers, `and or not` (`&& || !`), parentheses, `?:`, relations and masks,
 /// abbreviations (a bare `tcp`, `syn`, address, prefix or port name), and qualifiers that
 /// carry over (`src port 80 or 81`).
+///
+/// Chains of `and` and `or` are n-ary nodes, not nested pairs, so that a rule of 100,000
+/// alternatives is a flat list: the tree is only as deep as the parentheses, `?:` and
+/// `not`s written, and those are limited (`FilterParser.maximumDepth`).
 public indirect enum FilterExpression: Sendable, Equatable {
     case test(FilterNode)
     case not(FilterExpression)
-    case and(FilterExpression, FilterExpression)
-    case or(FilterExpression, FilterExpression)
+    /// Holds when every member holds.
+    case all([FilterExpression])
+    /// Holds when some member holds.
+    case any([FilterExpression])
     case choice(FilterExpression, FilterExpression, FilterExpression)
     case constant(Bool)
+
+    /// `a and b`.
+    static func and(_ a: FilterExpression, _ b: FilterExpression) -> FilterExpression { .all([a, b]) }
+    /// `a or b`.
+    static func or(_ a: FilterExpression, _ b: FilterExpression) -> FilterExpression { .any([a, b]) }
 }
 
 public struct FilterSyntaxError: Error, Sendable, CustomStringConvertible {
@@ -167,7 +178,17 @@ struct FilterParser {
         return e
     }
 
+    /// How deep parentheses and `?:` may nest: the parser and the compiler recurse once
+    /// per level, and a configuration must not be able to exhaust a thread's stack.
+    static let maximumDepth = 200
+    var depth = 0
+
     mutating func parseExpression() throws(FilterSyntaxError) -> FilterExpression {
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Self.maximumDepth {
+            throw error("expression nested too deeply (more than \(Self.maximumDepth) levels of parentheses or '?:')")
+        }
         let condition = try parseOr()
         if accept("?") {
             let a = try parseExpression()
@@ -179,27 +200,33 @@ struct FilterParser {
     }
 
     mutating func parseOr() throws(FilterSyntaxError) -> FilterExpression {
-        var e = try parseAnd()
-        while accept("or", "||") { e = .or(e, try parseAnd()) }
-        return e
+        var terms = [try parseAnd()]
+        while accept("or", "||") { terms.append(try parseAnd()) }
+        return terms.count == 1 ? terms[0] : .any(terms)
     }
 
     mutating func parseAnd() throws(FilterSyntaxError) -> FilterExpression {
-        var e = try parseNot()
+        var terms = [try parseNot()]
         while true {
             if accept("and", "&&") {
-                e = .and(e, try parseNot())
+                terms.append(try parseNot())
             } else if let t = peek(), ![")", "or", "||", "?", ":"].contains(t) {
                 // Juxtaposed terms mean "and".
-                e = .and(e, try parseNot())
+                terms.append(try parseNot())
             } else {
-                return e
+                return terms.count == 1 ? terms[0] : .all(terms)
             }
         }
     }
 
     mutating func parseNot() throws(FilterSyntaxError) -> FilterExpression {
-        if accept("not", "!") { return .not(try parseNot()) }
+        // A chain of negations is counted, not recursed into.
+        var negations = 0
+        while accept("not", "!") { negations += 1 }
+        if negations > 0 {
+            let e = try parseNot()
+            return negations % 2 == 1 ? .not(e) : e
+        }
         if accept("(") {
             let e = try parseExpression()
             guard accept(")") else { throw error("missing ')'") }
@@ -575,8 +602,14 @@ final class FilterProgram {
             list.append(n)
             return Int32(list.count - 1)
         case .not(let a): return emit(a, yes: no, no: yes, into: &list)
-        case .and(let a, let b): return emit(a, yes: emit(b, yes: yes, no: no, into: &list), no: no, into: &list)
-        case .or(let a, let b): return emit(a, yes: yes, no: emit(b, yes: yes, no: no, into: &list), into: &list)
+        case .all(let terms):
+            var next = yes
+            for t in terms.reversed() { next = emit(t, yes: next, no: no, into: &list) }
+            return next
+        case .any(let terms):
+            var next = no
+            for t in terms.reversed() { next = emit(t, yes: yes, no: next, into: &list) }
+            return next
         case .choice(let c, let a, let b):
             let ya = emit(a, yes: yes, no: no, into: &list)
             let yb = emit(b, yes: yes, no: no, into: &list)

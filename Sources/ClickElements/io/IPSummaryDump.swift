@@ -117,18 +117,31 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         file = nil
     }
 
-    /// The next line of the file, without its newline; nil at the end.
+    /// The longest line read: a file without newlines (`/dev/zero`) must not grow the
+    /// reader without bound.
+    static let maximumLineLength = 65_536
+
+    /// The next line of the file, without its newline; nil at the end, or after a line
+    /// too long to be a summary line (reported; the trace ends there).
     func readLine() -> String? {
         guard let file else { return nil }
-        var buffer: UnsafeMutablePointer<CChar>?
-        var capacity = 0
-        defer { free(buffer) }
-        let n = getline(&buffer, &capacity, file)
-        guard n >= 0, let buffer else { return nil }
+        var bytes: [UInt8] = []
+        while true {
+            let c = getc(file)
+            if c == EOF {
+                if bytes.isEmpty { return nil }
+                break
+            }
+            if c == 10 { break }
+            if bytes.count >= Self.maximumLineLength {
+                router.chatter("\(filename):\(lineNumber + 1): line longer than \(Self.maximumLineLength) bytes; giving up")
+                return nil
+            }
+            bytes.append(UInt8(truncatingIfNeeded: c))
+        }
         lineNumber += 1
-        var line = String(cString: buffer)
-        while line.hasSuffix("\n") || line.hasSuffix("\r") { line.removeLast() }
-        return line
+        while let last = bytes.last, last == 13 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The next packet from the file, or nil at its end.
@@ -171,6 +184,14 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         }
     }
 
+    /// Fields already reported as bad.
+    var badFields: Set<SummaryField> = []
+
+    func badValue(_ field: SummaryField, _ token: Substring) {
+        guard badFields.insert(field).inserted else { return }
+        router.chatter("\(filename):\(lineNumber): bad \(field.rawValue) '\(token)' left out (further bad \(field.rawValue) values are not reported)")
+    }
+
     /// Builds a packet from one data line; nil if no field could be read.
     func packet(from line: Substring) -> Packet? {
         guard let p = pool.make(repeatElement(UInt8(0), count: 40)) else { return nil }
@@ -187,8 +208,13 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         var payloadLength: Int?
         var sawSport = false, sawDport = false, sawSrc = false, sawDst = false
         let tokens = SummaryFormat.tokens(line)
+        var bad: [(SummaryField, Substring)] = []
         for (i, token) in tokens.enumerated() where i < fields.count {
             guard let field = fields[i], token != "-" else { continue }
+            // A value that cannot be read is left out of the packet, as in Click, and said
+            // once per field (Click says nothing: a port of 99999 silently became 0).
+            let before = ok + ipFields
+            defer { if ok + ipFields == before && !SummaryField.ignoredOnInput.contains(field) { bad.append((field, token)) } }
             func num(_ max: UInt64) -> UInt64? { SummaryFormat.number(token, max: max) }
             switch field {
             case .timestamp:
@@ -297,6 +323,8 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
                 continue
             }
         }
+        // A line of which nothing could be read is a bad line (reported by the caller).
+        if ok + ipFields > 0 { for (field, token) in bad { badValue(field, token) } }
         guard ok + ipFields > 0 else {
             p.kill()
             return nil

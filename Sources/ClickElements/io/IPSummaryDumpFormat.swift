@@ -27,6 +27,9 @@ enum SummaryField: String, CaseIterable, Sendable {
 
     /// The field a name in a `!data` line or a FIELDS argument means: spaces become `_`, a
     /// name without `_` may take an `ip_` prefix (`src`, `len`), and synonyms apply.
+    /// Fields written on output but not read back on input.
+    static let ignoredOnInput: Set<SummaryField> = [.ipHL, .ipSum, .ipCaptureLen, .tcpOff, .ethSrc, .ethDst, .wireLen]
+
     static func named(_ raw: String) -> SummaryField? {
         var name = String(raw.lowercased().map { $0 == " " ? "_" : $0 })
         if let s = synonyms[name] { name = s }

@@ -20,7 +20,13 @@ enum PcapEncap {
 /// 2000), timestamps from the timestamp annotation (microseconds, or nanoseconds with
 /// NANO). Packets pass through to output 0 if it exists.
 ///
-/// Ports: 1 input, 0 or 1 output, agnostic. Handlers: `count` (read), `filename` (read).
+/// A header that cannot be written fails initialization ("unable to write file header").
+/// A later write error (a full disk, a file size limit) is reported once, as Click does
+/// (`ToDump(FILENAME): No space left on device`); from then on packets are not written
+/// and each is counted in `write_errors`.
+///
+/// Ports: 1 input, 0 or 1 output, agnostic. Handlers: `count`, `write_errors`, `filename`
+/// (read); `flush` (write).
 public final class ToDump: Element, PacketAction {
     public override var className: String { "ToDump" }
     public override var portCount: String { "1/0-1" }
@@ -32,6 +38,9 @@ public final class ToDump: Element, PacketAction {
     var file: UnsafeMutablePointer<FILE>? = nil
     var ownsFile = false
     public private(set) var count = 0
+    /// Packets not written because writing failed.
+    public private(set) var writeErrors = 0
+    var failed = false
 
     public override func configure(_ args: inout Arguments) {
         filename = args.mandatory("FILENAME", .string) ?? ""
@@ -62,12 +71,27 @@ public final class ToDump: Element, PacketAction {
         le32(0)
         le32(UInt32(snaplen))
         le32(linktype)
-        _ = header.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
-        fflush(file)
+        let wrote = header.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, file) }
+        if wrote != header.count || fflush(file) != 0 {
+            throw ElementError("\(filename): unable to write file header (\(String(cString: strerror(errno))))")
+        }
+    }
+
+    /// Reports the first write error (with errno's words) and counts every packet lost.
+    func writeFailed(_ error: Int32, packets: Int = 1) {
+        if !failed {
+            failed = true
+            router.chatter("ToDump(\(filename)): \(String(cString: strerror(error)))")
+        }
+        writeErrors &+= packets
     }
 
     public override func cleanup() {
-        if let file, ownsFile { fclose(file) }
+        if let file, ownsFile {
+            // Buffered records reach the file only now: a failure here loses them too.
+            if fflush(file) != 0 && !failed { writeFailed(errno, packets: 0) }
+            fclose(file)
+        }
         file = nil
     }
 
@@ -77,10 +101,16 @@ public final class ToDump: Element, PacketAction {
         let seconds = UInt32(truncatingIfNeeded: ts / 1_000_000_000)
         let fraction = UInt32(truncatingIfNeeded: nano ? ts % 1_000_000_000 : (ts % 1_000_000_000) / 1000)
         let captured = min(p.length, snaplen)
+        if failed {
+            writeErrors &+= 1
+            return noutputs > 0 ? 0 : -1
+        }
         var record = (seconds.littleEndian, fraction.littleEndian, UInt32(captured).littleEndian, UInt32(p.length).littleEndian)
-        _ = withUnsafeBytes(of: &record) { fwrite($0.baseAddress, 1, 16, file) }
-        fwrite(p.data, 1, captured, file)
-        if unbuffered { fflush(file) }
+        let wrote = withUnsafeBytes(of: &record) { fwrite($0.baseAddress, 1, 16, file) }
+        if wrote != 16 || fwrite(p.data, 1, captured, file) != captured || (unbuffered && fflush(file) != 0) {
+            writeFailed(errno)
+            return noutputs > 0 ? 0 : -1
+        }
         count &+= 1
         return noutputs > 0 ? 0 : -1
     }
@@ -90,8 +120,11 @@ public final class ToDump: Element, PacketAction {
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
+        h.integer("write_errors", get: { [unowned self] in self.writeErrors })
         h.read("filename") { [unowned self] in self.filename }
-        h.write("flush") { [unowned self] _ in if let f = self.file { fflush(f) } }
+        h.write("flush") { [unowned self] _ in
+            if let f = self.file, fflush(f) != 0 { self.writeFailed(errno, packets: 0) }
+        }
     }
 }
 
@@ -107,6 +140,11 @@ public final class ToDump: Element, PacketAction {
 /// stops. FORCE_IP marks the IP header (after an Ethernet header for
 /// ETHER traces) and drops non-IP packets to output 1 (or drops them).
 ///
+/// The file is read as a stream, one record at a time, straight into a packet buffer: a
+/// trace of any size costs one buffer, and a file that is not pcap (`/dev/zero`) is refused
+/// at initialization. A record longer than 65,535 bytes ends the trace ("bad packet
+/// header; giving up", as Click says); bytes beyond a packet buffer are skipped.
+///
 /// Ports: no inputs, 1 or 2 outputs, agnostic (output 1 push). Pulled, it is an empty
 /// notifier: active until the end of the file (or while ACTIVE is false).
 ///
@@ -121,10 +159,20 @@ public final class FromDump: Element, EmptyNotifier {
     var stop = false
     var active = true
     var forceIP = false
-    var bytes: [UInt8] = []
-    var position = 24
+    var file: UnsafeMutablePointer<FILE>?
+    var ownsFile = false
+    /// Bytes of the file read so far, and its size (-1 when not a regular file).
+    var position = 0
+    var fileSize = -1
+    /// True once the trace has ended (the file's end, a bad record, or the time window).
+    var exhausted = false
+    /// A packet read but not yet due (TIMING).
+    var lookahead: Packet?
     var swapped = false
     var nano = false
+    /// Modified pcap (tcpdump's patched format): 8 more bytes per record header.
+    var extraHeaderBytes = 0
+    var minorVersion = 4
     var linktype: UInt32 = 1
     public private(set) var count = 0
     var task: Task?
@@ -157,34 +205,37 @@ public final class FromDump: Element, EmptyNotifier {
         _ = args.keyword("MMAP", .bool)
     }
 
-    func u32(_ at: Int) -> UInt32 {
-        let v = UInt32(bytes[at]) | UInt32(bytes[at + 1]) << 8 | UInt32(bytes[at + 2]) << 16 | UInt32(bytes[at + 3]) << 24
+    /// A little-endian (or, in a swapped file, big-endian) 32-bit field of `b`.
+    func u32(_ b: UnsafeRawBufferPointer, _ at: Int) -> UInt32 {
+        let v = b.loadUnaligned(fromByteOffset: at, as: UInt32.self)
         return swapped ? v.byteSwapped : v
     }
 
+    /// Reads exactly `count` bytes into `to`; false at the end of the file.
+    func readExactly(_ to: UnsafeMutableRawPointer, _ count: Int) -> Bool {
+        guard let file, count > 0 else { return count == 0 }
+        let n = fread(to, 1, count, file)
+        position += n
+        return n == count
+    }
+
+    /// Skips `count` bytes of the file.
+    func skip(_ count: Int) -> Bool {
+        var scratch = (UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0), UInt64(0))
+        var left = count
+        return withUnsafeMutableBytes(of: &scratch) { buffer in
+            while left > 0 {
+                let step = min(left, buffer.count)
+                guard let base = buffer.baseAddress, readExactly(base, step) else { return false }
+                left -= step
+            }
+            return true
+        }
+    }
+
     public override func initialize() throws(ElementError) {
-        guard let handle = fopen(filename, "rb") else { throw ElementError("\(filename): \(String(cString: strerror(errno)))") }
-        defer { fclose(handle) }
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, handle)
-            if n > 0 { bytes.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count { break }
-        }
-        guard bytes.count >= 24 else { throw ElementError("\(filename): not a tcpdump file (too short)") }
-        let magic = UInt32(bytes[0]) | UInt32(bytes[1]) << 8 | UInt32(bytes[2]) << 16 | UInt32(bytes[3]) << 24
-        switch magic {
-        case 0xA1B2_C3D4, 0xA1B2_CD34: break
-        case 0xA1B2_3C4D: nano = true
-        case 0xD4C3_B2A1, 0x34CD_B2A1: swapped = true
-        case 0x4D3C_B2A1:
-            swapped = true
-            nano = true
-        default:
-            throw ElementError("\(filename): not a tcpdump file (bad magic number)")
-        }
-        linktype = u32(20)
-        emptySignal.set(active && bytes.count > 24)
+        try open()
+        emptySignal.set(active && !exhausted)
         if outputIsPush(0) {
             let t = makeTask()
             task = t
@@ -193,9 +244,65 @@ public final class FromDump: Element, EmptyNotifier {
         }
     }
 
+    /// Opens the file and checks its header, as Click's FromDump does.
+    func open() throws(ElementError) {
+        if filename == "-" {
+            file = fdopen(dup(0), "rb")
+        } else {
+            file = fopen(filename, "rb")
+        }
+        guard let file else { throw ElementError("\(filename): \(String(cString: strerror(errno)))") }
+        ownsFile = true
+        var st = stat()
+        if fstat(fileno(file), &st) == 0, st.st_mode & S_IFMT == S_IFREG { fileSize = Int(st.st_size) }
+        var header = (UInt64(0), UInt64(0), UInt64(0))
+        let complete = withUnsafeMutableBytes(of: &header) { b in b.baseAddress.map { readExactly($0, 24) } ?? false }
+        guard complete else { throw ElementError("\(filename): not a tcpdump file (too short)") }
+        try withUnsafeBytes(of: &header) { (b: UnsafeRawBufferPointer) throws(ElementError) in
+            switch b.loadUnaligned(as: UInt32.self) {
+            case 0xA1B2_C3D4: break
+            case 0xA1B2_CD34: extraHeaderBytes = 8
+            case 0xA1B2_3C4D: nano = true
+            case 0xD4C3_B2A1: swapped = true
+            case 0x34CD_B2A1:
+                swapped = true
+                extraHeaderBytes = 8
+            case 0x4D3C_B2A1:
+                swapped = true
+                nano = true
+            default:
+                throw ElementError("\(filename): not a tcpdump file (bad magic number)")
+            }
+            let version = b.loadUnaligned(fromByteOffset: 4, as: UInt32.self)
+            let major = swapped ? UInt16(truncatingIfNeeded: version).byteSwapped : UInt16(truncatingIfNeeded: version)
+            let minor = swapped ? UInt16(truncatingIfNeeded: version >> 16).byteSwapped : UInt16(truncatingIfNeeded: version >> 16)
+            guard major == 2 else { throw ElementError("\(filename): unknown major version \(major)") }
+            minorVersion = Int(minor)
+            linktype = u32(b, 20)
+        }
+    }
+
+    /// A hot swap continues the same trace where the old element was, on the same file.
+    public override func takeState(from old: Element) {
+        guard let old = old as? FromDump, old.filename == filename, old.file != nil else { return }
+        if let file, ownsFile { fclose(file) }
+        file = old.file
+        ownsFile = old.ownsFile
+        old.file = nil
+        (position, fileSize, exhausted, swapped, nano, extraHeaderBytes, minorVersion, linktype, count)
+            = (old.position, old.fileSize, old.exhausted, old.swapped, old.nano, old.extraHeaderBytes, old.minorVersion, old.linktype, old.count)
+        lookahead = old.lookahead
+        old.lookahead = nil
+        emptySignal.set(active && !exhausted)
+    }
+
     public override func cleanup() {
         task?.unschedule()
         timer?.unschedule()
+        lookahead?.kill()
+        lookahead = nil
+        if let file, ownsFile { fclose(file) }
+        file = nil
     }
 
     /// The next packet of the trace that the time window and SAMPLE let through, or nil at
@@ -217,7 +324,7 @@ public final class FromDump: Element, EmptyNotifier {
             if let end, p.timestamp > end {
                 p.kill()
                 count -= 1
-                position = bytes.count
+                exhausted = true
                 return nil
             }
             if sample < 1 && Double(generator.next() >> 11) * 0x1p-53 >= sample {
@@ -230,22 +337,40 @@ public final class FromDump: Element, EmptyNotifier {
         return nil
     }
 
-    /// The next record of the file as a packet, or nil at the end.
+    /// The next record of the file as a packet, or nil at the end (the file's, or a bad or
+    /// truncated record's, or the pool's when no buffer is free).
     func nextRecord() -> Packet? {
-        guard position + 16 <= bytes.count else { return nil }
-        let seconds = Int64(u32(position)), fraction = Int64(u32(position + 4))
-        let captured = Int(u32(position + 8))
-        guard captured <= 65535, position + 16 + captured <= bytes.count else {
-            position = bytes.count
+        guard !exhausted else { return nil }
+        var header = (UInt64(0), UInt64(0))
+        let complete = withUnsafeMutableBytes(of: &header) { b in b.baseAddress.map { readExactly($0, 16) } ?? false }
+        guard complete, skip(extraHeaderBytes) else {
+            exhausted = true
             return nil
         }
-        let length = min(captured, PacketPool.defaultBufferSize - PacketPool.defaultHeadroom)
-        let p: Packet? = bytes.withUnsafeBytes { b in
-            b.baseAddress.flatMap { pool.make(copying: $0 + position + 16, length: length) }
+        let (seconds, fraction, first, second) = withUnsafeBytes(of: &header) { b in
+            (Int64(u32(b, 0)), Int64(u32(b, 4)), Int(u32(b, 8)), Int(u32(b, 12)))
         }
-        guard let p else { return nil }
-        position += 16 + captured
-        p.timestamp = seconds * 1_000_000_000 + (nano ? fraction : fraction * 1000)
+        // Before pcap 2.3 the two length fields were the other way round.
+        var captured = first, wire = second
+        if minorVersion < 3 || (minorVersion == 3 && first > second) { (captured, wire) = (second, first) }
+        guard captured <= 65535 else {
+            router.chatter("\(filename): bad packet header; giving up")
+            exhausted = true
+            return nil
+        }
+        let skipped = max(0, captured - wire)
+        captured -= skipped
+        let length = min(captured, PacketPool.defaultBufferSize - PacketPool.defaultHeadroom)
+        guard let p = pool.make(), p.put(length) else {
+            exhausted = true
+            return nil
+        }
+        guard readExactly(p.data, length), skip(captured - length + skipped) else {
+            p.kill()
+            exhausted = true
+            return nil
+        }
+        p.timestamp = seconds * 1_000_000_000 + (nano ? fraction : fraction.saturatingMultiply(1000))
         markIP(p)
         count &+= 1
         return p
@@ -274,8 +399,7 @@ public final class FromDump: Element, EmptyNotifier {
         var finished = false
         withScratchBatch { batch in
             while !batch.isFull {
-                let saved = position
-                guard let p = next() else {
+                guard let p = lookahead.take() ?? next() else {
                     finished = true
                     break
                 }
@@ -285,12 +409,10 @@ public final class FromDump: Element, EmptyNotifier {
                         firstTrace = p.timestamp
                         firstLocal = now
                     }
-                    let due = firstLocal + (p.timestamp - firstTrace)
+                    let due = firstLocal.saturatingAdd(p.timestamp.saturatingSubtract(firstTrace))
                     if due > now {
-                        // Not yet: put it back and sleep until it is due.
-                        p.kill()
-                        count -= 1
-                        position = saved
+                        // Not yet: keep it and sleep until it is due.
+                        lookahead = p
                         timer?.schedule(at: due)
                         task.unschedule()
                         break
@@ -329,24 +451,24 @@ public final class FromDump: Element, EmptyNotifier {
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         var n = 0
-        while n < max, !batch.isFull, active, let p = next() {
+        while n < max, !batch.isFull, active, let p = lookahead.take() ?? next() {
             batch.append(p)
             n += 1
         }
-        if position >= bytes.count || !active { emptySignal.set(false) }
-        if n == 0 && position >= bytes.count { atEnd() }
+        if exhausted || !active { emptySignal.set(false) }
+        if n == 0 && exhausted { atEnd() }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.read("encap") { [unowned self] in PcapEncap.name(self.linktype) }
         h.read("filename") { [unowned self] in self.filename }
-        h.integer("filesize", get: { [unowned self] in self.bytes.count })
+        h.integer("filesize", get: { [unowned self] in self.fileSize })
         h.integer("filepos", get: { [unowned self] in self.position })
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
             self.active = v
             if v { self.task?.schedule() }
-            self.emptySignal.set(v && self.position < self.bytes.count)
+            self.emptySignal.set(v && !self.exhausted)
         })
     }
 }

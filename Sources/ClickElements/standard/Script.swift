@@ -132,9 +132,12 @@ public class Script: Element {
             case "init", "label", "export":
                 continue
             case "print", "printn":
+                let errorsBefore = expansionErrors
                 var text = expand(raw)
                 if text.hasPrefix("\"") { text = ConfigText.unquote(text) }
-                router.standardOutput(op == "print" ? text + "\n" : text)
+                // As Click: no newline is added after an expansion that reported an error.
+                let newline = op == "print" && expansionErrors == errorsBefore && !text.hasSuffix("\n")
+                router.standardOutput(newline ? text + "\n" : text)
             case "read", "readq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 do {
@@ -212,58 +215,118 @@ public class Script: Element {
 
     // MARK: Expansion
 
+    /// How deep `$(...)` calls may nest in one expansion (each level is a recursion and a
+    /// rescan of the text).
+    static let maximumCallNesting = 100
+
     /// Expands `$VAR`, `${VAR}` and `$(HANDLER ARGS)` in `text`.
-    func expand(_ text: String) -> String {
+    func expand(_ text: String, depth: Int = 0) -> String {
         guard text.contains("$") else { return text }
-        let chars = Array(text)
-        var out = ""
+        if depth > Self.maximumCallNesting {
+            router.chatter("While executing '\(name) :: \(className)':\n  '$(...)' nested more than \(Self.maximumCallNesting) deep")
+            expansionErrors += 1
+            return ""
+        }
+        // Bytes, not Characters: a long text is scanned once per nesting level.
+        let chars = Array(text.utf8)
+        var out: [UInt8] = []
+        func word(_ c: UInt8) -> Bool {
+            (c >= 48 && c <= 57) || (c | 0x20 >= 97 && c | 0x20 <= 122) || c == 95 || c >= 0x80
+        }
+        func string(_ range: Range<Int>) -> String { String(decoding: chars[range], as: UTF8.self) }
         var i = 0
         while i < chars.count {
             let c = chars[i]
-            guard c == "$", i + 1 < chars.count else {
+            guard c == UInt8(ascii: "$"), i + 1 < chars.count else {
                 out.append(c)
                 i += 1
                 continue
             }
-            if chars[i + 1] == "(" {
-                var depth = 1
+            if chars[i + 1] == UInt8(ascii: "(") {
+                var open = 1
                 var j = i + 2
-                while j < chars.count && depth > 0 {
-                    if chars[j] == "(" { depth += 1 } else if chars[j] == ")" { depth -= 1 }
+                while j < chars.count && open > 0 {
+                    if chars[j] == UInt8(ascii: "(") { open += 1 } else if chars[j] == UInt8(ascii: ")") { open -= 1 }
                     j += 1
                 }
-                let inner = String(chars[(i + 2)..<(j - (depth == 0 ? 1 : 0))])
-                out += call(expand(inner))
+                let inner = string((i + 2)..<(j - (open == 0 ? 1 : 0)))
+                let errorsBefore = expansionErrors
+                let argument = expand(inner, depth: depth + 1)
+                // A call whose arguments failed to expand is not made (and the failure is
+                // reported once, not once per level).
+                if expansionErrors == errorsBefore { out += call(argument).utf8 }
                 i = j
-            } else if chars[i + 1] == "{" {
+            } else if chars[i + 1] == UInt8(ascii: "{") {
                 var j = i + 2
-                while j < chars.count && chars[j] != "}" { j += 1 }
-                out += variables[String(chars[(i + 2)..<min(j, chars.count)])] ?? ""
+                while j < chars.count && chars[j] != UInt8(ascii: "}") { j += 1 }
+                out += (variables[string((i + 2)..<min(j, chars.count))] ?? "").utf8
                 i = j + 1
             } else {
                 var j = i + 1
-                while j < chars.count && (chars[j].isLetter || chars[j].isNumber || chars[j] == "_") { j += 1 }
+                while j < chars.count && word(chars[j]) { j += 1 }
                 if j == i + 1 {
                     out.append(c)
                     i += 1
                 } else {
-                    out += variables[String(chars[(i + 1)..<j])] ?? ""
+                    out += (variables[string((i + 1)..<j)] ?? "").utf8
                     i = j
                 }
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    /// Errors reported while expanding `$(...)` calls, so far.
+    var expansionErrors = 0
 
     /// `$(NAME ARGS)`: a builtin or a read handler.
     func call(_ text: String) -> String {
         let (name, rest) = ConfigText.firstWord(text)
-        if let v = builtin(name, ConfigText.words(rest).map(ConfigText.unquote)) { return v }
+        switch checkedBuiltin(name, ConfigText.words(rest).map(ConfigText.unquote)) {
+        case .value(let v)?: return v
+        case .failure(let lines)?:
+            // Click's words: the element as context, each error indented under it.
+            router.chatter("While executing '\(self.name) :: \(className)':\n" + lines.map { "  " + $0 }.joined(separator: "\n"))
+            expansionErrors += 1
+            return ""
+        case nil: break
+        }
         do {
             return try router.read(name, parameter: rest).trimmingCharacters()
         } catch {
             router.chatter("\(landmark): \(error.message)")
+            expansionErrors += 1
             return ""
+        }
+    }
+
+    /// What a builtin with Click's argument checking gave: its value, or Click's error
+    /// lines.
+    enum BuiltinResult {
+        case value(String)
+        case failure([String])
+    }
+
+    /// `sprintf` and `random`, checked as Click checks them; the other builtins through
+    /// `builtin` (nil when `name` is not one, or its arguments do not fit).
+    func checkedBuiltin(_ name: String, _ a: [String]) -> BuiltinResult? {
+        switch name {
+        case "sprintf":
+            guard let format = a.first, let s = ScriptSprintf.format(format, Array(a.dropFirst())) else { return .failure(["syntax error"]) }
+            return .value(s)
+        case "random":
+            // Click: no argument, a random 32-bit number; otherwise N1 and N2, both
+            // unsigned 32-bit and both required, and a number from N1 to N2.
+            if a.isEmpty { return .value(String(UInt32.random(in: 0...UInt32.max))) }
+            var args = Arguments(a)
+            let n1 = args.mandatory("N1", .unsignedInteger)
+            let n2 = args.mandatory("N2", .unsignedInteger)
+            let errors = args.finish()
+            guard errors.isEmpty, let n1, let n2 else { return .failure(errors) }
+            guard n1 <= n2 else { return .failure(["bad N"]) }
+            return .value(String(Int.random(in: n1...n2)))
+        default:
+            return builtin(name, a).map { .value($0) }
         }
     }
 
@@ -304,26 +367,8 @@ public class Script: Element {
         case "first": return a.first ?? ""
         case "length": return String(a.joined(separator: " ").count)
         case "now": return formatTimestamp(router.clock.now())
-        case "random":
-            if a.count == 1, let n = Int(a[0]), n > 0 { return String(Int.random(in: 0..<n)) }
-            if a.count == 2, let x = Int(a[0]), let y = Int(a[1]), x <= y { return String(Int.random(in: x...y)) }
-            return String(UInt32.random(in: 0...UInt32.max))
         case "unquote": return a.joined(separator: " ")
         case "cat": return a.joined()
-        case "sprintf":
-            guard let format = a.first else { return nil }
-            var rest = a.dropFirst()
-            var out = ""
-            var f = Substring(format)
-            while let pct = f.firstIndex(of: "%") {
-                out += f[..<pct]
-                let after = f.index(after: pct)
-                guard after < f.endIndex else { break }
-                let spec = f[after]
-                if spec == "%" { out += "%" } else { out += rest.popFirst() ?? "" }
-                f = f[f.index(after: after)...]
-            }
-            return out + f
         default:
             return nil
         }
@@ -350,8 +395,11 @@ public class Script: Element {
         for name in ["add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge",
                      "not", "and", "or", "if", "first", "length", "now", "random", "unquote", "cat", "sprintf"] {
             h.readWithParameter(name) { [unowned self] (text: String) throws(ElementError) in
-                guard let v = self.builtin(name, ConfigText.words(text).map(ConfigText.unquote)) else { throw ElementError("bad arguments to '\(name)'") }
-                return v
+                switch self.checkedBuiltin(name, ConfigText.words(text).map(ConfigText.unquote)) {
+                case .value(let v)?: return v
+                case .failure(let lines)?: throw ElementError(lines.joined(separator: "\n"))
+                case nil: throw ElementError("bad arguments to '\(name)'")
+                }
             }
         }
     }

@@ -52,8 +52,15 @@ extension ConfigText {
     /// N-th word of the value, from 0; N may itself be a variable) in `text`. Nothing is expanded inside single quotes;
     /// inside double quotes the value is re-quoted so that it reads back unchanged. An
     /// undefined variable is left as written. `$(...)` (a Script handler call) is kept, with
-    /// variables inside it expanded.
+    /// variables inside it expanded, to a nesting depth of `maximumCallNesting` (deeper
+    /// calls are kept as written: each level is a recursion and a rescan).
     public static func expand(_ text: String, in environment: VariableEnvironment?) -> String {
+        expand(text, in: environment, depth: 0)
+    }
+
+    public static let maximumCallNesting = 100
+
+    private static func expand(_ text: String, in environment: VariableEnvironment?, depth: Int) -> String {
         guard let environment, text.utf8.contains(36) else { return text }
         let s = Array(text.utf8)
         var out: [UInt8] = []
@@ -86,7 +93,7 @@ extension ConfigText {
                     name = Array(s[(i + 2)..<j])
                     // `${a[$n]}`: variables inside the braces are expanded first.
                     if name.contains(36) {
-                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment).utf8)
+                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1).utf8)
                     }
                     braced = true
                     i = j + 1
@@ -107,9 +114,9 @@ extension ConfigText {
                     name = Array(s[(i + 2)..<(j - 1)])
                     i = j
                     out.append(contentsOf: s[copied..<dollar])
-                    if nested {
+                    if nested && depth < maximumCallNesting {
                         out.append(contentsOf: Array("$(".utf8))
-                        out.append(contentsOf: Array(expand(String(decoding: name, as: UTF8.self), in: environment).utf8))
+                        out.append(contentsOf: Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1).utf8))
                         out.append(41)
                     } else {
                         out.append(contentsOf: s[dollar..<i])

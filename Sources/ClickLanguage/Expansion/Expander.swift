@@ -63,9 +63,29 @@ struct Expander {
     mutating func run(top: CompoundClass) -> (elements: [FlatConfiguration.Element], connections: [FlatConfiguration.Connection]) {
         let initial = names.count
         for i in 0..<initial {
-            expand(i, in: top.scope)
+            expandAll(from: i, in: top.scope)
         }
         return flatten()
+    }
+
+    /// Elements waiting to be expanded, with the scope each is expanded in and how many
+    /// compounds deep it sits.
+    private var pending: [(index: Int, scope: VariableEnvironment, depth: Int)] = []
+
+    /// How many compounds deep an element may sit. Each level lengthens every name below
+    /// it (`a/b/c/...`), so a deep chain costs memory quadratic in its depth: 10,000
+    /// levels take Click 900 MB. Far beyond any real configuration, and reported.
+    static let maximumNesting = 1_000
+    private var nestingReported = false
+
+    /// Expands element `which` and, depth first, every element its compound brings in, in
+    /// the order a recursive expansion would (so names and indexes are Click's), but from
+    /// a work list: a chain of 10,000 compounds each using the previous one needs no stack.
+    private mutating func expandAll(from which: Int, in environment: VariableEnvironment) {
+        pending.append((which, environment, 0))
+        while let (index, scope, depth) = pending.popLast() {
+            expand(index, in: scope, depth: depth)
+        }
     }
 
     // MARK: Elements
@@ -117,7 +137,7 @@ struct Expander {
 
     /// Names an anonymous element, substitutes variables into its configuration and, if it
     /// is a compound, instantiates it.
-    private mutating func expand(_ which: Int, in environment: VariableEnvironment) {
+    private mutating func expand(_ which: Int, in environment: VariableEnvironment, depth: Int) {
         if names[which].hasPrefix(";") {
             names[which] = Parser.deanonymize(names[which], index: which, map: &elementMap)
         }
@@ -141,7 +161,15 @@ struct Expander {
         for i in chosen.formalCount..<chosen.scope.names.count {
             scope.define(chosen.scope.names[i], ConfigText.expand(chosen.scope.values[i], in: scope), override: true)
         }
-        instantiate(chosen, at: which, in: scope)
+        if depth >= Self.maximumNesting {
+            if !nestingReported {
+                log.error("compound elements nested more than \(Self.maximumNesting) deep", at: landmarks[which])
+                nestingReported = true
+            }
+            elementTypes[which] = .error(compound.name)
+            return
+        }
+        instantiate(chosen, at: which, in: scope, depth: depth)
     }
 
     /// Chooses the overload of `compound` that fits the ports used and the arguments
@@ -184,7 +212,7 @@ struct Expander {
     }
 
     /// Copies a compound's elements and connections into the graph under `name/`.
-    private mutating func instantiate(_ compound: CompoundClass, at which: Int, in scope: VariableEnvironment) {
+    private mutating func instantiate(_ compound: CompoundClass, at which: Int, in scope: VariableEnvironment, depth: Int) {
         let name = names[which]
         elementTypes[which] = .tunnel
         guard let tunnels = addTunnelsFor(existing: which, name: name) else { return }
@@ -217,8 +245,9 @@ struct Expander {
         for c in compound.connections where map[c.from] >= 0 && map[c.to] >= 0 {
             connect(PortConnection(from: map[c.from], fromPort: c.fromPort, to: map[c.to], toPort: c.toPort))
         }
-        for index in map.dropFirst(2) where index >= 0 {
-            expand(index, in: scope)
+        // Children are expanded next, first child first (the work list is a stack).
+        for index in map.dropFirst(2).reversed() where index >= 0 {
+            pending.append((index, scope, depth + 1))
         }
     }
 
