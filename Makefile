@@ -55,7 +55,7 @@ fuzz-build:
 fuzz-parser: fuzz-build
 	mkdir -p $(FUZZ_BUILD)/corpus-parser
 	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=10 \
-		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-parser Tests/Fuzz/corpus/click-parser
+		-rss_limit_mb=4096 -dict=Tests/Fuzz/dictionaries/click.dict $(FUZZ_BUILD)/corpus-parser Tests/Fuzz/corpus/click-parser
 
 # Arbitrary frames through packet-parsing elements (CheckIPHeader, IPFilter, the IP router...).
 fuzz-elements: fuzz-build
@@ -79,7 +79,7 @@ fuzz-memif: fuzz-build
 fuzz-smoke: fuzz-build fuzz-replay
 	mkdir -p $(FUZZ_BUILD)/corpus-smoke $(FUZZ_BUILD)/corpus-smoke-elements
 	$(FUZZ_BUILD)/debug/fuzz-click-parser -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=4096 -timeout=10 \
-		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke Tests/Fuzz/corpus/click-parser
+		-rss_limit_mb=4096 -dict=Tests/Fuzz/dictionaries/click.dict $(FUZZ_BUILD)/corpus-smoke Tests/Fuzz/corpus/click-parser
 	$(FUZZ_BUILD)/debug/fuzz-click-elements -max_total_time=$(FUZZ_SMOKE_SECONDS) -max_len=2048 -timeout=10 \
 		-rss_limit_mb=4096 $(FUZZ_BUILD)/corpus-smoke-elements Tests/Fuzz/corpus/elements
 	mkdir -p $(FUZZ_BUILD)/corpus-smoke-envelope

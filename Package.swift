@@ -85,11 +85,12 @@ let package = Package(
             dependencies: ["VMHost", "PacketIO", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
-        // libFuzzer harness for the parser (`make fuzz-parser`); without -DFUZZING it replays
+        // libFuzzer harness for the parser and the elements' configurations, built and run
+        // (`make fuzz-parser`); without -DFUZZING it replays
         // the files named on its command line, so a crash found once stays a regression test.
         .executableTarget(
             name: "fuzz-click-parser",
-            dependencies: ["ClickLanguage"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements"],
             path: "Tests/Fuzz/ClickParserFuzzer",
             swiftSettings: strict),
 

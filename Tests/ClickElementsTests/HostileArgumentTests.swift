@@ -75,6 +75,19 @@ import Testing
         #expect(w.router != nil, "\(w.log.text)")
     }
 
+    /// At the end of simulated time (the clock saturated at Int64.max) a timer that
+    /// re-arms itself is due at once, every time: it runs once per scheduler round, and the
+    /// round ends (it used to loop in the timer pass for ever; the element fuzzer found it).
+    @Test func timersAtTheEndOfTimeRunOncePerRound() throws {
+        let b = build("TimedSource(INTERVAL 99999999999) -> c :: Counter -> Discard")
+        let r = try #require(b.router, "\(b.log.text)")
+        r.scheduler.maximumRounds = 10
+        r.run()
+        #expect(r.clock.now() == Int64.max)
+        let count = Int(try r.read("c.count")) ?? 0
+        #expect(count >= 3 && count <= 10, "\(count)")
+    }
+
     /// The largest values Click accepts build, and their timers are armed at the end of
     /// time at worst.
     @Test func largestAcceptedValuesBuild() throws {

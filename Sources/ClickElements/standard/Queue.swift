@@ -6,7 +6,8 @@ import ClickRuntime
 /// Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY
 /// packets (default 1000); a packet arriving when full is dropped, or pushed out of
 /// output 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it
-/// has room again (sources resume).
+/// has room again (sources resume). The ring grows with the queue (from 1,024 slots,
+/// doubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.
 ///
 /// Ports: 1 input (push), 1 or 2 outputs (0 pull, 1 push).
 ///
@@ -46,8 +47,12 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         resizeRing(capacity)
     }
 
+    /// Slots a ring starts with; it doubles as the queue fills, up to the capacity.
+    static let initialRingSize = 1024
+
     func resizeRing(_ newCapacity: Int) {
-        let newRing = UnsafeMutablePointer<Packet>.allocate(capacity: max(newCapacity, 1))
+        let size = max(min(newCapacity, max(length, Self.initialRingSize)), 1)
+        let newRing = UnsafeMutablePointer<Packet>.allocate(capacity: size)
         var n = 0
         while n < newCapacity, let p = dequeue() {
             newRing[n] = p
@@ -59,7 +64,7 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         }
         ring.deallocate()
         ring = newRing
-        ringSize = max(newCapacity, 1)
+        ringSize = size
         head = 0
         tail = n % ringSize
         length = n
@@ -68,8 +73,21 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         fullSignal.set(length < capacity)
     }
 
+    /// Doubles the ring (up to the capacity), keeping the packets in order.
+    @inline(never) func growRing() {
+        let size = min(capacity, ringSize * 2)
+        let newRing = UnsafeMutablePointer<Packet>.allocate(capacity: size)
+        for k in 0..<length { newRing[k] = ring[(head + k) % ringSize] }
+        ring.deallocate()
+        ring = newRing
+        ringSize = size
+        head = 0
+        tail = length % size
+    }
+
     @inline(__always) func enqueue(_ p: Packet) -> Bool {
         guard length < capacity else { return false }
+        if length == ringSize { growRing() }
         ring[tail] = p
         tail += 1
         if tail == ringSize { tail = 0 }
@@ -79,6 +97,7 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
 
     /// Puts `p` at the head (it is pulled next); the caller has made room.
     func enqueueAtHead(_ p: Packet) {
+        if length == ringSize { growRing() }
         head = head == 0 ? ringSize - 1 : head - 1
         ring[head] = p
         length += 1

@@ -164,10 +164,14 @@ public final class Scheduler {
         }
     }
 
-    /// Fires every timer due by `now`; returns how many fired.
+    /// Fires the timers due by `now`; returns how many fired. At most as many as were
+    /// armed on entry: a timer that re-arms itself for a time already past (a delay of 0,
+    /// or any delay once the clock saturates at the end of time) runs again next round,
+    /// not in an endless loop here.
     private func runTimers(now: Int64) -> Int {
         var fired = 0
-        while let top = heap.first, top.expiry <= now, !stopRequested {
+        let budget = heap.count
+        while fired < budget, let top = heap.first, top.expiry <= now, !stopRequested {
             disarm(top)
             top.element.runTimer(top)
             fired += 1
@@ -181,9 +185,18 @@ public final class Scheduler {
     /// signal also interrupts the idle sleep, so an idle router stops at once.
     public var interruptFlag: UnsafePointer<Int32>?
 
+    /// When set, `run()` also returns after this many passes (fuzzing and tests run
+    /// configurations that may never stop by themselves).
+    public var maximumRounds: Int?
+
     /// Runs until `stop()` (or, in simulated time, until nothing can ever happen again).
     public func run() {
+        var rounds = 0
         while !stopRequested {
+            if let maximumRounds {
+                if rounds >= maximumRounds { return }
+                rounds += 1
+            }
             if let interruptFlag, interruptFlag.pointee != 0 {
                 stopRequested = true
                 break

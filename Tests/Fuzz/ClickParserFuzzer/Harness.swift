@@ -1,9 +1,49 @@
+import ClickElements
 import ClickLanguage
+import ClickRuntime
 
 /// One fuzz input: the bytes as configuration text, parsed, expanded, flattened and
-/// re-flattened; then every argument parsed with the value parsers. Any crash, trap or
-/// hang is a bug. Kept out of `main.swift` (C callbacks there trip the main-actor check).
+/// re-flattened; every argument parsed with the value parsers; then, if it flattened
+/// cleanly, built into a router of real elements (configure and initialize: extreme
+/// numbers, deep nesting, bad arguments) and run for a few scheduler rounds in simulated
+/// time (timers armed with those numbers fire). Any crash, trap, hang or leaked packet is
+/// a bug. Kept out of `main.swift` (C callbacks there trip the main-actor check).
 enum ParserHarness {
+    /// The standard elements minus those that reach outside the process (files, devices,
+    /// sockets): a fuzzer must not write files named by its input.
+    static let outside: Set<String> = ["FromDump", "ToDump", "FromIPSummaryDump", "ToIPSummaryDump", "ControlSocket",
+                                       "FromDevice", "ToDevice", "IPPrint", "ARPPrint"]
+    nonisolated(unsafe) static let registry: ElementRegistry = {
+        var sandboxed = ElementRegistry()
+        for (name, make) in StandardElements.registry.factories where !outside.contains(name) { sandboxed.register(name, make) }
+        return sandboxed
+    }()
+
+    /// Builds and runs `flat` with the sandboxed elements; every packet must be back in
+    /// the pool afterwards.
+    static func build(_ flat: FlatConfiguration, text: String) {
+        guard flat.elements.allSatisfy({ registry.classNames.contains($0.className) }) else { return }
+        let log = DiagnosticLog()
+        guard let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: true, poolCapacity: 256,
+                                        log: log, chatter: { _ in })
+        else { return }
+        router.chatter = { _ in }
+        router.standardOutput = { _ in }
+        router.scheduler.maximumRounds = 64
+        router.run()
+        var last = router
+        if let next = router.replacement {
+            router.cleanup()
+            next.scheduler.maximumRounds = 16
+            next.run()
+            last = next
+        }
+        last.cleanup()
+        if let extra = last.replacement { extra.cleanup() }
+        let pool = last.pool
+        guard pool.outstanding == 0 else { fatalError("\(pool.outstanding) packets leaked by:\n\(text)") }
+    }
+
     static func run(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
         let log = DiagnosticLog()
@@ -12,6 +52,7 @@ enum ParserHarness {
         if !log.hasErrors {
             let again = DiagnosticLog()
             _ = ClickConfiguration.flatten(flat.unparse(), file: "fuzz", maximumElements: 20_000, log: again)
+            if flat.elements.count <= 200 { build(flat, text: text) }
         }
         for element in flat.elements.prefix(64) {
             var args = Arguments(configuration: element.configuration)

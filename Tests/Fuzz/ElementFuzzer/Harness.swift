@@ -15,6 +15,9 @@ final class FrameInjector: Element {
     func inject(_ bytes: UnsafeRawBufferPointer) {
         guard let base = bytes.baseAddress, let p = pool.make(copying: base, length: min(bytes.count, 2000)) else { return }
         p.meta.pointee.packetType = bytes.first.map { $0 & 3 } ?? 0
+        // The timestamp annotation is the input's last eight bytes: any value, negative
+        // and near the ends of Int64 included, for the elements' time arithmetic.
+        if bytes.count >= 8 { p.timestamp = bytes.loadUnaligned(fromByteOffset: bytes.count - 8, as: Int64.self) }
         output(0, single: p)
     }
 }
@@ -52,11 +55,22 @@ enum ElementHarness {
         c [1] -> ar :: IPAddrRewriter(pattern 10.0.0.1 - 0 1, MAPPING_CAPACITY 8) -> rw :: IPRewriter(pattern 10.0.0.2 1024-1030 - - 0 1, MAPPING_CAPACITY 8) -> SetIPECN(ce) -> Discard;
         ar [1] -> Discard; rw [1] -> Discard;
         """,
+        // Extreme numbers on the packet path: the longest times and rates Click accepts,
+        // applied to packets stamped with any time (the scheduler then runs a few rounds).
+        """
+        in :: FrameInjector -> AdjustTimestamp(1e300) -> SetTimestampDelta -> AdjustTimestamp(-1e300) -> tf :: TimeFilter(0, 99999999999) -> MarkIPHeader
+            -> AggregateIPFlows(TCP_TIMEOUT 4294967295, TCP_DONE_TIMEOUT 4294967295, UDP_TIMEOUT 4294967295)
+            -> xr :: IPRewriter(pattern 10.0.0.9 1024-65535 - - 0 1, drop, TIMEOUT 4294967295, TCP_TIMEOUT 4294967295, REAP_INTERVAL 4294967295, MAPPING_CAPACITY 64)
+            -> rs :: RatedSplitter(4294967295) -> bs :: BandwidthRatedSplitter(4294967295Bps) -> RandomSample(1)
+            -> dq :: Queue(100000000) -> DelayUnqueue(1e30) -> ls :: Queue -> LinkUnqueue(99999999999, 100Bps) -> Discard;
+        tf [1] -> Discard; xr [1] -> Discard; rs [1] -> Discard; bs [1] -> Discard;
+        Idle -> [1] xr;
+        """,
     ]
 
     /// Handlers that release packets an element legitimately keeps (ARP's waiting
     /// packets), written before the leak check.
-    static let releases = ["q.clear", "r.clear"]
+    static let releases = ["q.clear", "r.clear", "dq.reset", "ls.reset"]
 
     /// The routers, built once (fuzzing runs single-threaded).
     nonisolated(unsafe) static var routers: [(Router, FrameInjector)] = {
@@ -66,7 +80,7 @@ enum ElementHarness {
         for text in configurations {
             let log = DiagnosticLog()
             let flat = ClickConfiguration.flatten(text, knownClasses: registry.classNames, libraries: FileLibraryResolver(searchPath: []), log: log)
-            guard let router = Router.build(flat, registry: registry, poolCapacity: 1024, log: log),
+            guard let router = Router.build(flat, registry: registry, simulatedTime: true, poolCapacity: 1024, log: log),
                 let injector = router.element(named: "in") as? FrameInjector
             else { fatalError("fuzz configuration does not build:\n\(log.text)") }
             built.append((router, injector))
@@ -77,6 +91,8 @@ enum ElementHarness {
     static func run(_ bytes: UnsafeRawBufferPointer) {
         for (router, injector) in routers {
             injector.inject(bytes)
+            router.scheduler.maximumRounds = 4
+            router.run()
             for h in releases where (try? router.handler(h)) != nil { try? router.write(h, "") }
             precondition(router.pool.outstanding == 0, "packets leaked: \(router.pool.outstanding)")
         }

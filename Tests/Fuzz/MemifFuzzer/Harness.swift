@@ -65,24 +65,33 @@ final class MemifFuzzServer {
             case 1:
                 let version: UInt16 = input.byte().map { $0 < 240 ? 0x0200 : UInt16($0) << 4 } ?? 0x0200
                 let mode = input.byte().map { $0 < 240 ? UInt8(0) : $0 } ?? 0
-                send(client, .initialize(version: version, id: UInt32(input.byte().map { $0 < 240 ? 0 : $0 } ?? 0), mode: mode, secret: "", name: "fuzz"))
+                // An id of any size, now and then (extreme numbers).
+                let id: UInt32 = input.byte().map { $0 < 240 ? 0 : $0 < 250 ? UInt32($0) : input.u32() } ?? 0
+                send(client, .initialize(version: version, id: id, mode: mode, secret: "", name: "fuzz"))
             case 2:
                 // A region: a sealed memfd or a plain (unsealable) file, sometimes smaller
                 // than it claims to be.
-                let claimed = (Int(input.u16()) + 1) * 256
-                let shortBy = input.byte().map { $0 >= 224 ? Int($0) * 64 : 0 } ?? 0
-                let actual = max(4096, claimed - shortBy)
+                var claimed = UInt64(input.u16()) * 256 + 256
+                let selector = input.byte() ?? 0
+                let shortBy = selector >= 224 && selector < 250 ? Int(selector) * 64 : 0
+                let actual = max(4096, Int(claimed) - shortBy)
+                // Now and then a claim of any size, up to 2^64 - 1, over the same small file.
+                if selector >= 250 { claimed = UInt64(input.u32()) << 32 | UInt64(input.u32()) }
                 let index = UInt16(input.byte().map { $0 < 200 ? regions.count : Int($0 % 4) } ?? regions.count)
                 let plainFile = (input.byte() ?? 0) & 1 == 1
                 guard let region = makeRegion(size: actual, plainFile: plainFile) else { break }
                 regions.append(region)
-                send(client, .addRegion(index: index, size: UInt64(claimed)), passing: region.fd)
+                send(client, .addRegion(index: index, size: claimed), passing: region.fd)
             case 3:
-                let flags = UInt16((input.byte() ?? 0) & 1)
+                let first = input.byte() ?? 0
+                let flags = UInt16(first & 1)
+                // Offsets, ring sizes and private header sizes of any value now and then.
+                let extreme = first >= 240
                 let index = UInt16((input.byte() ?? 0) % 3)
                 let region = UInt16((input.byte() ?? 0) % 3)
-                let offset = UInt32(input.u16()) * 8
-                let log2 = (input.byte() ?? 4) % 16
+                let offset = extreme ? input.u32() : UInt32(input.u16()) * 8
+                let log2 = extreme ? (input.byte() ?? 255) : (input.byte() ?? 4) % 16
+                let privateHeader = extreme ? input.u16() : 0
                 if (input.byte() ?? 0) < 224 {
                     // Rings need the cookie and sane indices to be accepted; a hostile peer
                     // writes them as easily as anything else.
@@ -93,7 +102,7 @@ final class MemifFuzzServer {
                 }
                 let event = clickos_eventfd()
                 if event >= 0 { events.append(event) }
-                send(client, .addRing(flags: flags, index: index, region: region, offset: offset, log2Size: log2, privateHeaderSize: 0), passing: event)
+                send(client, .addRing(flags: flags, index: index, region: region, offset: offset, log2Size: log2, privateHeaderSize: privateHeader), passing: event)
             case 4:
                 send(client, .connect(interfaceName: "fuzz"))
             case 5:
