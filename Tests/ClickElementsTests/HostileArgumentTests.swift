@@ -41,6 +41,11 @@ import Testing
         ("RatedSource(LENGTH 2000000000) -> Discard", "  LENGTH: too large"),
         ("Idle -> RED(1, 2, 1e400) -> Discard", "  MAX_P: out of range, bound 65535.99998"),
         ("Idle -> ICMPPingSource(1.2.3.4, 5.6.7.8, INTERVAL 99999999999) -> Discard", "  INTERVAL: out of range"),
+        // Found by the parser fuzzer: an output number past Int32 trapped in the compiler.
+        ("Idle -> IPFilter(99999999999 tcp) -> Discard", "  pattern 0: unknown slot ID '99999999999'"),
+        ("Idle -> IPFilter(3 tcp) -> Discard", "  pattern 0: slot '3' out of range"),
+        ("Idle -> IPFilter(-1 tcp) -> Discard", "  pattern 0: slot '-1' out of range"),
+        ("Idle -> IPFilter(foo tcp) -> Discard", "  pattern 0: unknown slot ID 'foo'"),
     ])
     func refusedWithClicksWords(_ config: String, _ message: String) {
         #expect(errors(config).contains(message), "\(errors(config))")
@@ -129,5 +134,14 @@ import Testing
         } catch {
             #expect(error.message.contains("out of range, bound 4294967295"), "\(error.message)")
         }
+    }
+
+    /// Timestamps of any value print without trapping (the element fuzzer stamped a frame
+    /// with a negative time and IPPrint trapped in `String(repeating:count:)`).
+    @Test func timestampsOfAnyValuePrint() {
+        #expect(formatTimestamp(1_000_000_000_000_001_000) == "1000000000.000001")
+        #expect(formatTimestamp(-1_500_000_000) == "-1.500000")
+        #expect(formatTimestamp(Int64.min) == "-9223372036.854775")
+        #expect(formatTimestamp(Int64.max) == "9223372036.854775")
     }
 }

@@ -27,12 +27,17 @@ public final class IPFilter: Element {
             case "allow": verdict = 0
             case "deny", "drop": verdict = -1
             default:
-                guard let n = Int(action), n >= 0 else {
-                    args.error("pattern \(i): unknown action '\(action)'")
+                // Click's words: a slot that is not a 32-bit integer is unknown; one that
+                // is not an output is out of range (and the rule is not compiled).
+                guard let n = IntegerValue.parse(action).flatMap({ Int32(exactly: $0) }) else {
+                    args.error("pattern \(i): unknown slot ID '\(action)'")
                     continue
                 }
-                if n >= noutputs { args.error("pattern \(i): output \(n) out of range") }
-                verdict = n
+                guard n >= 0 && Int(n) < noutputs else {
+                    args.error("pattern \(i): slot '\(action)' out of range")
+                    continue
+                }
+                verdict = Int(n)
             }
             var parser = FilterParser(rest, context: args.context)
             do {

@@ -81,12 +81,13 @@ public final class Print: Element, PacketAction {
     }
 }
 
-/// Click's timestamp text: seconds, a dot, microseconds (`1000000000.000001`).
+/// Click's timestamp text: seconds, a dot, microseconds (`1000000000.000001`); a negative
+/// time has a minus sign before its magnitude (`-1.500000`), as Click prints it.
 public func formatTimestamp(_ nanoseconds: Int64) -> String {
-    let seconds = nanoseconds / 1_000_000_000
-    let micros = (nanoseconds % 1_000_000_000) / 1_000
-    let m = String(micros)
-    return "\(seconds)." + String(repeating: "0", count: 6 - m.count) + m
+    let magnitude = nanoseconds.magnitude
+    let seconds = magnitude / 1_000_000_000
+    let m = String((magnitude % 1_000_000_000) / 1_000)
+    return (nanoseconds < 0 ? "-" : "") + "\(seconds)." + String(repeating: "0", count: 6 - m.count) + m
 }
 
 /// Message(TEXT [, TYPE])

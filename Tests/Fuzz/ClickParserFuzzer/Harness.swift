@@ -24,7 +24,7 @@ enum ParserHarness {
     static func build(_ flat: FlatConfiguration, text: String) {
         guard flat.elements.allSatisfy({ registry.classNames.contains($0.className) }) else { return }
         let log = DiagnosticLog()
-        guard let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: true, poolCapacity: 256,
+        guard let router = Router.build(flat, configurationText: text, registry: registry, simulatedTime: true, poolCapacity: 32,
                                         log: log, chatter: { _ in })
         else { return }
         router.chatter = { _ in }
