@@ -108,7 +108,7 @@ import Testing
     @Test func errorsSayWhichPattern() {
         let e = build("Idle -> IPFilter(allow tcp, allow frobnicate 3) -> Discard").log.errorMessages
         #expect(e.contains("  pattern 1: unknown term 'frobnicate'"))
-        #expect(build("Idle -> IPFilter(maybe tcp) -> Discard").log.errorMessages.contains("  pattern 0: unknown action 'maybe'"))
+        #expect(build("Idle -> IPFilter(maybe tcp) -> Discard").log.errorMessages.contains("  pattern 0: unknown slot ID 'maybe'"))
         #expect(build("Idle -> IPFilter(allow ip[9:9] == 1) -> Discard").log.errorMessages.contains("  pattern 0: field length must be 1 to 4 in 'ip[9:9]'"))
     }
 }

@@ -86,8 +86,11 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
     }
 
     @inline(__always) func enqueue(_ p: Packet) -> Bool {
-        guard length < capacity else { return false }
-        if length == ringSize { growRing() }
+        // The ring never exceeds the capacity, so one comparison serves the common case.
+        if length >= ringSize {
+            guard length < capacity else { return false }
+            growRing()
+        }
         ring[tail] = p
         tail += 1
         if tail == ringSize { tail = 0 }

@@ -1,0 +1,1 @@
+Idle -> IPFilter(99999999999 tcp, 3 udp, -1 icmp, allow -) -> Discard;
