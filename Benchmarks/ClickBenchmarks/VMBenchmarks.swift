@@ -151,7 +151,8 @@ func benchmarkChains() {
 /// The `boot` group.
 func benchmarkBoot() {
     let full = Isolation.detect()
-    let variants = [full, Isolation(namespaces: full.namespaces, user: full.user, cgroups: nil), .none]
+    let variants = [full, Isolation(namespaces: full.namespaces, jail: full.jail, cgroups: nil),
+                    Isolation(namespaces: full.namespaces, jail: nil, cgroups: nil), .none]
     for isolation in variants where isolation == .none || isolation.namespaces {
         let b = VMBench("boot", isolation: isolation)
         let edges = MemifPortSet()
@@ -191,7 +192,9 @@ func benchmarkBoot() {
             // Wait until the edges see the VM gone, so the next one connects afresh.
             while (edges.memifPort(0)?.isConnected ?? false) || (edges.memifPort(1)?.isConnected ?? false) { edges.poll(timeout: 1) }
         }
-        let how = !isolation.namespaces ? "as a plain child process" : isolation.cgroups == nil ? "in new namespaces as nobody, no cgroups" : "in new namespaces as nobody, with cgroups"
+        let how = !isolation.namespaces ? "as a plain child process"
+            : isolation.jail == nil ? "in new namespaces, no jail, no cgroups"
+            : isolation.cgroups == nil ? "in new namespaces and its jail, no cgroups" : "in new namespaces and its jail, with cgroups"
         report("VM boot \(how), spawn to ready: p50 \(f2(median(toReady))) ms (min \(f2(toReady.min() ?? 0)), p90 \(f2(percentile(toReady, 0.9))), \(toReady.count) boots)")
         report("VM boot \(how), spawn to first forwarded packet: p50 \(f2(median(toPacket))) ms (min \(f2(toPacket.min() ?? 0)), p90 \(f2(percentile(toPacket, 0.9))))")
         edges.close()

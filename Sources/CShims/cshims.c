@@ -12,6 +12,7 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <poll.h>
 
 #include <arpa/inet.h>
@@ -404,6 +405,47 @@ static void child_fail(const char *what) {
     _exit(127);
 }
 
+/* The jail: each bind mounted at its place in the new root (read-only ones remounted so),
+   then pivot_root into the root, the old root detached (the host's whole tree goes with
+   it), a /proc of the VM's PID namespace mounted, and the root made read-only (the VM
+   writes only where a writable bind says: its run directory, its ports). */
+static void enter_jail(const struct clickos_spawn_spec *spec) {
+    if (mount(spec->jail_root, spec->jail_root, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail("jail root");
+    for (int i = 0; i < spec->bind_count; i++) {
+        const struct clickos_bind *b = &spec->binds[i];
+        if (mount(b->source, b->target, NULL, MS_BIND, NULL) < 0) child_fail(b->source);
+        unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (b->read_only ? MS_RDONLY : MS_NOEXEC);
+        if (mount(NULL, b->target, NULL, flags, NULL) < 0) child_fail(b->target);
+    }
+    if (chdir(spec->jail_root) < 0) child_fail("jail root");
+    /* pivot_root(".", "."): the old root is stacked under the new one, then detached. */
+    if (syscall(SYS_pivot_root, ".", ".") < 0) child_fail("pivot_root");
+    if (umount2(".", MNT_DETACH) < 0) child_fail("detaching the host's root");
+    if (chdir("/") < 0) child_fail("/");
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) child_fail("/proc");
+    if (mount(NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0) child_fail("read-only root");
+}
+
+/* Limits, and every capability out of reach for good (the bounding set needs
+   CAP_SETPCAP: we are still root here). */
+static void harden(const struct clickos_spawn_spec *spec) {
+    struct { int resource; unsigned long long value; } limits[] = {
+        { RLIMIT_NOFILE, spec->limit_nofile }, { RLIMIT_NPROC, spec->limit_nproc },
+        { RLIMIT_MEMLOCK, spec->limit_memlock }, { RLIMIT_FSIZE, spec->limit_fsize },
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        if (!limits[i].value) continue;   /* 0: keep the inherited limit */
+        struct rlimit r = { (rlim_t) limits[i].value, (rlim_t) limits[i].value };
+        if (setrlimit(limits[i].resource, &r) < 0) child_fail("resource limit");
+    }
+    struct rlimit no_core = { 0, 0 };     /* no core dumps of packet memory */
+    if (setrlimit(RLIMIT_CORE, &no_core) < 0) child_fail("resource limit");
+    for (int cap = 0; cap <= 63; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail("dropping capabilities");
+    }
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+}
+
 static int spawn_child(void *argument) {
     const struct clickos_spawn_spec *spec = argument;
     struct sigaction dfl;
@@ -418,14 +460,7 @@ static int spawn_child(void *argument) {
     setsid();
     if (spec->new_namespaces && spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0) child_fail("network namespace");
     if (spec->new_namespaces && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail("private mounts");
-    /* A /proc of its own PID namespace: the VM sees itself as PID 1 and no host process.
-       Best effort: where /proc may not be mounted (a container with masked /proc paths),
-       the VM keeps the host's, and its stderr says so. */
-    if (spec->new_namespaces && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
-        char message[160];
-        int n = snprintf(message, sizeof message, "clickos-vm spawn: warning: /proc of the host kept (%s)\n", strerror(errno));
-        if (n > 0) { ssize_t ignored = write(2, message, (size_t) n); (void) ignored; }
-    }
+    /* Host paths first: the cgroups and /dev/null, before the jail hides the host. */
     for (const char *const *p = spec->cgroup_procs; p && *p; p++) {
         int fd = open(*p, O_WRONLY | O_CLOEXEC);
         if (fd < 0) child_fail(*p);
@@ -434,6 +469,16 @@ static int spawn_child(void *argument) {
     }
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0) child_fail("/dev/null");
+    if (spec->new_namespaces && spec->jail_root) {
+        enter_jail(spec);
+    } else if (spec->new_namespaces && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        /* A /proc of its own PID namespace: the VM sees itself as PID 1 and no host
+           process. Best effort: where /proc may not be mounted (a container with masked
+           /proc paths), the VM keeps the host's, and its stderr says so. */
+        char message[160];
+        int n = snprintf(message, sizeof message, "clickos-vm spawn: warning: /proc of the host kept (%s)\n", strerror(errno));
+        if (n > 0) { ssize_t ignored = write(2, message, (size_t) n); (void) ignored; }
+    }
     dup2(null, 0);
     dup2(spec->stdout_fd >= 0 ? spec->stdout_fd : null, 1);
     if (spec->stderr_fd < 0) dup2(null, 2);
@@ -448,11 +493,15 @@ static int spawn_child(void *argument) {
         for (int cpu = 0; cpu < 64; cpu++) if (spec->cpu_mask & (1ULL << cpu)) CPU_SET(cpu, &set);
         if (sched_setaffinity(0, sizeof set, &set) < 0) child_fail("CPU affinity");
     }
+    if (spec->harden) harden(spec);
     if (spec->gid >= 0) {
-        if (setgroups(0, NULL) < 0) child_fail("setgroups");
+        if (setgroups((size_t) spec->group_count, (const gid_t *) spec->groups) < 0) child_fail("setgroups");
         if (setgid((gid_t) spec->gid) < 0) child_fail("setgid");
     }
     if (spec->uid >= 0 && setuid((uid_t) spec->uid) < 0) child_fail("setuid");
+    /* After the switch: a process that is not root keeps no capability (no KEEP_CAPS), and
+       with the bounding set empty it can never regain one. */
+    if (spec->harden && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail("no_new_privs");
     execve(spec->path, spec->argv, spec->envp);
     child_fail(spec->path);
     return 127;
@@ -504,6 +553,10 @@ int clickos_unpin_thread(void) {
     long cpus = sysconf(_SC_NPROCESSORS_CONF);
     for (long cpu = 0; cpu < cpus && cpu < CPU_SETSIZE; cpu++) CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set);
+}
+
+int clickos_seccomp_mode(void) {
+    return prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
 }
 
 int clickos_pidfd_open(int pid) {

@@ -2,44 +2,53 @@
 import Glibc
 #endif
 
-/// What this host can do to fence a VM process in, found once at start: namespaces and
-/// an unprivileged user need root; cgroup limits need a writable memory/cpu hierarchy
-/// (cgroup v1 as on these machines, or v2 with the controllers enabled).
+/// What this host can do to fence a VM process in, found once at start: namespaces and the
+/// jail (a user of its own, its own root, no capabilities, limits, the seccomp allow-list)
+/// need root; cgroup limits need a writable memory/cpu hierarchy (cgroup v1 as on these
+/// machines, or v2 with the controllers enabled).
 public struct Isolation: Sendable, Equatable {
     /// New network (no interfaces), mount and PID namespaces.
     public var namespaces: Bool
-    /// The user and group VMs run as, when we may switch.
-    public var user: (uid: Int32, gid: Int32)?
+    /// The per-VM jail (needs namespaces).
+    public var jail: JailPolicy?
     public var cgroups: CgroupLayout?
 
-    public init(namespaces: Bool, user: (uid: Int32, gid: Int32)?, cgroups: CgroupLayout?) {
+    public init(namespaces: Bool, jail: JailPolicy?, cgroups: CgroupLayout?) {
         self.namespaces = namespaces
-        self.user = user
+        self.jail = namespaces ? jail : nil
         self.cgroups = cgroups
     }
 
-    public static func == (a: Isolation, b: Isolation) -> Bool {
-        a.namespaces == b.namespaces && a.user?.uid == b.user?.uid && a.user?.gid == b.user?.gid && a.cgroups == b.cgroups
-    }
-
     /// None at all: the VM is a plain child process (tests without root).
-    public static let none = Isolation(namespaces: false, user: nil, cgroups: nil)
+    public static let none = Isolation(namespaces: false, jail: nil, cgroups: nil)
 
     /// Everything this host allows.
     public static func detect() -> Isolation {
         guard geteuid() == 0 else { return .none }
-        var user: (Int32, Int32) = (65534, 65534)
-        if let pw = getpwnam("nobody") { user = (Int32(bitPattern: pw.pointee.pw_uid), Int32(bitPattern: pw.pointee.pw_gid)) }
-        return Isolation(namespaces: true, user: user, cgroups: CgroupLayout.detect())
+        return Isolation(namespaces: true, jail: JailPolicy(seccomp: JailPolicy.kernelHasSeccomp), cgroups: CgroupLayout.detect())
     }
 
-    /// One line for the log: what is and is not in force.
+    /// One line for the log: what is and is not in force, and why not.
     public var summary: String {
         var parts: [String] = []
         parts.append(namespaces ? "network, mount and PID namespaces" : "no namespaces (not root)")
-        parts.append(user.map { "user \($0.uid):\($0.gid)" } ?? "same user as the host process")
+        if let jail {
+            parts.append("a jail per VM (own user from \(jail.ids.lowerBound)-\(jail.ids.upperBound), own root, no capabilities, no_new_privs, limits)")
+            parts.append(jail.seccomp ? "seccomp allow-list" : "no seccomp (the kernel has no seccomp filters)")
+        } else {
+            parts.append("no jail (needs root and namespaces): VMs run as the host process's user and see its files")
+        }
         parts.append(cgroups.map { "cgroup \($0.version == 1 ? "v1" : "v2") limits" } ?? "no cgroup limits (no writable memory/cpu cgroup)")
         return parts.joined(separator: ", ")
+    }
+
+    /// What a VM booted under this isolation lacks, in words.
+    var missing: [String] {
+        var out: [String] = []
+        if !namespaces { out.append("namespaces and jail: the backend does not run as root") }
+        if let jail, !jail.seccomp { out.append("seccomp: the kernel has no seccomp filters") }
+        if cgroups == nil { out.append("cgroup limits: no writable memory/cpu cgroup hierarchy") }
+        return out
     }
 }
 

@@ -6,12 +6,19 @@ import PacketIO
 
 /// The default VM backend: a VM is a `clickos-vm` process in its own network namespace
 /// (no interfaces: it reaches the world only through its memif ports), mount and PID
-/// namespaces, an unprivileged user and cgroup limits, each where the host allows it.
+/// namespaces, a jail (`JailPolicy`: its own user, its own root, no capabilities, limits,
+/// the seccomp allow-list) and cgroup limits, each where the host allows it.
 ///
-/// Each VM has a run directory `ROOT/vms/NAME/` holding its configuration
-/// (`config.click`), standard error (`stderr.log`), control socket (`control.sock`),
-/// stats page (`stats`) and a record (`vm.record`) that lets a later backend adopt it.
-/// VMs run in their own session and outlive the process that booted them.
+/// Each VM has a directory `ROOT/vms/NAME/` (0700, the backend's) holding its standard
+/// error (`stderr.log`), a record (`vm.record`) that lets a later backend adopt it, its
+/// run directory `run/` (0700, the VM's user: control socket `control.sock`, stats page
+/// `stats`) and, when jailed, its root `root/`: the configuration, the static
+/// `clickos-vm` (bound read-only), `run/` and each port's socket directory bound at
+/// `/ports/N`. Nothing else of the host, and nothing of another VM, is in a VM's root: a
+/// memif link is reachable by the two VMs whose ports name its directory
+/// (`makeLinkDirectory` gives each link one, with a group of its own). Unjailed, the
+/// configuration is `config.click` beside the record. VMs run in their own session and
+/// outlive the process that booted them.
 public final class ProcessBackend: VMBackend {
     public var kind: String { "process" }
     public let root: String
@@ -41,6 +48,10 @@ public final class ProcessBackend: VMBackend {
         deinit { if pidfd >= 0 { close(pidfd) } }
     }
     private var running: [String: Running] = [:]
+    /// User, group and link ids from the jail's range.
+    private let identities: IdentityAllocator?
+    /// The ids each VM holds, to give back when it goes.
+    private var heldIDs: [String: UInt32] = [:]
     /// The next VM's network namespace, made while the previous VM initialized: creating
     /// one costs about 0.6 ms here, a fifth of a boot. Each VM still gets its own.
     private var spareNetworkNamespace: Int32 = -1
@@ -51,7 +62,20 @@ public final class ProcessBackend: VMBackend {
         self.isolation = isolation
         self.log = log
         mkdir(root, 0o755)
-        mkdir(root + "/vms", 0o755)
+        // Traversable, not listable: a host process that is not root cannot see which VMs
+        // there are; each VM's directory is the backend's alone.
+        mkdir(root + "/vms", 0o711)
+        chmod(root + "/vms", 0o711)
+        mkdir(root + "/links", 0o711)
+        identities = isolation.jail.map { IdentityAllocator(range: $0.ids) }
+        // Ids held by VMs and links left by an earlier backend stay theirs.
+        for name in listDirectory(root + "/vms") {
+            if let id = Self.recordFields(root + "/vms/" + name + "/vm.record")["uid"].flatMap({ UInt32($0) }) { identities?.markUsed(id) }
+        }
+        for name in listDirectory(root + "/links") {
+            var st = stat()
+            if stat(root + "/links/" + name, &st) == 0 { identities?.markUsed(st.st_gid) }
+        }
         // One pidfd (and, while used, one control connection) per VM: a thousand VMs
         // need more descriptors than the usual soft limit of 1024.
         var limit = rlimit()
@@ -111,16 +135,22 @@ public final class ProcessBackend: VMBackend {
             // Left by a VM that is gone (a crash, a reboot): clear it.
             removeTree(dir)
         }
-        guard mkdir(dir, 0o755) == 0 else { throw VMError("\(dir): \(String(cString: strerror(errno)))") }
+        guard mkdir(dir, 0o700) == 0 else { throw VMError("\(dir): \(String(cString: strerror(errno)))") }
         var cleanup = BootCleanup(dir: dir, name: spec.name, cgroups: isolation.cgroups, serverSockets: spec.ports.values.filter { $0.role == .server }.map(\.socketPath))
-        defer { cleanup.run() }
-        if let user = isolation.user { _ = chown(dir, uid_t(user.uid), gid_t(user.gid)) }
-        guard writeText(dir + "/config.click", spec.configuration) else { throw VMError("\(dir)/config.click: \(String(cString: strerror(errno)))") }
+        defer {
+            cleanup.run()
+            if cleanup.armed, let id = heldIDs.removeValue(forKey: spec.name) { identities?.release(id) }
+        }
+        let jail = try prepareJail(spec, in: dir)
+        let run = dir + "/run"
 
-        var arguments = [executable, "-f", dir + "/config.click", "--stats", dir + "/stats", "--control", dir + "/control.sock",
+        var arguments = [jail?.executable ?? executable, "-f", jail.map { _ in "/config.click" } ?? dir + "/config.click",
+                         "--stats", (jail == nil ? run : "/run") + "/stats", "--control", (jail == nil ? run : "/run") + "/control.sock",
                          "--ready-fd", "3", "--pool", String(spec.packetBuffers)]
+        if jail?.seccomp == true { arguments.append("--seccomp") }
         for n in spec.ports.keys.sorted() {
-            guard let c = spec.ports[n] else { continue }
+            guard var c = spec.ports[n] else { continue }
+            if let inside = jail?.portPaths[n] { c.socketPath = inside }
             arguments += ["--port", "\(n)=\(c.description)"]
         }
         for d in spec.definitions { arguments.append("\(d.name)=\(d.value)") }
@@ -130,9 +160,9 @@ public final class ProcessBackend: VMBackend {
             procs = try cgroups.create(for: spec.name, memoryLimit: spec.memoryLimit, cpuLimit: spec.cpuLimit)
         }
 
-        let stderrFD = open(dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        // Written by the VM through its descriptor only; read by the backend (0600, root).
+        let stderrFD = open(dir + "/stderr.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard stderrFD >= 0 else { throw VMError("\(dir)/stderr.log: \(String(cString: strerror(errno)))") }
-        if let user = isolation.user { _ = fchown(stderrFD, uid_t(user.uid), gid_t(user.gid)) }
         var pipeFDs: [Int32] = [-1, -1]
         guard pipe(&pipeFDs) == 0 else {
             close(stderrFD)
@@ -157,7 +187,7 @@ public final class ProcessBackend: VMBackend {
         let networkNamespace = spareNetworkNamespace
         spareNetworkNamespace = -1
         let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs, cpuMask: mask,
-                        networkNamespace: networkNamespace)
+                        networkNamespace: networkNamespace, jail: jail)
         let spawnErrno = errno
         if networkNamespace >= 0 { close(networkNamespace) }
         close(stderrFD)
@@ -179,48 +209,183 @@ public final class ProcessBackend: VMBackend {
             throw VMError(text)
         }
         cleanup.disarm()
-        let stats = try? StatsPage.open(path: dir + "/stats")
+        let stats = try? StatsPage.open(path: run + "/stats")
         let start = Self.processStartTime(pid) ?? ""
         let info = VMInfo(name: spec.name, pid: pid, state: .running, runDirectory: dir, bootedHere: true)
-        writeText(dir + "/vm.record", "pid=\(pid)\nstart=\(start)\nname=\(spec.name)\n")
+        var record = "pid=\(pid)\nstart=\(start)\nname=\(spec.name)\n"
+        if let jail { record += "uid=\(jail.uid)\ngroups=\(jail.groups.map(String.init).joined(separator: ","))\n" }
+        writeText(dir + "/vm.record", record, mode: 0o600)
         running[spec.name] = Running(info: info, pidfd: pidfd, stats: stats, startTime: start)
         return info
     }
 
     private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String], cpuMask: UInt64,
-                       networkNamespace: Int32) -> Int32 {
+                       networkNamespace: Int32, jail: PreparedJail?) -> Int32 {
         // C strings that live until clickos_spawn returns (the child execs before that).
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let environment = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
         let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         let procs: [UnsafePointer<CChar>?] = cgroupProcs.map { UnsafePointer(strdup($0)) } + [nil]
-        let path = strdup(executable)
+        let path = strdup(jail?.executable ?? executable)
+        let jailRoot = jail.map { strdup($0.root) } ?? nil
+        let binds: [clickos_bind] = (jail?.binds ?? []).map {
+            clickos_bind(source: UnsafePointer(strdup($0.source)), target: UnsafePointer(strdup($0.target)), read_only: $0.readOnly ? 1 : 0)
+        }
+        let groups: [UInt32] = jail?.groups ?? []
         defer {
             for p in argv { free(p) }
             for p in envp { free(p) }
             for p in procs { free(UnsafeMutablePointer(mutating: p)) }
+            for b in binds {
+                free(UnsafeMutablePointer(mutating: b.source))
+                free(UnsafeMutablePointer(mutating: b.target))
+            }
             free(path)
+            free(jailRoot)
         }
         return argv.withUnsafeBufferPointer { a in
             envp.withUnsafeBufferPointer { e in
                 procs.withUnsafeBufferPointer { c in
-                    var spec = clickos_spawn_spec()
-                    spec.path = UnsafePointer(path)
-                    spec.argv = a.baseAddress
-                    spec.envp = e.baseAddress
-                    spec.new_namespaces = isolation.namespaces ? 1 : 0
-                    spec.netns_fd = networkNamespace
-                    spec.stdout_fd = stderrFD
-                    spec.stderr_fd = stderrFD
-                    spec.keep_fd = readyFD
-                    spec.cgroup_procs = c.baseAddress
-                    spec.uid = isolation.user?.uid ?? -1
-                    spec.gid = isolation.user?.gid ?? -1
-                    spec.cpu_mask = cpuMask
-                    return clickos_spawn(&spec)
+                    binds.withUnsafeBufferPointer { bound in
+                        groups.withUnsafeBufferPointer { g in
+                            var spec = clickos_spawn_spec()
+                            spec.path = UnsafePointer(path)
+                            spec.argv = a.baseAddress
+                            spec.envp = e.baseAddress
+                            spec.new_namespaces = isolation.namespaces ? 1 : 0
+                            spec.netns_fd = networkNamespace
+                            spec.stdout_fd = stderrFD
+                            spec.stderr_fd = stderrFD
+                            spec.keep_fd = readyFD
+                            spec.cgroup_procs = c.baseAddress
+                            spec.uid = jail.map { Int32(bitPattern: $0.uid) } ?? -1
+                            spec.gid = jail.map { Int32(bitPattern: $0.uid) } ?? -1
+                            spec.cpu_mask = cpuMask
+                            if let jail, let policy = isolation.jail {
+                                spec.jail_root = UnsafePointer(jailRoot)
+                                spec.binds = bound.baseAddress
+                                spec.bind_count = Int32(bound.count)
+                                spec.groups = g.baseAddress
+                                spec.group_count = Int32(jail.groups.count)
+                                spec.harden = 1
+                                spec.limit_nofile = policy.openFiles
+                                spec.limit_nproc = policy.processes
+                                spec.limit_memlock = policy.lockedMemory
+                                spec.limit_fsize = policy.fileSize
+                            }
+                            return clickos_spawn(&spec)
+                        }
+                    }
                 }
             }
         }
+    }
+
+    // MARK: The jail
+
+    /// A VM's jail, made on the host before the spawn: the root to pivot into, what to
+    /// bind there, its identity, and where the VM finds its ports inside.
+    struct PreparedJail {
+        let root: String
+        let executable = "/clickos-vm"
+        var binds: [(source: String, target: String, readOnly: Bool)] = []
+        let uid: UInt32
+        var groups: [UInt32] = []
+        var portPaths: [Int: String] = [:]
+        let seccomp: Bool
+    }
+
+    /// Makes the VM's run directory (its user's), its configuration and, when jailed, its
+    /// root and identity. Nil without a jail.
+    private func prepareJail(_ spec: VMSpec, in dir: String) throws(VMError) -> PreparedJail? {
+        let run = dir + "/run"
+        func fail(_ what: String) -> VMError { VMError("\(what): \(String(cString: strerror(errno)))") }
+        guard mkdir(run, 0o700) == 0 else { throw fail(run) }
+        guard let policy = isolation.jail, let identities else {
+            guard writeText(dir + "/config.click", spec.configuration) else { throw fail(dir + "/config.click") }
+            return nil
+        }
+        guard let uid = identities.allocate() else {
+            throw VMError("VM '\(spec.name)': no free user id in \(identities.range.lowerBound)-\(identities.range.upperBound)")
+        }
+        heldIDs[spec.name] = uid
+        guard chown(run, uid, uid) == 0 else { throw fail(run) }
+        let root = dir + "/root"
+        var jail = PreparedJail(root: root, uid: uid, seccomp: policy.seccomp)
+        // The root is the backend's and read-only inside; only its mount points and the
+        // configuration are in it.
+        guard mkdir(root, 0o755) == 0, mkdir(root + "/proc", 0o555) == 0, mkdir(root + "/run", 0o755) == 0,
+            mkdir(root + "/ports", 0o755) == 0
+        else { throw fail(root) }
+        guard writeText(root + "/config.click", spec.configuration), writeText(root + "/clickos-vm", "", mode: 0o555) else { throw fail(root) }
+        jail.binds.append((executable, root + "/clickos-vm", true))
+        jail.binds.append((run, root + "/run", false))
+        for n in spec.ports.keys.sorted() {
+            guard let port = spec.ports[n] else { continue }
+            let path = port.socketPath
+            if path.hasPrefix("@") { continue }   // abstract: per network namespace, no file
+            guard path.hasPrefix("/"), let slash = path.lastIndex(of: "/") else {
+                throw VMError("VM '\(spec.name)' port \(n): a jailed VM needs an absolute socket path, not '\(path)'")
+            }
+            let directory = slash == path.startIndex ? "/" : String(path[..<slash])
+            let inside = "/ports/\(n)"
+            guard mkdir(root + inside, 0o755) == 0 else { throw fail(root + inside) }
+            jail.binds.append((directory, root + inside, false))
+            jail.portPaths[n] = inside + "/" + path[path.index(after: slash)...]
+            // A link directory made by this backend lets its two VMs in by its group.
+            var st = stat()
+            if directory.hasPrefix(self.root + "/links/"), stat(directory, &st) == 0, identities.isOurs(st.st_gid), !jail.groups.contains(st.st_gid) {
+                jail.groups.append(st.st_gid)
+            }
+        }
+        return jail
+    }
+
+    /// A directory for one memif link, `ROOT/links/NAME/`: root's, with a group of its
+    /// own from the jail's range (mode 2770). Put the link's socket in it and name it in the
+    /// ports of its two VMs: they join the group; no other VM sees the directory or may
+    /// enter it. Without a jail, a directory any VM may use (0777).
+    public func makeLinkDirectory(_ name: String) throws(VMError) -> String {
+        guard Self.validName(name) else { throw VMError("link name '\(name)': use 1 to 64 letters, digits, '-', '_' or '.'") }
+        let path = root + "/links/" + name
+        var st = stat()
+        if stat(path, &st) == 0 { return path }
+        guard mkdir(path, 0o700) == 0 else { throw VMError("\(path): \(String(cString: strerror(errno)))") }
+        if let identities {
+            guard let gid = identities.allocate() else {
+                rmdir(path)
+                throw VMError("link '\(name)': no free group id in \(identities.range.lowerBound)-\(identities.range.upperBound)")
+            }
+            _ = chown(path, 0, gid)
+            _ = chmod(path, 0o2770)
+        } else {
+            _ = chmod(path, 0o777)
+        }
+        return path
+    }
+
+    /// Removes a link's directory (and its socket) and gives its group back.
+    public func removeLinkDirectory(_ name: String) {
+        let path = root + "/links/" + name
+        var st = stat()
+        if stat(path, &st) == 0 { identities?.release(st.st_gid) }
+        removeTree(path)
+    }
+
+    /// What confines VM `name` now: read from its process, with what this host could not
+    /// apply.
+    public func isolationReport(_ name: String) -> VMIsolationReport? {
+        guard let r = running[name], case .running = r.info.state else { return nil }
+        var report = VMIsolationReport()
+        report.readProcess(r.info.pid)
+        report.ownRoot = access(directory(of: name) + "/root", F_OK) == 0
+        report.namespaces = isolation.namespaces
+        report.cgroups = isolation.cgroups?.exists(for: name) ?? false
+        if let jail = isolation.jail {
+            report.limits = ["nofile=\(jail.openFiles)", "nproc=\(jail.processes)", "memlock=\(jail.lockedMemory)", "fsize=\(jail.fileSize)", "core=0"]
+        }
+        report.missing = isolation.missing
+        return report
     }
 
     /// True once "ready" arrives; false on EOF or timeout.
@@ -275,6 +440,7 @@ public final class ProcessBackend: VMBackend {
         running[name] = nil
         removeTree(r.info.runDirectory)
         isolation.cgroups?.remove(for: name)
+        if let id = heldIDs.removeValue(forKey: name) { identities?.release(id) }
     }
 
     private func waitExit(_ r: Running, timeout: Double) -> Bool {
@@ -334,7 +500,7 @@ public final class ProcessBackend: VMBackend {
         guard case .running = r.info.state else { throw VMError("VM '\(name)' is not running") }
         if let c = r.control { return c }
         do {
-            let c = try ControlClient(path: r.info.runDirectory + "/control.sock")
+            let c = try ControlClient(path: r.info.runDirectory + "/run/control.sock")
             r.control = c
             return c
         } catch {
@@ -369,7 +535,9 @@ public final class ProcessBackend: VMBackend {
 
     public func reconfigure(_ name: String, configuration: String) throws(VMError) {
         try write(name, handler: "hotconfig", value: configuration)
-        if let dir = running[name]?.info.runDirectory { writeText(dir + "/config.click", configuration) }
+        if let dir = running[name]?.info.runDirectory {
+            writeText(access(dir + "/root", F_OK) == 0 ? dir + "/root/config.click" : dir + "/config.click", configuration)
+        }
     }
 
     public func counters(_ name: String) -> [PortCounterSnapshot] {
@@ -391,15 +559,14 @@ public final class ProcessBackend: VMBackend {
         var found: [VMInfo] = []
         for name in listDirectory(root + "/vms") where running[name] == nil {
             let dir = directory(of: name)
-            guard let record = readText(dir + "/vm.record") else { continue }
-            var fields: [String: String] = [:]
-            for line in record.split(separator: "\n") {
-                let kv = line.split(separator: "=", maxSplits: 1)
-                if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
-            }
+            let fields = Self.recordFields(dir + "/vm.record")
             guard let pidText = fields["pid"], let pid = Int32(pidText), let start = fields["start"] else { continue }
+            if let uid = fields["uid"].flatMap({ UInt32($0) }) {
+                identities?.markUsed(uid)
+                heldIDs[name] = uid
+            }
             let alive = kill(pid, 0) == 0 && Self.processStartTime(pid) == start
-            let stats = alive ? try? StatsPage.open(path: dir + "/stats") : nil
+            let stats = alive ? try? StatsPage.open(path: dir + "/run/stats") : nil
             var info = VMInfo(name: name, pid: pid, state: .running, runDirectory: dir, bootedHere: false)
             if !alive {
                 info.state = .exited(VMExit(status: nil, signal: nil, lastErrors: Self.lastLines(of: dir + "/stderr.log", count: 10)))
@@ -413,6 +580,16 @@ public final class ProcessBackend: VMBackend {
     }
 
     // MARK: Helpers
+
+    /// The `key=value` lines of a VM's record.
+    static func recordFields(_ path: String) -> [String: String] {
+        var fields: [String: String] = [:]
+        for line in (readText(path) ?? "").split(separator: "\n") {
+            let kv = line.split(separator: "=", maxSplits: 1)
+            if kv.count == 2 { fields[String(kv[0])] = String(kv[1]) }
+        }
+        return fields
+    }
 
     static func lastLines(of path: String, count: Int) -> [String] {
         guard let text = readText(path) else { return [] }

@@ -1,3 +1,4 @@
+import CSeccomp
 import CShims
 import ClickElements
 import ClickLanguage
@@ -109,6 +110,15 @@ enum Driver {
         // announcing readiness: a VM is PID 1 of its namespace, where a signal without a
         // handler is ignored, so a stop right after boot would otherwise be lost.
         clickos_catch_interrupts()
+        // The allow-list goes on last: everything a VM opens at start is open, and from
+        // here on the VM only runs packets, timers, control requests and hot swaps.
+        if options.seccomp {
+            var error = [CChar](repeating: 0, count: 256)
+            if clickos_seccomp_install(&error, error.count) != 0 {
+                printError("clickos-vm: --seccomp: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
+                return 1
+            }
+        }
         vm.announceReady()
 
         let clock = RouterClock(simulated: false)

@@ -138,10 +138,30 @@ struct clickos_spawn_spec {
     const char *const *cgroup_procs; ///< NULL-terminated list of cgroup.procs files to join
     int uid, gid;                  ///< switch to this user after setup (-1: stay)
     unsigned long long cpu_mask;   ///< CPUs 0-63 the process may run on (0: any)
+
+    // The jail (with new_namespaces): a root of its own, nothing of the host's.
+    const char *jail_root;         ///< non-NULL: bind `binds` into it, pivot_root into it,
+                                   ///< detach the old root, mount /proc, make / read-only
+    const struct clickos_bind *binds;
+    int bind_count;
+    const unsigned *groups;        ///< supplementary groups (with uid/gid)
+    int group_count;
+    int harden;                    ///< drop every capability (bounding and ambient sets),
+                                   ///< set no_new_privs, apply the limits below
+    unsigned long long limit_nofile, limit_nproc, limit_memlock, limit_fsize;
+};
+
+/// One bind mount of a jail: `source` (a host file or directory) at `target` (an absolute
+/// host path inside the jail root, made beforehand), read-only when asked.
+struct clickos_bind {
+    const char *source;
+    const char *target;
+    int read_only;
 };
 
 /// Starts `spec->path` in a new session (and, when asked, new namespaces, with mounts made
-/// private and a /proc of the new PID namespace) as a child of the caller. Returns the
+/// private and a /proc of the new PID namespace, and a jail) as a child of the caller.
+/// With a jail, `spec->path` is the executable's path inside the jail. Returns the
 /// child's pid (in the caller's PID namespace) or -1 with errno set. When the child fails
 /// before exec, it exits with 127 and writes the reason to its stderr.
 int clickos_spawn(const struct clickos_spawn_spec *spec);
@@ -170,5 +190,9 @@ int clickos_unpin_thread(void);
 
 /// A pollable descriptor for process `pid` (pidfd_open), or -1.
 int clickos_pidfd_open(int pid);
+
+/// This thread's seccomp mode (PR_GET_SECCOMP: 0 none, 2 filter), or -1 where the kernel
+/// has no seccomp.
+int clickos_seccomp_mode(void);
 
 #endif
