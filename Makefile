@@ -43,6 +43,7 @@ proto-check: proto
 unit-tests:
 	$(SWIFT) build --product clickos-vm
 	$(SWIFT) build --product clickos
+	$(SWIFT) build --product jail-probe
 	timeout $(TEST_TIMEOUT) $(SWIFT) test
 
 fuzz-build:

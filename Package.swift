@@ -119,6 +119,17 @@ let package = Package(
             path: "Tests/Fuzz/MemifFuzzer",
             swiftSettings: strict),
 
+        // The jail tests' attacker: started by the process backend exactly as a VM is, it
+        // tries what a subverted VM would. Static, like clickos-vm (its jail holds nothing
+        // else).
+        .target(name: "CJailProbe", path: "Tests/JailProbe/C"),
+        .executableTarget(
+            name: "jail-probe",
+            dependencies: ["CJailProbe", "CSeccomp"],
+            path: "Tests/JailProbe/Probe",
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
+
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",

@@ -142,7 +142,14 @@ struct VMCommand: ParsableCommand {
                     }
                     let state: String
                     if case .exited(let e) = vm.state { state = "exited: \(e)" } else { state = "running" }
-                    return "{\"name\":\(jsonString(vm.name)),\"pid\":\(vm.pid),\"state\":\(jsonString(state)),\"ports\":[\(ports.joined(separator: ","))]}"
+                    var isolation = ""
+                    if let r = b.isolationReport(vm.name) {
+                        let ids = "\"uid\":\(r.uid.map(String.init) ?? "null"),\"gid\":\(r.gid.map(String.init) ?? "null"),\"groups\":[\(r.groups.map(String.init).joined(separator: ","))]"
+                        let flags = "\"own_root\":\(r.ownRoot),\"namespaces\":\(r.namespaces),\"seccomp\":\(r.seccompFiltered),\"no_new_privs\":\(r.noNewPrivileges),\"no_capabilities\":\(r.capabilitiesNone),\"cgroup\":\(r.cgroups)"
+                        let lists = "\"limits\":[\(r.limits.map(jsonString).joined(separator: ","))],\"missing\":[\(r.missing.map(jsonString).joined(separator: ","))]"
+                        isolation = ",\"isolation\":{\(ids),\(flags),\(lists)}"
+                    }
+                    return "{\"name\":\(jsonString(vm.name)),\"pid\":\(vm.pid),\"state\":\(jsonString(state)),\"ports\":[\(ports.joined(separator: ","))]\(isolation)}"
                 }
                 print("[\(items.joined(separator: ","))]")
                 return
@@ -158,6 +165,8 @@ struct VMCommand: ParsableCommand {
                     print((i == 0 ? head : "".padding(35)) + String(p.port).padding(6) + (p.linkUp ? "up" : "down").padding(6)
                         + String(p.receivedPackets).padding(14) + String(p.sentPackets).padding(15) + String(p.receiveDrops + p.sendDrops))
                 }
+                // -v: what the VM can reach, as its process shows it.
+                if host.verbose, let r = b.isolationReport(vm.name) { print("".padding(16) + "isolation: \(r)") }
             }
         }
     }
