@@ -58,7 +58,7 @@ let package = Package(
 
         // VM backends behind one protocol: `process` (default). Boot, stop, control,
         // counters, supervision, adoption.
-        .target(name: "VMHost", dependencies: ["PacketIO", "CShims"], swiftSettings: strict),
+        .target(name: "VMHost", dependencies: ["PacketIO", "CShims", "CSeccomp"], swiftSettings: strict),
 
         // libzmq as a system library (no pkgConfig: Debian's .pc adds a prohibited -isystem).
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),

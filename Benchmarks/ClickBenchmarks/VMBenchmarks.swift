@@ -151,7 +151,10 @@ func benchmarkChains() {
 /// The `boot` group.
 func benchmarkBoot() {
     let full = Isolation.detect()
+    var noSeccomp = full.jail
+    noSeccomp?.seccomp = false
     let variants = [full, Isolation(namespaces: full.namespaces, jail: full.jail, cgroups: nil),
+                    Isolation(namespaces: full.namespaces, jail: noSeccomp, cgroups: nil),
                     Isolation(namespaces: full.namespaces, jail: nil, cgroups: nil), .none]
     for isolation in variants where isolation == .none || isolation.namespaces {
         let b = VMBench("boot", isolation: isolation)
@@ -194,6 +197,7 @@ func benchmarkBoot() {
         }
         let how = !isolation.namespaces ? "as a plain child process"
             : isolation.jail == nil ? "in new namespaces, no jail, no cgroups"
+            : isolation.jail?.seccomp == false ? "in new namespaces and its jail without seccomp, no cgroups"
             : isolation.cgroups == nil ? "in new namespaces and its jail, no cgroups" : "in new namespaces and its jail, with cgroups"
         report("VM boot \(how), spawn to ready: p50 \(f2(median(toReady))) ms (min \(f2(toReady.min() ?? 0)), p90 \(f2(percentile(toReady, 0.9))), \(toReady.count) boots)")
         report("VM boot \(how), spawn to first forwarded packet: p50 \(f2(median(toPacket))) ms (min \(f2(toPacket.min() ?? 0)), p90 \(f2(percentile(toPacket, 0.9))))")

@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 
 /* What a running VM calls (strace of VMs in every role: memif server and client with
    reconnection, control socket, stats page, hot reconfiguration, pcap files, scripts),
@@ -44,24 +47,16 @@ static const int allowed[] = {
     SCMP_SYS(exit), SCMP_SYS(exit_group), SCMP_SYS(restart_syscall),
 };
 
-/* Names of system calls, filled before the filter is loaded: the SIGSYS handler may only
-   copy bytes and write. */
-#define NAMES 512
-static char names[NAMES][28];
+/* A system call's name, looked up when a forbidden call is reported (resolving all of
+   them ahead of time cost half a millisecond of every boot). */
+static char name_buffer[32];
 
 const char *clickos_seccomp_syscall_name(int number) {
-    if (number >= 0 && number < NAMES && names[number][0]) return names[number];
-    return "?";
-}
-
-static void fill_names(void) {
-    for (int n = 0; n < NAMES; n++) {
-        char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, n);
-        if (name) {
-            strncpy(names[n], name, sizeof names[n] - 1);
-            free(name);
-        }
-    }
+    char *name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
+    if (!name) return "?";
+    strncpy(name_buffer, name, sizeof name_buffer - 1);
+    free(name);
+    return name_buffer;
 }
 
 static size_t append(char *out, size_t at, size_t size, const char *text) {
@@ -69,7 +64,10 @@ static size_t append(char *out, size_t at, size_t size, const char *text) {
     return at;
 }
 
-/* Async-signal-safe: bytes into a stack buffer, one write, exit. */
+/* The report, then exit. The name lookup allocates: acceptable here because SIGSYS from
+   the filter is synchronous, raised at the forbidden call itself, and no call the
+   allocator makes (brk, mmap, munmap, madvise, mprotect) is forbidden, so the allocator
+   is never interrupted half-way; and the process ends right after. */
 static void on_forbidden(int sig, siginfo_t *info, void *context) {
     (void) sig;
     (void) context;
@@ -89,8 +87,45 @@ static void on_forbidden(int sig, siginfo_t *info, void *context) {
     syscall(SYS_exit_group, CLICKOS_SECCOMP_EXIT);
 }
 
-int clickos_seccomp_install(char *error, size_t error_size) {
-    fill_names();
+/* The filter, built by libseccomp. */
+static scmp_filter_ctx build(char *error, size_t error_size) {
+    /* Calls of another ABI (x32, i386) are killed by libseccomp's bad-arch action. */
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
+    if (!ctx) {
+        snprintf(error, error_size, "seccomp_init failed");
+        return NULL;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && rc == 0; i++)
+        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
+    /* Sockets and socket pairs: Unix only. */
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    /* Any signal's handler but SIGSYS's may change; touching SIGSYS's kills outright. */
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_NE, SIGSYS));
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_EQ, SIGSYS));
+    if (rc != 0) {
+        snprintf(error, error_size, "building the filter: %s", strerror(-rc));
+        seccomp_release(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int clickos_seccomp_export(int fd, char *error, size_t error_size) {
+    scmp_filter_ctx ctx = build(error, error_size);
+    if (!ctx) return -1;
+    int rc = seccomp_export_bpf(ctx, fd);
+    seccomp_release(ctx);
+    if (rc != 0) {
+        snprintf(error, error_size, "exporting the filter: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/* What every way of installing does first: the reporter, and no dumps or ptrace. */
+static int prepare(char *error, size_t error_size) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_forbidden;
@@ -104,25 +139,39 @@ int clickos_seccomp_install(char *error, size_t error_size) {
         snprintf(error, error_size, "PR_SET_DUMPABLE: %s", strerror(errno));
         return -1;
     }
-    /* Calls of another ABI (x32, i386) are killed by libseccomp's bad-arch action. */
-    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
-    if (!ctx) {
-        snprintf(error, error_size, "seccomp_init failed");
-        return -1;
-    }
-    int rc = 0;
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0] && rc == 0; i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allowed[i], 0);
-    /* Sockets and socket pairs: Unix only. */
-    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
-    /* Any signal's handler but SIGSYS's may change; touching SIGSYS's kills outright. */
-    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_NE, SIGSYS));
-    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_EQ, SIGSYS));
-    if (rc == 0) rc = seccomp_load(ctx);
+    return 0;
+}
+
+int clickos_seccomp_install(char *error, size_t error_size) {
+    if (prepare(error, error_size) < 0) return -1;
+    scmp_filter_ctx ctx = build(error, error_size);
+    if (!ctx) return -1;
+    int rc = seccomp_load(ctx);
     seccomp_release(ctx);
     if (rc != 0) {
         snprintf(error, error_size, "loading the filter: %s", strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+int clickos_seccomp_load(const char *path, char *error, size_t error_size) {
+    struct sock_filter program[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(error, error_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    ssize_t n = read(fd, program, sizeof program);
+    close(fd);
+    if (n <= 0 || n % (ssize_t) sizeof program[0] != 0 || n == (ssize_t) sizeof program) {
+        snprintf(error, error_size, "%s: not a filter program (%zd bytes)", path, n);
+        return -1;
+    }
+    if (prepare(error, error_size) < 0) return -1;
+    struct sock_fprog prog = { (unsigned short) (n / (ssize_t) sizeof program[0]), program };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0) {
+        snprintf(error, error_size, "loading %s: %s", path, strerror(errno));
         return -1;
     }
     return 0;

@@ -410,12 +410,15 @@ static void child_fail(const char *what) {
    it), a /proc of the VM's PID namespace mounted, and the root made read-only (the VM
    writes only where a writable bind says: its run directory, its ports). */
 static void enter_jail(const struct clickos_spawn_spec *spec) {
-    if (mount(spec->jail_root, spec->jail_root, NULL, MS_BIND | MS_REC, NULL) < 0) child_fail("jail root");
+    if (mount(spec->jail_root, spec->jail_root, NULL, MS_BIND, NULL) < 0) child_fail("jail root");
     for (int i = 0; i < spec->bind_count; i++) {
         const struct clickos_bind *b = &spec->binds[i];
         if (mount(b->source, b->target, NULL, MS_BIND, NULL) < 0) child_fail(b->source);
-        unsigned long flags = MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NODEV | (b->read_only ? MS_RDONLY : MS_NOEXEC);
-        if (mount(NULL, b->target, NULL, flags, NULL) < 0) child_fail(b->target);
+        /* Read-only binds are remounted so (a bind takes no flags of its own). Writable
+           ones stay as bound: the VM can exec nothing anyway (seccomp) and gains nothing
+           from set-user-id files (no_new_privs). */
+        if (b->read_only && mount(NULL, b->target, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+            child_fail(b->target);
     }
     if (chdir(spec->jail_root) < 0) child_fail("jail root");
     /* pivot_root(".", "."): the old root is stacked under the new one, then detached. */

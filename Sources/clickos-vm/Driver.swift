@@ -114,7 +114,8 @@ enum Driver {
         // here on the VM only runs packets, timers, control requests and hot swaps.
         if options.seccomp {
             var error = [CChar](repeating: 0, count: 256)
-            if clickos_seccomp_install(&error, error.count) != 0 {
+            let failed = options.seccompProgram.map { clickos_seccomp_load($0, &error, error.count) } ?? clickos_seccomp_install(&error, error.count)
+            if failed != 0 {
                 printError("clickos-vm: --seccomp: \(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))")
                 return 1
             }

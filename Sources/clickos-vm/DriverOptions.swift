@@ -26,8 +26,10 @@ struct DriverOptions {
     var controlPath: String?
     var readyDescriptor: Int32?
     var poolCapacity: Int?
-    /// Install the VM's system call allow-list once it is ready (`--seccomp`).
+    /// Install the VM's system call allow-list once it is ready (`--seccomp`), or the
+    /// compiled one in a file (`--seccomp=FILE`, as the process backend gives it).
     var seccomp = false
+    var seccompProgram: String?
 
     struct UsageError: Error, CustomStringConvertible {
         var description: String
@@ -61,9 +63,10 @@ struct DriverOptions {
               --ready-fd N              Write "ready" to descriptor N once the router is
                                         initialized and the ports are open.
               --pool N                  Preallocate N packet buffers (default 16384).
-              --seccomp                 Once initialized, allow only the system calls a
+              --seccomp[=FILE]          Once initialized, allow only the system calls a
                                         running VM makes; any other stops the VM with
                                         "seccomp: forbidden system call NAME" (status 159).
+                                        FILE: the same filter, compiled ahead of time.
               --simtime                 Run in simulated time.
               --flatten                 Only parse and flatten, as click-flatten does:
                                         element classes are not checked.
@@ -128,7 +131,9 @@ struct DriverOptions {
                 case "time": options.printTime = true
                 case "no-warnings": options.noWarnings = true
                 case "simtime": options.simulatedTime = true
-                case "seccomp": options.seccomp = true
+                case "seccomp":
+                    options.seccomp = true
+                    options.seccompProgram = attached
                 case "flatten": options.flattenOnly = true
                 case "help": options.showHelp = true
                 case "version": options.showVersion = true

@@ -68,7 +68,7 @@ struct JailTests {
             lines.first { $0.hasPrefix("probe: \(what): ") }.map { String($0.dropFirst("probe: \(what): ".count)) }
         }
         // Its root holds its configuration, the executable, its run directory and /proc.
-        #expect(result("list /") == "clickos-vm config.click ports proc run", "\(lines)")
+        #expect(result("list /") == "clickos-vm config.click ports proc run seccomp.bpf", "\(lines)")
         #expect(result("list /run") == "")
         // Nothing of the host: not the backend's tree, not another VM, not host files.
         for path in [dir, "\(dir)/run/vms", "/proc/1/root/etc"] {

@@ -22,12 +22,16 @@ func failure(_ result: Int) -> String { result >= 0 ? "ok" : "error " + String(c
 var configuration = ""
 var readyFD: Int32 = -1
 var seccomp = false
+var seccompProgram: String?
 var arguments = CommandLine.arguments.dropFirst()
 while let a = arguments.popFirst() {
     switch a {
     case "-f": configuration = arguments.popFirst() ?? ""
     case "--ready-fd": readyFD = Int32(arguments.popFirst() ?? "") ?? -1
     case "--seccomp": seccomp = true
+    case let a where a.hasPrefix("--seccomp="):
+        seccomp = true
+        seccompProgram = String(a.dropFirst("--seccomp=".count))
     default: break
     }
 }
@@ -41,7 +45,8 @@ if let f = fopen(configuration, "r") {
 }
 if seccomp {
     var error = [CChar](repeating: 0, count: 256)
-    if clickos_seccomp_install(&error, error.count) != 0 { say("seccomp: " + text(error)) }
+    let failed = seccompProgram.map { clickos_seccomp_load($0, &error, error.count) } ?? clickos_seccomp_install(&error, error.count)
+    if failed != 0 { say("seccomp: " + text(error)) }
 }
 say("uid \(getuid()) gid \(getgid())")
 var forbidden: [String] = []
