@@ -166,10 +166,12 @@ func benchmarkBoot() {
         let frame = [UInt8](repeating: 0xAB, count: 64)
         var toReady: [Double] = []
         var toPacket: [Double] = []
+        var toSpawn: [Double] = []
         for i in 0..<23 {
             let t0 = nowSeconds()
             let vm = b.boot("b\(i)", "FromDevice(0) -> ToDevice(1);", ports: [0: client(b.socket("in")), 1: client(b.socket("out"))], buffers: 256)
             let tReady = nowSeconds()
+            let spawnMicroseconds = Double(b.backend.lastSpawnMicroseconds)
             var sent = false
             var arrived = false
             while !arrived && nowSeconds() - t0 < 5 {
@@ -190,6 +192,7 @@ func benchmarkBoot() {
             if i >= 3 {  // the first boots warm the page cache
                 toReady.append((tReady - t0) * 1000)
                 toPacket.append((t1 - t0) * 1000)
+                toSpawn.append(spawnMicroseconds / 1000)
             }
             try? b.backend.stop(vm.name, timeout: 2)
             // Wait until the edges see the VM gone, so the next one connects afresh.
@@ -201,6 +204,7 @@ func benchmarkBoot() {
             : isolation.cgroups == nil ? "in new namespaces and its jail, no cgroups" : "in new namespaces and its jail, with cgroups"
         report("VM boot \(how), spawn to ready: p50 \(f2(median(toReady))) ms (min \(f2(toReady.min() ?? 0)), p90 \(f2(percentile(toReady, 0.9))), \(toReady.count) boots)")
         report("VM boot \(how), spawn to first forwarded packet: p50 \(f2(median(toPacket))) ms (min \(f2(toPacket.min() ?? 0)), p90 \(f2(percentile(toPacket, 0.9))))")
+        report("VM boot \(how), clone to exec (namespaces, cgroups, jail): p50 \(f2(median(toSpawn))) ms (min \(f2(toSpawn.min() ?? 0)))")
         edges.close()
         b.stopAll()
     }
