@@ -138,6 +138,15 @@ struct JailTests {
             #expect(report.seccompFiltered && report.noNewPrivileges && report.capabilitiesNone && report.ownRoot)
         }
         #expect(Set(uids).count == 2, "each VM a user of its own: \(uids)")
+        // A backend that adopts them (an agent restarted) knows their users: the next VM
+        // it boots gets another.
+        let adopter = backend(dir)
+        #expect(Set(adopter.adopt().map(\.name)) == ["one", "two"])
+        let three = try adopter.boot(VMSpec(name: "three", configuration: "Idle -> Discard;"))
+        let threeUid = (readText("/proc/\(three.pid)/status") ?? "").split(separator: "\n").first { $0.hasPrefix("Uid:") }
+            .map { $0.dropFirst(4).trimmingCharacters(in: " \t") } ?? "?"
+        #expect(!uids.contains(threeUid), "\(threeUid) vs \(uids)")
+        try adopter.stop("three")
         // The backend's tree is closed to other host users: a process running as nobody
         // can neither list the VMs nor reach a control socket.
         let asNobody = "setpriv --reuid=65534 --regid=65534 --clear-groups"
