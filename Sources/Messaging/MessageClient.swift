@@ -9,8 +9,11 @@ import Glibc
 /// The agent's and the CLI's side of the wire: a DEALER socket on its own thread, bridged
 /// to async code. `request` sends an envelope and resumes with the reply that carries its
 /// request id, resending after each timeout up to `retries` times (the planner treats a
-/// repeated id as the same request), then fails. Replies to requests that gave up, and
-/// messages that are not replies, are counted and dropped.
+/// repeated id as the same request), then fails. Every other valid envelope — what the
+/// planner pushes (desired state), replies to `send`s, replies that came too late — waits in
+/// the incoming queue (`takeIncoming`; `incomingDescriptor` becomes readable when there is
+/// something), up to `incomingLimit`; beyond it the oldest are dropped and counted. Frames
+/// that are not envelopes are counted and dropped.
 public final class MessageClient: Sendable {
     public let sender: String
     /// What the client thread and async callers share.
@@ -34,9 +37,16 @@ public final class MessageClient: Sendable {
     struct State {
         var outgoing: [[UInt8]] = []
         var pending: [UInt64: Pending] = [:]
+        var incoming: [Envelope] = []
         var unmatched = 0
         var resent = 0
+        var malformed = 0
     }
+
+    /// The most envelopes the incoming queue holds.
+    public static let incomingLimit = 1024
+    /// Readable (an eventfd) while envelopes wait in the incoming queue.
+    public let incomingDescriptor: Int32
 
     public init(endpoint: String, sender: String, serverKey: String? = nil, keys: CurveKeyPair? = nil) throws(MessagingError) {
         self.sender = sender
@@ -52,8 +62,11 @@ public final class MessageClient: Sendable {
         } catch {
             throw MessagingError("\(sender): \(error)")
         }
-        // An eventfd wakes the thread's poll when async code queues a message.
+        // An eventfd wakes the thread's poll when async code queues a message; another
+        // tells the owner that envelopes came in.
         wake = clickos_eventfd()
+        incomingDescriptor = clickos_eventfd()
+        let incomingSignal = incomingDescriptor
         let parts = UncheckedBox((context, socket))
         let shared = self.shared
         let wake = self.wake
@@ -76,14 +89,25 @@ public final class MessageClient: Sendable {
                     return s.outgoing
                 }
                 for frame in outgoing { try? socket.send([frame], wait: false) }
-                // Deliver replies.
+                // Deliver replies to waiting requests; queue the rest.
+                var queued = false
                 while let frames = try? socket.receive(wait: false) {
                     guard frames.count == 1, case .success(let reply) = EnvelopeCodec.decode(frames[0]) else {
-                        shared.state.withLock { $0.unmatched += 1 }
+                        shared.state.withLock { $0.malformed += 1 }
                         continue
                     }
-                    let waiting = shared.state.withLock { $0.pending.removeValue(forKey: reply.requestID) }
-                    if let waiting { waiting.continuation.resume(returning: reply) } else { shared.state.withLock { $0.unmatched += 1 } }
+                    let waiting = shared.state.withLock { s -> Pending? in
+                        if let p = s.pending.removeValue(forKey: reply.requestID) { return p }
+                        s.unmatched += 1
+                        if s.incoming.count >= Self.incomingLimit { s.incoming.removeFirst() }
+                        s.incoming.append(reply)
+                        return nil
+                    }
+                    if let waiting { waiting.continuation.resume(returning: reply) } else { queued = true }
+                }
+                if queued {
+                    var one: UInt64 = 1
+                    _ = write(incomingSignal, &one, 8)
                 }
                 // Resend or fail what timed out.
                 let now = Self.now()
@@ -147,22 +171,49 @@ public final class MessageClient: Sendable {
         }
     }
 
-    /// Sends `payload` without waiting for anything (heartbeats, telemetry).
-    public func send(_ payload: Envelope.OneOf_Payload) {
+    /// Sends `payload` without waiting for anything (heartbeats, telemetry); returns the
+    /// request id it went with (a reply, if one comes, arrives in the incoming queue).
+    @discardableResult
+    public func send(_ payload: Envelope.OneOf_Payload) -> UInt64 {
         let id = shared.nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-        let frame = EnvelopeCodec.encode(EnvelopeCodec.make(sender: sender, requestID: id, payload))
+        send(EnvelopeCodec.make(sender: sender, requestID: id, payload))
+        return id
+    }
+
+    /// Answers a message that came in (an `Ack` or an `Error` for a desired state): the
+    /// reply carries its request id.
+    public func reply(to requestID: UInt64, _ payload: Envelope.OneOf_Payload) {
+        send(EnvelopeCodec.make(sender: sender, requestID: requestID, payload))
+    }
+
+    private func send(_ envelope: Envelope) {
+        let frame = EnvelopeCodec.encode(envelope)
         shared.state.withLock { $0.outgoing.append(frame) }
         poke()
     }
 
-    /// Replies that matched no waiting request, and resends so far.
-    public var statistics: (unmatched: Int, resent: Int) { shared.state.withLock { ($0.unmatched, $0.resent) } }
+    /// The envelopes that came in and were not replies to a `request`, oldest first.
+    public func takeIncoming() -> [Envelope] {
+        var count: UInt64 = 0
+        _ = read(incomingDescriptor, &count, 8)
+        return shared.state.withLock { s in
+            defer { s.incoming = [] }
+            return s.incoming
+        }
+    }
+
+    /// Envelopes that matched no waiting request (queued as incoming), resends, and frames
+    /// that were not envelopes, so far.
+    public var statistics: (unmatched: Int, resent: Int, malformed: Int) {
+        shared.state.withLock { ($0.unmatched, $0.resent, $0.malformed) }
+    }
 
     /// Stops the thread; waiting requests fail.
     public func close() {
         if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) {
             thread.join()
             Glibc.close(wake)
+            Glibc.close(incomingDescriptor)
         }
     }
 

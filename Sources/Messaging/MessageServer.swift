@@ -1,3 +1,4 @@
+import CShims
 import CZeroMQ
 import Synchronization
 
@@ -7,9 +8,10 @@ import Glibc
 
 /// The planner's side of the wire: a ROUTER socket on its own thread. Every frame is
 /// decoded and validated; a bad one is counted, logged and answered with an `Error`
-/// envelope, and the server keeps serving. Valid envelopes go to `handler`, whose reply
-/// (if any) goes back to the sender. With keys, CURVE admits only authorized clients;
-/// without, the server listens only on local endpoints.
+/// envelope, and the server keeps serving. Valid envelopes go to `handler` with the peer
+/// they came from; its reply (if any) goes back to the sender, and `send(_:to:)` pushes to a
+/// peer at any time (desired state to an agent). With keys, CURVE admits only authorized
+/// clients; without, the server listens only on local endpoints.
 public final class MessageServer: Sendable {
     /// What the server has seen, for metrics and tests.
     public struct Counters: Sendable, Equatable {
@@ -38,14 +40,32 @@ public final class MessageServer: Sendable {
     final class Shared: Sendable {
         let counters = Mutex(Counters())
         let stopping = Atomic<Bool>(false)
+        let outgoing = Mutex<[[[UInt8]]]>([])
     }
     private let shared = Shared()
     private let thread: IOThread
+    /// Wakes the server thread when `send(_:to:)` queues a message.
+    private let wake: Int32
+
+    /// A connected client, as the ROUTER socket knows it (its routing identity): what a
+    /// reply or a push is addressed to.
+    public struct Peer: Sendable, Hashable {
+        public let identity: [UInt8]
+        public init(identity: [UInt8]) { self.identity = identity }
+    }
 
     /// Binds `endpoint` and starts serving. `handler` runs on the server's thread.
+    public convenience init(name: String = "planner", endpoint: String, security: Security? = nil,
+                            log: @escaping @Sendable (String) -> Void = { _ in },
+                            handler: @escaping @Sendable (Envelope) -> Envelope?) throws(MessagingError) {
+        try self.init(name: name, endpoint: endpoint, security: security, log: log, peerHandler: { envelope, _ in handler(envelope) })
+    }
+
+    /// Binds `endpoint` and starts serving; `peerHandler` also learns which peer sent each
+    /// envelope (to push to it later). It runs on the server's thread.
     public init(name: String = "planner", endpoint: String, security: Security? = nil,
                 log: @escaping @Sendable (String) -> Void = { _ in },
-                handler: @escaping @Sendable (Envelope) -> Envelope?) throws(MessagingError) {
+                peerHandler handler: @escaping @Sendable (Envelope, Peer) -> Envelope?) throws(MessagingError) {
         if security == nil {
             do {
                 try EndpointPolicy.checkPlaintext(endpoint)
@@ -77,6 +97,8 @@ public final class MessageServer: Sendable {
             throw MessagingError("\(name): \(error)")
         }
         self.endpoint = socket.lastEndpoint
+        wake = clickos_eventfd()
+        let wakeFD = wake
         if security == nil { log("\(name): listening on \(self.endpoint) without CURVE (local endpoints only)") }
         let parts = UncheckedBox((context, socket, authority, monitor))
         let shared = self.shared
@@ -87,7 +109,17 @@ public final class MessageServer: Sendable {
             var sockets = [socket]
             if let authority, let monitor { sockets += [authority.zapSocket, monitor.socket] }
             while !shared.stopping.load(ordering: .acquiring) {
-                guard let ready = try? ZMQSocket.pollReadable(sockets, timeout: 100) else { continue }
+                guard let ready = try? ZMQSocket.pollReadable(sockets, descriptors: [wakeFD], timeout: 100) else { continue }
+                if ready.contains(sockets.count) {
+                    var count: UInt64 = 0
+                    _ = read(wakeFD, &count, 8)
+                }
+                // Pushes queued by the owner (a peer gone away drops them: ROUTER does).
+                let pushes = shared.outgoing.withLock { q in
+                    defer { q = [] }
+                    return q
+                }
+                for frames in pushes { try? socket.send(frames, wait: false) }
                 if ready.contains(1), let authority {
                     while (try? authority.handleRequest()) == true {}
                     shared.counters.withLock { $0.refusedClients = authority.refusals + $0.failedHandshakes }
@@ -114,7 +146,7 @@ public final class MessageServer: Sendable {
     }
 
     private static func serve(_ frames: [[UInt8]], socket: ZMQSocket, name: String, shared: Shared,
-                              log: @Sendable (String) -> Void, handler: @Sendable (Envelope) -> Envelope?) {
+                              log: @Sendable (String) -> Void, handler: @Sendable (Envelope, Peer) -> Envelope?) {
         shared.counters.withLock { $0.received += 1 }
         // A ROUTER frame is [identity, envelope]; anything else is answered if it has an
         // identity at all.
@@ -131,7 +163,7 @@ public final class MessageServer: Sendable {
                 log("\(name): rejected a frame of \(frames[1].count) bytes: \(rejection)")
                 reply = EnvelopeCodec.reply(to: rejection, from: name)
             case .success(let envelope):
-                reply = handler(envelope)
+                reply = handler(envelope, Peer(identity: identity))
             }
         }
         if let reply {
@@ -142,9 +174,20 @@ public final class MessageServer: Sendable {
 
     public var statistics: Counters { shared.counters.withLock { $0 } }
 
+    /// Sends `envelope` to `peer` (from any thread); nothing happens if the peer is gone.
+    public func send(_ envelope: Envelope, to peer: Peer) {
+        let frames = [peer.identity, EnvelopeCodec.encode(envelope)]
+        shared.outgoing.withLock { $0.append(frames) }
+        var one: UInt64 = 1
+        _ = write(wake, &one, 8)
+    }
+
     /// Stops serving and closes the socket (waits for the thread).
     public func stop() {
-        if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) { thread.join() }
+        if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) {
+            thread.join()
+            close(wake)
+        }
     }
 
     deinit { stop() }

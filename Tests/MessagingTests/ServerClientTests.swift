@@ -49,6 +49,53 @@ struct ServerClientTests {
         #expect(e.code == .unexpectedPayload)
     }
 
+    /// The planner pushes to a peer it heard from (desired state to an agent); the agent
+    /// finds it in its incoming queue and answers with the push's request id.
+    @Test func theServerPushesToAPeerAndTheClientQueuesAndAnswersIt() async throws {
+        let heard = Mutex<[(Envelope, MessageServer.Peer)]>([])
+        let server = try MessageServer(endpoint: "tcp://127.0.0.1:*", peerHandler: { envelope, peer in
+            heard.withLock { $0.append((envelope, peer)) }
+            if case .register = envelope.payload { return EnvelopeCodec.make(sender: "planner", requestID: envelope.requestID, .ack(Clickos_V1_Ack())) }
+            return nil
+        })
+        defer { server.stop() }
+        let client = try MessageClient(endpoint: server.endpoint, sender: "host-a")
+        defer { client.close() }
+        var register = Clickos_V1_Register()
+        register.hostName = "host-a"
+        let registered = try await client.request(.register(register))
+        guard case .ack = registered.payload else {
+            Issue.record("expected an Ack: \(registered)")
+            return
+        }
+        let peer = try #require(heard.withLock { $0.first?.1 })
+        var desired = Clickos_V1_HostDesiredState()
+        desired.hostName = "host-a"
+        desired.generation = 7
+        server.send(EnvelopeCodec.make(sender: "planner", requestID: 900, .desiredState(desired)), to: peer)
+        var incoming: [Envelope] = []
+        for _ in 0..<200 where incoming.isEmpty {
+            var p = pollfd(fd: client.incomingDescriptor, events: Int16(POLLIN), revents: 0)
+            _ = poll(&p, 1, 10)
+            incoming = client.takeIncoming()
+        }
+        guard incoming.count == 1, case .desiredState(let got) = incoming[0].payload else {
+            Issue.record("expected the desired state: \(incoming)")
+            return
+        }
+        #expect(got.generation == 7 && incoming[0].requestID == 900)
+        client.reply(to: 900, .ack(Clickos_V1_Ack()))
+        // A send's reply (none is due here) and the ack reach the server with their ids.
+        let id = client.send(.heartbeat(Clickos_V1_Heartbeat()))
+        for _ in 0..<200 where heard.withLock({ $0.count }) < 3 { usleep(10_000) }
+        let seen = heard.withLock { $0.map { ($0.0.requestID, $0.0.payload) } }
+        #expect(seen.count == 3)
+        if seen.count == 3 {
+            if case .ack = seen[1].1 { #expect(seen[1].0 == 900) } else { Issue.record("expected the ack: \(seen)") }
+            if case .heartbeat = seen[2].1 { #expect(seen[2].0 == id) } else { Issue.record("expected the heartbeat: \(seen)") }
+        }
+    }
+
     @Test func badFramesAreAnsweredAndCountedAndTheServerKeepsServing() async throws {
         let lines = Mutex<[String]>([])
         let server = try MessageServer(endpoint: "tcp://127.0.0.1:*", log: { line in lines.withLock { $0.append(line) } }, handler: Self.planner)

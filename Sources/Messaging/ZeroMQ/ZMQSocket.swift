@@ -163,8 +163,9 @@ public final class ZMQSocket {
 
     /// Waits until one of `sockets` can be read, up to `timeout` ms (-1: forever); returns
     /// the indices of the readable ones.
-    public static func pollReadable(_ sockets: [ZMQSocket], timeout: Int) throws(ZMQError) -> [Int] {
+    public static func pollReadable(_ sockets: [ZMQSocket], descriptors: [Int32] = [], timeout: Int) throws(ZMQError) -> [Int] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        items += descriptors.map { zmq_pollitem_t(socket: nil, fd: $0, events: Int16(ZMQ_POLLIN), revents: 0) }
         let n = zmq_poll(&items, Int32(items.count), timeout)
         guard n >= 0 else { throw ZMQError.last("zmq_poll") }
         return items.indices.filter { items[$0].revents & Int16(ZMQ_POLLIN) != 0 }
