@@ -134,6 +134,8 @@ public enum StandardElements {
         ("FromIPSummaryDump", { FromIPSummaryDump() }),
         ("ToIPSummaryDump", { ToIPSummaryDump() }),
         ("SetIPECN", { SetIPECN() }),
+        ("VXLANEncap", { VXLANEncap() }),
+        ("VXLANDecap", { VXLANDecap() }),
         ("SetECN", { SetIPECN() }),
         ("IPPrint", { IPPrint() }),
         ("RED", { RED() }),
