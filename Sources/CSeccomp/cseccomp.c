@@ -87,8 +87,9 @@ static void on_forbidden(int sig, siginfo_t *info, void *context) {
     syscall(SYS_exit_group, CLICKOS_SECCOMP_EXIT);
 }
 
-/* The filter, built by libseccomp. */
-static scmp_filter_ctx build(char *error, size_t error_size) {
+/* The filter, built by libseccomp; `packet` adds what the host switch needs on top of a
+   VM's calls: packet sockets on the host's interfaces and batched sends. */
+static scmp_filter_ctx build(int packet, char *error, size_t error_size) {
     /* Calls of another ABI (x32, i386) are killed by libseccomp's bad-arch action. */
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
     if (!ctx) {
@@ -101,6 +102,11 @@ static scmp_filter_ctx build(char *error, size_t error_size) {
     /* Sockets and socket pairs: Unix only. */
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+    if (packet) {
+        if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_PACKET));
+        if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sendmmsg), 0);
+        if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(recvmmsg), 0);
+    }
     /* Any signal's handler but SIGSYS's may change; touching SIGSYS's kills outright. */
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_NE, SIGSYS));
     if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(rt_sigaction), 1, SCMP_A0(SCMP_CMP_EQ, SIGSYS));
@@ -112,8 +118,8 @@ static scmp_filter_ctx build(char *error, size_t error_size) {
     return ctx;
 }
 
-int clickos_seccomp_export(int fd, char *error, size_t error_size) {
-    scmp_filter_ctx ctx = build(error, error_size);
+int clickos_seccomp_export(int fd, int packet, char *error, size_t error_size) {
+    scmp_filter_ctx ctx = build(packet, error, error_size);
     if (!ctx) return -1;
     int rc = seccomp_export_bpf(ctx, fd);
     seccomp_release(ctx);
@@ -144,7 +150,7 @@ static int prepare(char *error, size_t error_size) {
 
 int clickos_seccomp_install(char *error, size_t error_size) {
     if (prepare(error, error_size) < 0) return -1;
-    scmp_filter_ctx ctx = build(error, error_size);
+    scmp_filter_ctx ctx = build(0, error, error_size);
     if (!ctx) return -1;
     int rc = seccomp_load(ctx);
     seccomp_release(ctx);

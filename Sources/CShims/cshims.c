@@ -398,6 +398,8 @@ int clickos_accept(int listener) {
 
 /* ---- spawning isolated VM processes ---- */
 
+#define CAP_NET_RAW_NUMBER 13
+
 static void child_fail(const char *what) {
     char message[256];
     int n = snprintf(message, sizeof message, "clickos-vm spawn: %s: %s\n", what, strerror(errno));
@@ -444,9 +446,23 @@ static void harden(const struct clickos_spawn_spec *spec) {
     struct rlimit no_core = { 0, 0 };     /* no core dumps of packet memory */
     if (setrlimit(RLIMIT_CORE, &no_core) < 0) child_fail("resource limit");
     for (int cap = 0; cap <= 63; cap++) {
+        if (spec->keep_net_raw && cap == CAP_NET_RAW_NUMBER) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail("dropping capabilities");
     }
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    /* Keep the permitted set across the switch of user; keep_net_raw() then narrows it. */
+    if (spec->keep_net_raw && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail("keeping CAP_NET_RAW");
+}
+
+/* After the switch of user: CAP_NET_RAW alone, effective, inheritable and ambient, so it
+   survives execve into the (unprivileged) clickos-vm. */
+static void keep_net_raw(void) {
+    struct { unsigned version; int pid; } header = { 0x20080522 /* _LINUX_CAPABILITY_VERSION_3 */, 0 };
+    struct { unsigned effective, permitted, inheritable; } data[2];
+    memset(data, 0, sizeof data);
+    data[0].effective = data[0].permitted = data[0].inheritable = 1u << CAP_NET_RAW_NUMBER;
+    if (syscall(SYS_capset, &header, data) < 0) child_fail("CAP_NET_RAW");
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, CAP_NET_RAW_NUMBER, 0, 0) < 0) child_fail("ambient CAP_NET_RAW");
 }
 
 static int spawn_child(void *argument) {
@@ -461,7 +477,7 @@ static int spawn_child(void *argument) {
 
     if (spec->stderr_fd >= 0 && dup2(spec->stderr_fd, 2) < 0) _exit(127);
     setsid();
-    if (spec->new_namespaces && spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0) child_fail("network namespace");
+    if (spec->new_namespaces && !spec->host_network && spec->netns_fd >= 0 && setns(spec->netns_fd, CLONE_NEWNET) < 0) child_fail("network namespace");
     if (spec->new_namespaces && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) child_fail("private mounts");
     /* Host paths first: the cgroups and /dev/null, before the jail hides the host. */
     for (const char *const *p = spec->cgroup_procs; p && *p; p++) {
@@ -502,6 +518,7 @@ static int spawn_child(void *argument) {
         if (setgid((gid_t) spec->gid) < 0) child_fail("setgid");
     }
     if (spec->uid >= 0 && setuid((uid_t) spec->uid) < 0) child_fail("setuid");
+    if (spec->harden && spec->keep_net_raw) keep_net_raw();
     /* After the switch: a process that is not root keeps no capability (no KEEP_CAPS), and
        with the bounding set empty it can never regain one. */
     if (spec->harden && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail("no_new_privs");
@@ -520,7 +537,7 @@ int clickos_spawn(const struct clickos_spawn_spec *spec) {
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &saved);
     int flags = CLONE_VM | CLONE_VFORK | SIGCHLD;
-    if (spec->new_namespaces) flags |= CLONE_NEWNS | CLONE_NEWPID | (spec->netns_fd >= 0 ? 0 : CLONE_NEWNET);
+    if (spec->new_namespaces) flags |= CLONE_NEWNS | CLONE_NEWPID | (spec->netns_fd >= 0 || spec->host_network ? 0 : CLONE_NEWNET);
     int pid = clone(spawn_child, (char *) stack + stack_size, flags, (void *) spec);
     int saved_errno = errno;
     pthread_sigmask(SIG_SETMASK, &saved, NULL);

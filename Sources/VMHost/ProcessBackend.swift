@@ -83,15 +83,18 @@ public final class ProcessBackend: VMBackend {
         // The VMs' system call filter, compiled once: each VM loads it instead of building
         // its own (half a millisecond of every boot).
         if isolation.jail?.seccomp == true {
-            let path = root + "/seccomp.bpf"
-            let fd = open(path + ".new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
-            var error = [CChar](repeating: 0, count: 256)
-            if fd >= 0, clickos_seccomp_export(fd, &error, error.count) == 0, fsync(fd) == 0 {
-                rename(path + ".new", path)
-            } else {
-                log("process backend: cannot compile the seccomp filter (\(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))); VMs will compile their own")
+            // Two: a VM's, and the host switch's (packet sockets too).
+            for (file, packet) in [("/seccomp.bpf", Int32(0)), ("/seccomp-switch.bpf", Int32(1))] {
+                let path = root + file
+                let fd = open(path + ".new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o444)
+                var error = [CChar](repeating: 0, count: 256)
+                if fd >= 0, clickos_seccomp_export(fd, packet, &error, error.count) == 0, fsync(fd) == 0 {
+                    rename(path + ".new", path)
+                } else {
+                    log("process backend: cannot compile the seccomp filter \(file) (\(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))); VMs will compile their own")
+                }
+                if fd >= 0 { close(fd) }
             }
-            if fd >= 0 { close(fd) }
         }
         // One pidfd (and, while used, one control connection) per VM: a thousand VMs
         // need more descriptors than the usual soft limit of 1024.
@@ -222,13 +225,14 @@ public final class ProcessBackend: VMBackend {
             mask |= 1 << UInt64(cpu)
         }
         // The VM joins the namespace made ahead of time (or, when that failed, clones a
-        // new one itself); the next VM's is made while this one initializes.
-        prepareNetworkNamespace()
-        let networkNamespace = spareNetworkNamespace
-        spareNetworkNamespace = -1
+        // new one itself); the next VM's is made while this one initializes. The host
+        // switch stays in the host's.
+        if !spec.hostNetwork { prepareNetworkNamespace() }
+        let networkNamespace = spec.hostNetwork ? -1 : spareNetworkNamespace
+        if !spec.hostNetwork { spareNetworkNamespace = -1 }
         let tSpawn = Self.monotonicMicroseconds()
         let pid = spawn(arguments: arguments, stderrFD: stderrFD, readyFD: pipeFDs[1], cgroupProcs: procs, cpuMask: mask,
-                        networkNamespace: networkNamespace, jail: jail)
+                        networkNamespace: spec.hostNetwork ? -1 : networkNamespace, hostNetwork: spec.hostNetwork, jail: jail)
         lastSpawnMicroseconds = Self.monotonicMicroseconds() - tSpawn
         let spawnErrno = errno
         if networkNamespace >= 0 { close(networkNamespace) }
@@ -262,7 +266,7 @@ public final class ProcessBackend: VMBackend {
     }
 
     private func spawn(arguments: [String], stderrFD: Int32, readyFD: Int32, cgroupProcs: [String], cpuMask: UInt64,
-                       networkNamespace: Int32, jail: PreparedJail?) -> Int32 {
+                       networkNamespace: Int32, hostNetwork: Bool, jail: PreparedJail?) -> Int32 {
         // C strings that live until clickos_spawn returns (the child execs before that).
         let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
         let environment = ["PATH=/usr/bin:/bin", "LANG=C.UTF-8"]
@@ -296,6 +300,7 @@ public final class ProcessBackend: VMBackend {
                             spec.envp = e.baseAddress
                             spec.new_namespaces = isolation.namespaces ? 1 : 0
                             spec.netns_fd = networkNamespace
+                            spec.host_network = hostNetwork ? 1 : 0
                             spec.stdout_fd = stderrFD
                             spec.stderr_fd = stderrFD
                             spec.keep_fd = readyFD
@@ -310,6 +315,7 @@ public final class ProcessBackend: VMBackend {
                                 spec.groups = g.baseAddress
                                 spec.group_count = Int32(jail.groups.count)
                                 spec.harden = 1
+                                spec.keep_net_raw = hostNetwork ? 1 : 0
                                 spec.limit_nofile = policy.openFiles
                                 spec.limit_nproc = policy.processes
                                 spec.limit_memlock = policy.lockedMemory
@@ -365,6 +371,11 @@ public final class ProcessBackend: VMBackend {
             if policy.seccomp { _ = link(self.root + "/seccomp.bpf", root + "/seccomp.bpf") }
         }
         guard writeText(root + "/config.click", spec.configuration) else { throw fail(root) }
+        if policy.seccomp && spec.hostNetwork {
+            // The host switch's filter instead of a VM's.
+            unlink(root + "/seccomp.bpf")
+            _ = link(self.root + "/seccomp-switch.bpf", root + "/seccomp.bpf")
+        }
         if policy.seccomp, access(root + "/seccomp.bpf", F_OK) == 0 { jail.seccompProgram = "/seccomp.bpf" }
         jail.binds.append((executable, root + "/clickos-vm", true))
         jail.binds.append((run, root + "/run", false))

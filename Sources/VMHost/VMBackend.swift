@@ -20,6 +20,10 @@ public struct VMSpec: Sendable {
     public var cpus: [Int]?
     /// Packet buffers the VM preallocates.
     public var packetBuffers = 16_384
+    /// The host switch's exception: the VM stays in the host's network namespace and keeps
+    /// CAP_NET_RAW (alone) to open AF_PACKET sockets on the host's interfaces; its system
+    /// call filter also allows packet sockets. Every other part of the jail applies.
+    public var hostNetwork = false
 
     public init(name: String, configuration: String) {
         self.name = name

@@ -200,3 +200,48 @@ struct JailTests {
         #expect(lines.contains("probe: list \(dir)/run/links: error No such file or directory"), "\(lines)")
     }
 }
+
+/// The host switch's exception to the jail: the host's network, CAP_NET_RAW alone, packet
+/// sockets allowed by its filter; everything else as any VM.
+@Suite("host switch jail", .serialized, .timeLimit(.minutes(2)))
+struct HostNetworkJailTests {
+    @Test func aHostNetworkVMReachesTheHostsInterfacesWithCAP_NET_RAWAlone() throws {
+        let dir = scratchDirectory("hostnet")
+        let b = backend(dir)
+        guard b.isolation.jail != nil else {
+            print("skipped: the jail needs root and namespaces (\(b.isolation.summary))")
+            return
+        }
+        let a = "cos\(getpid() % 10000)a", z = "cos\(getpid() % 10000)z"
+        #expect(system("ip link add \(a) type veth peer name \(z) && ip link set \(a) up && ip link set \(z) up") == 0)
+        defer {
+            try? b.stop("switch")
+            _ = system("ip link del \(a) 2>/dev/null")
+            removeTree(dir)
+        }
+        var spec = VMSpec(name: "switch", configuration: """
+            FromDevice(\(z)) -> c :: Counter -> Discard;
+            RatedSource(\\<ffffffffffff 020000000001 88b5 0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000>, RATE 200) -> ToDevice(\(a));
+            """)
+        spec.hostNetwork = true
+        let vm = try b.boot(spec)
+        var count = 0
+        for _ in 0..<300 where count < 20 {
+            usleep(10_000)
+            count = Int(try b.read("switch", handler: "c.count")) ?? 0
+        }
+        #expect(count >= 20, "frames sent on \(a) arrive on \(z): \(count)")
+        let status = readText("/proc/\(vm.pid)/status") ?? ""
+        #expect(status.contains("CapEff:\t0000000000002000"), "CAP_NET_RAW alone: \(status)")
+        #expect(status.contains("CapBnd:\t0000000000002000"))
+        #expect(status.contains("NoNewPrivs:\t1") && status.contains("Seccomp:\t2"))
+        #expect(status.contains("Uid:\t2000"))
+        let link: (String) -> [CChar] = { path in
+            var buffer = [CChar](repeating: 0, count: 256)
+            let n = readlink(path, &buffer, 255)
+            return Array(buffer.prefix(max(0, n)))
+        }
+        #expect(link("/proc/self/ns/net") == link("/proc/\(vm.pid)/ns/net"), "the host's network namespace")
+        #expect(link("/proc/self/ns/mnt") != link("/proc/\(vm.pid)/ns/mnt"), "its own root all the same")
+    }
+}

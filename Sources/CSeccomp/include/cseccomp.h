@@ -16,8 +16,9 @@ int clickos_seccomp_install(char *error, size_t error_size);
 
 /// Writes the same filter, compiled, to `fd` (the process backend does it once; each VM
 /// then loads it with `clickos_seccomp_load` instead of compiling its own: half a
-/// millisecond of every boot). Returns 0, or -1 with `error` filled.
-int clickos_seccomp_export(int fd, char *error, size_t error_size);
+/// millisecond of every boot). With `packet`, the host switch's filter: also AF_PACKET
+/// sockets, sendmmsg and recvmmsg. Returns 0, or -1 with `error` filled.
+int clickos_seccomp_export(int fd, int packet, char *error, size_t error_size);
 
 /// Installs the compiled filter in file `path` (from `clickos_seccomp_export`), with the
 /// same SIGSYS report, non-dumpable process and no_new_privs as `clickos_seccomp_install`.

@@ -131,6 +131,8 @@ struct clickos_spawn_spec {
     char *const *argv;
     char *const *envp;
     int new_namespaces;            ///< non-zero: new network, mount and PID namespaces
+    int host_network;              ///< with new_namespaces: stay in the caller's network
+                                   ///< namespace (the host switch)
     int netns_fd;                  ///< with new_namespaces: join this network namespace
                                    ///< (from clickos_create_netns) instead of creating one (-1)
     int stdout_fd, stderr_fd;      ///< dup2'ed to 1 and 2 (-1: /dev/null)
@@ -148,6 +150,8 @@ struct clickos_spawn_spec {
     int group_count;
     int harden;                    ///< drop every capability (bounding and ambient sets),
                                    ///< set no_new_privs, apply the limits below
+    int keep_net_raw;              ///< with harden: keep CAP_NET_RAW alone (ambient), for
+                                   ///< a VM with host network access (AF_PACKET)
     unsigned long long limit_nofile, limit_nproc, limit_memlock, limit_fsize;
 };
 
