@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ClickLanguage", targets: ["ClickLanguage"]),
         .library(name: "ClickRuntime", targets: ["ClickRuntime"]),
         .library(name: "ClickElements", targets: ["ClickElements"]),
+        .executable(name: "clickos-agent", targets: ["clickos-agent"]),
         .executable(name: "clickos-vm", targets: ["clickos-vm"]),
         .executable(name: "clickos", targets: ["clickos"]),
     ],
@@ -32,6 +33,14 @@ let package = Package(
         // Pinned: the generated code in Sources/Messaging/Generated needs a runtime at least
         // as new as the generator, and scripts/gen-proto.sh builds the generator from this.
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // The agent's logs, configuration file, metrics and their HTTP endpoint. FlyingFox
+        // is the smallest HTTP server here (BSD sockets, no SwiftNIO): CI builds it on
+        // every run.
+        .package(url: "https://github.com/apple/swift-log", exact: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
     ],
     targets: [
         // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
@@ -69,6 +78,28 @@ let package = Package(
             name: "Messaging",
             dependencies: ["CZeroMQ", "CShims", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Generated/README.md"],
+            swiftSettings: strict),
+
+        // The per-host agent: registration and liveness, desired-state reconciliation, VM
+        // supervision and adoption, the host switch and its VXLAN tunnels, telemetry,
+        // capacity, metrics.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "VMHost", "Messaging", "PacketIO", "CShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
+            swiftSettings: strict),
+
+        // The agent daemon.
+        .executableTarget(
+            name: "clickos-agent",
+            dependencies: ["Agent", "Messaging", "VMHost", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
         // One VM; also a `click`-compatible standalone driver.

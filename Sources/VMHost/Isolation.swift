@@ -28,6 +28,15 @@ public struct Isolation: Sendable, Equatable {
         return Isolation(namespaces: true, jail: JailPolicy(seccomp: JailPolicy.kernelHasSeccomp), cgroups: CgroupLayout.detect())
     }
 
+    /// The same isolation with the VMs' cgroups under `SCOPE` and, when jailed, user ids
+    /// from `ids`: what keeps several agents on one machine apart.
+    public func scoped(_ scope: String, ids: ClosedRange<UInt32>? = nil) -> Isolation {
+        var copy = self
+        copy.cgroups = cgroups?.scoped(scope)
+        if let ids { copy.jail?.ids = ids }
+        return copy
+    }
+
     /// One line for the log: what is and is not in force, and why not.
     public var summary: String {
         var parts: [String] = []
@@ -80,10 +89,24 @@ public struct CgroupLayout: Sendable, Equatable {
 
     private var roots: [String] { cpuRoot == memoryRoot ? [memoryRoot] : [memoryRoot, cpuRoot] }
 
+    /// The same hierarchies one level down, `ROOT/SCOPE`: several agents on one machine
+    /// (a lab) keep their VMs' groups apart.
+    public func scoped(_ scope: String) -> CgroupLayout {
+        CgroupLayout(version: version, memoryRoot: memoryRoot + "/" + scope, cpuRoot: cpuRoot + "/" + scope)
+    }
+
+    /// Makes `path` and the directories above it that are missing.
+    private func makeDirectories(_ path: String) {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST { return }
+        guard errno == ENOENT, let slash = path.lastIndex(of: "/"), slash != path.startIndex else { return }
+        makeDirectories(String(path[..<slash]))
+        mkdir(path, 0o755)
+    }
+
     /// Makes the spare groups (without limits) if they are missing.
     func prepareSpare() {
         for root in roots {
-            mkdir(root, 0o755)
+            makeDirectories(root)
             mkdir(root + "/" + Self.spareName, 0o755)
         }
     }
@@ -99,6 +122,7 @@ public struct CgroupLayout: Sendable, Equatable {
         let dirs = roots.map { $0 + "/" + name }
         for (root, d) in zip(roots, dirs) {
             if rename(root + "/" + Self.spareName, d) == 0 { continue }
+            makeDirectories(root)
             for path in [root, d] {
                 if mkdir(path, 0o755) != 0 && errno != EEXIST {
                     throw VMError("cgroup \(path): \(String(cString: strerror(errno)))")

@@ -423,6 +423,9 @@ public final class ProcessBackend: VMBackend {
         return path
     }
 
+    /// The links whose directories exist (made by this backend or an earlier one).
+    public var linkDirectories: [String] { listDirectory(root + "/links") }
+
     /// Removes a link's directory (and its socket) and gives its group back.
     public func removeLinkDirectory(_ name: String) {
         let path = root + "/links/" + name

@@ -1,0 +1,214 @@
+import Messaging
+import PacketIO
+import VMHost
+
+/// One VM the host should run, with its ports resolved to memif links.
+struct PlannedVM: Equatable {
+    var name: String
+    var chain = ""
+    var function = ""
+    var instance: UInt32 = 0
+    var backend = "process"
+    var spec: VMSpec
+    /// Everything but the configuration text, written out: when it changes, the VM is
+    /// restarted; when only the configuration does, it is hot-swapped.
+    var restartKey: String
+
+    static func == (a: PlannedVM, b: PlannedVM) -> Bool {
+        a.name == b.name && a.restartKey == b.restartKey && a.spec.configuration == b.spec.configuration
+    }
+}
+
+/// One memif link the host should have: its directory (and socket) and its two ends.
+struct PlannedLink: Equatable {
+    var name: String
+    var server: LinkEnd
+    var client: LinkEnd
+    var socketPath: String
+    var secret: String
+    var rings: Int
+    var log2RingSize: Int
+    var polling: Bool
+
+    func configuration(role: MemifConfiguration.Role) -> MemifConfiguration {
+        var c = MemifConfiguration(role: role, socketPath: socketPath)
+        c.secret = secret
+        c.ringsPerDirection = rings
+        c.log2RingSize = log2RingSize
+        c.polling = polling
+        c.name = String(name.prefix(32))
+        return c
+    }
+}
+
+/// What a desired state means on this host: the VMs (the host switch among them when
+/// edges or tunnels need it) and the links, plus what this host cannot do (an interface
+/// it lacks, a backend it does not offer), in words.
+struct HostPlan {
+    static let switchName = "_switch"
+
+    var generation: UInt64 = 0
+    var vms: [PlannedVM] = []
+    var links: [PlannedLink] = []
+    var problems: [String] = []
+    /// VMs in the desired state that this host will not run, and why.
+    var refused: [String: String] = [:]
+    var tunnels: [Clickos_V1_TunnelStatus] = []
+
+    /// What the plan needs from the host.
+    struct Host {
+        var name: String
+        /// The backend's root: links live in `root/links/NAME/`.
+        var linkRoot: String
+        var interfaces: [HostInterface]
+        /// The interfaces the operator allowed (empty: any).
+        var allowedInterfaces: [String]
+        var dataAddress: IPv4Address?
+        var backends: Set<String>
+    }
+
+    /// Builds the plan for a desired state that passed `DesiredStateValidator`. Links to
+    /// the switch that the desired state leaves implicit (an edge or tunnel attached to a
+    /// VM port) get a secret from `secrets`, made once and kept across restarts.
+    init(_ d: Clickos_V1_HostDesiredState, host: Host, secrets: inout [String: String]) {
+        generation = d.generation
+        var ports: [String: [Int: MemifConfiguration]] = [:]
+        for vm in d.vms where !host.backends.contains(vm.backend.isEmpty ? "process" : vm.backend) {
+            refused[vm.name] = "backend '\(vm.backend)' is not available on this host (\(host.backends.sorted().joined(separator: ", ")))"
+        }
+        func socketPath(_ link: String) -> String { host.linkRoot + "/links/" + link + "/memif.sock" }
+
+        // Links written out in the desired state.
+        var switchPorts: [Int: MemifConfiguration] = [:]
+        var switchLinked: [LinkEnd: Int] = [:]
+        for l in d.links {
+            guard let s = LinkEnd(l.server), let c = LinkEnd(l.client) else { continue }
+            let link = PlannedLink(name: l.name, server: s, client: c, socketPath: socketPath(l.name), secret: l.secret,
+                                   rings: l.rings == 0 ? 1 : Int(l.rings), log2RingSize: l.log2RingSize == 0 ? 10 : Int(l.log2RingSize),
+                                   polling: l.polling)
+            links.append(link)
+            for (end, role, other) in [(s, MemifConfiguration.Role.server, c), (c, .client, s)] {
+                switch end {
+                case .vm(let name, let port): ports[name, default: [:]][port] = link.configuration(role: role)
+                case .hostSwitch(let port):
+                    switchPorts[port] = link.configuration(role: role)
+                    switchLinked[other] = port
+                }
+            }
+        }
+        // Edges and tunnels: each needs a switch port linked to its VM port.
+        var nextPort = 0
+        func switchPort(for end: LinkEnd) -> Int {
+            if let p = switchLinked[end] { return p }
+            while switchPorts[nextPort] != nil { nextPort += 1 }
+            let port = nextPort
+            guard case .vm(let vm, let vmPort) = end else { return port }
+            let name = "_sw-" + Self.fnv("\(vm):\(vmPort)")
+            if secrets[name] == nil { secrets[name] = Self.randomSecret() }
+            let link = PlannedLink(name: name, server: .hostSwitch(port), client: end, socketPath: socketPath(name),
+                                   secret: secrets[name] ?? "", rings: 1, log2RingSize: 10, polling: false)
+            links.append(link)
+            switchPorts[port] = link.configuration(role: .server)
+            ports[vm, default: [:]][vmPort] = link.configuration(role: .client)
+            switchLinked[end] = port
+            return port
+        }
+        let interfaces = Dictionary(host.interfaces.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var edges: [SwitchEdge] = []
+        for e in d.edges.sorted(by: { ($0.chain, $0.side.rawValue) < ($1.chain, $1.side.rawValue) }) {
+            let side = e.side == .ingress ? "ingress" : "egress"
+            guard let end = LinkEnd(e.attach), let address = IPv4Prefix(e.address) else { continue }
+            if case .vm(let vm, _) = end, refused[vm] != nil { continue }
+            guard interfaces[e.interface] != nil else {
+                problems.append("edge \(e.chain) \(side): this host has no interface '\(e.interface)'")
+                continue
+            }
+            guard host.allowedInterfaces.isEmpty || host.allowedInterfaces.contains(e.interface) else {
+                problems.append("edge \(e.chain) \(side): interface '\(e.interface)' is not one this agent may use (\(host.allowedInterfaces.joined(separator: ", ")))")
+                continue
+            }
+            edges.append(SwitchEdge(chain: e.chain, ingress: e.side == .ingress, interface: e.interface, address: address,
+                                    gateway: e.gateway.isEmpty ? nil : IPv4Address(e.gateway),
+                                    mac: EthernetAddress.local("\(host.name)/\(e.chain)/\(side)"), port: switchPort(for: end)))
+        }
+        var tunnels: [SwitchTunnel] = []
+        var underlay: Underlay?
+        if !d.tunnels.isEmpty {
+            if let data = host.dataAddress, let iface = HostInterface.holding(data, in: host.interfaces), let mac = iface.mac {
+                underlay = Underlay(interface: iface.name, mac: mac, address: data)
+            } else if let data = host.dataAddress {
+                problems.append("tunnels: no interface of this host holds the data address \(data)")
+            } else {
+                problems.append("tunnels: this agent has no data address (--data-address) for VXLAN")
+            }
+        }
+        for t in d.tunnels.sorted(by: { $0.vni < $1.vni }) {
+            guard let end = LinkEnd(t.localEnd), let remote = IPv4Address(t.remoteAddress) else { continue }
+            var status = Clickos_V1_TunnelStatus()
+            status.vni = t.vni
+            status.remoteAddress = t.remoteAddress
+            if case .vm(let vm, _) = end, refused[vm] != nil {
+                self.tunnels.append(status)
+                continue
+            }
+            status.up = underlay != nil
+            self.tunnels.append(status)
+            guard underlay != nil else { continue }
+            tunnels.append(SwitchTunnel(vni: t.vni, remote: remote, udpPort: t.udpPort == 0 ? 4789 : UInt16(t.udpPort), port: switchPort(for: end)))
+        }
+
+        for vm in d.vms where refused[vm.name] == nil {
+            var spec = VMSpec(name: vm.name, configuration: vm.configuration)
+            spec.definitions = vm.defines.sorted { $0.key < $1.key }.map { VMDefinition($0.key, $0.value) }
+            spec.ports = ports[vm.name] ?? [:]
+            spec.memoryLimit = vm.memoryLimitBytes == 0 ? nil : Int(clamping: vm.memoryLimitBytes)
+            spec.cpuLimit = vm.cpuLimit == 0 ? nil : vm.cpuLimit
+            spec.cpus = vm.cpus.isEmpty ? nil : vm.cpus.map { Int($0) }
+            if vm.packetBuffers != 0 { spec.packetBuffers = Int(vm.packetBuffers) }
+            vms.append(PlannedVM(name: vm.name, chain: vm.chain, function: vm.function, instance: vm.instance,
+                                 backend: vm.backend.isEmpty ? "process" : vm.backend, spec: spec, restartKey: Self.restartKey(spec)))
+        }
+        if !edges.isEmpty || !tunnels.isEmpty {
+            var spec = VMSpec(name: Self.switchName,
+                              configuration: HostSwitchConfiguration.make(host: host.name, generation: d.generation, edges: edges, tunnels: tunnels, underlay: underlay))
+            spec.ports = switchPorts
+            spec.hostNetwork = true
+            vms.append(PlannedVM(name: Self.switchName, spec: spec, restartKey: Self.restartKey(spec)))
+        }
+        // Links whose VMs this host will not run are not made.
+        links.removeAll { l in
+            [l.server, l.client].contains { if case .vm(let n, _) = $0 { refused[n] != nil } else { false } }
+        }
+        vms.sort { $0.name < $1.name }
+        links.sort { $0.name < $1.name }
+    }
+
+    init() {}
+
+    /// A VM's spec without its configuration text, as a string to compare.
+    static func restartKey(_ s: VMSpec) -> String {
+        var key = "buffers=\(s.packetBuffers);host=\(s.hostNetwork);"
+        key += "memory=\(s.memoryLimit.map(String.init) ?? "-");cpu=\(s.cpuLimit.map { String($0) } ?? "-");"
+        key += "cpus=\(s.cpus.map { $0.map(String.init).joined(separator: ",") } ?? "-");"
+        for d in s.definitions { key += "define \(d.name)=\(d.value);" }
+        for p in s.ports.keys.sorted() { key += "port \(p)=\(s.ports[p].map(\.description) ?? "");" }
+        return key
+    }
+
+    static func fnv(_ text: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in text.utf8 {
+            h ^= UInt64(b)
+            h = h &* 0x100_0000_01b3
+        }
+        let s = String(h, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    /// 20 random letters and digits from the kernel's generator.
+    static func randomSecret() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var g = SystemRandomNumberGenerator()
+        return String(decoding: (0..<20).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,128 @@
+/// A chain edge as the host switch serves it: the address it owns on an interface, the
+/// Ethernet address it answers with, and the switch port that leads to the chain.
+struct SwitchEdge: Equatable {
+    var chain: String
+    var ingress: Bool
+    var interface: String
+    var address: IPv4Prefix
+    var gateway: IPv4Address?
+    var mac: EthernetAddress
+    var port: Int
+}
+
+/// A VXLAN tunnel as the host switch serves it.
+struct SwitchTunnel: Equatable {
+    var vni: UInt32
+    var remote: IPv4Address
+    var udpPort: UInt16
+    var port: Int
+}
+
+/// The interface and address VXLAN leaves and arrives by.
+struct Underlay: Equatable {
+    var interface: String
+    var mac: EthernetAddress
+    var address: IPv4Address
+}
+
+/// Writes the host switch's Click configuration: per interface, a FromDevice (AF_PACKET)
+/// whose frames a Classifier sorts into ARP requests (answered for the edges' addresses
+/// by an ARPResponder), ARP replies (teed to every ARPQuerier on that interface), frames
+/// for an edge's Ethernet address (queued to the chain's switch port), VXLAN for this
+/// host's underlay address (stripped to the VXLAN header, decapsulated by VNI, queued to
+/// the tunnel's switch port), and the rest (dropped). Frames coming back from an edge's
+/// switch port are IP-routed out of its interface: stripped, their next hop (the gateway,
+/// or the destination itself) resolved by an ARPQuerier speaking for the edge's address.
+/// Frames from a tunnel's switch port get a VXLAN, UDP and IP header toward the remote
+/// host and its Ethernet address from the underlay's ARPQuerier.
+///
+/// The edges' Ethernet addresses are the switch's own (locally administered, derived from
+/// host, chain and side), so the interface listens promiscuously and the host's kernel
+/// ignores the edges' traffic; the underlay uses the interface's own address, which the
+/// kernel answers ARP for.
+enum HostSwitchConfiguration {
+    static func make(host: String, generation: UInt64, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?) -> String {
+        var out = "// Host switch of \(host), desired-state generation \(generation): written by clickos-agent.\n"
+        var interfaces: [String] = []
+        for e in edges where !interfaces.contains(e.interface) { interfaces.append(e.interface) }
+        if let underlay, !tunnels.isEmpty, !interfaces.contains(underlay.interface) { interfaces.append(underlay.interface) }
+        let udpPorts = Array(Set(tunnels.map(\.udpPort))).sorted()
+        // Connections to elements declared further down (Click wants a name declared
+        // before it is used).
+        var late: [String] = []
+
+        for (i, name) in interfaces.enumerated() {
+            let ifEdges = edges.enumerated().filter { $0.element.interface == name }
+            let carriesTunnels = underlay?.interface == name && !tunnels.isEmpty
+            let p = "if\(i)"
+            out += "\n// Interface \(name)\(ifEdges.isEmpty ? "" : ": edges " + ifEdges.map { "\($0.element.chain) \($0.element.ingress ? "ingress" : "egress") \($0.element.address) at \($0.element.mac)" }.joined(separator: ", "))\(carriesTunnels ? "; the VXLAN underlay" : "")\n"
+            out += "\(p)_in :: FromDevice(\(name), PROMISC \(ifEdges.isEmpty ? "false" : "true"));\n"
+            out += "\(p)_out :: Queue(4096) -> ToDevice(\(name));\n"
+            var patterns = ["12/0806 20/0001", "12/0806 20/0002"]
+            for (_, e) in ifEdges { patterns.append("0/\(hex(e.mac.bytes)) 12/0800") }
+            if carriesTunnels, let underlay {
+                for port in udpPorts {
+                    patterns.append("0/\(hex(underlay.mac.bytes)) 12/0800 14/45 23/11 30/\(hex(bytes(underlay.address))) 36/\(hex([UInt8(port >> 8), UInt8(port & 0xFF)]))")
+                }
+            }
+            patterns.append("-")
+            out += "\(p)_in -> \(p)_cls :: Classifier(\(patterns.joined(separator: ", ")));\n"
+            // ARP requests: answered for the edges' addresses here; the kernel answers for
+            // the host's own.
+            if ifEdges.isEmpty {
+                out += "\(p)_cls[0] -> Discard;\n"
+            } else {
+                out += "\(p)_cls[0] -> ARPResponder(\(ifEdges.map { "\($0.element.address.address) \($0.element.mac)" }.joined(separator: ", "))) -> \(p)_out;\n"
+            }
+            // ARP replies: to every querier on this interface.
+            var queriers = ifEdges.map { "edge\($0.offset)_arpq" }
+            if carriesTunnels { queriers.append("underlay_arpq") }
+            out += "\(p)_cls[1] -> \(p)_replies :: Tee(\(queriers.count));\n"
+            for (k, q) in queriers.enumerated() { late.append("\(p)_replies[\(k)] -> [1] \(q);") }
+            var output = 2
+            for (k, e) in ifEdges {
+                out += "\(p)_cls[\(output)] -> edge\(k)_tochain :: Queue(1024) -> ToDevice(\(e.port));\n"
+                output += 1
+            }
+            if carriesTunnels {
+                for _ in udpPorts {
+                    late.append("\(p)_cls[\(output)] -> vxlan_in;")
+                    output += 1
+                }
+            }
+            out += "\(p)_cls[\(output)] -> Discard;\n"
+            for (k, e) in ifEdges {
+                let next = e.gateway.map { "SetIPAddress(\($0))" } ?? "GetIPAddress(16)"
+                out += "// \(e.chain) \(e.ingress ? "ingress" : "egress"): frames from the chain leave by \(name)\(e.gateway.map { " through \($0)" } ?? "")\n"
+                out += "FromDevice(\(e.port)) -> edge\(k)_ip :: Classifier(12/0800, -) -> Strip(14) -> CheckIPHeader -> \(next)\n"
+                out += "    -> edge\(k)_arpq :: ARPQuerier(\(e.address.address), \(e.mac)) -> \(p)_out;\n"
+                out += "edge\(k)_ip[1] -> Discard;\n"
+            }
+        }
+        if let underlay, !tunnels.isEmpty {
+            out += "\n// VXLAN (RFC 7348) over \(underlay.interface) from \(underlay.address)\n"
+            out += "underlay_arpq :: ARPQuerier(\(underlay.address), \(underlay.mac));\n"
+            let ifIndex = interfaces.firstIndex(of: underlay.interface) ?? 0
+            out += "underlay_arpq -> if\(ifIndex)_out;\n"
+            out += "vxlan_in :: Strip(14) -> CheckIPHeader -> StripIPHeader -> Strip(8) -> vxlan_decap :: VXLANDecap(\(tunnels.map { String($0.vni) }.joined(separator: ", ")));\n"
+            for (k, t) in tunnels.enumerated() {
+                out += "// VNI \(t.vni) to \(t.remote):\(t.udpPort), switch port \(t.port)\n"
+                out += "vxlan_decap[\(k)] -> tunnel\(k)_in :: Queue(1024) -> ToDevice(\(t.port));\n"
+                // The source port varies by VNI, for the underlay's ECMP hashing.
+                let source = 49_152 + Int(t.vni % 16_384)
+                out += "FromDevice(\(t.port)) -> tunnel\(k)_encap :: VXLANEncap(\(t.vni)) -> UDPIPEncap(\(underlay.address), \(source), \(t.remote), \(t.udpPort), false) -> underlay_arpq;\n"
+            }
+            out += "vxlan_decap[\(tunnels.count)] -> vxlan_unknown_vni :: Counter -> Discard;\n"
+            out += "vxlan_decap[\(tunnels.count + 1)] -> vxlan_bad :: Counter -> Discard;\n"
+        }
+        if !late.isEmpty { out += "\n" + late.joined(separator: "\n") + "\n" }
+        if interfaces.isEmpty { out += "Idle -> Discard;\n" }
+        return out
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+    }
+
+    static func bytes(_ a: IPv4Address) -> [UInt8] { [a.bytes.0, a.bytes.1, a.bytes.2, a.bytes.3] }
+}
