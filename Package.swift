@@ -181,6 +181,10 @@ let package = Package(
             dependencies: ["VMHost", "PacketIO", "ClickRuntime", "CShims"],
             swiftSettings: strict),
         .testTarget(
+            name: "AgentTests",
+            dependencies: ["Agent", "Messaging", "VMHost", "PacketIO"],
+            swiftSettings: strict),
+        .testTarget(
             name: "ClickLanguageTests",
             dependencies: ["ClickLanguage"],
             swiftSettings: strict),

@@ -29,6 +29,9 @@ struct PlannedLink: Equatable {
     var rings: Int
     var log2RingSize: Int
     var polling: Bool
+    /// A port the desired state leaves unlinked gets a link of its own with no peer: the
+    /// VM boots, and its port stays down.
+    var unconnected = false
 
     func configuration(role: MemifConfiguration.Role) -> MemifConfiguration {
         var c = MemifConfiguration(role: role, socketPath: socketPath)
@@ -158,6 +161,13 @@ struct HostPlan {
         }
 
         for vm in d.vms where refused[vm.name] == nil {
+            for port in 0..<Int(vm.ports) where ports[vm.name]?[port] == nil {
+                let name = "_open-" + Self.fnv("\(vm.name):\(port)")
+                let link = PlannedLink(name: name, server: .vm(vm.name, port), client: .vm(vm.name, port), socketPath: socketPath(name),
+                                       secret: "", rings: 1, log2RingSize: 6, polling: false, unconnected: true)
+                links.append(link)
+                ports[vm.name, default: [:]][port] = link.configuration(role: .server)
+            }
             var spec = VMSpec(name: vm.name, configuration: vm.configuration)
             spec.definitions = vm.defines.sorted { $0.key < $1.key }.map { VMDefinition($0.key, $0.value) }
             spec.ports = ports[vm.name] ?? [:]

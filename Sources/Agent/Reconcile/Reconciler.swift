@@ -201,7 +201,7 @@ final class Reconciler {
 
     /// Every planned link, up when both its VM ends report the link up.
     func linkStatuses() -> [Clickos_V1_LinkStatus] {
-        plan.links.map { link in
+        plan.links.filter { !$0.unconnected }.map { link in
             var s = Clickos_V1_LinkStatus()
             s.name = link.name
             var up = true
