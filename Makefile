@@ -44,6 +44,7 @@ unit-tests:
 	$(SWIFT) build --product clickos-vm
 	$(SWIFT) build --product clickos
 	$(SWIFT) build --product jail-probe
+	$(SWIFT) build --product clickos-agent
 	timeout $(TEST_TIMEOUT) $(SWIFT) test
 
 fuzz-build:

@@ -45,9 +45,7 @@ public final class Agent {
         self.configuration = configuration
         self.log = log
         let state = configuration.stateDirectory
-        if mkdir(state, 0o755) != 0 && errno != EEXIST {
-            throw AgentConfiguration.Failure("--state-dir \(state): \(String(cString: strerror(errno)))")
-        }
+        if let error = Self.makeDirectories(state) { throw AgentConfiguration.Failure("--state-dir \(state): \(error)") }
         let executable = configuration.vmExecutable ?? Self.besideSelf("clickos-vm")
         guard access(executable, X_OK) == 0 else {
             throw AgentConfiguration.Failure("the VM executable \(executable) is missing (--vm-binary)")
@@ -327,6 +325,16 @@ public final class Agent {
                 close(fd)
             }
         }
+    }
+
+    /// `mkdir -p`: nil, or why not.
+    static func makeDirectories(_ path: String) -> String? {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { return "\(prefix): \(String(cString: strerror(errno)))" }
+        }
+        return nil
     }
 
     static func besideSelf(_ name: String) -> String {
