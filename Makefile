@@ -104,6 +104,7 @@ fuzz-replay:
 # The performance suite, release build (see Benchmarks/README.md).
 bench:
 	$(SWIFT) build -c release --product clickos-vm
+	$(SWIFT) build -c release --product clickos-agent
 	$(SWIFT) build -c release --product clickos-bench
 	.build/release/clickos-bench
 

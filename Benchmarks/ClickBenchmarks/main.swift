@@ -2,7 +2,8 @@ import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
-// rewriter, memif, chain, boot, memory, latency, density, messaging; `density N` boots N VMs).
+// rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan; `density N` boots N
+// VMs).
 
 /// True if the group should run.
 func selected(_ group: String) -> Bool {
@@ -95,3 +96,7 @@ if selected("density") { benchmarkDensity() }
 
 // Control messages (issue 5).
 if selected("messaging") { benchmarkMessaging() }
+
+// The agent (issue 12): a real clickos-agent beside this benchmark.
+if selected("agent") { benchmarkAgent() }
+if selected("vxlan") { benchmarkVXLAN() }

@@ -55,7 +55,7 @@ struct AgentLifecycleTests {
         let agent = AgentProcess(Self.agentArguments(dir, host: "h1", planner: "ipc://\(dir)/planner.sock"), log: dir + "/agent.log")
         defer {
             agent.stop()
-            _ = shell("pkill -f '\(dir)/state' 2>/dev/null")
+            killVMs(under: dir)
         }
         let state = dir + "/state"
 
@@ -137,7 +137,7 @@ struct AgentLifecycleTests {
         var agent = AgentProcess(Self.agentArguments(dir, host: "h2", planner: endpoint), log: dir + "/agent.log")
         defer {
             agent.stop()
-            _ = shell("pkill -f '\(dir)/state' 2>/dev/null")
+            killVMs(under: dir)
         }
         let state = dir + "/state"
         #expect(eventually(10) { !planner.registrations.isEmpty }, "\(agent.log)")

@@ -19,7 +19,7 @@ struct BadInputTests {
         let agent = AgentProcess(AgentLifecycleTests.agentArguments(dir, host: "hb", planner: endpoint), log: dir + "/agent.log")
         defer {
             agent.stop()
-            _ = shell("pkill -f '\(dir)/state' 2>/dev/null")
+            killVMs(under: dir)
         }
         #expect(eventually(10) { !planner.registrations.isEmpty }, "\(agent.log)")
         _ = planner.push(Desired.state("hb", 1, vms: [Desired.vm("a", Self.forward, ports: 1)]), to: "hb")

@@ -21,7 +21,7 @@ struct MetricsAndCapacityTests {
         var agent = AgentProcess(arguments, log: dir + "/agent.log")
         defer {
             agent.stop()
-            _ = shell("pkill -f '\(dir)/state' 2>/dev/null")
+            killVMs(under: dir)
         }
         #expect(eventually(20) { !planner.registrations.isEmpty }, "\(agent.log)")
         let measured = planner.registrations.first?.packetsPerCore ?? 0

@@ -75,6 +75,7 @@ struct NetworkTests {
         let dir = scratch("vxlan")
         let ns = Namespaces("x")
         defer {
+            killVMs(under: dir)
             ns.removeAll()
             _ = shell("rm -rf '\(dir)'")
         }
@@ -119,6 +120,7 @@ struct NetworkTests {
         let dir = scratch("linuxvx")
         let ns = Namespaces("l")
         defer {
+            killVMs(under: dir)
             ns.removeAll()
             _ = shell("rm -rf '\(dir)'")
         }
@@ -160,6 +162,7 @@ struct NetworkTests {
         let dir = scratch("edges")
         let ns = Namespaces("e")
         defer {
+            killVMs(under: dir)
             ns.removeAll()
             _ = shell("rm -rf '\(dir)'")
         }

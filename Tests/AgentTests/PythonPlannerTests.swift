@@ -79,7 +79,7 @@ struct PythonPlannerTests {
                                   "--heartbeat-interval", "0.2", "--telemetry-interval", "0.2"], log: dir + "/agent.log")
         defer {
             agent.stop()
-            _ = shell("pkill -f '\(dir)/state' 2>/dev/null")
+            killVMs(under: dir)
         }
         #expect(eventually(40) { access(dir + "/rc", F_OK) == 0 })
         let out = readText(dir + "/out")

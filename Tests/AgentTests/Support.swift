@@ -35,6 +35,13 @@ func monotonic() -> Double {
     return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
 }
 
+/// Kills every VM that agents with state directories under `dir` left running (VMs
+/// outlive their agent by design; a test must not leave them behind). Their records
+/// (`vms/NAME/vm.record`) name their processes.
+func killVMs(under dir: String) {
+    shell("find '\(dir)' -path '*/vms/*/vm.record' -exec sed -n 's/^pid=//p' {} + 2>/dev/null | xargs -r kill -9 2>/dev/null")
+}
+
 /// Polls `condition` every 20 ms for up to `seconds`.
 @discardableResult
 func eventually(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {

@@ -33,6 +33,8 @@ public final class Agent {
     private var nextTelemetry = 0.0
     private var nextRetry: Double?
     private var retryBackoff = 0.5
+    /// A VM exited (its pidfd said so), or the first round: look at every VM.
+    private var superviseNow = true
     /// UDP sockets holding the VXLAN ports on the data address, so that the kernel, which
     /// sees the tunnel's packets too, drops them quietly instead of answering with ICMP.
     private var placeholders: [UInt16: Int32] = [:]
@@ -128,8 +130,13 @@ public final class Agent {
                 metrics.telemetry(t)
                 if registered { send(.telemetry(t)) }
                 nextTelemetry = now + configuration.telemetryInterval
+                // Also a look at every VM each interval, for a VM without a pidfd.
+                superviseNow = true
             }
-            if reconciler.supervise() { reportStatus() }
+            if superviseNow || reconciler.nextRestart.map({ $0 <= now }) == true {
+                superviseNow = false
+                if reconciler.supervise() { reportStatus() }
+            }
             if let due = nextRetry, now >= due {
                 nextRetry = nil
                 let clean = reconciler.pass()
@@ -142,10 +149,13 @@ public final class Agent {
             if let r = reconciler.nextRestart { deadline = min(deadline, r) }
             if let r = nextRetry { deadline = min(deadline, r) }
             let timeout = Int32(max(0, min(100, (deadline - Reconciler.now()) * 1000)))
+            // A VM's exit wakes the loop through its pidfd.
             var fds = [pollfd(fd: client.incomingDescriptor, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: stopDescriptor, events: Int16(POLLIN), revents: 0)]
-            _ = poll(&fds, 2, timeout)
+            fds += backend.exitDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+            _ = poll(&fds, nfds_t(fds.count), timeout)
             if fds[1].revents != 0 { break }
+            if fds.dropFirst(2).contains(where: { $0.revents != 0 }) { superviseNow = true }
             for envelope in client.takeIncoming() { handle(envelope) }
         }
         log.info("agent stopping; VMs keep running", metadata: ["vms": "\(backend.vms.count)"])

@@ -189,11 +189,41 @@ struct HostPlan {
         links.removeAll { l in
             [l.server, l.client].contains { if case .vm(let n, _) = $0 { refused[n] != nil } else { false } }
         }
-        vms.sort { $0.name < $1.name }
         links.sort { $0.name < $1.name }
+        vms = Self.serversFirst(vms, links: links)
     }
 
     init() {}
+
+    /// The VMs in boot order: each link's server before its client where the links allow
+    /// (a chain boots from its first function on), so that a client finds its server's
+    /// socket at once instead of after a reconnection interval; by name otherwise.
+    static func serversFirst(_ vms: [PlannedVM], links: [PlannedLink]) -> [PlannedVM] {
+        func vm(_ e: LinkEnd) -> String {
+            switch e {
+            case .vm(let n, _): n
+            case .hostSwitch: switchName
+            }
+        }
+        var after: [String: Set<String>] = [:]
+        var waiting: [String: Int] = Dictionary(vms.map { ($0.name, 0) }, uniquingKeysWith: { a, _ in a })
+        for l in links where !l.unconnected {
+            let (s, c) = (vm(l.server), vm(l.client))
+            guard s != c, waiting[s] != nil, waiting[c] != nil, after[s, default: []].insert(c).inserted else { continue }
+            waiting[c, default: 0] += 1
+        }
+        var byName = Dictionary(vms.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var out: [PlannedVM] = []
+        while !byName.isEmpty {
+            // The first ready by name; on a cycle, the first by name.
+            let next = byName.keys.filter { waiting[$0] == 0 }.min() ?? byName.keys.min() ?? ""
+            guard let v = byName.removeValue(forKey: next) else { break }
+            out.append(v)
+            waiting[next] = -1
+            for c in after[next] ?? [] where (waiting[c] ?? 0) > 0 { waiting[c, default: 0] -= 1 }
+        }
+        return out
+    }
 
     /// A VM's spec without its configuration text, as a string to compare.
     static func restartKey(_ s: VMSpec) -> String {

@@ -72,6 +72,14 @@ final class Reconciler {
     /// One pass toward the plan. Returns true when the host matches it.
     @discardableResult
     func pass() -> Bool {
+        let started = Self.now()
+        var booted = 0, swapped = 0, stopped = 0
+        defer {
+            if booted + swapped + stopped > 0 {
+                log.info("reconciled", metadata: ["generation": "\(plan.generation)", "booted": "\(booted)", "hot-swapped": "\(swapped)",
+                                                  "stopped": "\(stopped)", "failed": "\(failures.count)", "ms": "\(Int((Self.now() - started) * 1000))"])
+            }
+        }
         passes += 1
         failures = [:]
         let wanted = Dictionary(plan.vms.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
@@ -85,6 +93,7 @@ final class Reconciler {
             }
             guard let reason else { continue }
             if reason != "exited" { log.info("stopping VM", metadata: ["vm": .string(vm.name), "why": .string(reason)]) }
+            stopped += 1
             do { try backend.stop(vm.name, timeout: 2) } catch { log.warning("stop failed", metadata: ["vm": .string(vm.name), "error": .string(error.message)]) }
             applied.vms[vm.name] = nil
         }
@@ -106,6 +115,7 @@ final class Reconciler {
         }
         for name in applied.secrets.keys where !links.contains(name) { applied.secrets[name] = nil }
         // Boot, hot-swap or leave each VM.
+        var toBoot: [PlannedVM] = []
         for vm in plan.vms {
             if failures[vm.name] != nil { continue }
             if let r = restarts[vm.name], r.due > Self.now() {
@@ -116,6 +126,7 @@ final class Reconciler {
                 guard record.configuration != vm.spec.configuration else { continue }
                 do {
                     try backend.reconfigure(vm.name, configuration: vm.spec.configuration)
+                    swapped += 1
                     applied.vms[vm.name] = .init(restartKey: vm.restartKey, configuration: vm.spec.configuration, generation: plan.generation)
                     log.info("hot-swapped VM configuration", metadata: ["vm": .string(vm.name), "generation": "\(plan.generation)"])
                 } catch {
@@ -124,12 +135,17 @@ final class Reconciler {
                 }
                 continue
             }
-            do {
-                let info = try backend.boot(vm.spec)
+            toBoot.append(vm)
+        }
+        // The boots overlap (each VM initializes on its own), in plan order: servers first.
+        for (vm, result) in zip(toBoot, backend.boot(toBoot.map(\.spec))) {
+            switch result {
+            case .success(let info):
+                booted += 1
                 applied.vms[vm.name] = .init(restartKey: vm.restartKey, configuration: vm.spec.configuration, generation: plan.generation)
                 bootedAt[vm.name] = Self.now()
                 log.info("booted VM", metadata: ["vm": .string(vm.name), "pid": "\(info.pid)", "generation": "\(plan.generation)"])
-            } catch {
+            case .failure(let error):
                 failures[vm.name] = Self.oneLine(error.message)
                 log.error("boot failed", metadata: ["vm": .string(vm.name), "error": .string(Self.oneLine(error.message))])
             }

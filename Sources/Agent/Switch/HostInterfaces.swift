@@ -115,15 +115,20 @@ func readSmallFile(_ path: String) -> String? {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
-    var buffer = [UInt8](repeating: 0, count: 65_536)
-    var total = 0
-    while total < buffer.count {
-        let n = buffer[total...].withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
+    var bytes: [UInt8] = []
+    let chunk = 4096
+    while bytes.count < 1 << 20 {
+        let start = bytes.count
+        bytes += repeatElement(0, count: chunk)
+        let n = bytes[start...].withUnsafeMutableBytes { read(fd, $0.baseAddress, chunk) }
+        if n < 0 && errno == EINTR {
+            bytes.removeLast(chunk)
+            continue
+        }
+        bytes.removeLast(chunk - max(0, n))
         if n <= 0 { break }
-        total += n
     }
-    var text = String(decoding: buffer[0..<total], as: UTF8.self)
+    var text = String(decoding: bytes, as: UTF8.self)
     while text.hasSuffix("\n") { text.removeLast() }
     return text
 }

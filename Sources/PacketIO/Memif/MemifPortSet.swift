@@ -15,8 +15,13 @@ public final class MemifPortSet: VMPortProvider, DescriptorWatcher {
     private var timerArmed = false
     private unowned(unsafe) var scheduler: Scheduler?
     private var watched: [Int32] = []
-    /// How often disconnected clients try again.
+    /// How often disconnected clients try again, at most: the first retry comes after
+    /// `firstRetryInterval` and the wait doubles up to this (a server booted a moment
+    /// after its client is found within a millisecond or two, a missing one costs a
+    /// connect attempt every 50 ms).
     public var retryInterval: Int64 = 50_000_000
+    public var firstRetryInterval: Int64 = 1_000_000
+    private var currentRetry: Int64 = 0
 
     public init() {}
 
@@ -111,7 +116,8 @@ public final class MemifPortSet: VMPortProvider, DescriptorWatcher {
         let waiting = ports.contains { $0.port.role == .client && $0.port.state == .disconnected }
         if waiting != timerArmed {
             if timer < 0 { timer = clickos_timerfd(0) }
-            if timer >= 0 { _ = clickos_timerfd_set(timer, waiting ? retryInterval : 0) }
+            currentRetry = min(firstRetryInterval, retryInterval)
+            if timer >= 0 { _ = clickos_timerfd_set(timer, waiting ? currentRetry : 0) }
             timerArmed = waiting && timer >= 0
         }
         guard let scheduler else { return }
@@ -126,6 +132,10 @@ public final class MemifPortSet: VMPortProvider, DescriptorWatcher {
             var expirations: UInt64 = 0
             _ = read(timer, &expirations, 8)
             for (_, p) in ports where p.role == .client && p.state == .disconnected { p.connectToServer() }
+            if timerArmed && currentRetry < retryInterval {
+                currentRetry = min(currentRetry * 2, retryInterval)
+                _ = clickos_timerfd_set(timer, currentRetry)
+            }
             refresh()
             stayAwakeWhileHandshaking()
             return
