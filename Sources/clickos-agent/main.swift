@@ -43,8 +43,7 @@ struct AgentCommand: ParsableCommand {
         }
         var c = AgentConfiguration()
         if let config {
-            guard let text = readFile(config) else { throw ValidationError("--config \(config): cannot read it") }
-            do { c = try AgentConfiguration.parse(yaml: text, file: config) } catch { throw ValidationError(error.description) }
+            do { c = try AgentConfiguration.load(file: config) } catch { throw ValidationError(error.description) }
         }
         if let planner { c.planner = planner }
         if let name { c.name = name }
@@ -77,19 +76,6 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         agent.run()
-    }
-
-    func readFile(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let n = fread(&chunk, 1, chunk.count, f)
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

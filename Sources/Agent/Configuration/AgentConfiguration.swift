@@ -52,6 +52,12 @@ public struct AgentConfiguration: Sendable, Equatable {
                        "heartbeat_interval", "telemetry_interval", "vm_binary", "reference_function", "packets_per_core",
                        "labels", "isolation"]
 
+    /// Reads a YAML configuration file.
+    public static func load(file: String) throws(Failure) -> AgentConfiguration {
+        guard let text = readSmallFile(file) else { throw Failure("--config \(file): cannot read it: \(String(cString: strerror(errno)))") }
+        return try parse(yaml: text, file: file)
+    }
+
     /// Reads a YAML configuration file's text; `file` names it in errors.
     public static func parse(yaml text: String, file: String) throws(Failure) -> AgentConfiguration {
         let node: Node?

@@ -53,7 +53,7 @@ public final class Agent {
             throw AgentConfiguration.Failure("the VM executable \(executable) is missing (--vm-binary)")
         }
         // Several agents on one machine (a lab) keep their cgroups and jail ids apart.
-        let ids = JailPolicy.defaultIDs.lowerBound + UInt32(Self.hash(configuration.name) % 1000) * 65_536
+        let ids = JailPolicy.defaultIDs.lowerBound + UInt32(fnv1a(configuration.name) % 1000) * 65_536
         let isolation = configuration.isolation ? Isolation.detect().scoped(configuration.name, ids: ids...(ids + 65_535)) : .none
         let logger = log
         backend = ProcessBackend(root: state, executable: executable, isolation: isolation) { line in logger.info("\(line)") }
@@ -354,14 +354,5 @@ public final class Agent {
         let path = String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
         guard let slash = path.lastIndex(of: "/") else { return name }
         return String(path[..<slash]) + "/" + name
-    }
-
-    static func hash(_ text: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        return h
     }
 }

@@ -236,12 +236,7 @@ struct HostPlan {
     }
 
     static func fnv(_ text: String) -> String {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in text.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x100_0000_01b3
-        }
-        let s = String(h, radix: 16)
+        let s = String(fnv1a(text), radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
 
