@@ -213,3 +213,34 @@ extension String {
         return String(s)
     }
 }
+
+/// With keys, the agent speaks CURVE to the planner: an agent whose key the planner lists
+/// registers; one whose key it does not list never gets through.
+@Suite("Agent with CURVE", .serialized, .timeLimit(.minutes(2)))
+struct AgentCurveTests {
+    @Test func onlyAnAuthorizedAgentRegisters() throws {
+        let dir = scratch("curve")
+        defer { _ = shell("rm -rf '\(dir)'") }
+        for sub in ["planner", "good", "bad"] { mkdir("\(dir)/\(sub)", 0o700) }
+        let plannerKeys = try CurveKeyFiles.generate(name: "planner", in: "\(dir)/planner")
+        let good = try CurveKeyFiles.generate(name: "agent", in: "\(dir)/good")
+        _ = try CurveKeyFiles.generate(name: "agent", in: "\(dir)/bad")
+        let port = 30_000 + Int(getpid() % 20_000)
+        let endpoint = "tcp://127.0.0.1:\(port)"
+        let planner = try ScriptedPlanner(endpoint: endpoint, security: .init(keys: plannerKeys, authorized: [good.publicKey]))
+        defer { planner.server.stop() }
+        func start(_ host: String, _ keys: String) -> AgentProcess {
+            AgentProcess(["--planner", endpoint, "--name", host, "--state-dir", "\(dir)/\(host)", "--packets-per-core", "1000",
+                          "--keys", "\(dir)/\(keys)", "--planner-key", "\(dir)/planner/planner.pub", "--heartbeat-interval", "0.2"],
+                         log: "\(dir)/\(host).log")
+        }
+        let intruder = start("intruder", "bad")
+        defer { intruder.stop() }
+        let agent = start("trusted", "good")
+        defer { agent.stop() }
+        #expect(eventually(10) { planner.registrations.contains { $0.hostName == "trusted" } }, "\(agent.log)")
+        usleep(1_000_000)
+        #expect(!planner.envelopes.contains { $0.envelope.sender == "intruder" }, "an unlisted key got through")
+        #expect(intruder.alive && planner.server.statistics.refusedClients >= 1)
+    }
+}

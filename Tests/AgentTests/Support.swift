@@ -143,9 +143,9 @@ final class ScriptedPlanner: Sendable {
     private let shared = Shared()
     private let nextID = Atomic<UInt64>(1_000)
 
-    init(endpoint: String) throws {
+    init(endpoint: String, security: MessageServer.Security? = nil) throws {
         let shared = self.shared
-        server = try MessageServer(endpoint: endpoint, peerHandler: { envelope, peer in
+        server = try MessageServer(endpoint: endpoint, security: security, peerHandler: { envelope, peer in
             shared.received.withLock { $0.append(Received(envelope: envelope, peer: peer, at: monotonic())) }
             switch envelope.payload {
             case .register(let r):

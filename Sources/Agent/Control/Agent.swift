@@ -251,6 +251,8 @@ public final class Agent {
         reconciler.accept(d, plan: plan, secrets: secrets)
         openPlaceholders()
         reportStatus()
+        // A new generation starts its retries afresh.
+        retryBackoff = 0.5
         if !reconciler.problems.isEmpty { scheduleRetry() } else { nextRetry = nil }
     }
 
