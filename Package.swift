@@ -95,6 +95,13 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // The planner: chain files and their checks (here), placement, the store and the
+        // daemon (to come).
+        .target(
+            name: "Planner",
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "Messaging", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict),
+
         // The agent daemon.
         .executableTarget(
             name: "clickos-agent",
@@ -117,7 +124,7 @@ let package = Package(
         // chains arrive with their issues.
         .executableTarget(
             name: "clickos",
-            dependencies: ["VMHost", "PacketIO", "Messaging", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VMHost", "PacketIO", "Messaging", "Planner", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser and the elements' configurations, built and run
@@ -183,6 +190,10 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: ["Agent", "Messaging", "VMHost", "PacketIO"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PlannerTests",
+            dependencies: ["Planner", "Messaging"],
             swiftSettings: strict),
         .testTarget(
             name: "ClickLanguageTests",

@@ -98,6 +98,20 @@ public final class Router {
         return router
     }
 
+    /// Checks a configuration as `build` would, up to and not including initialization:
+    /// every element class known, every connection and port count, push and pull, every
+    /// element's configuration string. Nothing is opened or started. Errors go to `log`;
+    /// true when there were none.
+    public static func check(_ flat: FlatConfiguration, registry: ElementRegistry, log: DiagnosticLog) -> Bool {
+        let router = Router(flat: flat, configurationText: "", clock: RouterClock(simulated: true), pool: PacketPool(capacity: 1))
+        router.registry = registry
+        let before = log.errorCount
+        router.create(registry: registry, log: log)
+        if log.errorCount == before, router.connect(log: log) { router.configure(log: log) }
+        router.cleanup()
+        return log.errorCount == before
+    }
+
     private func create(registry: ElementRegistry, log: DiagnosticLog) {
         for (i, e) in flat.elements.enumerated() {
             guard let element = registry.make(e.className) else {

@@ -29,181 +29,193 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
 }
 
 /// One message on the wire.
-public nonisolated struct Clickos_V1_Envelope: Sendable {
+public nonisolated struct Clickos_V1_Envelope: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// Protocol version; this file defines version 1. A receiver answers any other version
   /// with Error{code: UNSUPPORTED_VERSION}.
-  public var version: UInt32 = 0
+  public var version: UInt32 {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
 
   /// Who sent it: an agent's host name, "planner", or "cli:<user>@<host>".
-  public var sender: String = String()
+  public var sender: String {
+    get {_storage._sender}
+    set {_uniqueStorage()._sender = newValue}
+  }
 
   /// Chosen by the requester, unique among its outstanding requests; a reply carries the
   /// request's id. Messages that are not replies (heartbeats, telemetry) use fresh ids.
-  public var requestID: UInt64 = 0
+  public var requestID: UInt64 {
+    get {_storage._requestID}
+    set {_uniqueStorage()._requestID = newValue}
+  }
 
   /// Exactly one payload. A missing payload is answered with Error{code: MISSING_PAYLOAD}.
-  public var payload: Clickos_V1_Envelope.OneOf_Payload? = nil
+  public var payload: OneOf_Payload? {
+    get {return _storage._payload}
+    set {_uniqueStorage()._payload = newValue}
+  }
 
   /// agent -> planner
   public var register: Clickos_V1_Register {
     get {
-      if case .register(let v)? = payload {return v}
+      if case .register(let v)? = _storage._payload {return v}
       return Clickos_V1_Register()
     }
-    set {payload = .register(newValue)}
+    set {_uniqueStorage()._payload = .register(newValue)}
   }
 
   public var heartbeat: Clickos_V1_Heartbeat {
     get {
-      if case .heartbeat(let v)? = payload {return v}
+      if case .heartbeat(let v)? = _storage._payload {return v}
       return Clickos_V1_Heartbeat()
     }
-    set {payload = .heartbeat(newValue)}
+    set {_uniqueStorage()._payload = .heartbeat(newValue)}
   }
 
   public var telemetry: Clickos_V1_Telemetry {
     get {
-      if case .telemetry(let v)? = payload {return v}
+      if case .telemetry(let v)? = _storage._payload {return v}
       return Clickos_V1_Telemetry()
     }
-    set {payload = .telemetry(newValue)}
+    set {_uniqueStorage()._payload = .telemetry(newValue)}
   }
 
   public var hostStatus: Clickos_V1_HostStatus {
     get {
-      if case .hostStatus(let v)? = payload {return v}
+      if case .hostStatus(let v)? = _storage._payload {return v}
       return Clickos_V1_HostStatus()
     }
-    set {payload = .hostStatus(newValue)}
+    set {_uniqueStorage()._payload = .hostStatus(newValue)}
   }
 
   /// planner -> agent
   public var desiredState: Clickos_V1_HostDesiredState {
     get {
-      if case .desiredState(let v)? = payload {return v}
+      if case .desiredState(let v)? = _storage._payload {return v}
       return Clickos_V1_HostDesiredState()
     }
-    set {payload = .desiredState(newValue)}
+    set {_uniqueStorage()._payload = .desiredState(newValue)}
   }
 
   /// planner -> agent or CLI: the request was taken (no other reply is due).
   public var ack: Clickos_V1_Ack {
     get {
-      if case .ack(let v)? = payload {return v}
+      if case .ack(let v)? = _storage._payload {return v}
       return Clickos_V1_Ack()
     }
-    set {payload = .ack(newValue)}
+    set {_uniqueStorage()._payload = .ack(newValue)}
   }
 
   /// CLI -> planner
   public var applyChain: Clickos_V1_ApplyChainRequest {
     get {
-      if case .applyChain(let v)? = payload {return v}
+      if case .applyChain(let v)? = _storage._payload {return v}
       return Clickos_V1_ApplyChainRequest()
     }
-    set {payload = .applyChain(newValue)}
+    set {_uniqueStorage()._payload = .applyChain(newValue)}
   }
 
   public var deleteChain: Clickos_V1_DeleteChainRequest {
     get {
-      if case .deleteChain(let v)? = payload {return v}
+      if case .deleteChain(let v)? = _storage._payload {return v}
       return Clickos_V1_DeleteChainRequest()
     }
-    set {payload = .deleteChain(newValue)}
+    set {_uniqueStorage()._payload = .deleteChain(newValue)}
   }
 
   public var listChains: Clickos_V1_ListChainsRequest {
     get {
-      if case .listChains(let v)? = payload {return v}
+      if case .listChains(let v)? = _storage._payload {return v}
       return Clickos_V1_ListChainsRequest()
     }
-    set {payload = .listChains(newValue)}
+    set {_uniqueStorage()._payload = .listChains(newValue)}
   }
 
   public var listHosts: Clickos_V1_ListHostsRequest {
     get {
-      if case .listHosts(let v)? = payload {return v}
+      if case .listHosts(let v)? = _storage._payload {return v}
       return Clickos_V1_ListHostsRequest()
     }
-    set {payload = .listHosts(newValue)}
+    set {_uniqueStorage()._payload = .listHosts(newValue)}
   }
 
   public var top: Clickos_V1_TopRequest {
     get {
-      if case .top(let v)? = payload {return v}
+      if case .top(let v)? = _storage._payload {return v}
       return Clickos_V1_TopRequest()
     }
-    set {payload = .top(newValue)}
+    set {_uniqueStorage()._payload = .top(newValue)}
   }
 
   public var plan: Clickos_V1_PlanRequest {
     get {
-      if case .plan(let v)? = payload {return v}
+      if case .plan(let v)? = _storage._payload {return v}
       return Clickos_V1_PlanRequest()
     }
-    set {payload = .plan(newValue)}
+    set {_uniqueStorage()._payload = .plan(newValue)}
   }
 
   /// planner -> CLI
   public var applyChainReply: Clickos_V1_ApplyChainReply {
     get {
-      if case .applyChainReply(let v)? = payload {return v}
+      if case .applyChainReply(let v)? = _storage._payload {return v}
       return Clickos_V1_ApplyChainReply()
     }
-    set {payload = .applyChainReply(newValue)}
+    set {_uniqueStorage()._payload = .applyChainReply(newValue)}
   }
 
   public var deleteChainReply: Clickos_V1_DeleteChainReply {
     get {
-      if case .deleteChainReply(let v)? = payload {return v}
+      if case .deleteChainReply(let v)? = _storage._payload {return v}
       return Clickos_V1_DeleteChainReply()
     }
-    set {payload = .deleteChainReply(newValue)}
+    set {_uniqueStorage()._payload = .deleteChainReply(newValue)}
   }
 
   public var listChainsReply: Clickos_V1_ListChainsReply {
     get {
-      if case .listChainsReply(let v)? = payload {return v}
+      if case .listChainsReply(let v)? = _storage._payload {return v}
       return Clickos_V1_ListChainsReply()
     }
-    set {payload = .listChainsReply(newValue)}
+    set {_uniqueStorage()._payload = .listChainsReply(newValue)}
   }
 
   public var listHostsReply: Clickos_V1_ListHostsReply {
     get {
-      if case .listHostsReply(let v)? = payload {return v}
+      if case .listHostsReply(let v)? = _storage._payload {return v}
       return Clickos_V1_ListHostsReply()
     }
-    set {payload = .listHostsReply(newValue)}
+    set {_uniqueStorage()._payload = .listHostsReply(newValue)}
   }
 
   public var topReply: Clickos_V1_TopReply {
     get {
-      if case .topReply(let v)? = payload {return v}
+      if case .topReply(let v)? = _storage._payload {return v}
       return Clickos_V1_TopReply()
     }
-    set {payload = .topReply(newValue)}
+    set {_uniqueStorage()._payload = .topReply(newValue)}
   }
 
   public var planReply: Clickos_V1_PlanReply {
     get {
-      if case .planReply(let v)? = payload {return v}
+      if case .planReply(let v)? = _storage._payload {return v}
       return Clickos_V1_PlanReply()
     }
-    set {payload = .planReply(newValue)}
+    set {_uniqueStorage()._payload = .planReply(newValue)}
   }
 
   /// anyone -> anyone: the request with this id failed.
   public var error: Clickos_V1_Error {
     get {
-      if case .error(let v)? = payload {return v}
+      if case .error(let v)? = _storage._payload {return v}
       return Clickos_V1_Error()
     }
-    set {payload = .error(newValue)}
+    set {_uniqueStorage()._payload = .error(newValue)}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -239,6 +251,8 @@ public nonisolated struct Clickos_V1_Envelope: Sendable {
   }
 
   public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// A request failed, or a message could not be used.
@@ -855,6 +869,10 @@ public nonisolated struct Clickos_V1_ChainSpec: Sendable {
   /// Where the file came from, for error messages.
   public var source: String = String()
 
+  /// `latency: low`: the chain's VMs poll their ports instead of sleeping between packets,
+  /// and placement counts a whole core for each.
+  public var lowLatency: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -901,6 +919,12 @@ public nonisolated struct Clickos_V1_FunctionSpec: Sendable {
   public var backend: String = String()
 
   public var memoryLimitBytes: UInt64 = 0
+
+  /// Optional pin: every instance runs on this host.
+  public var host: String = String()
+
+  /// Every instance runs on a host whose labels include these.
+  public var labels: Dictionary<String,String> = [:]
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1251,368 +1275,410 @@ nonisolated extension Clickos_V1_Envelope: SwiftProtobuf.Message, SwiftProtobuf.
   public static let protoMessageName: String = _protobuf_package + ".Envelope"
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}sender\0\u{3}request_id\0\u{2}\u{7}register\0\u{1}heartbeat\0\u{1}telemetry\0\u{3}host_status\0\u{4}\u{7}desired_state\0\u{1}ack\0\u{4}\u{9}apply_chain\0\u{3}delete_chain\0\u{3}list_chains\0\u{3}list_hosts\0\u{1}top\0\u{1}plan\0\u{4}\u{5}apply_chain_reply\0\u{3}delete_chain_reply\0\u{3}list_chains_reply\0\u{3}list_hosts_reply\0\u{3}top_reply\0\u{3}plan_reply\0\u{2}\u{5}error\0")
 
+  fileprivate class _StorageClass {
+    var _version: UInt32 = 0
+    var _sender: String = String()
+    var _requestID: UInt64 = 0
+    var _payload: Clickos_V1_Envelope.OneOf_Payload?
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _version = source._version
+      _sender = source._sender
+      _requestID = source._requestID
+      _payload = source._payload
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.version) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.sender) }()
-      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.requestID) }()
-      case 10: try {
-        var v: Clickos_V1_Register?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .register(let m) = current {v = m}
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularUInt32Field(value: &_storage._version) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._sender) }()
+        case 3: try { try decoder.decodeSingularUInt64Field(value: &_storage._requestID) }()
+        case 10: try {
+          var v: Clickos_V1_Register?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .register(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .register(v)
+          }
+        }()
+        case 11: try {
+          var v: Clickos_V1_Heartbeat?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .heartbeat(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .heartbeat(v)
+          }
+        }()
+        case 12: try {
+          var v: Clickos_V1_Telemetry?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .telemetry(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .telemetry(v)
+          }
+        }()
+        case 13: try {
+          var v: Clickos_V1_HostStatus?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .hostStatus(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .hostStatus(v)
+          }
+        }()
+        case 20: try {
+          var v: Clickos_V1_HostDesiredState?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .desiredState(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .desiredState(v)
+          }
+        }()
+        case 21: try {
+          var v: Clickos_V1_Ack?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .ack(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .ack(v)
+          }
+        }()
+        case 30: try {
+          var v: Clickos_V1_ApplyChainRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .applyChain(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .applyChain(v)
+          }
+        }()
+        case 31: try {
+          var v: Clickos_V1_DeleteChainRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .deleteChain(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .deleteChain(v)
+          }
+        }()
+        case 32: try {
+          var v: Clickos_V1_ListChainsRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listChains(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listChains(v)
+          }
+        }()
+        case 33: try {
+          var v: Clickos_V1_ListHostsRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listHosts(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listHosts(v)
+          }
+        }()
+        case 34: try {
+          var v: Clickos_V1_TopRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .top(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .top(v)
+          }
+        }()
+        case 35: try {
+          var v: Clickos_V1_PlanRequest?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .plan(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .plan(v)
+          }
+        }()
+        case 40: try {
+          var v: Clickos_V1_ApplyChainReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .applyChainReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .applyChainReply(v)
+          }
+        }()
+        case 41: try {
+          var v: Clickos_V1_DeleteChainReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .deleteChainReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .deleteChainReply(v)
+          }
+        }()
+        case 42: try {
+          var v: Clickos_V1_ListChainsReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listChainsReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listChainsReply(v)
+          }
+        }()
+        case 43: try {
+          var v: Clickos_V1_ListHostsReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .listHostsReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .listHostsReply(v)
+          }
+        }()
+        case 44: try {
+          var v: Clickos_V1_TopReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .topReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .topReply(v)
+          }
+        }()
+        case 45: try {
+          var v: Clickos_V1_PlanReply?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .planReply(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .planReply(v)
+          }
+        }()
+        case 50: try {
+          var v: Clickos_V1_Error?
+          var hadOneofValue = false
+          if let current = _storage._payload {
+            hadOneofValue = true
+            if case .error(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._payload = .error(v)
+          }
+        }()
+        default: break
         }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .register(v)
-        }
-      }()
-      case 11: try {
-        var v: Clickos_V1_Heartbeat?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .heartbeat(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .heartbeat(v)
-        }
-      }()
-      case 12: try {
-        var v: Clickos_V1_Telemetry?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .telemetry(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .telemetry(v)
-        }
-      }()
-      case 13: try {
-        var v: Clickos_V1_HostStatus?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .hostStatus(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .hostStatus(v)
-        }
-      }()
-      case 20: try {
-        var v: Clickos_V1_HostDesiredState?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .desiredState(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .desiredState(v)
-        }
-      }()
-      case 21: try {
-        var v: Clickos_V1_Ack?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .ack(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .ack(v)
-        }
-      }()
-      case 30: try {
-        var v: Clickos_V1_ApplyChainRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .applyChain(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .applyChain(v)
-        }
-      }()
-      case 31: try {
-        var v: Clickos_V1_DeleteChainRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .deleteChain(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .deleteChain(v)
-        }
-      }()
-      case 32: try {
-        var v: Clickos_V1_ListChainsRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .listChains(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .listChains(v)
-        }
-      }()
-      case 33: try {
-        var v: Clickos_V1_ListHostsRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .listHosts(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .listHosts(v)
-        }
-      }()
-      case 34: try {
-        var v: Clickos_V1_TopRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .top(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .top(v)
-        }
-      }()
-      case 35: try {
-        var v: Clickos_V1_PlanRequest?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .plan(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .plan(v)
-        }
-      }()
-      case 40: try {
-        var v: Clickos_V1_ApplyChainReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .applyChainReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .applyChainReply(v)
-        }
-      }()
-      case 41: try {
-        var v: Clickos_V1_DeleteChainReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .deleteChainReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .deleteChainReply(v)
-        }
-      }()
-      case 42: try {
-        var v: Clickos_V1_ListChainsReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .listChainsReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .listChainsReply(v)
-        }
-      }()
-      case 43: try {
-        var v: Clickos_V1_ListHostsReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .listHostsReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .listHostsReply(v)
-        }
-      }()
-      case 44: try {
-        var v: Clickos_V1_TopReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .topReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .topReply(v)
-        }
-      }()
-      case 45: try {
-        var v: Clickos_V1_PlanReply?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .planReply(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .planReply(v)
-        }
-      }()
-      case 50: try {
-        var v: Clickos_V1_Error?
-        var hadOneofValue = false
-        if let current = self.payload {
-          hadOneofValue = true
-          if case .error(let m) = current {v = m}
-        }
-        try decoder.decodeSingularMessageField(value: &v)
-        if let v = v {
-          if hadOneofValue {try decoder.handleConflictingOneOf()}
-          self.payload = .error(v)
-        }
-      }()
-      default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if self.version != 0 {
-      try visitor.visitSingularUInt32Field(value: self.version, fieldNumber: 1)
-    }
-    if !self.sender.isEmpty {
-      try visitor.visitSingularStringField(value: self.sender, fieldNumber: 2)
-    }
-    if self.requestID != 0 {
-      try visitor.visitSingularUInt64Field(value: self.requestID, fieldNumber: 3)
-    }
-    switch self.payload {
-    case .register?: try {
-      guard case .register(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
-    }()
-    case .heartbeat?: try {
-      guard case .heartbeat(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
-    }()
-    case .telemetry?: try {
-      guard case .telemetry(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
-    }()
-    case .hostStatus?: try {
-      guard case .hostStatus(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
-    }()
-    case .desiredState?: try {
-      guard case .desiredState(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
-    }()
-    case .ack?: try {
-      guard case .ack(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
-    }()
-    case .applyChain?: try {
-      guard case .applyChain(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
-    }()
-    case .deleteChain?: try {
-      guard case .deleteChain(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
-    }()
-    case .listChains?: try {
-      guard case .listChains(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
-    }()
-    case .listHosts?: try {
-      guard case .listHosts(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
-    }()
-    case .top?: try {
-      guard case .top(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
-    }()
-    case .plan?: try {
-      guard case .plan(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 35)
-    }()
-    case .applyChainReply?: try {
-      guard case .applyChainReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
-    }()
-    case .deleteChainReply?: try {
-      guard case .deleteChainReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
-    }()
-    case .listChainsReply?: try {
-      guard case .listChainsReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
-    }()
-    case .listHostsReply?: try {
-      guard case .listHostsReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
-    }()
-    case .topReply?: try {
-      guard case .topReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
-    }()
-    case .planReply?: try {
-      guard case .planReply(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
-    }()
-    case .error?: try {
-      guard case .error(let v)? = self.payload else { preconditionFailure() }
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 50)
-    }()
-    case nil: break
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if _storage._version != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._version, fieldNumber: 1)
+      }
+      if !_storage._sender.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._sender, fieldNumber: 2)
+      }
+      if _storage._requestID != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._requestID, fieldNumber: 3)
+      }
+      switch _storage._payload {
+      case .register?: try {
+        guard case .register(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      }()
+      case .heartbeat?: try {
+        guard case .heartbeat(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 11)
+      }()
+      case .telemetry?: try {
+        guard case .telemetry(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      }()
+      case .hostStatus?: try {
+        guard case .hostStatus(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
+      }()
+      case .desiredState?: try {
+        guard case .desiredState(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 20)
+      }()
+      case .ack?: try {
+        guard case .ack(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 21)
+      }()
+      case .applyChain?: try {
+        guard case .applyChain(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 30)
+      }()
+      case .deleteChain?: try {
+        guard case .deleteChain(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 31)
+      }()
+      case .listChains?: try {
+        guard case .listChains(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 32)
+      }()
+      case .listHosts?: try {
+        guard case .listHosts(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
+      }()
+      case .top?: try {
+        guard case .top(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+      }()
+      case .plan?: try {
+        guard case .plan(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 35)
+      }()
+      case .applyChainReply?: try {
+        guard case .applyChainReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 40)
+      }()
+      case .deleteChainReply?: try {
+        guard case .deleteChainReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 41)
+      }()
+      case .listChainsReply?: try {
+        guard case .listChainsReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 42)
+      }()
+      case .listHostsReply?: try {
+        guard case .listHostsReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 43)
+      }()
+      case .topReply?: try {
+        guard case .topReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 44)
+      }()
+      case .planReply?: try {
+        guard case .planReply(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 45)
+      }()
+      case .error?: try {
+        guard case .error(let v)? = _storage._payload else { preconditionFailure() }
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 50)
+      }()
+      case nil: break
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Clickos_V1_Envelope, rhs: Clickos_V1_Envelope) -> Bool {
-    if lhs.version != rhs.version {return false}
-    if lhs.sender != rhs.sender {return false}
-    if lhs.requestID != rhs.requestID {return false}
-    if lhs.payload != rhs.payload {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._sender != rhs_storage._sender {return false}
+        if _storage._requestID != rhs_storage._requestID {return false}
+        if _storage._payload != rhs_storage._payload {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2536,7 +2602,7 @@ nonisolated extension Clickos_V1_ChainEdge.Side: SwiftProtobuf._ProtoNameProvidi
 
 nonisolated extension Clickos_V1_ChainSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ChainSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}ingress\0\u{1}egress\0\u{3}declared_pps\0\u{1}functions\0\u{1}source\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}ingress\0\u{1}egress\0\u{3}declared_pps\0\u{1}functions\0\u{1}source\0\u{3}low_latency\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2550,6 +2616,7 @@ nonisolated extension Clickos_V1_ChainSpec: SwiftProtobuf.Message, SwiftProtobuf
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.declaredPps) }()
       case 5: try { try decoder.decodeRepeatedMessageField(value: &self.functions) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.source) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.lowLatency) }()
       default: break
       }
     }
@@ -2578,6 +2645,9 @@ nonisolated extension Clickos_V1_ChainSpec: SwiftProtobuf.Message, SwiftProtobuf
     if !self.source.isEmpty {
       try visitor.visitSingularStringField(value: self.source, fieldNumber: 6)
     }
+    if self.lowLatency != false {
+      try visitor.visitSingularBoolField(value: self.lowLatency, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2588,6 +2658,7 @@ nonisolated extension Clickos_V1_ChainSpec: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.declaredPps != rhs.declaredPps {return false}
     if lhs.functions != rhs.functions {return false}
     if lhs.source != rhs.source {return false}
+    if lhs.lowLatency != rhs.lowLatency {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -2640,7 +2711,7 @@ nonisolated extension Clickos_V1_EdgeSpec: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Clickos_V1_FunctionSpec: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".FunctionSpec"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}configuration\0\u{1}defines\0\u{3}min_instances\0\u{3}max_instances\0\u{1}backend\0\u{3}memory_limit_bytes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}configuration\0\u{1}defines\0\u{3}min_instances\0\u{3}max_instances\0\u{1}backend\0\u{3}memory_limit_bytes\0\u{1}host\0\u{1}labels\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2655,6 +2726,8 @@ nonisolated extension Clickos_V1_FunctionSpec: SwiftProtobuf.Message, SwiftProto
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.maxInstances) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.backend) }()
       case 7: try { try decoder.decodeSingularUInt64Field(value: &self.memoryLimitBytes) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.host) }()
+      case 9: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: &self.labels) }()
       default: break
       }
     }
@@ -2682,6 +2755,12 @@ nonisolated extension Clickos_V1_FunctionSpec: SwiftProtobuf.Message, SwiftProto
     if self.memoryLimitBytes != 0 {
       try visitor.visitSingularUInt64Field(value: self.memoryLimitBytes, fieldNumber: 7)
     }
+    if !self.host.isEmpty {
+      try visitor.visitSingularStringField(value: self.host, fieldNumber: 8)
+    }
+    if !self.labels.isEmpty {
+      try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMap<SwiftProtobuf.ProtobufString,SwiftProtobuf.ProtobufString>.self, value: self.labels, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2693,6 +2772,8 @@ nonisolated extension Clickos_V1_FunctionSpec: SwiftProtobuf.Message, SwiftProto
     if lhs.maxInstances != rhs.maxInstances {return false}
     if lhs.backend != rhs.backend {return false}
     if lhs.memoryLimitBytes != rhs.memoryLimitBytes {return false}
+    if lhs.host != rhs.host {return false}
+    if lhs.labels != rhs.labels {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
