@@ -1,0 +1,274 @@
+/// A host as placement sees it: its cores, its measured per-core budget, labels, health.
+public struct PlacementHost: Sendable, Equatable {
+    public var name: String
+    public var cores: Int
+    /// Packets per second one core moves through the reference function.
+    public var packetsPerCore: Double
+    public var labels: [String: String] = [:]
+    /// Hosts that are not ready (lost, draining) get nothing new and lose what they had.
+    public var ready = true
+
+    public init(name: String, cores: Int, packetsPerCore: Double, labels: [String: String] = [:], ready: Bool = true) {
+        self.name = name
+        self.cores = cores
+        self.packetsPerCore = packetsPerCore
+        self.labels = labels
+        self.ready = ready
+    }
+}
+
+/// One function of a chain as placement sees it.
+public struct PlacementFunction: Sendable, Equatable {
+    public var name: String
+    public var minInstances = 1
+    public var maxInstances = 1
+    public var host: String?
+    public var labels: [String: String] = [:]
+    /// The function's measured rate (all instances), when known; the chain's declared rate
+    /// otherwise.
+    public var measuredPps: Double?
+    /// Its measured CPU cost per packet, when known; a host's reference cost otherwise.
+    public var cpuNsPerPacket: Double?
+
+    public init(name: String, minInstances: Int = 1, maxInstances: Int = 1, host: String? = nil, labels: [String: String] = [:]) {
+        self.name = name
+        self.minInstances = minInstances
+        self.maxInstances = maxInstances
+        self.host = host
+        self.labels = labels
+    }
+}
+
+/// A chain as placement sees it.
+public struct PlacementChain: Sendable, Equatable {
+    public var name: String
+    public var declaredPps: Double
+    public var lowLatency = false
+    public var functions: [PlacementFunction]
+    /// Pins of the edges: the first function goes where the ingress is pinned, the last
+    /// where the egress is.
+    public var ingressHost: String?
+    public var egressHost: String?
+
+    public init(name: String, declaredPps: Double, functions: [PlacementFunction], lowLatency: Bool = false) {
+        self.name = name
+        self.declaredPps = declaredPps
+        self.functions = functions
+        self.lowLatency = lowLatency
+    }
+}
+
+/// Where one instance of one function runs.
+public struct PlacedInstance: Sendable, Hashable, Comparable {
+    public var chain: String
+    public var function: String
+    public var instance: Int
+    public var host: String
+
+    public init(chain: String, function: String, instance: Int, host: String) {
+        self.chain = chain
+        self.function = function
+        self.instance = instance
+        self.host = host
+    }
+
+    public static func < (a: Self, b: Self) -> Bool { (a.chain, a.function, a.instance) < (b.chain, b.function, b.instance) }
+}
+
+/// The result of placement.
+public struct Plan: Sendable, Equatable {
+    public var instances: [PlacedInstance] = []
+    /// Chains that could not be placed, with the reason.
+    public var unplaced: [String: String] = [:]
+    /// Per host, the share of its budget used (0...1 of the whole host, headroom included).
+    public var utilization: [String: Double] = [:]
+    /// Functions that need more instances than their maximum to carry their rate.
+    public var warnings: [String] = []
+
+    public init() {}
+
+    /// Each placed chain's functions, in chain order.
+    public var functionOrder: [String: [String]] = [:]
+
+    /// Hops between consecutive functions that cross hosts: for each pair of consecutive
+    /// functions, the share of their instance pairs on different hosts (single instances
+    /// count 0 or 1), summed over the chains.
+    public var crossHostHops: Double {
+        var hostsOf: [String: [String]] = [:]
+        for p in instances { hostsOf["\(p.chain)/\(p.function)", default: []].append(p.host) }
+        var hops = 0.0
+        for (chain, functions) in functionOrder where functions.count > 1 {
+            for i in 0..<(functions.count - 1) {
+                let a = hostsOf["\(chain)/\(functions[i])"] ?? [], b = hostsOf["\(chain)/\(functions[i + 1])"] ?? []
+                guard !a.isEmpty, !b.isEmpty else { continue }
+                var apart = 0
+                for x in a { for y in b where x != y { apart += 1 } }
+                hops += Double(apart) / Double(a.count * b.count)
+            }
+        }
+        return hops
+    }
+
+    /// Hosts that run at least one instance.
+    public var hostsUsed: Int { Set(instances.map(\.host)).count }
+}
+
+/// Placement (DESIGN §6): pure and deterministic — the same hosts, chains and previous
+/// plan give the same plan.
+///
+/// - Budget: a host offers `headroom` × cores; an instance needs rate × cost per packet,
+///   the cost being the function's measured `cpu_ns_per_packet` or, until measured, the
+///   host's reference cost (1 / `packets_per_core`); a low-latency instance polls and
+///   takes a whole core.
+/// - Instances: as many as the rate needs at `instanceCap` of a core each (a VM is one
+///   thread), within the function's minimum and maximum; scaling in waits until the rate
+///   fits in one instance fewer at `scaleInBelow` of a core each (hysteresis).
+/// - Stability: what the previous plan placed stays where it is while its host is ready,
+///   keeps its pins and labels and has room; only the rest is placed again (a host's loss
+///   moves only what ran there; a scale-out adds instances and keeps the existing ones).
+/// - Choice: for each instance, the host of the neighbouring function's instance first
+///   (consecutive functions together: no VXLAN hop), then hosts this chain already uses,
+///   then the fullest host that fits (packing leaves whole hosts free), by name on ties.
+/// - A chain is placed whole or not at all; one that does not fit is left out with why.
+public struct Placement: Sendable {
+    public var headroom = 0.8
+    public var instanceCap = 0.8
+    public var scaleInBelow = 0.5
+
+    public init() {}
+
+    /// One instance to place: its load on a given host, and where it may go.
+    struct Need {
+        var chain: Int
+        var function: Int
+        var instance: Int
+        var load: (PlacementHost) -> Double
+        var allowed: (PlacementHost) -> Bool
+        var previousHost: String?
+    }
+
+    public func place(hosts: [PlacementHost], chains: [PlacementChain], previous: Plan = Plan()) -> Plan {
+        let hosts = hosts.sorted { $0.name < $1.name }
+        let chains = chains.sorted { $0.name < $1.name }
+        let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var free: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? Double($0.cores) * headroom : 0) }, uniquingKeysWith: { a, _ in a })
+        var plan = Plan()
+        let previousBy = Dictionary(previous.instances.map { ("\($0.chain)/\($0.function)/\($0.instance)", $0.host) }, uniquingKeysWith: { a, _ in a })
+        let previousCount = Dictionary(grouping: previous.instances, by: { "\($0.chain)/\($0.function)" }).mapValues(\.count)
+        // Instance counts use one reference host's cost (the first by name, ready or not:
+        // a host's loss must not change how many instances other chains have).
+        let reference = hosts.first { $0.packetsPerCore > 0 } ?? PlacementHost(name: "", cores: 1, packetsPerCore: 1e6)
+
+        // What each chain needs: instances per function (with hysteresis), their loads.
+        var needs: [[[Need]]] = []
+        for (ci, chain) in chains.enumerated() {
+            var perFunction: [[Need]] = []
+            for (fi, function) in chain.functions.enumerated() {
+                let rate = function.measuredPps ?? chain.declaredPps
+                let cost = function.cpuNsPerPacket
+                func cores(_ h: PlacementHost) -> Double {
+                    rate * (cost ?? (h.packetsPerCore > 0 ? 1e9 / h.packetsPerCore : 1e9)) / 1e9
+                }
+                let need = cores(reference)
+                var count = max(function.minInstances, Int((need / instanceCap).rounded(.up)))
+                if let before = previousCount["\(chain.name)/\(function.name)"], before > count {
+                    // Scale in only when one instance fewer would each run below `scaleInBelow`.
+                    if before > 1 && need / Double(before - 1) >= scaleInBelow { count = before }
+                }
+                if count > function.maxInstances {
+                    plan.warnings.append("\(chain.name)/\(function.name): \(Int(rate)) pps needs \(count) instances; at most \(function.maxInstances) allowed")
+                    count = function.maxInstances
+                }
+                count = max(1, count)
+                let low = chain.lowLatency
+                let n = Double(count)
+                let last = chain.functions.count - 1
+                let allowed: (PlacementHost) -> Bool = { h in
+                    guard h.ready else { return false }
+                    if let pin = function.host, pin != h.name { return false }
+                    if fi == 0, let pin = chain.ingressHost, pin != h.name { return false }
+                    if fi == last, let pin = chain.egressHost, pin != h.name { return false }
+                    return function.labels.allSatisfy { h.labels[$0.key] == $0.value }
+                }
+                perFunction.append((0..<count).map { k in
+                    Need(chain: ci, function: fi, instance: k, load: { h in low ? max(1, cores(h) / n) : cores(h) / n }, allowed: allowed,
+                         previousHost: previousBy["\(chain.name)/\(function.name)/\(k)"])
+                })
+            }
+            needs.append(perFunction)
+        }
+
+        // Keep what the previous plan placed, where it still may be and fits.
+        var kept: [[[String?]]] = needs.map { $0.map { $0.map { _ in nil } } }
+        var keptLoad: [[String: Double]] = Array(repeating: [:], count: chains.count)
+        for (ci, perFunction) in needs.enumerated() {
+            for (fi, list) in perFunction.enumerated() {
+                for need in list {
+                    guard let was = need.previousHost, let h = byName[was], need.allowed(h) else { continue }
+                    let l = need.load(h)
+                    guard (free[was] ?? 0) >= l - 1e-9 else { continue }
+                    free[was, default: 0] -= l
+                    keptLoad[ci][was, default: 0] += l
+                    kept[ci][fi][need.instance] = was
+                }
+            }
+        }
+
+        // Place the rest, chain by chain, whole or not at all.
+        for (ci, chain) in chains.enumerated() {
+            var taken: [String: Double] = [:]
+            var placed: [PlacedInstance] = []
+            var hostsOfFunction: [[String]] = []
+            var failure: String?
+            for (fi, list) in needs[ci].enumerated() {
+                var hostsHere: [String] = []
+                for need in list {
+                    func fits(_ h: PlacementHost) -> Bool { (free[h.name] ?? 0) - (taken[h.name] ?? 0) >= need.load(h) - 1e-9 }
+                    var choice: String? = kept[ci][fi][need.instance]
+                    if choice == nil, fi > 0, !hostsOfFunction[fi - 1].isEmpty {
+                        let neighbour = hostsOfFunction[fi - 1][need.instance % hostsOfFunction[fi - 1].count]
+                        if let h = byName[neighbour], need.allowed(h), fits(h) { choice = neighbour }
+                    }
+                    if choice == nil {
+                        let used = Set(placed.map(\.host))
+                        choice = hosts.filter { used.contains($0.name) && need.allowed($0) && fits($0) }.min { remaining($0, free, taken) < remaining($1, free, taken) }?.name
+                    }
+                    if choice == nil {
+                        choice = hosts.filter { need.allowed($0) && fits($0) }.min { remaining($0, free, taken) < remaining($1, free, taken) }?.name
+                    }
+                    guard let host = choice else {
+                        let f = chain.functions[fi]
+                        failure = "no ready host has room for \(f.name) (\(format1(need.load(reference))) cores\(f.host.map { " on \($0)" } ?? "")\(f.labels.isEmpty ? "" : ", labels " + f.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))"
+                        break
+                    }
+                    if kept[ci][fi][need.instance] == nil, let h = byName[host] { taken[host, default: 0] += need.load(h) }
+                    placed.append(PlacedInstance(chain: chain.name, function: chain.functions[fi].name, instance: need.instance, host: host))
+                    hostsHere.append(host)
+                }
+                if failure != nil { break }
+                hostsOfFunction.append(hostsHere)
+            }
+            if let failure {
+                plan.unplaced[chain.name] = failure
+                for (h, l) in keptLoad[ci] { free[h, default: 0] += l }
+                continue
+            }
+            for (h, t) in taken { free[h, default: 0] -= t }
+            plan.instances += placed
+            plan.functionOrder[chain.name] = chain.functions.map(\.name)
+        }
+        plan.instances.sort()
+        for h in hosts {
+            let total = Double(h.cores)
+            let capacity = h.ready ? total * headroom : 0
+            plan.utilization[h.name] = total > 0 ? (capacity - (free[h.name] ?? 0)) / total : 0
+        }
+        return plan
+    }
+
+    private func remaining(_ h: PlacementHost, _ free: [String: Double], _ taken: [String: Double]) -> (Double, String) {
+        ((free[h.name] ?? 0) - (taken[h.name] ?? 0), h.name)
+    }
+}
+
+func format1(_ x: Double) -> Double { (x * 10).rounded() / 10 }
