@@ -7,5 +7,5 @@ struct ClickOSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clickos",
         abstract: "ClickOS in Swift: Click configurations as tiny VMs, stitched into service chains.",
-        subcommands: [VMCommand.self, CheckCommand.self, DemoCommand.self, KeygenCommand.self])
+        subcommands: [VMCommand.self, CheckCommand.self, PlanCommand.self, DemoCommand.self, KeygenCommand.self])
 }
