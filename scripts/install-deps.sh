@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # Debian packages the build and the tests use. Each later capability adds its own here.
-PACKAGES=(make git iproute2 tcpdump dpdk-dev librte-net-memif23 protobuf-compiler libprotobuf-dev libzmq3-dev python3-zmq python3-protobuf libseccomp-dev iputils-ping ethtool)
+PACKAGES=(make git iproute2 tcpdump dpdk-dev librte-net-memif23 protobuf-compiler libprotobuf-dev libzmq3-dev python3-zmq python3-protobuf libseccomp-dev iputils-ping ethtool python3-pip)
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then
@@ -20,13 +20,22 @@ for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all packages present (${PACKAGES[*]})"
-  exit 0
-fi
-
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all packages present (${PACKAGES[*]})"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# OR-Tools from PyPI for the placement-quality test (scripts/placement-optimum.py), in a
+# directory of its own: its protobuf must not replace Debian's python3-protobuf, which the
+# wire tests use.
+ORTOOLS_DIR=/usr/local/lib/clickos-python
+if ! PYTHONPATH="$ORTOOLS_DIR" /usr/bin/python3 -c 'import ortools' 2>/dev/null; then
+  echo "install-deps: installing ortools 9.15 into $ORTOOLS_DIR"
+  $SUDO /usr/bin/python3 -m pip install -q --target "$ORTOOLS_DIR" 'ortools==9.15.6755' \
+    || echo "install-deps: ortools could not be installed (no PyPI?); the placement-quality test will say it skipped" >&2
+fi

@@ -151,7 +151,8 @@ public struct Placement: Sendable {
         let hosts = hosts.sorted { $0.name < $1.name }
         let chains = chains.sorted { $0.name < $1.name }
         let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        var free: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? Double($0.cores) * headroom : 0) }, uniquingKeysWith: { a, _ in a })
+        let capacity: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? Double($0.cores) * headroom : 0) }, uniquingKeysWith: { a, _ in a })
+        var free = capacity
         var plan = Plan()
         let previousBy = Dictionary(previous.instances.map { ("\($0.chain)/\($0.function)/\($0.instance)", $0.host) }, uniquingKeysWith: { a, _ in a })
         let previousCount = Dictionary(grouping: previous.instances, by: { "\($0.chain)/\($0.function)" }).mapValues(\.count)
@@ -214,27 +215,58 @@ public struct Placement: Sendable {
             }
         }
 
-        // Place the rest, chain by chain, whole or not at all.
-        for (ci, chain) in chains.enumerated() {
+        // Place the rest, the largest chains first (best fit decreasing packs hosts
+        // tighter), each whole or not at all.
+        let order = chains.indices.sorted { a, b in
+            let la = needs[a].joined().reduce(0) { $0 + $1.load(reference) }, lb = needs[b].joined().reduce(0) { $0 + $1.load(reference) }
+            return la != lb ? la > lb : chains[a].name < chains[b].name
+        }
+        for ci in order {
+            let chain = chains[ci]
             var taken: [String: Double] = [:]
             var placed: [PlacedInstance] = []
             var hostsOfFunction: [[String]] = []
             var failure: String?
+            let all = Array(needs[ci].joined())
+            // A chain with nothing kept goes to one host if one takes all of it: no hop.
+            var whole: String?
+            if kept[ci].allSatisfy({ $0.allSatisfy { $0 == nil } }) {
+                whole = hosts.filter { h in all.allSatisfy { $0.allowed(h) } && (free[h.name] ?? 0) >= all.reduce(0) { $0 + $1.load(h) } - 1e-9 }
+                    .min { rank($0, free, taken, capacity) < rank($1, free, taken, capacity) }?.name
+            }
             for (fi, list) in needs[ci].enumerated() {
                 var hostsHere: [String] = []
                 for need in list {
                     func fits(_ h: PlacementHost) -> Bool { (free[h.name] ?? 0) - (taken[h.name] ?? 0) >= need.load(h) - 1e-9 }
-                    var choice: String? = kept[ci][fi][need.instance]
+                    var choice: String? = kept[ci][fi][need.instance] ?? whole
                     if choice == nil, fi > 0, !hostsOfFunction[fi - 1].isEmpty {
                         let neighbour = hostsOfFunction[fi - 1][need.instance % hostsOfFunction[fi - 1].count]
                         if let h = byName[neighbour], need.allowed(h), fits(h) { choice = neighbour }
                     }
                     if choice == nil {
-                        let used = Set(placed.map(\.host))
-                        choice = hosts.filter { used.contains($0.name) && need.allowed($0) && fits($0) }.min { remaining($0, free, taken) < remaining($1, free, taken) }?.name
+                        // A hop is unavoidable here: the host that takes the longest run of
+                        // the chain's next functions (fewest further hops), best ranked on ties.
+                        func run(_ h: PlacementHost) -> Int {
+                            var left = (free[h.name] ?? 0) - (taken[h.name] ?? 0), count = 0
+                            for later in needs[ci][fi...] {
+                                let l = later.reduce(0) { $0 + $1.load(h) }
+                                guard later.allSatisfy({ $0.allowed(h) }), l <= left + 1e-9 else { break }
+                                left -= l
+                                count += 1
+                            }
+                            return count
+                        }
+                        let candidates = hosts.filter { need.allowed($0) && fits($0) }.map { ($0, run($0)) }.filter { $0.1 > 0 }
+                        if let best = candidates.map(\.1).max() {
+                            choice = candidates.filter { $0.1 == best }.map(\.0).min { rank($0, free, taken, capacity) < rank($1, free, taken, capacity) }?.name
+                        }
                     }
                     if choice == nil {
-                        choice = hosts.filter { need.allowed($0) && fits($0) }.min { remaining($0, free, taken) < remaining($1, free, taken) }?.name
+                        let used = Set(placed.map(\.host))
+                        choice = hosts.filter { used.contains($0.name) && need.allowed($0) && fits($0) }.min { rank($0, free, taken, capacity) < rank($1, free, taken, capacity) }?.name
+                    }
+                    if choice == nil {
+                        choice = hosts.filter { need.allowed($0) && fits($0) }.min { rank($0, free, taken, capacity) < rank($1, free, taken, capacity) }?.name
                     }
                     guard let host = choice else {
                         let f = chain.functions[fi]
@@ -257,6 +289,7 @@ public struct Placement: Sendable {
             plan.instances += placed
             plan.functionOrder[chain.name] = chain.functions.map(\.name)
         }
+        repairSplitChains(&plan, needs: needs, kept: kept, chains: chains, hosts: hosts, free: &free, capacity: capacity)
         plan.instances.sort()
         for h in hosts {
             let total = Double(h.cores)
@@ -266,8 +299,71 @@ public struct Placement: Sendable {
         return plan
     }
 
-    private func remaining(_ h: PlacementHost, _ free: [String: Double], _ taken: [String: Double]) -> (Double, String) {
-        ((free[h.name] ?? 0) - (taken[h.name] ?? 0), h.name)
+    /// A chain that had to be split (a hop, or several) often fits whole on a host once
+    /// one other chain that sits whole there moves to another host where it fits whole:
+    /// tried for each split chain placed in this pass (kept instances never move).
+    private func repairSplitChains(_ plan: inout Plan, needs: [[[Need]]], kept: [[[String?]]], chains: [PlacementChain], hosts: [PlacementHost],
+                                   free: inout [String: Double], capacity: [String: Double]) {
+        let index = Dictionary(chains.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func movable(_ ci: Int) -> Bool { kept[ci].allSatisfy { $0.allSatisfy { $0 == nil } } }
+        func load(_ ci: Int, on h: PlacementHost) -> Double { needs[ci].joined().reduce(0) { $0 + $1.load(h) } }
+        func allowed(_ ci: Int, on h: PlacementHost) -> Bool { needs[ci].joined().allSatisfy { $0.allowed(h) } }
+        var hostsOf: [String: Set<String>] = [:]
+        for p in plan.instances { hostsOf[p.chain, default: []].insert(p.host) }
+        let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        func move(_ chain: String, _ ci: Int, to host: String) {
+            for p in plan.instances where p.chain == chain {
+                guard let h = byName[p.host], let need = needs[ci].joined().first(where: { chains[ci].functions[$0.function].name == p.function && $0.instance == p.instance }) else { continue }
+                free[p.host, default: 0] += need.load(h)
+            }
+            plan.instances = plan.instances.map { p in
+                var q = p
+                if p.chain == chain { q.host = host }
+                return q
+            }
+            if let h = byName[host] { free[host, default: 0] -= load(ci, on: h) }
+            hostsOf[chain] = [host]
+        }
+        for chain in chains.map(\.name) where (hostsOf[chain]?.count ?? 0) > 1 {
+            guard let ci = index[chain], movable(ci) else { continue }
+            var repaired = false
+            for h in hosts where allowed(ci, on: h) && !repaired {
+                // Room c would have on h: what is free, plus what c itself holds there.
+                let own = plan.instances.filter { $0.chain == chain && $0.host == h.name }.reduce(0.0) { sum, p in
+                    sum + (needs[ci].joined().first { chains[ci].functions[$0.function].name == p.function && $0.instance == p.instance }?.load(h) ?? 0)
+                }
+                let deficit = load(ci, on: h) - (free[h.name] ?? 0) - own
+                if deficit <= 1e-9 {
+                    move(chain, ci, to: h.name)
+                    repaired = true
+                    break
+                }
+                // One chain sitting whole on h that can go whole elsewhere, the smallest first.
+                let residents = hostsOf.filter { $0.value == [h.name] && $0.key != chain }.keys.compactMap { name in index[name].map { (name, $0) } }
+                    .filter { movable($0.1) && load($0.1, on: h) >= deficit - 1e-9 }
+                    .sorted { (load($0.1, on: h), $0.0) < (load($1.1, on: h), $1.0) }
+                for (other, oi) in residents {
+                    let target = hosts.first { t in
+                        t.name != h.name && !(hostsOf[chain] ?? []).contains(t.name) && allowed(oi, on: t) && (free[t.name] ?? 0) >= load(oi, on: t) - 1e-9
+                    }
+                    guard let target else { continue }
+                    move(other, oi, to: target.name)
+                    move(chain, ci, to: h.name)
+                    repaired = true
+                    break
+                }
+            }
+        }
+    }
+
+    /// The order hosts are tried in: hosts already in use first, the fullest first (best
+    /// fit); then empty hosts, the one that moves the most packets first (fewer hosts
+    /// opened); by name on ties.
+    private func rank(_ h: PlacementHost, _ free: [String: Double], _ taken: [String: Double], _ capacity: [String: Double]) -> (Int, Double, String) {
+        let left = (free[h.name] ?? 0) - (taken[h.name] ?? 0)
+        let empty = left >= (capacity[h.name] ?? 0) - 1e-12
+        // An empty host's size is what it moves: cores times packets per core.
+        return empty ? (1, -left * max(h.packetsPerCore, 1), h.name) : (0, left, h.name)
     }
 }
 
