@@ -171,7 +171,7 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims", "Messaging"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims", "Messaging", "Planner"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 

@@ -215,6 +215,12 @@ public struct Placement: Sendable {
             }
         }
 
+        let position = Dictionary(hosts.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var freeByIndex = hosts.map { free[$0.name] ?? 0 }
+        let capacityByIndex = hosts.map { capacity[$0.name] ?? 0 }
+        let readyByIndex = hosts.map(\.ready)
+        let packetsByIndex = hosts.map(\.packetsPerCore)
+
         // Place the rest, the largest chains first (best fit decreasing packs hosts
         // tighter), each whole or not at all.
         let order = chains.indices.sorted { a, b in
@@ -229,10 +235,51 @@ public struct Placement: Sendable {
             var failure: String?
             let all = Array(needs[ci].joined())
             // A chain with nothing kept goes to one host if one takes all of it: no hop.
+            // (One pass over plain arrays: this runs for every chain on every host.)
             var whole: String?
-            if kept[ci].allSatisfy({ $0.allSatisfy { $0 == nil } }) {
-                whole = hosts.filter { h in all.allSatisfy { $0.allowed(h) } && (free[h.name] ?? 0) >= all.reduce(0) { $0 + $1.load(h) } - 1e-9 }
-                    .min { rank($0, free, taken, capacity) < rank($1, free, taken, capacity) }?.name
+            let unconstrained = !chain.lowLatency && chain.ingressHost == nil && chain.egressHost == nil
+                && chain.functions.allSatisfy { $0.host == nil && $0.labels.isEmpty }
+            if unconstrained && kept[ci].allSatisfy({ $0.allSatisfy { $0 == nil } }) {
+                // The common case in closed form: the chain needs a + b / packets_per_core
+                // cores on a host (a: functions with a measured cost, b: the rest's rates).
+                var a = 0.0, b = 0.0
+                for f in chain.functions {
+                    let rate = f.measuredPps ?? chain.declaredPps
+                    if let ns = f.cpuNsPerPacket { a += rate * ns / 1e9 } else { b += rate }
+                }
+                var best = (2, 0.0, 0)
+                for i in 0..<hosts.count where readyByIndex[i] && freeByIndex[i] > 1e-9 {
+                    let total = a + b / max(packetsByIndex[i], 1)
+                    guard total <= freeByIndex[i] + 1e-9 else { continue }
+                    let left = freeByIndex[i]
+                    let r = left >= capacityByIndex[i] - 1e-12 ? (1, -left * max(packetsByIndex[i], 1), i) : (0, left, i)
+                    if r < best { best = r }
+                }
+                if best.0 < 2 { whole = hosts[best.2].name }
+            } else if kept[ci].allSatisfy({ $0.allSatisfy { $0 == nil } }) {
+                var best: (Int, Double, String)?
+                for (i, h) in hosts.enumerated() where h.ready && freeByIndex[i] > 1e-9 {
+                    var total = 0.0
+                    var ok = true
+                    for need in all {
+                        guard need.allowed(h) else {
+                            ok = false
+                            break
+                        }
+                        total += need.load(h)
+                        if total > freeByIndex[i] + 1e-9 {
+                            ok = false
+                            break
+                        }
+                    }
+                    guard ok else { continue }
+                    let left = freeByIndex[i]
+                    let r = left >= capacityByIndex[i] - 1e-12 ? (1, -left * max(h.packetsPerCore, 1), h.name) : (0, left, h.name)
+                    if best.map({ r < $0 }) ?? true {
+                        best = r
+                        whole = h.name
+                    }
+                }
             }
             for (fi, list) in needs[ci].enumerated() {
                 var hostsHere: [String] = []
@@ -282,10 +329,16 @@ public struct Placement: Sendable {
             }
             if let failure {
                 plan.unplaced[chain.name] = failure
-                for (h, l) in keptLoad[ci] { free[h, default: 0] += l }
+                for (h, l) in keptLoad[ci] {
+                    free[h, default: 0] += l
+                    if let i = position[h] { freeByIndex[i] += l }
+                }
                 continue
             }
-            for (h, t) in taken { free[h, default: 0] -= t }
+            for (h, t) in taken {
+                free[h, default: 0] -= t
+                if let i = position[h] { freeByIndex[i] -= t }
+            }
             plan.instances += placed
             plan.functionOrder[chain.name] = chain.functions.map(\.name)
         }
