@@ -57,7 +57,9 @@ struct DPDKInteropTests {
             removeTree("/var/run/dpdk/clickos-cli")
             removeTree(dir)
         }
-        let status = system("timeout -k 1 3 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
+        // testpmd's EAL start takes seconds on a loaded machine (under CI with a build
+        // beside it, 3 s left no time to send): 8 s, of which it sends for the rest.
+        let status = system("timeout -k 1 8 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
             + " > \(dir)/testpmd.out 2>&1")
         let output = readText(dir + "/testpmd.out") ?? ""
         #expect(status != -1)

@@ -137,6 +137,11 @@ public struct Placement: Sendable {
 
     public init() {}
 
+    struct FunctionKey: Hashable {
+        var chain: String
+        var function: String
+    }
+
     /// One instance to place: its load on a given host, and where it may go.
     struct Need {
         var chain: Int
@@ -154,8 +159,9 @@ public struct Placement: Sendable {
         let capacity: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? Double($0.cores) * headroom : 0) }, uniquingKeysWith: { a, _ in a })
         var free = capacity
         var plan = Plan()
-        let previousBy = Dictionary(previous.instances.map { ("\($0.chain)/\($0.function)/\($0.instance)", $0.host) }, uniquingKeysWith: { a, _ in a })
-        let previousCount = Dictionary(grouping: previous.instances, by: { "\($0.chain)/\($0.function)" }).mapValues(\.count)
+        // The previous plan by chain and function (no string building per instance).
+        var previousHosts: [FunctionKey: [Int: String]] = [:]
+        for p in previous.instances { previousHosts[FunctionKey(chain: p.chain, function: p.function), default: [:]][p.instance] = p.host }
         // Instance counts use one reference host's cost (the first by name, ready or not:
         // a host's loss must not change how many instances other chains have).
         let reference = hosts.first { $0.packetsPerCore > 0 } ?? PlacementHost(name: "", cores: 1, packetsPerCore: 1e6)
@@ -172,7 +178,8 @@ public struct Placement: Sendable {
                 }
                 let need = cores(reference)
                 var count = max(function.minInstances, Int((need / instanceCap).rounded(.up)))
-                if let before = previousCount["\(chain.name)/\(function.name)"], before > count {
+                let was = previousHosts[FunctionKey(chain: chain.name, function: function.name)]
+                if let before = was?.count, before > count {
                     // Scale in only when one instance fewer would each run below `scaleInBelow`.
                     if before > 1 && need / Double(before - 1) >= scaleInBelow { count = before }
                 }
@@ -193,7 +200,7 @@ public struct Placement: Sendable {
                 }
                 perFunction.append((0..<count).map { k in
                     Need(chain: ci, function: fi, instance: k, load: { h in low ? max(1, cores(h) / n) : cores(h) / n }, allowed: allowed,
-                         previousHost: previousBy["\(chain.name)/\(function.name)/\(k)"])
+                         previousHost: was?[k])
                 })
             }
             needs.append(perFunction)
