@@ -39,19 +39,4 @@ struct CheckCommand: ParsableCommand {
         if json { print("[" + results.joined(separator: ",\n ") + "]") }
         if failed { throw ExitCode(1) }
     }
-
-    func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }
