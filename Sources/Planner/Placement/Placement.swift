@@ -126,9 +126,13 @@ public struct Plan: Sendable, Equatable {
 /// - Stability: what the previous plan placed stays where it is while its host is ready,
 ///   keeps its pins and labels and has room; only the rest is placed again (a host's loss
 ///   moves only what ran there; a scale-out adds instances and keeps the existing ones).
-/// - Choice: for each instance, the host of the neighbouring function's instance first
-///   (consecutive functions together: no VXLAN hop), then hosts this chain already uses,
-///   then the fullest host that fits (packing leaves whole hosts free), by name on ties.
+/// - Choice: the largest chains first; a chain on one host when one takes all of it;
+///   otherwise, for each instance, the host of the previous function's instance (no
+///   VXLAN hop), then the host that takes the longest run of the chain's next functions,
+///   then hosts this chain uses, then any that fits. Among equals: hosts in use before
+///   empty ones, the fullest first (packing leaves whole hosts free), then the empty host
+///   that moves the most packets, then by name. A repair pass then moves one whole chain
+///   off a host when that lets a split chain sit there whole.
 /// - A chain is placed whole or not at all; one that does not fit is left out with why.
 public struct Placement: Sendable {
     public var headroom = 0.8
