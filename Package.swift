@@ -41,6 +41,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
         .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+        // The planner's state: SQLite through GRDB (migrations, transactions, WAL).
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
     ],
     targets: [
         // Click configuration text -> flat element graph. Pure: no I/O beyond `require(library)`
@@ -99,7 +101,8 @@ let package = Package(
         // daemon (to come).
         .target(
             name: "Planner",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "Messaging", .product(name: "Yams", package: "Yams")],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "Messaging", .product(name: "Yams", package: "Yams"),
+                           .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
 
         // The agent daemon.
