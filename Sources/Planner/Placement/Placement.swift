@@ -234,10 +234,8 @@ public struct Placement: Sendable {
 
         // Place the rest, the largest chains first (best fit decreasing packs hosts
         // tighter), each whole or not at all.
-        let order = chains.indices.sorted { a, b in
-            let la = needs[a].joined().reduce(0) { $0 + $1.load(reference) }, lb = needs[b].joined().reduce(0) { $0 + $1.load(reference) }
-            return la != lb ? la > lb : chains[a].name < chains[b].name
-        }
+        let size = needs.map { $0.joined().reduce(0) { $0 + $1.load(reference) } }
+        let order = chains.indices.sorted { a, b in size[a] != size[b] ? size[a] > size[b] : chains[a].name < chains[b].name }
         for ci in order {
             let chain = chains[ci]
             var taken: [String: Double] = [:]
