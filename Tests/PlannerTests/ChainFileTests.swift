@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Messaging
 import Planner
+import Foundation
 import Testing
 
 let repositoryRoot: String = {
@@ -113,4 +114,45 @@ func readAll(_ path: String) throws -> [UInt8] {
         bytes += chunk[0..<n]
     }
     return bytes
+}
+
+/// `clickos plan` offline: the shipped chains on the sample hosts.
+@Suite("clickos plan")
+struct PlanCommandTests {
+    @Test func theShippedChainsArePlacedOnTheSampleHosts() throws {
+        let clickos = buildDirectory + "/clickos"
+        guard access(clickos, X_OK) == 0 else {
+            Issue.record("clickos is not built (make unit-tests builds it)")
+            return
+        }
+        let out = "/tmp/clickos-plan-\(getpid()).json"
+        defer { unlink(out) }
+        #expect(system("cd '\(repositoryRoot)' && '\(clickos)' plan --json --hosts deploy/hosts.yaml chains/web.yaml chains/dns.yaml chains/cgnat.yaml > '\(out)'") == 0)
+        let text = String(decoding: try readAll(out), as: UTF8.self)
+        for key in ["\"placements\"", "\"utilization\"", "\"unplaced\" : {\n\n  }", "\"cross_host_hops\" : 0", "\"hosts_used\""] {
+            #expect(text.contains(key), "no \(key) in \(text)")
+        }
+        // web's three functions share one host; cgnat's NAT sits in zone a (its label):
+        // server1 or server2, never server3.
+        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        let placements = (object?["placements"] as? [[String: Any]]) ?? []
+        func hosts(_ chain: String, _ function: String? = nil) -> Set<String> {
+            Set(placements.filter { $0["chain"] as? String == chain && (function == nil || $0["function"] as? String == function) }.compactMap { $0["host"] as? String })
+        }
+        #expect(placements.count == 6)
+        #expect(hosts("web").count == 1, "\(placements)")
+        #expect(!hosts("cgnat", "nat").isEmpty && !hosts("cgnat", "nat").contains("server3"), "\(placements)")
+        // A bad hosts file is refused with where and what.
+        let bad = "/tmp/clickos-hosts-\(getpid()).yaml"
+        defer { unlink(bad) }
+        if let f = fopen(bad, "w") {
+            fputs("hosts:\n  - { name: a, cores: 0, packets_per_core: 1M }\n", f)
+            fclose(f)
+        }
+        let status = system("'\(clickos)' plan --hosts '\(bad)' '\(repositoryRoot)/chains/web.yaml' 2> '\(bad).err'")
+        #expect(status >> 8 == 1)
+        let err = String(decoding: try readAll(bad + ".err"), as: UTF8.self)
+        unlink(bad + ".err")
+        #expect(err.contains("\(bad):2:") && err.contains("cores: expected an integer from 1 to 4096"), "\(err)")
+    }
 }
