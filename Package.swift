@@ -97,12 +97,12 @@ let package = Package(
             ],
             swiftSettings: strict),
 
-        // The planner: chain files and their checks (here), placement, the store and the
-        // daemon (to come).
+        // The planner: chain files and their checks, placement, the store, desired states
+        // and the daemon.
         .target(
             name: "Planner",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "Messaging", .product(name: "Yams", package: "Yams"),
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "Messaging", "CShims", .product(name: "Yams", package: "Yams"),
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict),
 
         // The agent daemon.
@@ -123,11 +123,12 @@ let package = Package(
             // the runtime's (unused here) dlopen in a static link.
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld"])]),
 
-        // The operator CLI: local VMs (`clickos vm ...`) and the demo; the planner and
-        // chains arrive with their issues.
+        // The operator CLI: chains and hosts through the planner, the planner daemon, offline
+        // checks and plans, local VMs (`clickos vm ...`) and the demo.
         .executableTarget(
             name: "clickos",
-            dependencies: ["VMHost", "PacketIO", "Messaging", "Planner", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["VMHost", "PacketIO", "Messaging", "Planner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
 
         // libFuzzer harness for the parser and the elements' configurations, built and run

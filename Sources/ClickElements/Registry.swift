@@ -48,6 +48,7 @@ public enum StandardElements {
         ("StaticSwitch", { StaticSwitch() }),
         ("RoundRobinSwitch", { RoundRobinSwitch() }),
         ("HashSwitch", { HashSwitch() }),
+        ("FlowHashSwitch", { FlowHashSwitch() }),
         ("RandomSwitch", { RandomSwitch() }),
         ("AddressInfo", { AddressInfo() }),
         ("PortInfo", { PortInfo() }),

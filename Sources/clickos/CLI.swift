@@ -1,11 +1,12 @@
 import ArgumentParser
 
-/// `clickos`: the operator's command line. For now it drives the VMs of this host and
-/// runs the demo; the planner, chains and hosts arrive with their issues.
+/// `clickos`: the operator's command line: chains and hosts through the planner, the
+/// planner daemon itself, offline checks and plans, this host's VMs, and the demo.
 @main
 struct ClickOSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "clickos",
         abstract: "ClickOS in Swift: Click configurations as tiny VMs, stitched into service chains.",
-        subcommands: [VMCommand.self, CheckCommand.self, PlanCommand.self, DemoCommand.self, KeygenCommand.self])
+        subcommands: [ApplyCommand.self, DeleteCommand.self, ChainsCommand.self, HostsCommand.self, TopCommand.self, CheckCommand.self, PlanCommand.self,
+                      PlannerCommand.self, VMCommand.self, DemoCommand.self, KeygenCommand.self])
 }

@@ -238,32 +238,7 @@ public enum ChainFile {
 
         /// Click's own checks, short of initialization, and the VM's port rule.
         mutating func check(_ text: String, displayName: String, path: String, defines: [String: String], node: Node, field: String) {
-            let log = DiagnosticLog()
-            let registry = StandardElements.registry
-            var resolver = FileLibraryResolver.fromEnvironment()
-            resolver.searchPath.insert(directory, at: 0)
-            let flat = ClickConfiguration.flatten(text, file: displayName, definitions: defines.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
-                                                  knownClasses: registry.classNames, libraries: resolver, log: log)
-            if !log.hasErrors {
-                for e in flat.elements where e.className == "FromDevice" || e.className == "ToDevice" {
-                    let device = e.configuration.split(separator: ",", maxSplits: 1).first.map { String($0).trimmedSpaces } ?? ""
-                    if device != "0" && device != "1" {
-                        log.error("\(e.className)(\(device)): a chain function reaches the network only through its ports: 0 toward ingress, 1 toward egress", at: e.landmark)
-                    }
-                }
-            }
-            if !log.hasErrors { _ = Router.check(flat, registry: registry, log: log) }
-            // Click's continuation lines (`While configuring 'x':` then the reasons,
-            // indented, without a landmark) join the line they continue.
-            var lines: [String] = []
-            for d in log.diagnostics where d.severity == .error {
-                if d.landmark == nil, d.message.hasPrefix(" "), !lines.isEmpty {
-                    lines[lines.count - 1] += " " + d.message.trimmedSpaces
-                } else {
-                    lines.append(d.description.replacingNewlines)
-                }
-            }
-            for l in lines { problem(node, field, l) }
+            for l in ChainFile.clickProblems(text, displayName: displayName, directory: directory, defines: defines) { problem(node, field, l) }
         }
 
         static func validName(_ s: String) -> Bool {
@@ -285,6 +260,68 @@ public enum ChainFile {
             let parts = s.split(separator: "/", omittingEmptySubsequences: false)
             return parts.count == 2 && validAddress(String(parts[0])) && Int(parts[1]).map { (0...32).contains($0) } == true
         }
+    }
+
+    /// The problems Click finds in a function's configuration, short of initialization, and
+    /// the VM's port rule (FromDevice/ToDevice 0 or 1), one line each.
+    static func clickProblems(_ text: String, displayName: String, directory: String, defines: [String: String]) -> [String] {
+        let log = DiagnosticLog()
+        let registry = StandardElements.registry
+        var resolver = FileLibraryResolver.fromEnvironment()
+        resolver.searchPath.insert(directory, at: 0)
+        let flat = ClickConfiguration.flatten(text, file: displayName, definitions: defines.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+                                              knownClasses: registry.classNames, libraries: resolver, log: log)
+        if !log.hasErrors {
+            for e in flat.elements where e.className == "FromDevice" || e.className == "ToDevice" {
+                let device = e.configuration.split(separator: ",", maxSplits: 1).first.map { String($0).trimmedSpaces } ?? ""
+                if device != "0" && device != "1" {
+                    log.error("\(e.className)(\(device)): a chain function reaches the network only through its ports: 0 toward ingress, 1 toward egress", at: e.landmark)
+                }
+            }
+        }
+        if !log.hasErrors { _ = Router.check(flat, registry: registry, log: log) }
+        // Click's continuation lines (`While configuring 'x':` then the reasons,
+        // indented, without a landmark) join the line they continue.
+        var lines: [String] = []
+        for d in log.diagnostics where d.severity == .error {
+            if d.landmark == nil, d.message.hasPrefix(" "), !lines.isEmpty {
+                lines[lines.count - 1] += " " + d.message.trimmedSpaces
+            } else {
+                lines.append(d.description.replacingNewlines)
+            }
+        }
+        return lines
+    }
+
+    /// Checks a chain that came over the wire (an `ApplyChain` from any client) as a chain
+    /// file is checked: names, rate, edges, scale, and each function's Click configuration.
+    /// The problems say `SOURCE: FIELD: what`; none means the planner may take it.
+    public static func validate(_ spec: Clickos_V1_ChainSpec) -> [String] {
+        let source = spec.source.isEmpty ? "chain '\(spec.name)'" : spec.source
+        var problems: [String] = []
+        func problem(_ field: String, _ what: String) { problems.append("\(source): \(field): \(what)") }
+        if !Reader.validName(spec.name) { problem("name", "'\(spec.name)': use 1 to 40 lowercase letters, digits and '-', starting with a letter") }
+        if !(spec.declaredPps >= 0 && spec.declaredPps <= 1e12) { problem("rate", "\(spec.declaredPps): out of range") }
+        for (side, edge) in [("ingress", spec.ingress), ("egress", spec.egress)] {
+            if edge.interface.isEmpty || edge.interface.utf8.count > 15 { problem("\(side).interface", "'\(edge.interface)': expected an interface name") }
+            if !Reader.validPrefix(edge.address) { problem("\(side).address", "'\(edge.address)': expected an IPv4 address with a prefix length") }
+            if !edge.gateway.isEmpty && !Reader.validAddress(edge.gateway) { problem("\(side).gateway", "'\(edge.gateway)': expected an IPv4 address") }
+        }
+        if spec.functions.isEmpty { problem("functions", "a chain needs at least one function") }
+        var names: Set<String> = []
+        for (i, f) in spec.functions.enumerated() {
+            let field = "functions[\(i)]"
+            if !Reader.validName(f.name) { problem("\(field).name", "'\(f.name)': use 1 to 40 lowercase letters, digits and '-', starting with a letter") }
+            else if !names.insert(f.name).inserted { problem("\(field).name", "'\(f.name)' is used twice") }
+            if f.maxInstances > 1024 || f.minInstances > max(f.maxInstances, 1) { problem("\(field).scale", "min \(f.minInstances), max \(f.maxInstances): expected 1 <= min <= max <= 1024") }
+            if !["", "process", "xen"].contains(f.backend) { problem("\(field).backend", "'\(f.backend)': expected process or xen") }
+            for (k, v) in f.defines where !Reader.validVariable(k) || v.contains("\n") || v.contains("\0") {
+                problem("\(field).define", "'\(k)': not a Click variable name, or a value that is not one line")
+            }
+            if f.configuration.isEmpty { problem("\(field).config", "no Click configuration") }
+            for l in clickProblems(f.configuration, displayName: f.name + ".click", directory: ".", defines: f.defines) { problem("\(field).config", l) }
+        }
+        return problems
     }
 
     /// `200kpps`, `1.5Mpps`, `50000`, `2M`: packets per second.

@@ -1,0 +1,201 @@
+import Messaging
+
+/// Turns a plan into each host's desired state (DESIGN §4): one VM per function instance
+/// (`<chain>-<function>-<instance>`), a memif link between consecutive functions on one
+/// host, a pair of VXLAN tunnels (one VNI) between consecutive functions on two hosts, and
+/// the chain's edges on the hosts of its first and last functions. A function with several
+/// instances gets a junction VM (`<chain>-hop<k>`) on each side: a `FlowHashSwitch` per
+/// direction spreads flows over the instances by a symmetric hash, so both directions of a
+/// flow meet the same instance.
+///
+/// Deterministic: the same plan, chains and hosts give the same states; link secrets are
+/// taken from the previous states where a link already existed, so an unchanged host gets
+/// an identical state (and no new generation).
+public struct DesiredStateBuilder: Sendable {
+    /// Hosts as the builder needs them: where their tunnels end.
+    public var dataAddresses: [String: String]
+    /// The states the hosts have now (for link secrets), by host.
+    public var previous: [String: Clickos_V1_HostDesiredState]
+
+    public init(dataAddresses: [String: String], previous: [String: Clickos_V1_HostDesiredState]) {
+        self.dataAddresses = dataAddresses
+        self.previous = previous
+    }
+
+    /// One end of a hop: a VM port on a host, or the chain's edge.
+    enum End: Equatable {
+        case vm(host: String, name: String, port: Int)
+        case edge(Clickos_V1_ChainEdge.Side)
+    }
+
+    /// The desired state of every host in `hosts` (generation 0: the caller numbers them).
+    public func build(plan: Plan, chains: [Clickos_V1_ChainSpec], hosts: [String]) -> [String: Clickos_V1_HostDesiredState] {
+        var states: [String: Clickos_V1_HostDesiredState] = [:]
+        for h in hosts {
+            var s = Clickos_V1_HostDesiredState()
+            s.hostName = h
+            states[h] = s
+        }
+        var secrets: [String: String] = [:]
+        for s in previous.values { for l in s.links { secrets[l.name] = l.secret } }
+        var byFunction: [String: [PlacedInstance]] = [:]
+        for p in plan.instances { byFunction["\(p.chain)/\(p.function)", default: []].append(p) }
+        var usedNames: Set<String> = []
+        var usedVNIs: Set<UInt32> = []
+        var pendingTunnels: [(name: String, a: End, b: End, polling: Bool)] = []
+
+        for chain in chains.sorted(by: { $0.name < $1.name }) where plan.unplaced[chain.name] == nil {
+            let columns = chain.functions.map { f in (byFunction["\(chain.name)/\(f.name)"] ?? []).sorted() }
+            guard !columns.isEmpty, columns.allSatisfy({ !$0.isEmpty }) else { continue }
+            func unique(_ base: String) -> String {
+                var name = base.utf8.count <= 60 ? base : String(base.prefix(43)) + "-" + Self.hex(fnv1a64(base))
+                if usedNames.contains(name) { name = String(base.prefix(43)) + "-" + Self.hex(fnv1a64(base + "/" + chain.name)) }
+                usedNames.insert(name)
+                return name
+            }
+            // The function instances' VMs.
+            var vmNames: [[String]] = []
+            for (fi, f) in chain.functions.enumerated() {
+                var names: [String] = []
+                for p in columns[fi] {
+                    let name = unique("\(chain.name)-\(f.name)-\(p.instance)")
+                    var vm = Clickos_V1_VMSpec()
+                    vm.name = name
+                    vm.chain = chain.name
+                    vm.function = f.name
+                    vm.instance = UInt32(p.instance)
+                    vm.configuration = f.configuration
+                    vm.defines = f.defines
+                    vm.backend = f.backend
+                    vm.memoryLimitBytes = f.memoryLimitBytes
+                    vm.ports = 2
+                    states[p.host]?.vms.append(vm)
+                    names.append(name)
+                }
+                vmNames.append(names)
+            }
+            // The hops: ingress -> f0, f(k-1) -> f(k), f(last) -> egress.
+            var connections: [(End, End)] = []
+            for hop in 0...chain.functions.count {
+                let left: [End] = hop == 0 ? [.edge(.ingress)]
+                    : zip(columns[hop - 1], vmNames[hop - 1]).map { .vm(host: $0.host, name: $1, port: 1) }
+                let right: [End] = hop == chain.functions.count ? [.edge(.egress)]
+                    : zip(columns[hop], vmNames[hop]).map { .vm(host: $0.host, name: $1, port: 0) }
+                if left.count == 1 && right.count == 1 {
+                    connections.append((left[0], right[0]))
+                    continue
+                }
+                // A junction on the host of the first instance of the side that has one.
+                guard case .vm(let host, _, _) = (hop == 0 ? right[0] : left[0]) else { continue }
+                let name = unique("\(chain.name)-hop\(hop)")
+                var vm = Clickos_V1_VMSpec()
+                vm.name = name
+                vm.chain = chain.name
+                vm.configuration = Self.junction(left: left.count, right: right.count)
+                vm.ports = UInt32(left.count + right.count)
+                states[host]?.vms.append(vm)
+                for (i, l) in left.enumerated() { connections.append((l, .vm(host: host, name: name, port: i))) }
+                for (j, r) in right.enumerated() { connections.append((.vm(host: host, name: name, port: left.count + j), r)) }
+            }
+            for (a, b) in connections {
+                switch (a, b) {
+                case (.edge(let side), .vm(let host, let name, let port)), (.vm(let host, let name, let port), .edge(let side)):
+                    let spec = side == .ingress ? chain.ingress : chain.egress
+                    var e = Clickos_V1_ChainEdge()
+                    e.chain = chain.name
+                    e.side = side
+                    e.interface = spec.interface
+                    e.address = spec.address
+                    e.gateway = spec.gateway
+                    e.attach = "vm:\(name):\(port)"
+                    states[host]?.edges.append(e)
+                case (.vm(let ha, let na, let pa), .vm(let hb, let nb, let pb)):
+                    let linkName = "\(na).\(pa)"
+                    if ha == hb {
+                        var l = Clickos_V1_LinkSpec()
+                        l.name = linkName
+                        l.server = "vm:\(na):\(pa)"
+                        l.client = "vm:\(nb):\(pb)"
+                        l.secret = secrets[linkName] ?? Self.randomSecret()
+                        l.polling = chain.lowLatency
+                        states[ha]?.links.append(l)
+                    } else {
+                        pendingTunnels.append((linkName, a, b, chain.lowLatency))
+                    }
+                case (.edge, .edge):
+                    continue
+                }
+            }
+        }
+        // Tunnels last, in name order, so that VNIs do not depend on the chains' order.
+        for t in pendingTunnels.sorted(by: { $0.name < $1.name }) {
+            guard case .vm(let ha, let na, let pa) = t.a, case .vm(let hb, let nb, let pb) = t.b else { continue }
+            var vni = UInt32(truncatingIfNeeded: fnv1a64(t.name) % 0xFF_FFFE) + 1
+            while usedVNIs.contains(vni) { vni = vni % 0xFF_FFFF + 1 }
+            usedVNIs.insert(vni)
+            for (host, vm, port, remote) in [(ha, na, pa, hb), (hb, nb, pb, ha)] {
+                var tunnel = Clickos_V1_TunnelSpec()
+                tunnel.vni = vni
+                tunnel.remoteAddress = dataAddresses[remote] ?? ""
+                tunnel.localEnd = "vm:\(vm):\(port)"
+                states[host]?.tunnels.append(tunnel)
+            }
+        }
+        return states
+    }
+
+    /// A junction's Click configuration: ports 0..<left face the previous function's
+    /// instances (or the ingress), the next `right` ports the next function's (or the
+    /// egress); each direction spreads flows by the same symmetric hash.
+    static func junction(left: Int, right: Int) -> String {
+        var text = "// A junction made by the planner: flows spread over \(left) x \(right) instances by a symmetric hash.\n"
+        text += "toRight :: FlowHashSwitch;\ntoLeft :: FlowHashSwitch;\n"
+        for i in 0..<left {
+            text += "FromDevice(\(i)) -> toRight;\n"
+            text += "toLeft[\(i)] -> Queue(1024) -> ToDevice(\(i));\n"
+        }
+        for j in 0..<right {
+            text += "FromDevice(\(left + j)) -> toLeft;\n"
+            text += "toRight[\(j)] -> Queue(1024) -> ToDevice(\(left + j));\n"
+        }
+        return text
+    }
+
+    static func hex(_ v: UInt64) -> String {
+        let s = String(v, radix: 16)
+        return String(repeating: "0", count: 16 - s.count) + s
+    }
+
+    /// 20 random letters and digits from the kernel's generator: a new link's memif secret.
+    static func randomSecret() -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var g = SystemRandomNumberGenerator()
+        return String(decoding: (0..<20).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] }, as: UTF8.self)
+    }
+}
+
+/// FNV-1a over a string's UTF-8 bytes: stable names and VNIs.
+func fnv1a64(_ text: String) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in text.utf8 {
+        h ^= UInt64(b)
+        h = h &* 0x100_0000_01b3
+    }
+    return h
+}
+
+extension Plan {
+    /// The plan that a set of desired states carries out: each function instance's VM
+    /// where it runs (junctions are the builder's, not the plan's). A restarted planner
+    /// starts from this, so it moves nothing that runs.
+    public init(desired: [Clickos_V1_HostDesiredState], chains: [Clickos_V1_ChainSpec]) {
+        self.init()
+        for s in desired {
+            for vm in s.vms where !vm.function.isEmpty {
+                instances.append(PlacedInstance(chain: vm.chain, function: vm.function, instance: Int(vm.instance), host: s.hostName))
+            }
+        }
+        instances.sort()
+        for c in chains { functionOrder[c.name] = c.functions.map(\.name) }
+    }
+}
