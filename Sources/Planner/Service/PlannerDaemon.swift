@@ -10,7 +10,7 @@ import Glibc
 /// The planner as a process (`clickos planner`): its store, its ROUTER socket (CURVE with
 /// `DIR/planner.key`, admitting the public keys in `DIR/authorized/`; without keys, local
 /// endpoints only) and its clock, until SIGINT or SIGTERM.
-public final class PlannerDaemon {
+public final class PlannerDaemon: Sendable {
     /// How the daemon is set up.
     public struct Configuration: Sendable {
         public var listen: String
