@@ -81,14 +81,14 @@ func shell(_ command: String) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
-/// A `clickos-agent` process, its standard error in a file.
+/// A `clickos-agent` process (or another of our executables), its standard error in a file.
 final class AgentProcess {
     let pid: pid_t
     let logPath: String
 
-    init(_ arguments: [String], log: String, netns: String? = nil) {
+    init(_ arguments: [String], log: String, netns: String? = nil, executable: String = "clickos-agent") {
         logPath = log
-        var argv = [buildDirectory + "/clickos-agent"] + arguments
+        var argv = [buildDirectory + "/" + executable] + arguments
         if let netns { argv = ["/usr/bin/ip", "netns", "exec", netns] + argv }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -511,10 +511,12 @@ public final class PlannerService: Sendable {
         }
         if !lost.isEmpty { replan(reason: "lost \(lost.joined(separator: ", "))") }
         advanceSwitchover()
-        // Desired states not yet reached are sent again.
+        // Desired states not yet reached are sent again; so is the state of a host that has
+        // not reported its status to this planner (after a restart): the agent answers a
+        // generation it has with its status.
         let resend = state.withLock { s in
             s.hosts.compactMap { name, h -> Clickos_V1_HostDesiredState? in
-                guard h.health == .ready, h.peer != nil, let d = s.desired[name], h.observedGeneration < d.generation,
+                guard h.health == .ready, h.peer != nil, let d = s.desired[name], h.observedGeneration < d.generation || h.status == nil,
                       now - h.lastSent >= options.resendInterval else { return nil }
                 return d
             }
