@@ -105,6 +105,7 @@ fuzz-replay:
 bench:
 	$(SWIFT) build -c release --product clickos-vm
 	$(SWIFT) build -c release --product clickos-agent
+	$(SWIFT) build -c release --product clickos
 	$(SWIFT) build -c release --product clickos-bench
 	.build/release/clickos-bench
 

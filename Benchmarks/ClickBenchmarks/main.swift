@@ -2,7 +2,7 @@ import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
-// rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan, placement; `density N` boots N
+// rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan, placement, planner; `density N` boots N
 // VMs).
 
 /// True if the group should run.
@@ -103,3 +103,4 @@ if selected("vxlan") { benchmarkVXLAN() }
 
 // The planner (issue 13).
 if selected("placement") { benchmarkPlacement() }
+if selected("planner") { benchmarkPlannerDaemon() }

@@ -254,4 +254,27 @@ struct PlannerServiceTests {
         try await Task.sleep(nanoseconds: 200_000_000)
         #expect(try await planner.chains().isEmpty && agent.latest == nil)
     }
+
+    @Test func chainsAppliedOneByOneNeverOvercommitAHostEvenAfterARestart() async throws {
+        let dir = scratchDirectory("fill")
+        var planner = try TestPlanner(dir: dir)
+        // One core each at 1 Mpps: 0.8 of a core (800 kpps) to give; 300 kpps chains, two a host.
+        let a = try SimulatedAgent(endpoint: planner.endpoint, name: "a", cores: 1)
+        let b = try SimulatedAgent(endpoint: planner.endpoint, name: "b", cores: 1)
+        defer { a.stop(); b.stop() }
+        #expect(await eventually { try await planner.hosts().filter { $0.health == .ready }.count == 2 })
+        for k in 0..<3 { _ = try await planner.apply(try testChain("c\(k)", functions: ["f"], rate: "300kpps")) }
+        planner.stop()
+        planner = try TestPlanner(dir: dir)
+        defer { planner.stop() }
+        _ = try await planner.apply(try testChain("c3", functions: ["f"], rate: "300kpps"))
+        guard case .applyChainReply(let last)? = try await planner.apply(try testChain("c4", functions: ["f"], rate: "300kpps")) else { return }
+        #expect(last.placements.isEmpty && last.warnings.contains { $0.hasPrefix("PENDING") }, "\(last)")
+        let chains = try await planner.chains()
+        #expect(chains.filter { $0.phase == .pending }.map(\.name) == ["c4"])
+        let perHost = Dictionary(grouping: chains.flatMap(\.placements), by: \.host).mapValues(\.count)
+        #expect(perHost == ["a": 2, "b": 2])
+        let hosts = try await planner.hosts()
+        #expect(hosts.allSatisfy { abs($0.utilization - 0.6) < 1e-6 }, "\(hosts.map(\.utilization))")
+    }
 }

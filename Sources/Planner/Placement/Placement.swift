@@ -7,6 +7,9 @@ public struct PlacementHost: Sendable, Equatable {
     public var labels: [String: String] = [:]
     /// Hosts that are not ready (lost, draining) get nothing new and lose what they had.
     public var ready = true
+    /// Cores already taken by instances this placement does not see (the other chains,
+    /// when one chain is placed on its own); counted in the host's utilization.
+    public var reserved = 0.0
 
     public init(name: String, cores: Int, packetsPerCore: Double, labels: [String: String] = [:], ready: Bool = true) {
         self.name = name
@@ -160,7 +163,8 @@ public struct Placement: Sendable {
         let hosts = hosts.sorted { $0.name < $1.name }
         let chains = chains.sorted { $0.name < $1.name }
         let byName = Dictionary(hosts.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let capacity: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? Double($0.cores) * headroom : 0) }, uniquingKeysWith: { a, _ in a })
+        let capacity: [String: Double] = Dictionary(hosts.map { ($0.name, $0.ready ? max(0, Double($0.cores) * headroom - $0.reserved) : 0) },
+                                                    uniquingKeysWith: { a, _ in a })
         var free = capacity
         var plan = Plan()
         // The previous plan by chain and function (no string building per instance).
@@ -176,10 +180,7 @@ public struct Placement: Sendable {
             var perFunction: [[Need]] = []
             for (fi, function) in chain.functions.enumerated() {
                 let rate = function.measuredPps ?? chain.declaredPps
-                let cost = function.cpuNsPerPacket
-                func cores(_ h: PlacementHost) -> Double {
-                    rate * (cost ?? (h.packetsPerCore > 0 ? 1e9 / h.packetsPerCore : 1e9)) / 1e9
-                }
+                func cores(_ h: PlacementHost) -> Double { Self.cores(rate: rate, function: function, on: h) }
                 let need = cores(reference)
                 var count = max(function.minInstances, Int((need / instanceCap).rounded(.up)))
                 let was = previousHosts[FunctionKey(chain: chain.name, function: function.name)]
@@ -203,7 +204,7 @@ public struct Placement: Sendable {
                     return function.labels.allSatisfy { h.labels[$0.key] == $0.value }
                 }
                 perFunction.append((0..<count).map { k in
-                    Need(chain: ci, function: fi, instance: k, load: { h in low ? max(1, cores(h) / n) : cores(h) / n }, allowed: allowed,
+                    Need(chain: ci, function: fi, instance: k, load: { h in Self.instanceLoad(cores(h), instances: n, lowLatency: low) }, allowed: allowed,
                          previousHost: was?[k])
                 })
             }
@@ -359,6 +360,31 @@ public struct Placement: Sendable {
             plan.utilization[h.name] = total > 0 ? (capacity - (free[h.name] ?? 0)) / total : 0
         }
         return plan
+    }
+
+    /// Cores a function's rate takes on a host: its measured cost per packet, or the host's
+    /// reference cost until measured.
+    static func cores(rate: Double, function: PlacementFunction, on h: PlacementHost) -> Double {
+        rate * (function.cpuNsPerPacket ?? (h.packetsPerCore > 0 ? 1e9 / h.packetsPerCore : 1e9)) / 1e9
+    }
+
+    /// One of `instances` instances' share; a low-latency instance polls and takes a core.
+    static func instanceLoad(_ cores: Double, instances n: Double, lowLatency: Bool) -> Double {
+        lowLatency ? max(1, cores / n) : cores / n
+    }
+
+    /// The cores each host gives `chain` in `plan` (what placing it took).
+    public func load(of chain: PlacementChain, in plan: Plan, hosts: [String: PlacementHost]) -> [String: Double] {
+        var counts: [String: Int] = [:]
+        for p in plan.instances where p.chain == chain.name { counts[p.function, default: 0] += 1 }
+        var out: [String: Double] = [:]
+        for p in plan.instances where p.chain == chain.name {
+            guard let h = hosts[p.host], let f = chain.functions.first(where: { $0.name == p.function }) else { continue }
+            let rate = f.measuredPps ?? chain.declaredPps
+            out[p.host, default: 0] += Self.instanceLoad(Self.cores(rate: rate, function: f, on: h), instances: Double(counts[p.function] ?? 1),
+                                                        lowLatency: chain.lowLatency)
+        }
+        return out
     }
 
     /// A chain that had to be split (a hop, or several) often fits whole on a host once

@@ -28,8 +28,11 @@ public struct DesiredStateBuilder: Sendable {
         case edge(Clickos_V1_ChainEdge.Side)
     }
 
-    /// The desired state of every host in `hosts` (generation 0: the caller numbers them).
-    public func build(plan: Plan, chains: [Clickos_V1_ChainSpec], hosts: [String]) -> [String: Clickos_V1_HostDesiredState] {
+    /// The desired state of every host in `hosts` (generation 0: the caller numbers them),
+    /// from the chains given (those with instances on these hosts, or all). `vnis` keeps
+    /// each cross-host link's VNI (by link name) from one build to the next; new links get
+    /// one that no other link has; with `prune`, links that are gone give theirs back.
+    public func build(plan: Plan, chains: [Clickos_V1_ChainSpec], hosts: [String], vnis: inout [String: UInt32], prune: Bool = false) -> [String: Clickos_V1_HostDesiredState] {
         var states: [String: Clickos_V1_HostDesiredState] = [:]
         for h in hosts {
             var s = Clickos_V1_HostDesiredState()
@@ -39,9 +42,11 @@ public struct DesiredStateBuilder: Sendable {
         var secrets: [String: String] = [:]
         for s in previous.values { for l in s.links { secrets[l.name] = l.secret } }
         var byFunction: [String: [PlacedInstance]] = [:]
-        for p in plan.instances { byFunction["\(p.chain)/\(p.function)", default: []].append(p) }
+        let wanted = Set(chains.map(\.name))
+        for p in plan.instances where wanted.contains(p.chain) { byFunction["\(p.chain)/\(p.function)", default: []].append(p) }
         var usedNames: Set<String> = []
-        var usedVNIs: Set<UInt32> = []
+        var usedVNIs = Set(vnis.values)
+        var tunnelNames: Set<String> = []
         var pendingTunnels: [(name: String, a: End, b: End, polling: Bool)] = []
 
         for chain in chains.sorted(by: { $0.name < $1.name }) where plan.unplaced[chain.name] == nil {
@@ -130,9 +135,17 @@ public struct DesiredStateBuilder: Sendable {
         // Tunnels last, in name order, so that VNIs do not depend on the chains' order.
         for t in pendingTunnels.sorted(by: { $0.name < $1.name }) {
             guard case .vm(let ha, let na, let pa) = t.a, case .vm(let hb, let nb, let pb) = t.b else { continue }
-            var vni = UInt32(truncatingIfNeeded: fnv1a64(t.name) % 0xFF_FFFE) + 1
-            while usedVNIs.contains(vni) { vni = vni % 0xFF_FFFF + 1 }
-            usedVNIs.insert(vni)
+            tunnelNames.insert(t.name)
+            let vni: UInt32
+            if let known = vnis[t.name] {
+                vni = known
+            } else {
+                var v = UInt32(truncatingIfNeeded: fnv1a64(t.name) % 0xFF_FFFE) + 1
+                while usedVNIs.contains(v) { v = v % 0xFF_FFFF + 1 }
+                usedVNIs.insert(v)
+                vnis[t.name] = v
+                vni = v
+            }
             for (host, vm, port, remote) in [(ha, na, pa, hb), (hb, nb, pb, ha)] {
                 var tunnel = Clickos_V1_TunnelSpec()
                 tunnel.vni = vni
@@ -141,6 +154,8 @@ public struct DesiredStateBuilder: Sendable {
                 states[host]?.tunnels.append(tunnel)
             }
         }
+        if prune { vnis = vnis.filter { tunnelNames.contains($0.key) } }
+        for h in states.keys { states[h]?.tunnels.sort { $0.vni < $1.vni } }
         return states
     }
 
@@ -182,6 +197,21 @@ func fnv1a64(_ text: String) -> UInt64 {
         h = h &* 0x100_0000_01b3
     }
     return h
+}
+
+extension DesiredStateBuilder {
+    /// The VNIs that desired states give their cross-host links (by link name: the left
+    /// end's `VM.PORT`; the right end's name is recorded too and never names a link).
+    public static func vnis(in desired: [Clickos_V1_HostDesiredState]) -> [String: UInt32] {
+        var out: [String: UInt32] = [:]
+        for s in desired {
+            for t in s.tunnels {
+                let parts = t.localEnd.split(separator: ":")
+                if parts.count == 3 { out["\(parts[1]).\(parts[2])"] = t.vni }
+            }
+        }
+        return out
+    }
 }
 
 extension Plan {

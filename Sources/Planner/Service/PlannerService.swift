@@ -53,6 +53,8 @@ public final class PlannerService: Sendable {
         var plan: Plan
         var waitingFor: [String: Set<String>]
         var deadline: Double
+        /// The hosts the move concerns (nil: all).
+        var hosts: Set<String>?
     }
 
     struct State {
@@ -63,7 +65,17 @@ public final class PlannerService: Sendable {
         var switchover: Switchover?
         /// What the last plan used for each function's rate ("chain/function").
         var plannedRates: [String: Double] = [:]
+        /// Each chain's load per host, in cores, as last placed, and their sum per host.
+        var chainLoads: [String: [String: Double]] = [:]
+        var totalLoad: [String: Double] = [:]
+        /// The hosts as placement sees them, made again when a registration or a health
+        /// changes (`hostsChanged`).
+        var placementHosts: [String: PlacementHost] = [:]
+        var hostsChanged = true
+        /// VNIs of the cross-host links (by link name), kept while the links exist.
+        var vnis: [String: UInt32] = [:]
         var lastReplan = 0.0
+        var lastLoadCheck = 0.0
         var telemetryAsOf: UInt64 = 0
     }
 
@@ -82,8 +94,14 @@ public final class PlannerService: Sendable {
     let log: Logger
     let state = Mutex(State())
     let counters = Mutex(Counters())
-    /// How a desired state reaches an agent; set once the server exists.
-    let pusher = Mutex<(@Sendable (Clickos_V1_HostDesiredState, MessageServer.Peer) -> Void)?>(nil)
+    /// How a desired state reaches an agent; set once the server exists. (A class: a
+    /// closure read out of a `Mutex` through its `inout` gains a reabstraction thunk per
+    /// access, measured to pile up into most of the planner's CPU.)
+    final class Pusher: Sendable {
+        let push: @Sendable (Clickos_V1_HostDesiredState, MessageServer.Peer) -> Void
+        init(_ push: @escaping @Sendable (Clickos_V1_HostDesiredState, MessageServer.Peer) -> Void) { self.push = push }
+    }
+    let pusher = Mutex<Pusher?>(nil)
     public static let sender = "planner"
 
     /// Loads everything from `store`. Stored hosts keep their health and get a full
@@ -104,6 +122,11 @@ public final class PlannerService: Sendable {
             }
             for d in desired { s.desired[d.hostName] = d }
             s.plan = Plan(desired: desired, chains: chains)
+            s.vnis = DesiredStateBuilder.vnis(in: desired)
+            self.recordLoads(&s, plan: s.plan, only: nil)
+            for (name, h) in s.hosts where h.registration.cores > 0 {
+                s.plan.utilization[name] = s.chainLoads.values.reduce(0) { $0 + ($1[name] ?? 0) } / Double(h.registration.cores)
+            }
             s.plan.unplaced = Dictionary(chains.filter { c in !s.plan.instances.contains { $0.chain == c.name } }.map { ($0.name, "not placed yet") },
                                          uniquingKeysWith: { a, _ in a })
             s.lastReplan = now
@@ -113,7 +136,8 @@ public final class PlannerService: Sendable {
 
     /// Where pushes go (the ROUTER socket's `send`).
     public func setPusher(_ push: @escaping @Sendable (Clickos_V1_HostDesiredState, MessageServer.Peer) -> Void) {
-        pusher.withLock { $0 = push }
+        let p = Pusher(push)
+        pusher.withLock { $0 = p }
     }
 
     public var statistics: Counters { counters.withLock { $0 } }
@@ -221,6 +245,7 @@ public final class PlannerService: Sendable {
             record.peer = peer
             record.lastSent = 0
             s.hosts[r.hostName] = record
+            s.hostsChanged = true
             return (changed, s.desired[r.hostName])
         }
         do {
@@ -249,6 +274,7 @@ public final class PlannerService: Sendable {
             record.peer = peer
             record.health = .ready
             s.hosts[h.hostName] = record
+            if wasLost { s.hostsChanged = true }
             return wasLost
         }
         guard let wasLost = outcome else { return false }
@@ -283,9 +309,10 @@ public final class PlannerService: Sendable {
         reply.chain = chain.name
         if request.dryRun {
             let plan = state.withLock { s -> (Plan, Bool) in
-                var chains = s.chains
-                chains[chain.name] = chain
-                return (self.place(s, chains: Array(chains.values)), s.chains[chain.name] == nil)
+                var copy = s
+                copy.chains[chain.name] = chain
+                let plan = self.placeOne(&copy, chain.name)?.0 ?? self.place(&copy, chains: Array(copy.chains.values))
+                return (plan, s.chains[chain.name] == nil)
             }
             reply.created = plan.1
             fill(&reply, chain: chain.name, plan: plan.0)
@@ -300,7 +327,7 @@ public final class PlannerService: Sendable {
         state.withLock { $0.chains[chain.name] = chain }
         log.info(existed ? "chain updated" : "chain applied", metadata: ["chain": .string(chain.name), "sender": .string(sender),
                                                                          "functions": "\(chain.functions.count)"])
-        let plan = replan(reason: "chain \(chain.name) applied")
+        let plan = replan(reason: "chain \(chain.name) applied", only: chain.name)
         reply.created = !existed
         fill(&reply, chain: chain.name, plan: plan)
         return EnvelopeCodec.make(sender: Self.sender, requestID: requestID, .applyChainReply(reply))
@@ -333,7 +360,7 @@ public final class PlannerService: Sendable {
         }
         state.withLock { _ = $0.chains.removeValue(forKey: name) }
         log.info("chain deleted", metadata: ["chain": .string(name), "sender": .string(sender)])
-        replan(reason: "chain \(name) deleted")
+        replan(reason: "chain \(name) deleted", only: name)
         var r = Clickos_V1_DeleteChainReply()
         r.chain = name
         return EnvelopeCodec.make(sender: Self.sender, requestID: requestID, .deleteChainReply(r))
@@ -342,29 +369,21 @@ public final class PlannerService: Sendable {
     // MARK: Placement and desired states
 
     /// Placement's inputs from the state: ready hosts, chains with measured rates.
-    private func place(_ s: State, chains: [Clickos_V1_ChainSpec]) -> Plan {
+    private func place(_ s: inout State, chains: [Clickos_V1_ChainSpec]) -> Plan {
         let measured = Self.measured(s)
-        let hosts = s.hosts.values.map { PlacementHost($0.registration, ready: $0.health == .ready) }
-        let placementChains = chains.map { c -> PlacementChain in
-            var pc = PlacementChain(c)
-            for i in pc.functions.indices {
-                if let m = measured["\(c.name)/\(pc.functions[i].name)"] {
-                    pc.functions[i].measuredPps = m.pps
-                    pc.functions[i].cpuNsPerPacket = m.nsPerPacket
-                }
-            }
-            return pc
-        }
+        let hosts = Array(placementHosts(&s).values)
+        let placementChains = chains.map { placementChain(s, $0, measured: measured) }
         return options.placement.place(hosts: hosts, chains: placementChains, previous: s.switchover?.plan ?? s.plan)
     }
 
     /// Each function's measured rate (packets in, both ports, all instances) and CPU cost
     /// per packet, from the hosts' last telemetry; functions without traffic are left out.
-    static func measured(_ s: State) -> [String: (pps: Double, nsPerPacket: Double?)] {
+    static func measured(_ s: State, chain: String? = nil, on hosts: Set<String>? = nil) -> [String: (pps: Double, nsPerPacket: Double?)] {
         var rate: [String: Double] = [:], cpu: [String: Double] = [:]
-        for h in s.hosts.values where h.health == .ready {
+        let hosts = hosts ?? chain.map { c in Set(s.plan.instances.filter { $0.chain == c }.map(\.host)) }
+        for (name, h) in s.hosts where h.health == .ready && hosts?.contains(name) != false {
             guard let t = h.telemetry else { continue }
-            for vm in t.vms where !vm.function.isEmpty {
+            for vm in t.vms where !vm.function.isEmpty && s.chains[vm.chain] != nil && (chain == nil || vm.chain == chain) {
                 let key = vm.chain + "/" + vm.function
                 var pps = 0.0
                 for p in vm.ports { pps += p.rxPps }
@@ -379,29 +398,35 @@ public final class PlannerService: Sendable {
         return out
     }
 
-    /// Places every chain again and sends the hosts whose desired state changed.
+    /// Places every chain again (or, with `only`, that one chain on what the others leave:
+    /// they keep their places anyway) and sends the hosts whose desired state changed.
     @discardableResult
-    func replan(reason: String) -> Plan {
+    func replan(reason: String, only chain: String? = nil) -> Plan {
         counters.withLock { $0.replans += 1 }
         var sends: [Clickos_V1_HostDesiredState] = []
         let plan = state.withLock { s -> Plan in
-            let plan = place(s, chains: Array(s.chains.values))
-            s.lastReplan = Self.now()
-            s.plannedRates = Self.measured(s).mapValues(\.pps)
+            let (plan, affected) = chain.flatMap { self.placeOne(&s, $0) } ?? (self.place(&s, chains: Array(s.chains.values)), nil)
+            if affected == nil {
+                s.lastReplan = Self.now()
+                s.plannedRates = Self.measured(s).mapValues(\.pps)
+            }
+            self.recordLoads(&s, plan: plan, only: chain)
             // Make-before-break: a chain that runs and gets new VMs boots them first.
-            let before = Set(s.plan.instances)
-            let running = Set(s.plan.instances.map(\.chain))
-            let added = plan.instances.filter { !before.contains($0) && running.contains($0.chain) }
+            let oldInstances = chain.map { c in s.plan.instances.filter { $0.chain == c } } ?? s.plan.instances
+            let newInstances = chain.map { c in plan.instances.filter { $0.chain == c } } ?? plan.instances
+            let before = Set(oldInstances)
+            let running = Set(oldInstances.map(\.chain))
+            let added = newInstances.filter { !before.contains($0) && running.contains($0.chain) }
             if !added.isEmpty {
-                let warm = self.warmStates(s, target: plan, added: added)
+                let warm = self.warmStates(&s, target: plan, added: added, hosts: affected)
                 s.switchover = Switchover(plan: plan, waitingFor: Dictionary(grouping: added, by: \.host).mapValues { Set($0.map { "\($0.chain)-\($0.function)-\($0.instance)" }) },
-                                          deadline: Self.now() + options.switchTimeout)
+                                          deadline: Self.now() + options.switchTimeout, hosts: affected)
                 sends = self.commit(&s, warm)
                 log.info("re-plan: new VMs boot before traffic moves", metadata: ["reason": .string(reason), "new": "\(added.count)"])
             } else {
                 s.switchover = nil
                 s.plan = plan
-                sends = self.commit(&s, self.builder(s).build(plan: plan, chains: Array(s.chains.values), hosts: Array(s.hosts.keys)))
+                sends = self.commit(&s, self.build(&s, plan: plan, hosts: affected))
                 log.info("re-plan", metadata: ["reason": .string(reason), "instances": "\(plan.instances.count)", "pending": "\(plan.unplaced.count)",
                                                "hosts_changed": "\(sends.count)"])
             }
@@ -411,14 +436,114 @@ public final class PlannerService: Sendable {
         return plan
     }
 
-    private func builder(_ s: State) -> DesiredStateBuilder {
-        DesiredStateBuilder(dataAddresses: s.hosts.mapValues(\.registration.dataPlaneAddress), previous: s.desired)
+    /// The plan with `name` placed again on the room the other chains leave (or removed,
+    /// when it is gone), and the hosts it ran on or runs on now. Nil when a whole re-plan
+    /// is due (a move is under way).
+    private func placeOne(_ s: inout State, _ name: String) -> (Plan, Set<String>?)? {
+        guard s.switchover == nil else { return nil }
+        var plan = s.plan
+        // The instances are sorted by chain: the chain's are one run of them.
+        let start = plan.instances.firstIndex(chainAtLeast: name)
+        var end = start
+        while end < plan.instances.count && plan.instances[end].chain == name { end += 1 }
+        let old = Array(plan.instances[start..<end])
+        plan.instances.removeSubrange(start..<end)
+        plan.unplaced[name] = nil
+        plan.functionOrder[name] = nil
+        plan.warnings.removeAll { $0.hasPrefix(name + "/") }
+        var reserved = s.totalLoad
+        for (h, l) in s.chainLoads[name] ?? [:] { reserved[h, default: 0] -= l }
+        var affected = Set(old.map(\.host))
+        var added = Plan()
+        if let spec = s.chains[name] {
+            let hosts = placementHosts(&s).values.map { h -> PlacementHost in
+                var h = h
+                h.reserved = max(0, reserved[h.name] ?? 0)
+                return h
+            }
+            var previous = Plan()
+            previous.instances = old
+            let measured = Self.measured(s, chain: name, on: Set(old.map(\.host)))
+            added = options.placement.place(hosts: hosts, chains: [placementChain(s, spec, measured: measured)], previous: previous)
+            plan.instances.insert(contentsOf: added.instances.sorted(), at: start)
+            plan.unplaced.merge(added.unplaced) { a, _ in a }
+            plan.functionOrder.merge(added.functionOrder) { a, _ in a }
+            plan.warnings += added.warnings
+            affected.formUnion(added.instances.map(\.host))
+        }
+        // Placing on reserved hosts counts the reservations in the utilization.
+        for (name, h) in s.hosts {
+            let total = Double(h.registration.cores)
+            plan.utilization[name] = added.utilization[name] ?? (total > 0 ? (reserved[name] ?? 0) / total : 0)
+        }
+        return (plan, affected)
+    }
+
+    /// The hosts as placement sees them (ready or not), kept until one changes.
+    private func placementHosts(_ s: inout State) -> [String: PlacementHost] {
+        if s.hostsChanged {
+            s.placementHosts = s.hosts.mapValues { PlacementHost($0.registration, ready: $0.health == .ready) }
+            s.hostsChanged = false
+        }
+        return s.placementHosts
+    }
+
+    /// Keeps each chain's load per host (what `placeOne` reserves for the others).
+    private func recordLoads(_ s: inout State, plan: Plan, only chain: String?) {
+        let hosts = placementHosts(&s)
+        let names = chain.map { [$0] } ?? Array(s.chains.keys)
+        if chain == nil {
+            s.chainLoads = [:]
+            s.totalLoad = [:]
+        }
+        for name in names {
+            for (h, l) in s.chainLoads[name] ?? [:] { s.totalLoad[h, default: 0] -= l }
+            guard let spec = s.chains[name] else {
+                s.chainLoads[name] = nil
+                continue
+            }
+            let loads = options.placement.load(of: placementChain(s, spec), in: plan, hosts: hosts)
+            s.chainLoads[name] = loads
+            for (h, l) in loads { s.totalLoad[h, default: 0] += l }
+        }
+    }
+
+    /// A chain as placement sees it, with its functions' measured rates.
+    private func placementChain(_ s: State, _ spec: Clickos_V1_ChainSpec, measured: [String: (pps: Double, nsPerPacket: Double?)]? = nil) -> PlacementChain {
+        let m = measured ?? Self.measured(s, chain: spec.name)
+        var pc = PlacementChain(spec)
+        for i in pc.functions.indices {
+            if let v = m["\(spec.name)/\(pc.functions[i].name)"] {
+                pc.functions[i].measuredPps = v.pps
+                pc.functions[i].cpuNsPerPacket = v.nsPerPacket
+            }
+        }
+        return pc
+    }
+
+    /// The desired states of `hosts` (all when nil) for `plan`; link secrets and VNIs
+    /// carry over from the states the hosts have.
+    private func build(_ s: inout State, plan: Plan, hosts: Set<String>?) -> [String: Clickos_V1_HostDesiredState] {
+        let targets = hosts.map(Array.init) ?? Array(s.hosts.keys)
+        let previous = hosts.map { set in
+            Dictionary(set.compactMap { h in s.desired[h].map { (h, $0) } }, uniquingKeysWith: { a, _ in a })
+        } ?? s.desired
+        // The chains with an instance on one of the hosts.
+        let chains: [Clickos_V1_ChainSpec]
+        if let hosts {
+            let names = Set(plan.instances.filter { hosts.contains($0.host) }.map(\.chain))
+            chains = names.compactMap { s.chains[$0] }
+        } else {
+            chains = Array(s.chains.values)
+        }
+        let builder = DesiredStateBuilder(dataAddresses: s.hosts.mapValues(\.registration.dataPlaneAddress), previous: previous)
+        return builder.build(plan: plan, chains: chains, hosts: targets, vnis: &s.vnis, prune: hosts == nil)
     }
 
     /// Phase 1: the hosts' current states plus the new VMs of `target`, with the links and
     /// tunnels whose every VM end is new.
-    private func warmStates(_ s: State, target: Plan, added: [PlacedInstance]) -> [String: Clickos_V1_HostDesiredState] {
-        let targetStates = builder(s).build(plan: target, chains: Array(s.chains.values), hosts: Array(s.hosts.keys))
+    private func warmStates(_ s: inout State, target: Plan, added: [PlacedInstance], hosts: Set<String>?) -> [String: Clickos_V1_HostDesiredState] {
+        let targetStates = build(&s, plan: target, hosts: hosts)
         let addedChains = Set(added.map(\.chain))
         var out: [String: Clickos_V1_HostDesiredState] = [:]
         for (host, t) in targetStates {
@@ -466,9 +591,9 @@ public final class PlannerService: Sendable {
             s.hosts[host]?.lastSent = Self.now()
             return peer
         }
-        guard let peer, let push = pusher.withLock({ $0 }) else { return }
+        guard let peer, let pusher = pusher.withLock({ $0 }) else { return }
         counters.withLock { $0.pushes += 1 }
-        push(d, peer)
+        pusher.push(d, peer)
     }
 
     /// Phase 2 once the new VMs run (or the wait timed out).
@@ -483,7 +608,7 @@ public final class PlannerService: Sendable {
             guard ready || Self.now() >= sw.deadline else { return }
             s.switchover = nil
             s.plan = sw.plan
-            sends = commit(&s, builder(s).build(plan: sw.plan, chains: Array(s.chains.values), hosts: Array(s.hosts.keys)))
+            sends = commit(&s, build(&s, plan: sw.plan, hosts: sw.hosts))
             log.info(ready ? "new VMs run; traffic moves" : "new VMs did not all start in time; traffic moves anyway",
                      metadata: ["hosts_changed": "\(sends.count)"])
         }
@@ -500,6 +625,7 @@ public final class PlannerService: Sendable {
             var lost: [String] = []
             for (name, h) in s.hosts where h.health == .ready && now - h.lastBeat > limit {
                 s.hosts[name]?.health = .lost
+                s.hostsChanged = true
                 lost.append(name)
             }
             return lost.sorted()
@@ -524,7 +650,8 @@ public final class PlannerService: Sendable {
         for d in resend { send(d, to: d.hostName) }
         // Measured load that moved.
         let moved = state.withLock { s -> Bool in
-            guard now - s.lastReplan >= options.replanInterval else { return false }
+            guard now - s.lastReplan >= options.replanInterval, now - s.lastLoadCheck >= 1 else { return false }
+            s.lastLoadCheck = now
             let m = Self.measured(s)
             for (key, value) in m {
                 let before = s.plannedRates[key] ?? 0
@@ -634,5 +761,18 @@ public final class PlannerService: Sendable {
         r.utilization = plan.utilization
         r.unplaced = plan.unplaced.keys.sorted().map { "\($0): \(plan.unplaced[$0] ?? "")" }
         return r
+    }
+}
+
+extension [PlacedInstance] {
+    /// In instances sorted by chain, the first whose chain is `name` or after it (binary
+    /// search).
+    func firstIndex(chainAtLeast name: String) -> Int {
+        var low = 0, high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if self[mid].chain < name { low = mid + 1 } else { high = mid }
+        }
+        return low
     }
 }

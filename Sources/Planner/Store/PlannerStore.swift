@@ -38,6 +38,10 @@ public final class SQLiteStore: PlannerStore {
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.journalMode = .wal
+        // WAL with synchronous=NORMAL: a commit survives the planner's crash (kill -9),
+        // and waits for no fsync (the last commits may be lost to a power cut: agents keep
+        // running what they have, and the planner's next plan reaches them again).
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
         queue = try DatabaseQueue(path: path, configuration: configuration)
         try Self.migrator.migrate(queue)
     }
