@@ -277,4 +277,31 @@ struct PlannerServiceTests {
         let hosts = try await planner.hosts()
         #expect(hosts.allSatisfy { abs($0.utilization - 0.6) < 1e-6 }, "\(hosts.map(\.utilization))")
     }
+
+    @Test func fortyHostsTakeSixtyChainsAndFiveLostHostsGiveThemUp() async throws {
+        let dir = scratchDirectory("many")
+        let planner = try TestPlanner(dir: dir)
+        defer { planner.stop() }
+        // 2 cores at 1 Mpps each: 1.6 M packets a second to give per host.
+        let agents = try (0..<40).map { try SimulatedAgent(endpoint: planner.endpoint, name: "h\($0)", dataAddress: "10.9.0.\($0 + 1)") }
+        defer { for a in agents { a.stop() } }
+        #expect(await eventually(20) { try await planner.hosts().filter { $0.health == .ready }.count == 40 })
+        for k in 0..<60 { _ = try await planner.apply(try testChain("c\(k)", functions: ["a", "b", "c"], rate: "200kpps")) }
+        #expect(await eventually(20) { try await planner.chains().allSatisfy { $0.phase == .running } })
+        let vms = agents.flatMap { $0.latest?.vms ?? [] }
+        #expect(vms.count == 180 && Set(vms.map(\.name)).count == 180)
+        #expect(try await planner.hosts().allSatisfy { $0.utilization <= 0.8 + 1e-9 })
+        // Five hosts fall silent: what ran there moves; nothing lands on them.
+        let silent = agents.prefix(5).filter { !($0.latest?.vms.isEmpty ?? true) }.map(\.name)
+        for a in agents.prefix(5) { a.beating.store(false, ordering: .relaxed) }
+        #expect(await eventually(20) {
+            let chains = try await planner.chains()
+            return chains.allSatisfy { $0.phase == .running } && !chains.flatMap(\.placements).contains { p in agents.prefix(5).contains { $0.name == p.host } }
+        })
+        let hosts = try await planner.hosts()
+        #expect(hosts.filter { $0.health == .lost }.map(\.name).sorted() == agents.prefix(5).map(\.name).sorted())
+        #expect(hosts.allSatisfy { $0.utilization <= 0.8 + 1e-9 })
+        let moved = agents.dropFirst(5).flatMap { $0.latest?.vms ?? [] }
+        #expect(moved.count == 180, "\(silent) lost")
+    }
 }
