@@ -10,15 +10,23 @@ import Glibc
 // raw sockets.
 
 func telemetryEnvelope(vms: Int, id: UInt64) -> Envelope {
+    let t = sampleTelemetry(host: "host-a", vms: vms, pps: 1.2e6) { i in ("chain\(i / 3)", "fn\(i % 3)") }
+    return EnvelopeCodec.make(sender: "host-a", requestID: id, .telemetry(t))
+}
+
+/// A host's telemetry of `vms` VMs (named by `names`: chain and function of VM i), two
+/// ports each with counters and the rate `pps` each way.
+func sampleTelemetry(host: String, vms: Int, pps: Double, names: (Int) -> (chain: String, function: String)) -> Clickos_V1_Telemetry {
     var t = Clickos_V1_Telemetry()
-    t.hostName = "host-a"
+    t.hostName = host
+    t.hostCpuCores = 3.2
     t.vms = (0..<vms).map { i in
         var vm = Clickos_V1_VMTelemetry()
-        vm.vm = "chain\(i / 3)-fn\(i % 3)-0"
-        vm.chain = "chain\(i / 3)"
-        vm.function = "fn\(i % 3)"
+        (vm.chain, vm.function) = names(i)
+        vm.vm = "\(vm.chain)-\(vm.function)-0"
         vm.cpuNs = 1_234_567
         vm.cpuNsPerPacket = 73.5
+        vm.memoryBytes = 6 << 20
         vm.ports = (0..<2).map { p in
             var port = Clickos_V1_PortTelemetry()
             port.port = UInt32(p)
@@ -26,13 +34,13 @@ func telemetryEnvelope(vms: Int, id: UInt64) -> Envelope {
             port.rxPackets = 123_456_789
             port.txPackets = 123_456_000
             port.rxBytes = 7_901_234_496
-            port.rxPps = 1.2e6
-            port.txPps = 1.2e6
+            port.rxPps = pps
+            port.txPps = pps
             return port
         }
         return vm
     }
-    return EnvelopeCodec.make(sender: "host-a", requestID: id, .telemetry(t))
+    return t
 }
 
 /// The `messaging` group.

@@ -68,7 +68,11 @@ func benchmarkPlannerDaemon() {
             seen(d)
         }
     }
-    let reports = (0..<hostCount).map { telemetry(name($0), host: $0) }
+    // Idle rates: every report is taken in and looked at, none moves a chain (a
+    // re-plan's cost is the placement figures' business).
+    let reports = (0..<hostCount).map { h in
+        sampleTelemetry(host: name(h), vms: 10, pps: 0) { v in ("c\((h * 10 + v) % 2000)", ["fw", "nat", "lb"][v % 3]) }
+    }
     let beater = Thread {
         var s = 0
         while beating.load(ordering: .relaxed) {
@@ -180,39 +184,6 @@ func benchmarkPlannerDaemon() {
     }
     shares.sort()
     report("planner: CPU with 1,000 agents, a heartbeat and a 10-VM telemetry each per second: median \(format3(shares[1]))% of a core (windows of 10 s: \(shares.map(format3).joined(separator: ", ")))")
-}
-
-/// One host's telemetry: 10 VMs of the bench's chains, two ports each.
-func telemetry(_ host: String, host h: Int) -> Clickos_V1_Telemetry {
-    var t = Clickos_V1_Telemetry()
-    t.hostName = host
-    t.hostCpuCores = 3.2
-    t.vms = (0..<10).map { v in
-        var vm = Clickos_V1_VMTelemetry()
-        let c = (h * 10 + v) % 2000
-        vm.chain = "c\(c)"
-        vm.function = ["fw", "nat", "lb"][v % 3]
-        vm.vm = "\(vm.chain)-\(vm.function)-0"
-        vm.cpuNs = 120_000_000
-        vm.cpuNsPerPacket = 600
-        vm.memoryBytes = 6 << 20
-        vm.ports = (0..<2).map { p in
-            var port = Clickos_V1_PortTelemetry()
-            port.port = UInt32(p)
-            port.linkUp = true
-            port.rxPackets = 123_456_789
-            port.txPackets = 123_456_000
-            port.rxBytes = 98_765_432_100
-            port.txBytes = 98_765_000_000
-            // Idle rates: every report is taken in and looked at, none moves a chain
-            // (a re-plan's cost is the placement figures' business).
-            port.rxPps = 0
-            port.txPps = 0
-            return port
-        }
-        return vm
-    }
-    return t
 }
 
 /// A reply handed from a request's task to the benchmark's thread.

@@ -59,7 +59,9 @@ struct DPDKInteropTests {
         }
         // testpmd's EAL start takes seconds on a loaded machine (under CI with a build
         // beside it, 3 s left no time to send): 8 s, of which it sends for the rest.
-        let status = system("timeout -k 1 8 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
+        // SIGTERM, then 5 s to print its totals before SIGKILL (1 s was not always enough
+        // under CI's load: the totals then missed the last packets).
+        let status = system("timeout -k 5 8 " + Self.testpmdCommand(role: "client", socket: dir + "/memif.sock", prefix: "clickos-cli", mode: "txonly", cpu: 1)
             + " > \(dir)/testpmd.out 2>&1")
         let output = readText(dir + "/testpmd.out") ?? ""
         #expect(status != -1)
@@ -72,8 +74,14 @@ struct DPDKInteropTests {
             if count == sent { break }
             usleep(10_000)
         }
-        #expect(count == sent, "the VM received every packet DPDK sent")
-        #expect(b.counters("sink").first?.receivedPackets == UInt64(sent))
+        // Exact when testpmd printed its totals at exit; a run SIGKILLed first printed only
+        // an earlier count, and the VM must have at least that.
+        if output.contains("Accumulated forward statistics") {
+            #expect(count == sent, "the VM received every packet DPDK sent")
+            #expect(b.counters("sink").first?.receivedPackets == UInt64(sent))
+        } else {
+            #expect(count >= sent, "the VM received every packet DPDK reported before it was killed")
+        }
     }
 
     @Test func aVMClientSendsToADPDKServer() throws {

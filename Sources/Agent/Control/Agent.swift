@@ -53,7 +53,7 @@ public final class Agent {
             throw AgentConfiguration.Failure("the VM executable \(executable) is missing (--vm-binary)")
         }
         // Several agents on one machine (a lab) keep their cgroups and jail ids apart.
-        let ids = JailPolicy.defaultIDs.lowerBound + UInt32(fnv1a(configuration.name) % 1000) * 65_536
+        let ids = JailPolicy.defaultIDs.lowerBound + UInt32(StableNames.fnv1a(configuration.name) % 1000) * 65_536
         let isolation = configuration.isolation ? Isolation.detect().scoped(configuration.name, ids: ids...(ids + 65_535)) : .none
         let logger = log
         backend = ProcessBackend(root: state, executable: executable, isolation: isolation) { line in logger.info("\(line)") }

@@ -107,7 +107,7 @@ struct HostPlan {
             let port = nextPort
             guard case .vm(let vm, let vmPort) = end else { return port }
             let name = "_sw-" + Self.fnv("\(vm):\(vmPort)")
-            if secrets[name] == nil { secrets[name] = Self.randomSecret() }
+            if secrets[name] == nil { secrets[name] = StableNames.randomSecret() }
             let link = PlannedLink(name: name, server: .hostSwitch(port), client: end, socketPath: socketPath(name),
                                    secret: secrets[name] ?? "", rings: 1, log2RingSize: 10, polling: false)
             links.append(link)
@@ -235,15 +235,5 @@ struct HostPlan {
         return key
     }
 
-    static func fnv(_ text: String) -> String {
-        let s = String(fnv1a(text), radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
-
-    /// 20 random letters and digits from the kernel's generator.
-    static func randomSecret() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        var g = SystemRandomNumberGenerator()
-        return String(decoding: (0..<20).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] }, as: UTF8.self)
-    }
+    static func fnv(_ text: String) -> String { StableNames.hex16(StableNames.fnv1a(text)) }
 }

@@ -1,3 +1,4 @@
+import Messaging
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -46,7 +47,7 @@ public struct EthernetAddress: Sendable, Hashable, CustomStringConvertible {
     /// A locally administered unicast address derived from `seed` (FNV-1a): the same seed
     /// gives the same address on every run, so a hot-swapped switch keeps its addresses.
     public static func local(_ seed: String) -> EthernetAddress {
-        let h = fnv1a(seed)
+        let h = StableNames.fnv1a(seed)
         return EthernetAddress([0x02, 0xc1, UInt8(h >> 24 & 0xFF), UInt8(h >> 16 & 0xFF), UInt8(h >> 8 & 0xFF), UInt8(h & 0xFF)])
     }
 }
@@ -104,17 +105,6 @@ public struct HostInterface: Sendable, Equatable {
     public static func holding(_ address: IPv4Address, in interfaces: [HostInterface]) -> HostInterface? {
         interfaces.first { $0.addresses.contains { $0.address == address } }
     }
-}
-
-/// The 64-bit FNV-1a hash of `text`: stable across runs and processes (Swift's Hasher is
-/// seeded per process), for names and addresses derived from names.
-func fnv1a(_ text: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in text.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100_0000_01b3
-    }
-    return h
 }
 
 /// A short file's text without its trailing newline (sysfs, procfs).

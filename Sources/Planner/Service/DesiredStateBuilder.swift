@@ -53,8 +53,8 @@ public struct DesiredStateBuilder: Sendable {
             let columns = chain.functions.map { f in (byFunction["\(chain.name)/\(f.name)"] ?? []).sorted() }
             guard !columns.isEmpty, columns.allSatisfy({ !$0.isEmpty }) else { continue }
             func unique(_ base: String) -> String {
-                var name = base.utf8.count <= 60 ? base : String(base.prefix(43)) + "-" + Self.hex(fnv1a64(base))
-                if usedNames.contains(name) { name = String(base.prefix(43)) + "-" + Self.hex(fnv1a64(base + "/" + chain.name)) }
+                var name = base.utf8.count <= 60 ? base : String(base.prefix(43)) + "-" + StableNames.hex16(StableNames.fnv1a(base))
+                if usedNames.contains(name) { name = String(base.prefix(43)) + "-" + StableNames.hex16(StableNames.fnv1a(base + "/" + chain.name)) }
                 usedNames.insert(name)
                 return name
             }
@@ -121,7 +121,7 @@ public struct DesiredStateBuilder: Sendable {
                         l.name = linkName
                         l.server = "vm:\(na):\(pa)"
                         l.client = "vm:\(nb):\(pb)"
-                        l.secret = secrets[linkName] ?? Self.randomSecret()
+                        l.secret = secrets[linkName] ?? StableNames.randomSecret()
                         l.polling = chain.lowLatency
                         states[ha]?.links.append(l)
                     } else {
@@ -140,7 +140,7 @@ public struct DesiredStateBuilder: Sendable {
             if let known = vnis[t.name] {
                 vni = known
             } else {
-                var v = UInt32(truncatingIfNeeded: fnv1a64(t.name) % 0xFF_FFFE) + 1
+                var v = UInt32(truncatingIfNeeded: StableNames.fnv1a(t.name) % 0xFF_FFFE) + 1
                 while usedVNIs.contains(v) { v = v % 0xFF_FFFF + 1 }
                 usedVNIs.insert(v)
                 vnis[t.name] = v
@@ -175,28 +175,6 @@ public struct DesiredStateBuilder: Sendable {
         }
         return text
     }
-
-    static func hex(_ v: UInt64) -> String {
-        let s = String(v, radix: 16)
-        return String(repeating: "0", count: 16 - s.count) + s
-    }
-
-    /// 20 random letters and digits from the kernel's generator: a new link's memif secret.
-    static func randomSecret() -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        var g = SystemRandomNumberGenerator()
-        return String(decoding: (0..<20).map { _ in alphabet[Int(g.next() % UInt64(alphabet.count))] }, as: UTF8.self)
-    }
-}
-
-/// FNV-1a over a string's UTF-8 bytes: stable names and VNIs.
-func fnv1a64(_ text: String) -> UInt64 {
-    var h: UInt64 = 0xcbf2_9ce4_8422_2325
-    for b in text.utf8 {
-        h ^= UInt64(b)
-        h = h &* 0x100_0000_01b3
-    }
-    return h
 }
 
 extension DesiredStateBuilder {
