@@ -11,7 +11,7 @@ MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo demo-vms test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -21,10 +21,17 @@ deps:
 build:
 	$(SWIFT) build
 
-# Install what is missing, build (release), and run a firewall -> NAT -> load-balancer
-# chain of VMs on this host with live packet rates (scripts/demo.sh).
+# Install what is missing, build (release), and run the service: three hosts as network
+# namespaces with real agents and a planner, chains/web.yaml applied across them, real
+# HTTP and UDP through it, a VM killed and traffic back (scripts/demo.sh; needs root, else
+# it runs demo-vms).
 demo: deps
 	bash scripts/demo.sh
+
+# The single-host demo: a firewall -> NAT -> load-balancer chain of VMs on this host with
+# live packet rates (scripts/demo-vms.sh).
+demo-vms: deps
+	bash scripts/demo-vms.sh
 
 # The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests
 # (last, so that the test runner's summary closes the output).

@@ -334,7 +334,10 @@ public final class PlannerService: Sendable {
     }
 
     private func fill(_ reply: inout Clickos_V1_ApplyChainReply, chain: String, plan: Plan) {
-        reply.placements = plan.instances.filter { $0.chain == chain }.map { placement($0) }
+        let order = Dictionary((plan.functionOrder[chain] ?? []).enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        reply.placements = plan.instances.filter { $0.chain == chain }
+            .sorted { (order[$0.function] ?? 0, $0.instance) < (order[$1.function] ?? 0, $1.instance) }
+            .map { placement($0) }
         if let why = plan.unplaced[chain] { reply.warnings.append("PENDING: \(why)") }
         reply.warnings += plan.warnings.filter { $0.hasPrefix(chain + "/") }
     }
