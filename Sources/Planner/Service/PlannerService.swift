@@ -752,7 +752,11 @@ public final class PlannerService: Sendable {
                 guard let h = s.hosts[name], h.health == .ready else { continue }
                 r.vms += (h.telemetry?.vms ?? []).filter { !$0.chain.isEmpty && (chain.isEmpty || $0.chain == chain) }
             }
-            r.vms.sort { ($0.chain, $0.function, $0.instance, $0.vm) < ($1.chain, $1.function, $1.instance, $1.vm) }
+            // Chain by chain, in chain order (junctions, with no function, after).
+            func position(_ v: Clickos_V1_VMTelemetry) -> Int {
+                s.chains[v.chain]?.functions.firstIndex { $0.name == v.function } ?? Int.max
+            }
+            r.vms.sort { ($0.chain, position($0), $0.instance, $0.vm) < ($1.chain, position($1), $1.instance, $1.vm) }
             return r
         }
     }
