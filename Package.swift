@@ -199,6 +199,11 @@ let package = Package(
             name: "PlannerTests",
             dependencies: ["Planner", "Messaging"],
             swiftSettings: strict),
+        // The service end to end in the lab (deploy/lab/lab): namespaces, real agents, a
+        // real planner, real TCP and UDP. Root only.
+        .testTarget(
+            name: "MultiHostTests",
+            swiftSettings: strict),
         .testTarget(
             name: "ClickLanguageTests",
             dependencies: ["ClickLanguage"],

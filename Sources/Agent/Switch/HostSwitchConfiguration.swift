@@ -38,8 +38,9 @@ struct Underlay: Equatable {
 ///
 /// The edges' Ethernet addresses are the switch's own (locally administered, derived from
 /// host, chain and side), so the interface listens promiscuously and the host's kernel
-/// ignores the edges' traffic; the underlay uses the interface's own address, which the
-/// kernel answers ARP for.
+/// ignores the edges' traffic; each edge announces itself with gratuitous ARP when the
+/// switch starts. The underlay uses the interface's own address, which the kernel answers
+/// ARP for.
 enum HostSwitchConfiguration {
     static func make(host: String, generation: UInt64, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?) -> String {
         var out = "// Host switch of \(host), desired-state generation \(generation): written by clickos-agent.\n"
@@ -91,6 +92,10 @@ enum HostSwitchConfiguration {
                 }
             }
             out += "\(p)_cls[\(output)] -> Discard;\n"
+            // Gratuitous ARP for each edge when the switch starts (three, half a second
+            // apart): neighbours and bridges learn at once where the edge is now, after a
+            // chain moved from another host.
+            for (_, e) in ifEdges { out += "RatedSource(DATA \\<\(hex(gratuitousARP(e)))>, RATE 2, LIMIT 3, STOP false) -> \(p)_out;\n" }
             for (k, e) in ifEdges {
                 let next = e.gateway.map { "SetIPAddress(\($0))" } ?? "GetIPAddress(16)"
                 out += "// \(e.chain) \(e.ingress ? "ingress" : "egress"): frames from the chain leave by \(name)\(e.gateway.map { " through \($0)" } ?? "")\n"
@@ -118,6 +123,12 @@ enum HostSwitchConfiguration {
         if !late.isEmpty { out += "\n" + late.joined(separator: "\n") + "\n" }
         if interfaces.isEmpty { out += "Idle -> Discard;\n" }
         return out
+    }
+
+    /// An ARP request for the edge's own address from its own Ethernet address, broadcast.
+    static func gratuitousARP(_ e: SwitchEdge) -> [UInt8] {
+        let ip = bytes(e.address.address)
+        return [UInt8](repeating: 0xFF, count: 6) + e.mac.bytes + [0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1] + e.mac.bytes + ip + [UInt8](repeating: 0, count: 6) + ip
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The service end to end: the lab's hosts (network namespaces, real agents, a real planner
+/// with CURVE), `chains/web.yaml` placed by the planner across two hosts, real Linux TCP
+/// (curl to Python's HTTP server) and UDP through it, and faults with their recovery
+/// times printed. Root only; CI runs it.
+@Suite("Multi-host", .serialized, .timeLimit(.minutes(10)))
+struct MultiHostTests {
+    static let web = Lab.repositoryRoot + "/chains/web.yaml"
+
+    /// Applies the web chain and waits until it runs and answers.
+    static func applyWeb(_ lab: Lab) -> Bool {
+        let (rc, out) = lab.cli("apply '\(web)'")
+        guard rc == 0, out.contains("chain web") else { return false }
+        return within(30) { lab.phase("web") == "RUNNING" } != nil && within(10) { lab.get() != nil } != nil
+    }
+
+    @Test func httpAndUDPCrossTheWebChainPlacedOverTwoHosts() throws {
+        if let why = Lab.unavailable() {
+            print("skipped: \(why)")
+            return
+        }
+        let lab = try Lab("web", hosts: 3)
+        defer { lab.down() }
+        #expect(Self.applyWeb(lab), "\(lab.cli("chains").1)\n\(lab.logs)")
+        // The planner spread it: two hosts (small hosts, LAB_PACKETS_PER_CORE).
+        let placements = lab.placements("web")
+        #expect(Set(placements.values).count == 2, "\(placements)")
+
+        // HTTP: every answer through the NAT (the servers see 10.2.0.1), spread over both.
+        var backends: [String: Int] = [:]
+        for _ in 0..<6 {
+            guard let line = lab.get() else {
+                Issue.record("a GET got no answer")
+                continue
+            }
+            #expect(line.contains("it saw 10.2.0.1:"), "\(line)")
+            backends[String(line.prefix { $0 != " " }), default: 0] += 1
+        }
+        #expect(Set(backends.keys) == ["server1", "server2"], "\(backends)")
+        // One TCP connection, three requests: one backend, one NAT port.
+        let (_, keepAlive) = lab.run("client", "curl -s -m 3 http://10.2.0.100/ http://10.2.0.100/ http://10.2.0.100/")
+        let lines = keepAlive.split(separator: "\n").filter { $0.contains("answered") }
+        #expect(lines.count == 3 && Set(lines).count == 1, "\(keepAlive)")
+        // A 2 MB download, whole.
+        let (_, size) = lab.run("client", "curl -s -m 10 -o /dev/null -w '%{size_download}' http://10.2.0.100/bytes/2000000")
+        #expect(Int(size.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 > 2_000_000 } == true, "\(size)")
+        // The firewall: port 8080 gets nothing; ICMP passes.
+        #expect(lab.get(port: 8080, timeout: 1) == nil)
+        #expect(lab.run("client", "ping -c 2 -W 2 10.2.0.10").0 == 0)
+        // UDP echo, replies back through the same functions (from the virtual address).
+        let (rc, udp) = lab.run("client", """
+            python3 -c 'import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+            s.sendto(b"hello", ("10.2.0.100", 7)); data, peer = s.recvfrom(1000); print(data.decode(), peer[0])'
+            """)
+        #expect(rc == 0 && udp.contains("echoes hello") && udp.contains("it saw 10.2.0.1:") && udp.contains("10.2.0.100"), "\(udp)")
+
+        // Delete: no answer; apply again: answers.
+        #expect(lab.cli("delete web").0 == 0)
+        #expect(within(15) { lab.get(timeout: 0.5) == nil } != nil)
+        #expect(Self.applyWeb(lab), "\(lab.logs)")
+    }
+
+    @Test func theChainRecoversFromAKilledVMAgentPlannerAndHost() throws {
+        if let why = Lab.unavailable() {
+            print("skipped: \(why)")
+            return
+        }
+        let lab = try Lab("fault", hosts: 3)
+        defer { lab.down() }
+        #expect(Self.applyWeb(lab), "\(lab.cli("chains").1)\n\(lab.logs)")
+        let placements = lab.placements("web")
+        let natHost = placements["nat/0"] ?? "", lbHost = placements["lb/0"] ?? ""
+
+        // kill -9 a VM: its agent boots it again.
+        let nat = try #require(lab.vmPID(natHost, "web-nat-0"))
+        kill(nat, SIGKILL)
+        let vmRecovery = within(20) { lab.get(timeout: 0.3) != nil }
+        #expect(vmRecovery != nil)
+        print("recovery: kill -9 of the NAT's VM -> HTTP answers again after \(Int((vmRecovery ?? -1) * 1000)) ms")
+
+        // kill -9 the agent of the host with the firewall and the NAT: traffic never stops;
+        // started again, it adopts the VMs.
+        let before = ["web-firewall-0", "web-nat-0"].map { lab.vmPID(natHost, $0) }
+        lab.lab("kill \(natHost)")
+        var failures = 0
+        for _ in 0..<20 where lab.get(timeout: 1) == nil { failures += 1 }
+        #expect(failures == 0, "GETs failed while the agent was dead")
+        print("recovery: kill -9 of an agent -> \(failures) of 20 GETs failed while it was dead")
+        #expect(lab.lab("start \(natHost)").0 == 0)
+        #expect(within(15) { lab.cli("hosts").1.split(separator: "\n").filter { $0.contains("READY") }.count == 3 } != nil)
+        usleep(1_000_000)
+        #expect(["web-firewall-0", "web-nat-0"].map { lab.vmPID(natHost, $0) } == before)
+
+        // kill -9 the planner, start it again on its database: the chain is there, no VM
+        // restarted, and the chain answers throughout.
+        let pids = placements.map { key, host in lab.vmPID(host, "web-\(key.replacingOccurrences(of: "/", with: "-"))") }
+        lab.lab("kill planner")
+        #expect(lab.get() != nil, "the chain forwards without a planner")
+        usleep(1_500_000)
+        #expect(lab.get() != nil)
+        #expect(lab.lab("start planner").0 == 0)
+        #expect(within(15) { lab.phase("web") == "RUNNING" } != nil, "\(lab.logs)")
+        #expect(placements.map { key, host in lab.vmPID(host, "web-\(key.replacingOccurrences(of: "/", with: "-"))") } == pids)
+
+        // A host dies (its agent and VMs killed, its underlay link down): the planner
+        // re-places the load balancer, and HTTP answers again.
+        let start = now()
+        lab.lab("kill \(lbHost)")
+        Lab.shell("find '\(lab.dir)/\(lbHost)' -path '*/vms/*/vm.record' -exec sed -n 's/^pid=//p' {} + | xargs -r kill -9")
+        lab.run(lbHost, "ip link set ul0 down")
+        let lost = within(30) { lab.cli("hosts").1.split(separator: "\n").contains { $0.hasPrefix(lbHost + " ") && $0.contains("LOST") } }
+        #expect(lost != nil)
+        let back = within(30) { lab.get(timeout: 0.5) != nil }
+        #expect(back != nil, "\(lab.cli("chains").1)\n\(lab.logs)")
+        #expect(lab.placements("web")["lb/0"] != lbHost)
+        print("recovery: a host lost -> LOST after \(Int((lost ?? -1) * 1000)) ms, HTTP answers again after \(Int((now() - start) * 1000)) ms in all")
+    }
+}
