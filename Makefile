@@ -11,7 +11,7 @@ MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo demo-vms test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo demo-vms bench-lab test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -115,6 +115,14 @@ bench:
 	$(SWIFT) build -c release --product clickos
 	$(SWIFT) build -c release --product clickos-bench
 	.build/release/clickos-bench
+
+# The service's figures in the lab (root): apply -> first answer, recovery from faults,
+# throughput next to Linux (Benchmarks/lab.sh).
+bench-lab:
+	$(SWIFT) build -c release --product clickos-vm
+	$(SWIFT) build -c release --product clickos-agent
+	$(SWIFT) build -c release --product clickos
+	bash Benchmarks/lab.sh
 
 clean:
 	rm -rf .build $(FUZZ_BUILD)

@@ -157,8 +157,9 @@ final class Reconciler {
         return clean
     }
 
-    /// Collects VMs that ended and reboots the wanted ones after their backoff (100 ms,
-    /// doubling to 10 s; forgiven after 30 s of running). True when something changed.
+    /// Collects VMs that ended and reboots the wanted ones: at once the first time, then
+    /// after a backoff (100 ms, doubling to 10 s; forgiven after 30 s of running). True
+    /// when something changed.
     func supervise() -> Bool {
         let now = Self.now()
         var changed = false
@@ -167,7 +168,7 @@ final class Reconciler {
             if let booted = bootedAt[name], now - booted > 30 { attempts[name] = 0 }
             let n = attempts[name, default: 0]
             attempts[name] = n + 1
-            restarts[name] = Restart(due: now + min(10, 0.1 * Double(1 << min(n, 7))), reason: "\(exit)")
+            restarts[name] = Restart(due: now + (n == 0 ? 0 : min(10, 0.1 * Double(1 << min(n - 1, 7)))), reason: "\(exit)")
             reboots += 1
             log.warning("VM ended; rebooting", metadata: ["vm": .string(name), "exit": .string("\(exit)"), "attempt": "\(n + 1)"])
             changed = true
