@@ -203,13 +203,14 @@ struct NetworkTests {
         // The firewall's rule holds: UDP to port 9 is not allowed and never reaches the
         // server, while a ping sent after it does (the capture works).
         let capture = "/tmp/\(ns.prefix)-capture"
-        ns.run(s, "timeout 4 tcpdump -nn -i s0 \\(udp port 9 or icmp\\) > \(capture) 2>/dev/null &")
-        usleep(500_000)
+        ns.run(s, "timeout 8 tcpdump -l -nn -i s0 \\(udp port 9 or icmp\\) > \(capture) 2> \(capture).err &")
+        // Send only once tcpdump listens (its start took over 0.5 s under CI's load).
+        #expect(eventually(5) { readText(capture + ".err").contains("listening on") })
         ns.run(c, "for i in 1 2 3; do echo x > /dev/udp/10.2.0.2/9; done; ping -c 1 -W 2 10.2.0.2 >/dev/null")
         eventually(5) { readText(capture).contains("ICMP echo request") }
         let seen = readText(capture)
         #expect(seen.contains("ICMP echo request"), "the capture saw nothing: \(seen)")
         #expect(!seen.contains("UDP"), "a denied packet crossed: \(seen)")
-        _ = shell("rm -f \(capture)")
+        _ = shell("rm -f \(capture) \(capture).err")
     }
 }

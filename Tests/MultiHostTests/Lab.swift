@@ -118,7 +118,7 @@ final class Lab {
     /// Runs a shell command; its exit status and output.
     @discardableResult
     static func shell(_ command: String) -> (Int32, String) {
-        guard let p = popen("{ \(command) ; } 2>&1", "r") else { return (-1, "") }
+        guard let p = popen("{ \(command)\n} 2>&1", "r") else { return (-1, "") }
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {

@@ -132,4 +132,32 @@ struct MultiHostTests {
         #expect(lab.placements("web")["lb/0"] != lbHost)
         print("recovery: a host lost -> LOST after \(Int((lost ?? -1) * 1000)) ms, HTTP answers again after \(Int((now() - start) * 1000)) ms in all")
     }
+
+    @Test func aDownloadSurvivesAHotReconfigurationOfTheFirewall() throws {
+        if let why = Lab.unavailable() {
+            print("skipped: \(why)")
+            return
+        }
+        let lab = try Lab("hot", hosts: 3)
+        defer { lab.down() }
+        // The web chain from a copy whose firewall configuration can be edited.
+        Lab.shell("mkdir -p '\(lab.dir)/chain/functions' && cp '\(Lab.repositoryRoot)'/chains/functions/*.click '\(lab.dir)/chain/functions/' && cp '\(Self.web)' '\(lab.dir)/chain/web.yaml'")
+        let file = "\(lab.dir)/chain/web.yaml"
+        #expect(lab.cli("apply '\(file)'").0 == 0)
+        #expect(within(30) { lab.phase("web") == "RUNNING" } != nil && within(10) { lab.get() != nil } != nil, "\(lab.logs)")
+        let host = lab.placements("web")["firewall/0"] ?? ""
+        let firewall = lab.vmPID(host, "web-firewall-0")
+        // 12 MB at 3 MB/s: four seconds on one TCP connection.
+        Lab.shell("CLICKOS_LAB='\(lab.dir)' CLICKOS_BIN='\(Lab.buildDirectory)' LAB_PREFIX='\(lab.prefix)' '\(Lab.repositoryRoot)/deploy/lab/lab' run client -- curl -s -m 30 --limit-rate 3M -o /dev/null -w '%{http_code} %{size_download}' http://10.2.0.100/bytes/12000000 > '\(lab.dir)/download.txt' 2>&1 &")
+        usleep(1_000_000)
+        // A new configuration text (same ports and defines): the agent swaps it in place.
+        Lab.shell("echo '// reconfigured while a download runs' >> '\(lab.dir)/chain/functions/firewall.click'")
+        let (rc, out) = lab.cli("apply '\(file)'")
+        #expect(rc == 0 && out.contains("updated"), "\(out)")
+        #expect(within(10) { lab.logs.contains("vm=web-firewall-0 [Agent] hot-swapped") } != nil, "\(lab.logs)")
+        let done = within(30) { ((try? String(contentsOfFile: "\(lab.dir)/download.txt", encoding: .utf8)) ?? "").contains(" ") }
+        let result = (try? String(contentsOfFile: "\(lab.dir)/download.txt", encoding: .utf8)) ?? ""
+        #expect(done != nil && result.hasPrefix("200 ") && (Int(result.split(separator: " ").last ?? "") ?? 0) > 12_000_000, "download: '\(result)'")
+        #expect(lab.vmPID(host, "web-firewall-0") == firewall, "the firewall was swapped in place, not restarted")
+    }
 }

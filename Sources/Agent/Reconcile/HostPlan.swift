@@ -180,7 +180,7 @@ struct HostPlan {
         }
         if !edges.isEmpty || !tunnels.isEmpty {
             var spec = VMSpec(name: Self.switchName,
-                              configuration: HostSwitchConfiguration.make(host: host.name, generation: d.generation, edges: edges, tunnels: tunnels, underlay: underlay))
+                              configuration: HostSwitchConfiguration.make(host: host.name, edges: edges, tunnels: tunnels, underlay: underlay))
             spec.ports = switchPorts
             spec.hostNetwork = true
             vms.append(PlannedVM(name: Self.switchName, spec: spec, restartKey: Self.restartKey(spec)))

@@ -42,8 +42,10 @@ struct Underlay: Equatable {
 /// switch starts. The underlay uses the interface's own address, which the kernel answers
 /// ARP for.
 enum HostSwitchConfiguration {
-    static func make(host: String, generation: UInt64, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?) -> String {
-        var out = "// Host switch of \(host), desired-state generation \(generation): written by clickos-agent.\n"
+    /// (The text names no generation: a new generation that leaves the switch's edges and
+    /// tunnels as they were leaves its configuration as it was, and the switch untouched.)
+    static func make(host: String, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?) -> String {
+        var out = "// Host switch of \(host): written by clickos-agent from the desired state.\n"
         var interfaces: [String] = []
         for e in edges where !interfaces.contains(e.interface) { interfaces.append(e.interface) }
         if let underlay, !tunnels.isEmpty, !interfaces.contains(underlay.interface) { interfaces.append(underlay.interface) }
