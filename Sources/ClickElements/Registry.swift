@@ -49,6 +49,7 @@ public enum StandardElements {
         ("RoundRobinSwitch", { RoundRobinSwitch() }),
         ("HashSwitch", { HashSwitch() }),
         ("FlowHashSwitch", { FlowHashSwitch() }),
+        ("FlowJunction", { FlowJunction() }),
         ("RandomSwitch", { RandomSwitch() }),
         ("AddressInfo", { AddressInfo() }),
         ("PortInfo", { PortInfo() }),
