@@ -78,10 +78,11 @@ struct PlannerServiceTests {
         let vms = [a.latest, b.latest].compactMap { $0 }.flatMap(\.vms).filter { $0.chain == "wide" }
         #expect(vms.map(\.name).sorted() == ["wide-hop1", "wide-hop2", "wide-x-0", "wide-y-0", "wide-y-1"])
         let hop1 = try #require(vms.first { $0.name == "wide-hop1" })
-        #expect(hop1.ports == 3 && hop1.configuration.contains("FlowHashSwitch") && hop1.function.isEmpty)
-        let links = [a.latest, b.latest].compactMap { $0 }.flatMap(\.links).filter { $0.name.hasPrefix("wide") }.map { "\($0.server) > \($0.client)" }
-        #expect(Set(links) == ["vm:wide-x-0:1 > vm:wide-hop1:0", "vm:wide-hop1:1 > vm:wide-y-0:0", "vm:wide-hop1:2 > vm:wide-y-1:0",
-                               "vm:wide-y-0:1 > vm:wide-hop2:0", "vm:wide-y-1:1 > vm:wide-hop2:1"])
+        #expect(hop1.ports == 3 && hop1.configuration.contains("FlowJunction(LEFT 1, RIGHT 2, ACTIVE_LEFT 1, ACTIVE_RIGHT 2)") && hop1.function.isEmpty)
+        // The junctions serve every link of theirs; the one to the egress edge has no client.
+        let links = [a.latest, b.latest].compactMap { $0 }.flatMap(\.links).filter { $0.name.hasPrefix("wide") }.map { "\($0.name): \($0.server) > \($0.client)" }
+        #expect(Set(links) == ["wide-hop1.0: vm:wide-hop1:0 > vm:wide-x-0:1", "wide-hop1.1: vm:wide-hop1:1 > vm:wide-y-0:0", "wide-hop1.2: vm:wide-hop1:2 > vm:wide-y-1:0",
+                               "wide-hop2.0: vm:wide-hop2:0 > vm:wide-y-0:1", "wide-hop2.1: vm:wide-hop2:1 > vm:wide-y-1:1", "wide-hop2.2: vm:wide-hop2:2 > "])
         let egress = [a.latest, b.latest].compactMap { $0 }.flatMap(\.edges).filter { $0.chain == "wide" && $0.side == .egress }
         #expect(egress.map(\.attach) == ["vm:wide-hop2:2"])
     }
@@ -164,7 +165,7 @@ struct PlannerServiceTests {
         agent.reportStatus(warm)
         #expect(await eventually { agent.latest?.generation == 3 })
         #expect(Set(agent.latest?.vms.map(\.name) ?? []) == ["m-a-0", "m-b-0", "m-b-1", "m-hop1", "m-hop2"])
-        #expect(agent.latest?.links.contains { $0.server == "vm:m-a-0:1" && $0.client == "vm:m-hop1:0" } == true)
+        #expect(agent.latest?.links.contains { $0.server == "vm:m-hop1:0" && $0.client == "vm:m-a-0:1" } == true)
         #expect(agent.latest?.edges.first { $0.side == .egress }?.attach == "vm:m-hop2:2")
     }
 
@@ -178,7 +179,12 @@ struct PlannerServiceTests {
         var chain = try testChain("s", functions: ["f"], rate: "10kpps")
         chain.functions[0].maxInstances = 4
         _ = try await planner.apply(chain)
-        #expect(await eventually { agent.latest?.vms.map(\.name) == ["s-f-0"] })
+        // A function that may scale has its junctions from the start, with a port for each
+        // instance it may have.
+        #expect(await eventually { agent.latest?.vms.map(\.name) == ["s-f-0", "s-hop0", "s-hop1"] })
+        let before = try #require(agent.latest)
+        #expect(before.vms.first { $0.name == "s-hop0" }?.ports == 5)
+        #expect(before.links.filter { $0.client.isEmpty }.map(\.name).sorted() == ["s-hop0.0", "s-hop0.2", "s-hop0.3", "s-hop0.4", "s-hop1.1", "s-hop1.2", "s-hop1.3", "s-hop1.4"])
         // 1.5 Mpps measured at 1 Mpps per core: 1.5 cores, two instances of at most 0.8.
         var t = Clickos_V1_Telemetry()
         t.hostName = "h1"
@@ -192,8 +198,23 @@ struct PlannerServiceTests {
         t.vms = [vm]
         agent.client.send(.telemetry(t))
         #expect(await eventually { (agent.latest?.vms.filter { $0.function == "f" }.count ?? 0) == 2 })
-        let names = Set(agent.latest?.vms.map(\.name) ?? [])
-        #expect(names.isSuperset(of: ["s-f-0", "s-f-1"]))
+        #expect(await eventually { agent.latest?.vms.first { $0.name == "s-hop0" }?.configuration.contains("ACTIVE_RIGHT 2") == true })
+        let after = try #require(agent.latest)
+        #expect(Set(after.vms.map(\.name)) == ["s-f-0", "s-f-1", "s-hop0", "s-hop1"])
+        // Nothing that carried traffic restarts: the junctions' ports and every link they had
+        // keep their names, servers and secrets; the ports that waited for instance 1 have it.
+        for name in ["s-f-0", "s-hop0", "s-hop1"] {
+            let (b, a) = (before.vms.first { $0.name == name }, after.vms.first { $0.name == name })
+            #expect(b?.ports == a?.ports && b?.defines == a?.defines, "\(name)")
+        }
+        for l in before.links {
+            let now = after.links.first { $0.name == l.name }
+            #expect(now?.server == l.server && now?.secret == l.secret, "\(l.name)")
+            if !l.client.isEmpty { #expect(now?.client == l.client, "\(l.name)") }
+        }
+        #expect(after.links.first { $0.name == "s-hop0.2" }?.client == "vm:s-f-1:0")
+        #expect(after.links.first { $0.name == "s-hop1.1" }?.client == "vm:s-f-1:1")
+        #expect(after.vms.first { $0.name == "s-hop1" }?.configuration.contains("ACTIVE_LEFT 2, ACTIVE_RIGHT 1") == true)
         guard case .topReply(let top)? = try await planner.request(.top(Clickos_V1_TopRequest())) else { return }
         #expect(top.vms.map(\.vm) == ["s-f-0"] && top.vms.first?.ports.first?.rxPps == 1.5e6)
     }

@@ -102,8 +102,11 @@ enum DesiredStateValidator {
                 problems.append("\(field).name: duplicate link name '\(link.name)'")
             }
             let s = end(link.server, field + ".server", vmOnly: false, owner: "link '\(link.name)'", in: &linked)
-            let c = end(link.client, field + ".client", vmOnly: false, owner: "link '\(link.name)'", in: &linked)
+            // No client: the port waits for a peer that is not on this host yet (or reaches
+            // it through the switch, when an edge or tunnel attaches to it).
+            let c = link.client.isEmpty ? nil : end(link.client, field + ".client", vmOnly: false, owner: "link '\(link.name)'", in: &linked)
             if case .hostSwitch = s, case .hostSwitch = c { problems.append("\(field): a link between two switch ports") }
+            if link.client.isEmpty, case .hostSwitch = s { problems.append("\(field): a link with no client must have a VM port as its server") }
             if link.secret.utf8.count > 24 { problems.append("\(field).secret: longer than 24 bytes") }
             if link.rings > 16 { problems.append("\(field).rings: \(link.rings) is out of range (1-16)") }
             if link.log2RingSize > 14 { problems.append("\(field).log2_ring_size: \(link.log2RingSize) is out of range (1-14)") }

@@ -84,11 +84,23 @@ struct HostPlan {
         // Links written out in the desired state.
         var switchPorts: [Int: MemifConfiguration] = [:]
         var switchLinked: [LinkEnd: Int] = [:]
+        // Links with no client: their VM port serves; the switch takes the client's part when
+        // an edge or tunnel attaches to the port, else the port waits for a peer.
+        var waiting: [LinkEnd: PlannedLink] = [:]
         for l in d.links {
-            guard let s = LinkEnd(l.server), let c = LinkEnd(l.client) else { continue }
-            let link = PlannedLink(name: l.name, server: s, client: c, socketPath: socketPath(l.name), secret: l.secret,
+            guard let s = LinkEnd(l.server) else { continue }
+            var link = PlannedLink(name: l.name, server: s, client: s, socketPath: socketPath(l.name), secret: l.secret,
                                    rings: l.rings == 0 ? 1 : Int(l.rings), log2RingSize: l.log2RingSize == 0 ? 10 : Int(l.log2RingSize),
                                    polling: l.polling)
+            if l.client.isEmpty {
+                guard case .vm(let name, let port) = s else { continue }
+                link.unconnected = true
+                waiting[s] = link
+                ports[name, default: [:]][port] = link.configuration(role: .server)
+                continue
+            }
+            guard let c = LinkEnd(l.client) else { continue }
+            link.client = c
             links.append(link)
             for (end, role, other) in [(s, MemifConfiguration.Role.server, c), (c, .client, s)] {
                 switch end {
@@ -105,6 +117,14 @@ struct HostPlan {
             if let p = switchLinked[end] { return p }
             while switchPorts[nextPort] != nil { nextPort += 1 }
             let port = nextPort
+            if var link = waiting.removeValue(forKey: end) {
+                link.client = .hostSwitch(port)
+                link.unconnected = false
+                links.append(link)
+                switchPorts[port] = link.configuration(role: .client)
+                switchLinked[end] = port
+                return port
+            }
             guard case .vm(let vm, let vmPort) = end else { return port }
             let name = "_sw-" + Self.fnv("\(vm):\(vmPort)")
             if secrets[name] == nil { secrets[name] = StableNames.randomSecret() }
@@ -160,6 +180,7 @@ struct HostPlan {
             tunnels.append(SwitchTunnel(vni: t.vni, remote: remote, udpPort: t.udpPort == 0 ? 4789 : UInt16(t.udpPort), port: switchPort(for: end)))
         }
 
+        links += waiting.values.sorted { $0.name < $1.name }
         for vm in d.vms where refused[vm.name] == nil {
             for port in 0..<Int(vm.ports) where ports[vm.name]?[port] == nil {
                 let name = "_open-" + Self.fnv("\(vm.name):\(port)")

@@ -3,10 +3,11 @@ import Messaging
 /// Turns a plan into each host's desired state (DESIGN §4): one VM per function instance
 /// (`<chain>-<function>-<instance>`), a memif link between consecutive functions on one
 /// host, a pair of VXLAN tunnels (one VNI) between consecutive functions on two hosts, and
-/// the chain's edges on the hosts of its first and last functions. A function with several
-/// instances gets a junction VM (`<chain>-hop<k>`) on each side: a `FlowHashSwitch` per
-/// direction spreads flows over the instances by a symmetric hash, so both directions of a
-/// flow meet the same instance.
+/// the chain's edges on the hosts of its first and last functions. A function that may run
+/// as several instances (its maximum is above 1) gets a junction VM (`<chain>-hop<k>`) on each
+/// side from the start: a `FlowJunction` spreads new flows over the instances and keeps each
+/// flow, both ways, on its instance, so stateful functions (NAT, load balancers) see all of
+/// a flow, and flows stay put when instances are added.
 ///
 /// Deterministic: the same plan, chains and hosts give the same states; link secrets are
 /// taken from the previous states where a link already existed, so an unchanged host gets
@@ -79,29 +80,43 @@ public struct DesiredStateBuilder: Sendable {
                 }
                 vmNames.append(names)
             }
-            // The hops: ingress -> f0, f(k-1) -> f(k), f(last) -> egress.
+            // The hops: ingress -> f0, f(k-1) -> f(k), f(last) -> egress. A side that may
+            // have several instances (its function's maximum) meets the other through a
+            // junction from the start, with a port for every instance it may have: adding an
+            // instance then links a port that was waiting and hot-swaps the junction's active
+            // count, and nothing that carries traffic restarts.
             var connections: [(End, End)] = []
+            var junctionPorts: [(host: String, name: String, port: Int)] = []
             for hop in 0...chain.functions.count {
+                let last = hop == chain.functions.count
                 let left: [End] = hop == 0 ? [.edge(.ingress)]
                     : zip(columns[hop - 1], vmNames[hop - 1]).map { .vm(host: $0.host, name: $1, port: 1) }
-                let right: [End] = hop == chain.functions.count ? [.edge(.egress)]
+                let right: [End] = last ? [.edge(.egress)]
                     : zip(columns[hop], vmNames[hop]).map { .vm(host: $0.host, name: $1, port: 0) }
-                if left.count == 1 && right.count == 1 {
+                let leftPorts = hop == 0 ? 1 : max(Int(chain.functions[hop - 1].maxInstances), left.count)
+                let rightPorts = last ? 1 : max(Int(chain.functions[hop].maxInstances), right.count)
+                if leftPorts == 1 && rightPorts == 1 {
                     connections.append((left[0], right[0]))
                     continue
                 }
-                // A junction on the host of the first instance of the side that has one.
-                guard case .vm(let host, _, _) = (hop == 0 ? right[0] : left[0]) else { continue }
+                // On the host of instance 0 of the side that scales.
+                guard case .vm(let host, _, _) = (rightPorts > 1 ? right[0] : left[0]) else { continue }
                 let name = unique("\(chain.name)-hop\(hop)")
                 var vm = Clickos_V1_VMSpec()
                 vm.name = name
                 vm.chain = chain.name
-                vm.configuration = Self.junction(left: left.count, right: right.count)
-                vm.ports = UInt32(left.count + right.count)
+                vm.configuration = Self.junction(left: leftPorts, right: rightPorts, activeLeft: left.count, activeRight: right.count)
+                vm.ports = UInt32(leftPorts + rightPorts)
                 states[host]?.vms.append(vm)
+                // Instances are numbered 0..<count: instance k meets port k of its side.
                 for (i, l) in left.enumerated() { connections.append((l, .vm(host: host, name: name, port: i))) }
-                for (j, r) in right.enumerated() { connections.append((.vm(host: host, name: name, port: left.count + j), r)) }
+                for (j, r) in right.enumerated() { connections.append((.vm(host: host, name: name, port: leftPorts + j), r)) }
+                for p in 0..<(leftPorts + rightPorts) { junctionPorts.append((host, name, p)) }
             }
+            // A junction port's link is named after it and the junction is its server, whatever
+            // is on the other end: its memif configuration never changes.
+            let junctions = Set(junctionPorts.map(\.name))
+            var linkedJunctionPorts: Set<String> = []
             for (a, b) in connections {
                 switch (a, b) {
                 case (.edge(let side), .vm(let host, let name, let port)), (.vm(let host, let name, let port), .edge(let side)):
@@ -115,21 +130,33 @@ public struct DesiredStateBuilder: Sendable {
                     e.attach = "vm:\(name):\(port)"
                     states[host]?.edges.append(e)
                 case (.vm(let ha, let na, let pa), .vm(let hb, let nb, let pb)):
-                    let linkName = "\(na).\(pa)"
                     if ha == hb {
+                        // The junction end, when there is one, serves.
+                        let (server, client) = junctions.contains(nb) ? ((nb, pb), (na, pa)) : ((na, pa), (nb, pb))
                         var l = Clickos_V1_LinkSpec()
-                        l.name = linkName
-                        l.server = "vm:\(na):\(pa)"
-                        l.client = "vm:\(nb):\(pb)"
-                        l.secret = secrets[linkName] ?? StableNames.randomSecret()
+                        l.name = "\(server.0).\(server.1)"
+                        l.server = "vm:\(server.0):\(server.1)"
+                        l.client = "vm:\(client.0):\(client.1)"
+                        l.secret = secrets[l.name] ?? StableNames.randomSecret()
                         l.polling = chain.lowLatency
                         states[ha]?.links.append(l)
+                        if junctions.contains(server.0) { linkedJunctionPorts.insert(l.name) }
                     } else {
-                        pendingTunnels.append((linkName, a, b, chain.lowLatency))
+                        pendingTunnels.append(("\(na).\(pa)", a, b, chain.lowLatency))
                     }
                 case (.edge, .edge):
                     continue
                 }
+            }
+            // Junction ports whose peer is on another host (a tunnel), the edge, or not there
+            // yet: a link with no client on this host.
+            for j in junctionPorts where !linkedJunctionPorts.contains("\(j.name).\(j.port)") {
+                var l = Clickos_V1_LinkSpec()
+                l.name = "\(j.name).\(j.port)"
+                l.server = "vm:\(j.name):\(j.port)"
+                l.secret = secrets[l.name] ?? StableNames.randomSecret()
+                l.polling = chain.lowLatency
+                states[j.host]?.links.append(l)
             }
         }
         // Tunnels last, in name order, so that VNIs do not depend on the chains' order.
@@ -161,17 +188,13 @@ public struct DesiredStateBuilder: Sendable {
 
     /// A junction's Click configuration: ports 0..<left face the previous function's
     /// instances (or the ingress), the next `right` ports the next function's (or the
-    /// egress); each direction spreads flows by the same symmetric hash.
-    static func junction(left: Int, right: Int) -> String {
-        var text = "// A junction made by the planner: flows spread over \(left) x \(right) instances by a symmetric hash.\n"
-        text += "toRight :: FlowHashSwitch;\ntoLeft :: FlowHashSwitch;\n"
-        for i in 0..<left {
-            text += "FromDevice(\(i)) -> toRight;\n"
-            text += "toLeft[\(i)] -> Queue(1024) -> ToDevice(\(i));\n"
-        }
-        for j in 0..<right {
-            text += "FromDevice(\(left + j)) -> toLeft;\n"
-            text += "toRight[\(j)] -> Queue(1024) -> ToDevice(\(left + j));\n"
+    /// egress); new flows use the first `activeLeft` and `activeRight` of them, and every
+    /// flow stays with its instance both ways (`FlowJunction`).
+    static func junction(left: Int, right: Int, activeLeft: Int, activeRight: Int) -> String {
+        var text = "// A junction made by the planner: flows spread over \(activeLeft) of \(left) x \(activeRight) of \(right) instances.\n"
+        text += "j :: FlowJunction(LEFT \(left), RIGHT \(right), ACTIVE_LEFT \(activeLeft), ACTIVE_RIGHT \(activeRight));\n"
+        for p in 0..<(left + right) {
+            text += "FromDevice(\(p)) -> [\(p)]j[\(p)] -> Queue(1024) -> ToDevice(\(p));\n"
         }
         return text
     }

@@ -17,8 +17,8 @@ import Synchronization
 /// - Re-planning: on apply and delete, a host's join or loss, and measured load that moved
 ///   more than `loadThreshold` from what the last plan used (at most every
 ///   `replanInterval`). Moves are make-before-break: when a re-plan adds VMs to a chain that
-///   runs, the new VMs are booted first, with the links among themselves and their tunnels
-///   (phase 1); traffic moves (the rest of the new states) once the hosts report them
+///   runs, the new VMs are booted first, with the links among themselves, their tunnels and
+///   their links to the junction ports waiting for them (phase 1); traffic moves (the rest of the new states) once the hosts report them
 ///   RUNNING, or after `switchTimeout` (phase 2).
 /// - Restart: everything comes back from the store; the plan is what the stored desired
 ///   states run, so a restarted planner sends nothing new and no VM restarts.
@@ -555,10 +555,15 @@ public final class PlannerService: Sendable {
             let existing = Set(w.vms.map(\.name))
             let fresh = Set(t.vms.filter { !existing.contains($0.name) && addedChains.contains($0.chain) }.map(\.name))
             func isFresh(_ end: String) -> Bool { end.split(separator: ":").count == 3 && fresh.contains(String(end.split(separator: ":")[1])) }
+            // Junction ports waiting for an instance (a link with no client yet) take theirs now.
+            let waiting = Set(w.links.filter { $0.client.isEmpty }.map(\.server))
             w.vms += t.vms.filter { fresh.contains($0.name) }
-            w.links += t.links.filter { isFresh($0.server) && isFresh($0.client) }
+            for l in t.links where isFresh(l.client) && (isFresh(l.server) || waiting.contains(l.server)) {
+                w.links.removeAll { $0.name == l.name }
+                w.links.append(l)
+            }
             let vnis = Set(w.tunnels.map(\.vni))
-            w.tunnels += t.tunnels.filter { isFresh($0.localEnd) && !vnis.contains($0.vni) }
+            w.tunnels += t.tunnels.filter { (isFresh($0.localEnd) || waiting.contains($0.localEnd)) && !vnis.contains($0.vni) }
             out[host] = w
         }
         return out
