@@ -20,9 +20,13 @@ struct PlannerCommand: ParsableCommand {
     @Option(help: "Directory with the planner's CURVE key pair (planner.key) and the public keys it admits (authorized/*.pub).") var keys: String?
     @Option(help: "Seconds between the agents' heartbeats.") var heartbeatInterval = 1.0
     @Option(help: "Heartbeats a host may miss before it is LOST and its chains move.") var missedBeats = 3.0
+    @Option(help: "The share of a core one function instance may take before the function scales out (it scales in below 5/8 of it).") var instanceCap = 0.8
+    @Option(help: "The shortest time in seconds between re-plans that measured load asks for.") var replanInterval = 5.0
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() throws {
+        guard instanceCap > 0, instanceCap <= 64 else { throw ValidationError("--instance-cap: expected more than 0 and at most 64 cores") }
+        guard replanInterval >= 0.1, replanInterval <= 86_400 else { throw ValidationError("--replan-interval: expected 0.1 to 86400 seconds") }
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: '\(logLevel)' is not a level") }
         guard heartbeatInterval > 0, heartbeatInterval <= 3600 else { throw ValidationError("--heartbeat-interval: expected 0 to 3600 seconds") }
         guard missedBeats >= 1, missedBeats <= 1000 else { throw ValidationError("--missed-beats: expected 1 to 1000") }
@@ -34,6 +38,9 @@ struct PlannerCommand: ParsableCommand {
         var c = PlannerDaemon.Configuration(listen: listen, database: db, keys: keys)
         c.options.heartbeatInterval = heartbeatInterval
         c.options.missedBeats = missedBeats
+        c.options.replanInterval = replanInterval
+        c.options.placement.instanceCap = instanceCap
+        c.options.placement.scaleInBelow = instanceCap * 0.625
         let daemon: PlannerDaemon
         do {
             daemon = try PlannerDaemon(c)

@@ -47,6 +47,7 @@ struct BadInputTests {
             (Desired.state("hb", 2, vms: [vm("a", ports: 99)]), "vms[0].ports: 99 is out of range"),
             (Desired.state("hb", 2, vms: [vm("a")], links: [Desired.link("l", "vm:a:0", "vm:ghost:0")]), "links[0].client: 'vm:ghost:0': no VM 'ghost'"),
             (Desired.state("hb", 2, vms: [vm("a"), vm("a")]), "vms[1].name: duplicate VM name 'a'"),
+            (Desired.state("hb", 2, vms: [vm("a")], links: [Desired.link("l", "switch:0", "")]), "links[0]: a link with no client must have a VM port as its server"),
             (Desired.state("other", 2, vms: [vm("a")]), "host_name: desired state for host 'other'"),
             (Desired.state("hb", 2, vms: [vm("a")], tunnels: [tunnel]), "tunnels[0].vni: 0 is out of range"),
             (Desired.state("hb", 2, vms: [vm("a")], tunnels: [tunnel]), "tunnels[0].remote_address: 'not-an-address'"),

@@ -38,10 +38,11 @@ final class Lab {
     let prefix: String
     private var environment: String { "CLICKOS_LAB='\(dir)' CLICKOS_BIN='\(Self.buildDirectory)' LAB_PREFIX='\(prefix)'" }
 
-    init(_ tag: String, hosts: Int) throws {
+    /// A lab of `hosts` hosts; `plannerOptions` go to `clickos planner`.
+    init(_ tag: String, hosts: Int, plannerOptions: String = "") throws {
         dir = "/tmp/mh-\(getpid())-\(tag)"
         prefix = "mh\(getpid() % 10_000)\(tag.prefix(3))"
-        let (rc, out) = lab("up --hosts \(hosts)")
+        let (rc, out) = lab("up --hosts \(hosts)", environment: "LAB_PLANNER_OPTIONS='\(plannerOptions)'")
         guard rc == 0 else { throw LabError(text: "lab up: \(out)\n\(logs)") }
     }
 
@@ -52,8 +53,8 @@ final class Lab {
 
     /// Runs the lab script; its exit status and output (stdout and stderr).
     @discardableResult
-    func lab(_ args: String) -> (Int32, String) {
-        Self.shell("\(environment) '\(Self.repositoryRoot)/deploy/lab/lab' \(args)")
+    func lab(_ args: String, environment more: String = "") -> (Int32, String) {
+        Self.shell("\(environment) \(more) '\(Self.repositoryRoot)/deploy/lab/lab' \(args)")
     }
 
     /// Runs a shell command in a node (client, server1, host2, ...).

@@ -164,6 +164,69 @@ struct MultiHostTests {
         #expect(lab.vmPID(host, "web-firewall-0") == firewall, "the firewall was swapped in place, not restarted")
     }
 
+    /// Load rises past one instance's capacity: the planner scales the load balancer out
+    /// (a new instance and the junctions' active counts hot-swapped, nothing restarted), the
+    /// connections made before keep working on their instance, and new ones use both.
+    @Test func loadScalesTheBalancerOutAndEstablishedConnectionsKeepWorking() throws {
+        if let why = Lab.unavailable() {
+            print("skipped: \(why)")
+            return
+        }
+        // One instance may take 5% of a core: a few thousand packets a second need two.
+        let lab = try Lab("scale", hosts: 3, plannerOptions: "--instance-cap 0.05 --replan-interval 1")
+        defer { lab.down() }
+        Lab.shell("mkdir -p '\(lab.dir)/chain/functions' && cp '\(Lab.repositoryRoot)'/chains/functions/*.click '\(lab.dir)/chain/functions/'")
+        Lab.shell("sed -e 's/^rate: 200kpps/rate: 1kpps/' -e 's/scale: { max: 4 }/scale: { max: 2 }/' '\(Self.web)' > '\(lab.dir)/chain/web.yaml'")
+        #expect(lab.cli("apply '\(lab.dir)/chain/web.yaml'").0 == 0)
+        #expect(within(30) { lab.phase("web") == "RUNNING" } != nil && within(10) { lab.get() != nil } != nil, "\(lab.logs)")
+        #expect(lab.placements("web")["lb/1"] == nil)
+        // The junctions run beside instance 0 of the function they serve.
+        let placedOn = ["web-lb-0": "lb/0", "web-hop2": "lb/0", "web-hop3": "lb/0", "web-nat-0": "nat/0"].mapValues { lab.placements("web")[$0] ?? "" }
+        var kept: [String: pid_t] = [:]
+        for (vm, host) in placedOn { kept[vm] = lab.vmPID(host, vm) }
+        #expect(kept.count == 4, "\(kept)")
+
+        // Established before the load: a download at 400 kB/s and a keep-alive connection
+        // asking every 0.2 s.
+        let traffic = "\(Lab.repositoryRoot)/deploy/lab/traffic.py"
+        let stop = "\(lab.dir)/stop-keepalive"
+        let environment = "CLICKOS_LAB='\(lab.dir)' CLICKOS_BIN='\(Lab.buildDirectory)' LAB_PREFIX='\(lab.prefix)' '\(Lab.repositoryRoot)/deploy/lab/lab' run client --"
+        Lab.shell("\(environment) curl -s -m 60 --limit-rate 400K -o /dev/null -w '%{http_code} %{size_download}' http://10.2.0.100/bytes/6000000 > '\(lab.dir)/download.txt' 2>&1 &")
+        Lab.shell("\(environment) python3 '\(traffic)' keepalive '\(stop)' > '\(lab.dir)/keepalive.txt' 2>&1 &")
+        usleep(1_500_000)
+        #expect(lab.placements("web")["lb/1"] == nil, "scaled out before the load")
+
+        // The load: 8,000 UDP datagrams a second to the echo server (16,000 packets a second
+        // through each function, both ways).
+        let loadStart = now()
+        Lab.shell("\(environment) python3 '\(traffic)' flood 8000 20 > /dev/null 2>&1 &")
+        let scaled = within(20) { lab.placements("web")["lb/1"] != nil && lab.logs.contains("vm=web-hop2 [Agent] hot-swapped") }
+        #expect(scaled != nil, "no scale-out: \(lab.cli("top --once").1)\n\(lab.logs)")
+        let moved = within(10) { lab.phase("web") == "RUNNING" && Self.received(lab, "web")["web-lb-1"] != nil }
+        print("scale-out: the second load balancer runs \(String(format: "%.1f", now() - loadStart)) s after the load began (debug build)")
+        #expect(moved != nil, "\(lab.logs)")
+
+        // New connections use both instances; every one is answered.
+        let before = Self.received(lab, "web")["web-lb-1"] ?? 0
+        var answered = 0
+        for _ in 0..<20 where lab.get() != nil { answered += 1 }
+        #expect(answered == 20)
+        #expect(within(5) { (Self.received(lab, "web")["web-lb-1"] ?? 0) > before + 20 } != nil, "the new instance got no new flows")
+
+        // The connections made before kept working: not one error, one backend throughout.
+        Lab.shell("touch '\(stop)'")
+        let keepalive = within(10) { ((try? String(contentsOfFile: "\(lab.dir)/keepalive.txt", encoding: .utf8)) ?? "").contains("requests") }
+        let ka = (try? String(contentsOfFile: "\(lab.dir)/keepalive.txt", encoding: .utf8)) ?? ""
+        let requests = ka.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+        #expect(keepalive != nil && ka.contains("errors 0") && !ka.contains(",") && requests >= 10, "keep-alive: '\(ka)'")
+        let done = within(30) { ((try? String(contentsOfFile: "\(lab.dir)/download.txt", encoding: .utf8)) ?? "").contains(" ") }
+        let download = (try? String(contentsOfFile: "\(lab.dir)/download.txt", encoding: .utf8)) ?? ""
+        #expect(done != nil && download.hasPrefix("200 ") && (Int(download.split(separator: " ").last ?? "") ?? 0) >= 6_000_000, "download: '\(download)'")
+        // Nothing that carried traffic was restarted.
+        for (vm, pid) in kept { #expect(lab.vmPID(placedOn[vm] ?? "", vm) == pid, "\(vm) restarted") }
+        print("scale-out: keep-alive \(ka.trimmingCharacters(in: .whitespacesAndNewlines)); download \(download)")
+    }
+
     /// Received packets per VM of `chain` (both ports), from `clickos top --json`.
     static func received(_ lab: Lab, _ chain: String) -> [String: Int] {
         let out = lab.cli("top --json \(chain)").1
