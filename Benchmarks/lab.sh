@@ -29,18 +29,22 @@ if want 1 || want 2; then
 $LAB up --hosts 3 > /dev/null
 fi
 if want 1; then
+# The prober runs in the client namespace: it runs `clickos apply` itself and then asks on
+# new connections every 10 ms, so no process start lies between the chain and the figure.
 samples=()
+commands=()
 for i in $(seq 0 "$REPS"); do
-    start=$(date +%s%N)
-    $LAB cli apply chains/web.yaml > /dev/null
-    wait_until 30 get 0.05
-    t=$(ms "$start")
-    [ "$i" -gt 0 ] && samples+=("$t")
+    line=$(ip netns exec "$LAB_PREFIX-client" env CLICKOS_PLANNER="ipc://$CLICKOS_LAB/planner.sock" CLICKOS_KEY="$CLICKOS_LAB/keys/admin.key" \
+        CLICKOS_PLANNER_KEY="$CLICKOS_LAB/keys/planner.pub" python3 deploy/lab/traffic.py first-answer -- "${CLICKOS_BIN:-.build/release}/clickos" apply chains/web.yaml)
+    if [ "$i" -gt 0 ]; then
+        commands+=("$(echo "$line" | awk '{print $2}')")
+        samples+=("$(echo "$line" | awk '{print $4}')")
+    fi
     $LAB cli delete web > /dev/null
     wait_until 30 bash -c "! $LAB run client -- curl -s -m 0.2 -o /dev/null http://10.2.0.100/"
     sleep 0.5
 done
-echo "lab: apply -> first HTTP answer through web (3 functions, 2 hosts): median $(printf '%s\n' "${samples[@]}" | median) ms ($(printf '%s ' "${samples[@]}")ms)"
+echo "lab: apply -> first HTTP answer through web (3 functions, 2 hosts): median $(printf '%s\n' "${samples[@]}" | median) ms ($(printf '%s ' "${samples[@]}")ms); the apply command alone: median $(printf '%s\n' "${commands[@]}" | median) ms"
 fi
 
 # 2. Recovery. Kills of a VM 31 s apart: the agent reboots a VM at once the first time,

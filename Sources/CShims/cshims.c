@@ -33,14 +33,18 @@
 #define PACKET_IGNORE_OUTGOING 23
 #endif
 
-int clickos_packet_socket(const char *ifname, int promiscuous) {
-    int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
-    if (fd < 0) return -1;
+/* A packet socket is opened with protocol 0, so that the kernel registers no receive
+ * hook until clickos_packet_bind: setting up a ring or binding a socket whose hook is
+ * registered unregisters it first, and each unregistration waits for an RCU grace period
+ * (10-20 ms here). Opened, configured (ring, options), then bound, a socket costs none. */
+int clickos_packet_open(void) {
+    return socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+}
+
+int clickos_packet_bind(int fd, const char *ifname, int promiscuous) {
     unsigned index = if_nametoindex(ifname);
     if (index == 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved ? saved : ENODEV;
+        if (!errno) errno = ENODEV;
         return -1;
     }
     struct sockaddr_ll address;
@@ -48,18 +52,25 @@ int clickos_packet_socket(const char *ifname, int promiscuous) {
     address.sll_family = AF_PACKET;
     address.sll_protocol = htons(ETH_P_ALL);
     address.sll_ifindex = (int) index;
-    if (bind(fd, (struct sockaddr *) &address, sizeof address) < 0) {
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return -1;
-    }
+    if (bind(fd, (struct sockaddr *) &address, sizeof address) < 0) return -1;
     if (promiscuous) {
         struct packet_mreq mreq;
         memset(&mreq, 0, sizeof mreq);
         mreq.mr_ifindex = (int) index;
         mreq.mr_type = PACKET_MR_PROMISC;
         setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, &mreq, sizeof mreq);
+    }
+    return 0;
+}
+
+int clickos_packet_socket(const char *ifname, int promiscuous) {
+    int fd = clickos_packet_open();
+    if (fd < 0) return -1;
+    if (clickos_packet_bind(fd, ifname, promiscuous) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
     }
     return fd;
 }

@@ -211,6 +211,9 @@ public final class MessageClient: Sendable {
     /// Stops the thread; waiting requests fail.
     public func close() {
         if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) {
+            // Wake the thread's poll rather than wait out its timeout.
+            var one: UInt64 = 1
+            _ = write(wake, &one, 8)
             thread.join()
             Glibc.close(wake)
             Glibc.close(incomingDescriptor)

@@ -185,6 +185,9 @@ public final class MessageServer: Sendable {
     /// Stops serving and closes the socket (waits for the thread).
     public func stop() {
         if !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) {
+            // Wake the thread's poll rather than wait out its timeout.
+            var one: UInt64 = 1
+            _ = write(wake, &one, 8)
             thread.join()
             close(wake)
         }

@@ -10,6 +10,11 @@
       (default 0.2) until STOPFILE exists; prints `requests N errors E backends B1,B2...`
       (the X-Backend of each answer). A connection that breaks counts as an error and
       ends the run.
+
+  traffic.py first-answer [--address A] -- COMMAND...
+      Runs COMMAND (e.g. `clickos apply web.yaml`), then asks ADDRESS (default 10.2.0.100)
+      for / on new connections every 10 ms until one is answered; prints
+      `command MS answer MS` (from before COMMAND started; the second is the figure).
 """
 import http.client
 import os
@@ -58,9 +63,44 @@ def keepalive(stopfile, address="10.2.0.100", interval=0.2):
     print("requests %d errors %d backends %s" % (requests, errors, ",".join(backends)), flush=True)
 
 
+def first_answer(command, address="10.2.0.100", deadline=30.0):
+    import subprocess
+    start = time.monotonic()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
+    returned = time.monotonic()
+    while time.monotonic() - start < deadline:
+        try:
+            s = socket.create_connection((address, 80), timeout=0.01)
+        except OSError:
+            time.sleep(0.01)
+            continue
+        try:
+            s.settimeout(0.5)
+            s.sendall(b"GET / HTTP/1.0\r\nHost: %s\r\n\r\n" % address.encode())
+            if s.recv(100).startswith(b"HTTP/1."):
+                answered = time.monotonic()
+                print("command %.1f answer %.1f" % ((returned - start) * 1000, (answered - start) * 1000))
+                return
+        except OSError:
+            pass
+        finally:
+            s.close()
+    sys.exit("no answer in %.0f s" % deadline)
+
+
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("flood", "keepalive"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("flood", "keepalive", "first-answer"):
         sys.exit(__doc__)
+    if sys.argv[1] == "first-answer":
+        args = sys.argv[2:]
+        address = "10.2.0.100"
+        if args[:1] == ["--address"] and len(args) > 1:
+            address, args = args[1], args[2:]
+        if args[:1] == ["--"]:
+            args = args[1:]
+        if not args:
+            sys.exit(__doc__)
+        return first_answer(args, address)
     args = sys.argv[2:]
     if sys.argv[1] == "flood":
         if len(args) < 2:

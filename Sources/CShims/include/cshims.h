@@ -11,6 +11,14 @@
 /// Returns the descriptor, or -1 with errno set.
 int clickos_packet_socket(const char *ifname, int promiscuous);
 
+/// A raw AF_PACKET socket that receives nothing yet (protocol 0), non-blocking: give it
+/// its ring and options, then clickos_packet_bind. Returns the descriptor, or -1.
+int clickos_packet_open(void);
+
+/// Binds a socket from clickos_packet_open to `ifname` for all protocols (promiscuous if
+/// asked): it starts receiving. Returns 0, or -1 with errno set.
+int clickos_packet_bind(int fd, const char *ifname, int promiscuous);
+
 /// Asks the kernel not to deliver packets this socket (or others) sent out of the same
 /// interface. Returns 0 or -1.
 int clickos_ignore_outgoing(int fd);

@@ -85,7 +85,8 @@ public final class FromDevice: Element, VMPortObserver {
             portStateChanged()
             return
         }
-        fd = clickos_packet_socket(device, promiscuous ? 1 : 0)
+        // The ring before the bind: see clickos_packet_open.
+        fd = clickos_packet_open()
         guard fd >= 0 else { throw ElementError("\(device): \(String(cString: strerror(errno)))") }
         if !outbound { _ = clickos_ignore_outgoing(fd) }
         guard let r = clickos_rx_ring(fd, blockSize, blockCount, 2048, 1) else {
@@ -95,6 +96,14 @@ public final class FromDevice: Element, VMPortObserver {
             throw ElementError("\(device): receive ring: \(message)")
         }
         ring = r
+        guard clickos_packet_bind(fd, device, promiscuous ? 1 : 0) == 0 else {
+            let message = String(cString: strerror(errno))
+            clickos_rx_ring_free(r, blockSize, blockCount)
+            close(fd)
+            fd = -1
+            ring = nil
+            throw ElementError("\(device): \(message)")
+        }
         router.scheduler.watch(fd: fd, for: self)
     }
 
