@@ -18,8 +18,9 @@ import Synchronization
 ///   more than `loadThreshold` from what the last plan used (at most every
 ///   `replanInterval`). Moves are make-before-break: when a re-plan adds VMs to a chain that
 ///   runs, the new VMs are booted first, with the links among themselves, their tunnels and
-///   their links to the junction ports waiting for them (phase 1); traffic moves (the rest of the new states) once the hosts report them
-///   RUNNING, or after `switchTimeout` (phase 2).
+///   their links to the junction ports waiting for them (phase 1); traffic moves (the rest
+///   of the new states) once the hosts report them RUNNING, or after `switchTimeout`
+///   (phase 2).
 /// - Restart: everything comes back from the store; the plan is what the stored desired
 ///   states run, so a restarted planner sends nothing new and no VM restarts.
 public final class PlannerService: Sendable {
