@@ -97,7 +97,6 @@ func ipFilterRate(packets: Int, repetitions: Int = 7) -> String {
 /// Generates UDP packets over `flows` distinct flows (source port and address vary), in
 /// order, again and again, until `limit` packets; then stops the router.
 final class FlowSource: Element {
-    override var className: String { "FlowSource" }
     override var portCount: String { "0/1" }
     override var processing: String { "h/h" }
     var flows = 1
@@ -154,7 +153,7 @@ final class FlowSource: Element {
 /// is filled first (not timed), then `packets` packets cycle over the flows.
 func ipRewriterRate(flows: Int, packets: Int, repetitions: Int = 5) -> String {
     var registry = StandardElements.registry
-    registry.register("FlowSource") { FlowSource() }
+    registry.register(FlowSource.self)
     let config = """
         src :: FlowSource(\(flows), \(flows + packets)) -> rw :: IPRewriter(pattern 10.2.0.1 1024-65535 - - 0 1, drop, MAPPING_CAPACITY \(flows * 2));
         Idle -> [1] rw; rw [0] -> c :: Counter -> Discard; rw [1] -> Discard;

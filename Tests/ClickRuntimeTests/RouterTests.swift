@@ -153,7 +153,6 @@ import Testing
 
 @Suite struct SchedulerTests {
     final class TimerProbe: Element {
-        override var className: String { "TimerProbe" }
         override var portCount: String { "0/0" }
         var fired: [(Int, Int64)] = []
         var timers: [ClickRuntime.Timer] = []
@@ -164,7 +163,7 @@ import Testing
 
     @Test func timersFireInOrderAndSimulatedTimeJumps() throws {
         var registry = StandardElements.registry
-        registry.register("TimerProbe") { TimerProbe() }
+        registry.register(TimerProbe.self)
         let log = DiagnosticLog()
         let flat = ClickConfiguration.flatten("t :: TimerProbe", knownClasses: registry.classNames, log: log)
         let router = try #require(Router.build(flat, registry: registry, simulatedTime: true, log: log))

@@ -10,7 +10,6 @@ import Glibc
 
 /// Records every packet pushed into it (contents, paint, timestamp), then kills it.
 public final class Collector: Element {
-    public override var className: String { "Collector" }
     public override var portCount: String { "1/0" }
     public override var processing: String { "h/a" }
     public var packets: [[UInt8]] = []
@@ -32,7 +31,6 @@ public final class Collector: Element {
 
 /// Pushes packets the test gives it.
 public final class Injector: Element {
-    public override var className: String { "Injector" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "h/h" }
     let storage = BatchStorage()
@@ -86,8 +84,8 @@ public final class ChatterBox: @unchecked Sendable {
 /// Builds a router from Click text with the standard elements plus the test ones.
 public func build(_ text: String, simulatedTime: Bool = true, definitions: [(name: String, value: String)] = []) -> Built {
     var registry = StandardElements.registry
-    registry.register("Collector") { Collector() }
-    registry.register("Injector") { Injector() }
+    registry.register(Collector.self)
+    registry.register(Injector.self)
     let log = DiagnosticLog()
     let flat = ClickConfiguration.flatten(text, definitions: definitions, knownClasses: registry.classNames,
                                           libraries: FileLibraryResolver(searchPath: []), log: log)

@@ -15,7 +15,6 @@ import ClickRuntime
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `count` (live
 /// flows), `next` (the next flow number) (read); `clear` (write).
 public final class AggregateIPFlows: Element, PacketAction {
-    public override var className: String { "AggregateIPFlows" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var tcpTimeout: Int64 = 86_400_000_000_000

@@ -27,7 +27,6 @@ import Glibc
 /// `ADDR\tFORWARD\tREVERSE`, nested ranges indented), `thresh`, `what`, `mem` (read);
 /// `memmax` (read/write, kilobytes); `reset` (write).
 public final class IPRateMonitor: Element, PacketAction {
-    public override var className: String { "IPRateMonitor" }
     public override var portCount: String { "1-2/=" }
     public override var processing: String { "a/a" }
 

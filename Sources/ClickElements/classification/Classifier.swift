@@ -13,7 +13,6 @@ import ClickRuntime
 ///
 /// Handlers: `program` (read): the compiled clauses, one per line.
 public final class Classifier: Element {
-    public override var className: String { "Classifier" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
 

@@ -13,7 +13,6 @@ import ClickRuntime
 ///
 /// Handlers: `program` (read): the compiled decision program.
 public final class IPFilter: Element {
-    public override var className: String { "IPFilter" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
     let program = FilterProgram()
@@ -65,7 +64,6 @@ public final class IPFilter: Element {
 ///
 /// Ports: 1 input, N outputs, push. Handlers: `program` (read).
 public final class IPClassifier: Element {
-    public override var className: String { "IPClassifier" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
     let program = FilterProgram()

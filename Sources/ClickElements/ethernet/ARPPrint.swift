@@ -11,7 +11,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `active` (read/write).
 public final class ARPPrint: Element, PacketAction {
-    public override var className: String { "ARPPrint" }
     var label = ""
     var printTimestamp = true
     var printEther = false
@@ -52,13 +51,11 @@ public final class ARPPrint: Element, PacketAction {
         return s
     }
 
-    public func action(_ p: Packet) -> Int {
+    @inline(__always) public func action(_ p: Packet) -> Int {
         if active { router.chatter(line(for: p)) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in self.active = v })

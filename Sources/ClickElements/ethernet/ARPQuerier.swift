@@ -20,7 +20,6 @@ import ClickRuntime
 /// Handlers: `table`, `count`, `queries`, `responses`, `drops` (read); `ipaddr`
 /// (read/write); `insert` (write `IP ETH`), `delete` (write `IP`), `clear` (write).
 public final class ARPQuerier: Element {
-    public override var className: String { "ARPQuerier" }
     public override var portCount: String { "2/1-2" }
     public override var processing: String { "h/h" }
     public override var flowCode: String { "xy/x" }
@@ -293,7 +292,6 @@ public final class ARPEntries {
 /// Ports: none. Handlers: `table`, `count` (read); `insert` (write `IP ETH`), `delete`
 /// (write `IP`), `clear` (write).
 public final class ARPTable: Element {
-    public override var className: String { "ARPTable" }
     public override var portCount: String { "0/0" }
     public let store = ARPEntries()
 

@@ -7,7 +7,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class EtherMirror: Element, PacketAction {
-    public override var className: String { "EtherMirror" }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length >= 14 else { return -1 }
@@ -21,8 +20,6 @@ public final class EtherMirror: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// EtherRewrite(SRC, DST)
@@ -31,7 +28,6 @@ public final class EtherMirror: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
 public final class EtherRewrite: Element, PacketAction {
-    public override var className: String { "EtherRewrite" }
     var src = EtherAddress(0)
     var dst = EtherAddress(0)
 
@@ -50,8 +46,6 @@ public final class EtherRewrite: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.etherAddress("src", get: { [unowned self] in self.src }, set: { [unowned self] a in self.src = a })
@@ -70,7 +64,6 @@ public final class EtherRewrite: Element, PacketAction {
 ///
 /// Handlers: `table` (read), `lookup` (read with an address), `add`, `remove` (write).
 public final class ARPResponder: Element {
-    public override var className: String { "ARPResponder" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
 

@@ -10,7 +10,6 @@ import ClickRuntime
 ///
 /// Handlers: `src`, `dst`, `ethertype` (read/write; the type reads as decimal).
 public final class EtherEncap: Element, PacketAction {
-    public override var className: String { "EtherEncap" }
     var header = [UInt8](repeating: 0, count: 14)
     var headerWords: (UInt64, UInt32, UInt16) = (0, 0, 0)
     var src = EtherAddress(0)
@@ -44,8 +43,6 @@ public final class EtherEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.etherAddress("src", get: { [unowned self] in self.src }, set: { [unowned self] a in

@@ -12,7 +12,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class VLANEncap: Element, PacketAction {
-    public override var className: String { "VLANEncap" }
     var tci: UInt16 = 0
     var fromAnno = false
 
@@ -39,12 +38,9 @@ public final class VLANEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class VLANDecap: Element, PacketAction {
-    public override var className: String { "VLANDecap" }
 
     public override func configure(_ args: inout Arguments) {
         _ = args.keyword("ANNO", .bool)
@@ -60,12 +56,9 @@ public final class VLANDecap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class SetVLANAnno: Element, PacketAction {
-    public override var className: String { "SetVLANAnno" }
     var tci: UInt16 = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -80,12 +73,9 @@ public final class SetVLANAnno: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class EtherVLANEncap: Element, PacketAction {
-    public override var className: String { "EtherVLANEncap" }
     var header: [UInt8] = []
 
     public override func configure(_ args: inout Arguments) {
@@ -106,12 +96,9 @@ public final class EtherVLANEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class StripEtherVLANHeader: Element, PacketAction {
-    public override var className: String { "StripEtherVLANHeader" }
 
     public override func configure(_ args: inout Arguments) {
         _ = args.positional("NATIVE_VLAN", .unsignedInteger)
@@ -129,6 +116,4 @@ public final class StripEtherVLANHeader: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

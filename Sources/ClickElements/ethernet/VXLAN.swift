@@ -17,7 +17,6 @@ import ClickRuntime
 ///
 /// See also: VXLANDecap, UDPIPEncap.
 public final class VXLANEncap: Element, PacketAction {
-    public override var className: String { "VXLANEncap" }
     var vni: UInt32 = 0
     public private(set) var count = 0
 
@@ -34,8 +33,6 @@ public final class VXLANEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("vni", get: { [unowned self] in Int(self.vni) }, set: { [unowned self] v throws(ElementError) in
@@ -61,7 +58,6 @@ public final class VXLANEncap: Element, PacketAction {
 ///
 /// See also: VXLANEncap.
 public final class VXLANDecap: Element {
-    public override var className: String { "VXLANDecap" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
     /// VNIs and their outputs, sorted by VNI for a binary search.

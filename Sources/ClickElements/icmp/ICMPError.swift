@@ -15,7 +15,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, push.
 public final class ICMPError: Element {
-    public override var className: String { "ICMPError" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "h/h" }
 

@@ -11,7 +11,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
 public final class ICMPIPEncap: Element, PacketAction {
-    public override var className: String { "ICMPIPEncap" }
     var src: UInt32 = 0
     var dst: UInt32 = 0
     var type: UInt8 = 0
@@ -63,8 +62,6 @@ public final class ICMPIPEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         for (name, keyPath) in [("src", \ICMPIPEncap.src), ("dst", \ICMPIPEncap.dst)] {
@@ -86,7 +83,6 @@ public final class ICMPIPEncap: Element, PacketAction {
 ///
 /// Ports: 2 inputs, 2 outputs, agnostic; flow code `#/#`.
 public final class Clipboard: Element {
-    public override var className: String { "Clipboard" }
     public override var portCount: String { "2/2" }
     public override var flowCode: String { "#/#" }
     var ranges: [(offset: Int, length: Int)] = []

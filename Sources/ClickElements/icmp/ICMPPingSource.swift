@@ -15,7 +15,6 @@ import ClickRuntime
 /// Handlers: `count`, `summary` (read); `active`, `limit`, `interval`, `src`, `dst`
 /// (read/write); `reset_counts` (write).
 public final class ICMPPingSource: Element {
-    public override var className: String { "ICMPPingSource" }
     public override var portCount: String { "0-1/1" }
     public override var processing: String { "h/h" }
     var src = IPv4Address(0)

@@ -20,7 +20,6 @@ import ClickRuntime
 ///
 /// Ports: none.
 public final class ControlSocket: Element {
-    public override var className: String { "ControlSocket" }
     public override var portCount: String { "0/0" }
 
     var isUnix = true

@@ -30,7 +30,6 @@ func isVMPort(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy { 
 /// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read),
 /// `link` (read: `up` or `down` and why, VM ports).
 public final class FromDevice: Element, VMPortObserver {
-    public override var className: String { "FromDevice" }
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "h/h" }
 
@@ -285,7 +284,6 @@ extension Element {
 ///
 /// Handlers: `count`, `drops` (read), `link` (read: `up` or `down` and why, VM ports).
 public final class ToDevice: Element, VMPortObserver {
-    public override var className: String { "ToDevice" }
     public override var portCount: String { "1/0-2" }
     public override var processing: String { "a/h" }
 

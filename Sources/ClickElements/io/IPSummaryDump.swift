@@ -22,7 +22,6 @@ import Glibc
 /// Handlers: `active` (read/write), `stop` (write), `count`, `encap`, `filesize`,
 /// `filepos`, `sampling_prob` (read).
 public final class FromIPSummaryDump: Element, EmptyNotifier {
-    public override var className: String { "FromIPSummaryDump" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "a/a" }
     public let emptySignal = NotifierSignal(active: true)
@@ -496,7 +495,6 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
 ///
 /// Handlers: `count`, `filename` (read); `flush` (write).
 public final class ToIPSummaryDump: Element, PacketAction {
-    public override var className: String { "ToIPSummaryDump" }
     public override var portCount: String { "1/0-1" }
     public override var processing: String { "a/h" }
     var filename = ""
@@ -557,7 +555,7 @@ public final class ToIPSummaryDump: Element, PacketAction {
         file = nil
     }
 
-    public func action(_ p: Packet) -> Int {
+    @inline(__always) public func action(_ p: Packet) -> Int {
         if let file {
             let view = SummaryPacketView(p)
             var line = ""
@@ -572,7 +570,6 @@ public final class ToIPSummaryDump: Element, PacketAction {
         return noutputs > 0 ? 0 : -1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 
     public override func runTask(_ task: Task) -> Bool {
         var moved = 0

@@ -28,7 +28,6 @@ enum PcapEncap {
 /// Ports: 1 input, 0 or 1 output, agnostic. Handlers: `count`, `write_errors`, `filename`
 /// (read); `flush` (write).
 public final class ToDump: Element, PacketAction {
-    public override var className: String { "ToDump" }
     public override var portCount: String { "1/0-1" }
     var filename = ""
     var snaplen = 2000
@@ -95,7 +94,7 @@ public final class ToDump: Element, PacketAction {
         file = nil
     }
 
-    public func action(_ p: Packet) -> Int {
+    @inline(__always) public func action(_ p: Packet) -> Int {
         guard let file else { return 0 }
         let ts = p.timestamp
         let seconds = UInt32(truncatingIfNeeded: ts / 1_000_000_000)
@@ -115,8 +114,6 @@ public final class ToDump: Element, PacketAction {
         return noutputs > 0 ? 0 : -1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
@@ -151,7 +148,6 @@ public final class ToDump: Element, PacketAction {
 /// Handlers: `count`, `encap`, `filename`, `filesize`, `filepos` (read); `active`
 /// (read/write).
 public final class FromDump: Element, EmptyNotifier {
-    public override var className: String { "FromDump" }
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "a/ah" }
     var filename = ""

@@ -15,7 +15,6 @@ import ClickRuntime
 ///
 /// Handlers: `drops` (read), `drop_details` (read, with DETAILS).
 public final class CheckIPHeader: Element, PacketAction {
-    public override var className: String { "CheckIPHeader" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
 
@@ -139,8 +138,6 @@ public final class CheckIPHeader: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func takeState(from old: Element) {
         guard let old = old as? CheckIPHeader else { return }
@@ -165,7 +162,6 @@ public final class CheckIPHeader: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class MarkIPHeader: Element, PacketAction {
-    public override var className: String { "MarkIPHeader" }
     var offset = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -179,6 +175,4 @@ public final class MarkIPHeader: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

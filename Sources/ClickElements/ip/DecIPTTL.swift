@@ -10,7 +10,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read).
 public final class DecIPTTL: Element, PacketAction {
-    public override var className: String { "DecIPTTL" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var active = true
@@ -38,8 +37,6 @@ public final class DecIPTTL: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("drops", get: { [unowned self] in self.drops })

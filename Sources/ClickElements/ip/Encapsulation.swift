@@ -9,7 +9,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
 public final class IPEncap: Element, PacketAction {
-    public override var className: String { "IPEncap" }
     var proto: UInt8 = 0
     var src: UInt32 = 0
     var dst: UInt32 = 0
@@ -75,8 +74,6 @@ public final class IPEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.readWrite("src", read: { [unowned self] in "\(IPv4Address(self.src))" }, write: { [unowned self] (t: String) throws(ElementError) in
@@ -99,7 +96,6 @@ public final class IPEncap: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class UDPIPEncap: Element, PacketAction {
-    public override var className: String { "UDPIPEncap" }
     var src: UInt32 = 0
     var sport: UInt16 = 0
     var dst: UInt32 = 0
@@ -151,8 +147,6 @@ public final class UDPIPEncap: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// The TCP/UDP checksum over the pseudo-header and `length` bytes at `transport`.
@@ -170,27 +164,21 @@ func transportChecksum(_ ip: UnsafeMutableRawPointer, proto: UInt8, transport: U
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class StripIPHeader: Element, PacketAction {
-    public override var className: String { "StripIPHeader" }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         if let o = p.transportHeaderOffset, o > 0, o <= p.length { p.pull(o) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class UnstripIPHeader: Element, PacketAction {
-    public override var className: String { "UnstripIPHeader" }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         if let o = p.networkHeaderOffset, o < 0 { p.push(-o) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// SetTCPChecksum — and SetUDPChecksum
@@ -212,16 +200,12 @@ public class SetTransportChecksum: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class SetTCPChecksum: SetTransportChecksum {
-    public override var className: String { "SetTCPChecksum" }
 }
 
 public final class SetUDPChecksum: SetTransportChecksum {
-    public override var className: String { "SetUDPChecksum" }
     override var proto: UInt8 { 17 }
 }
 
@@ -271,22 +255,17 @@ public class CheckTransportHeader: Element, PacketAction {
         return 1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
 }
 
 public final class CheckTCPHeader: CheckTransportHeader {
-    public override var className: String { "CheckTCPHeader" }
 }
 
 public final class CheckUDPHeader: CheckTransportHeader {
-    public override var className: String { "CheckUDPHeader" }
     override var proto: UInt8 { 17 }
 }
 
 public final class CheckICMPHeader: CheckTransportHeader {
-    public override var className: String { "CheckICMPHeader" }
     override var proto: UInt8 { 1 }
 }
 
@@ -297,7 +276,6 @@ public final class CheckICMPHeader: CheckTransportHeader {
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
 public final class ICMPPingResponder: Element, PacketAction {
-    public override var className: String { "ICMPPingResponder" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
 
@@ -317,8 +295,6 @@ public final class ICMPPingResponder: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// SetIPDSCP(DSCP)
@@ -328,7 +304,6 @@ public final class ICMPPingResponder: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `dscp` (read/write).
 public final class SetIPDSCP: Element, PacketAction {
-    public override var className: String { "SetIPDSCP" }
     var dscp: UInt8 = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -341,8 +316,6 @@ public final class SetIPDSCP: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("dscp", get: { [unowned self] in Int(self.dscp) }, set: { [unowned self] v throws(ElementError) in
             guard (0...63).contains(v) else { throw ElementError("out of range") }
@@ -358,7 +331,6 @@ public final class SetIPDSCP: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `ecn` (read/write).
 public final class SetIPECN: Element, PacketAction {
-    public override var className: String { "SetIPECN" }
     var ecn: UInt8 = 0
 
     static func parse(_ text: String) -> UInt8? {
@@ -383,8 +355,6 @@ public final class SetIPECN: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override var canLiveReconfigure: Bool { true }
     public override func addHandlers(_ h: inout HandlerSet) {
         h.readWrite("ecn", read: { [unowned self] in String(self.ecn) }, write: { [unowned self] (t: String) throws(ElementError) in

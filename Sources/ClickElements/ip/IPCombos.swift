@@ -11,7 +11,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 or 2 outputs, push. Handlers: `drops` (read).
 public final class IPInputCombo: Element, PacketAction {
-    public override var className: String { "IPInputCombo" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
     var color: UInt8 = 0
@@ -37,7 +36,6 @@ public final class IPInputCombo: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("drops", get: { [unowned self] in self.check.drops })
@@ -56,7 +54,6 @@ public final class IPInputCombo: Element, PacketAction {
 ///
 /// Ports: 1 input, 5 outputs, push.
 public final class IPOutputCombo: Element {
-    public override var className: String { "IPOutputCombo" }
     public override var portCount: String { "1/5" }
     public override var processing: String { "h/h" }
     var color: UInt8 = 0

@@ -11,7 +11,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 or 2 outputs, push. Handlers: `drops`, `fragments` (read).
 public final class IPFragmenter: Element {
-    public override var className: String { "IPFragmenter" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
     var mtu = 1500

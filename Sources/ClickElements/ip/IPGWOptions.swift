@@ -11,7 +11,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read).
 public final class IPGWOptions: Element, PacketAction {
-    public override var className: String { "IPGWOptions" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var myAddress: UInt32 = 0
@@ -92,7 +91,5 @@ public final class IPGWOptions: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
 }

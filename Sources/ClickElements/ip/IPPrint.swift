@@ -17,7 +17,6 @@ import Glibc
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `active` (read/write).
 public final class IPPrint: Element, PacketAction {
-    public override var className: String { "IPPrint" }
     var label = ""
     var contents = 0  // 0 none, 1 hex, 2 ascii
     var payloadOnly = false
@@ -166,15 +165,13 @@ public final class IPPrint: Element, PacketAction {
         return s
     }
 
-    public func action(_ p: Packet) -> Int {
+    @inline(__always) public func action(_ p: Packet) -> Int {
         guard active else { return 0 }
         let text = line(for: p)
         if let outfile { fputs(text + "\n", outfile) } else { router.chatter(text) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in self.active = v })

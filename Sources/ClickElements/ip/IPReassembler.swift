@@ -16,7 +16,6 @@ import ClickRuntime
 /// `datagrams` (in progress), `drops` (read); `clear` (write: drops every partial
 /// datagram).
 public final class IPReassembler: Element {
-    public override var className: String { "IPReassembler" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
     var maxMemory = 262_144

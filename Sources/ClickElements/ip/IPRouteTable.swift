@@ -238,27 +238,21 @@ public class IPLookupBase: Element {
 }
 
 public final class StaticIPLookup: IPLookupBase {
-    public override var className: String { "StaticIPLookup" }
     override var dynamic: Bool { false }
 }
 
 public final class LinearIPLookup: IPLookupBase {
-    public override var className: String { "LinearIPLookup" }
 }
 
 public final class RadixIPLookup: IPLookupBase {
-    public override var className: String { "RadixIPLookup" }
 }
 
 public final class DirectIPLookup: IPLookupBase {
-    public override var className: String { "DirectIPLookup" }
 }
 
 public final class RangeIPLookup: IPLookupBase {
-    public override var className: String { "RangeIPLookup" }
 }
 
 public final class LookupIPRoute: IPLookupBase {
-    public override var className: String { "LookupIPRoute" }
     override var dynamic: Bool { false }
 }

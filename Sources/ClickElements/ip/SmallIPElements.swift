@@ -8,7 +8,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `drops` (read).
 public final class DropBroadcasts: Element, PacketAction {
-    public override var className: String { "DropBroadcasts" }
     public private(set) var drops = 0
 
     @inline(__always) public func action(_ p: Packet) -> Int {
@@ -20,8 +19,6 @@ public final class DropBroadcasts: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
 }
 
@@ -32,7 +29,6 @@ public final class DropBroadcasts: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class FixIPSrc: Element, PacketAction {
-    public override var className: String { "FixIPSrc" }
     var address: UInt32 = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -47,8 +43,6 @@ public final class FixIPSrc: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// GetIPAddress(OFFSET [, ANNO]) / GetIPAddress(IP src|dst)
@@ -59,7 +53,6 @@ public final class FixIPSrc: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class GetIPAddress: Element, PacketAction {
-    public override var className: String { "GetIPAddress" }
     var offset = 16
     var fromHeader = false
     var anno = Annotation.destinationIP
@@ -91,8 +84,6 @@ public final class GetIPAddress: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// SetIPAddress(IPADDR [, ANNO])
@@ -101,7 +92,6 @@ public final class GetIPAddress: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `addr` (read/write).
 public final class SetIPAddress: Element, PacketAction {
-    public override var className: String { "SetIPAddress" }
     var address = IPv4Address(0)
     var anno = Annotation.destinationIP
 
@@ -115,8 +105,6 @@ public final class SetIPAddress: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.readWrite("addr", read: { [unowned self] in self.address.description }, write: { [unowned self] (t: String) throws(ElementError) in
@@ -132,7 +120,6 @@ public final class SetIPAddress: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class SetIPChecksum: Element, PacketAction {
-    public override var className: String { "SetIPChecksum" }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return -1 }
@@ -142,8 +129,6 @@ public final class SetIPChecksum: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// IPMirror([DST_ANNO])
@@ -154,7 +139,6 @@ public final class SetIPChecksum: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class IPMirror: Element, PacketAction {
-    public override var className: String { "IPMirror" }
     var setAnno = true
 
     public override func configure(_ args: inout Arguments) {
@@ -177,6 +161,4 @@ public final class IPMirror: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

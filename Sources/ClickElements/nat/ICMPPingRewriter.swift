@@ -12,7 +12,6 @@ import ClickRuntime
 ///
 /// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's.
 public final class ICMPPingRewriter: IPRewriter {
-    public override var className: String { "ICMPPingRewriter" }
 
     override func processTransport(_ p: Packet, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, spec: Spec, now: Int64) -> Int {
         guard ip.byte(IPv4Header.proto) == 1, p.length - (p.transportHeaderOffset ?? p.length) >= 8 else { return passOrDrop(spec) }

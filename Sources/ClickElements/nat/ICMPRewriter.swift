@@ -15,7 +15,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 or 2 outputs, push.
 public final class ICMPRewriter: Element, PacketAction {
-    public override var className: String { "ICMPRewriter" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
     var mapNames: [String] = []
@@ -40,7 +39,7 @@ public final class ICMPRewriter: Element, PacketAction {
 
     static let errorTypes: Set<UInt8> = [3, 4, 5, 11, 12]
 
-    public func action(_ p: Packet) -> Int {
+    @inline(__always) public func action(_ p: Packet) -> Int {
         let miss = noutputs > 1 ? 1 : -1
         guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == 1,
               ip.be16(IPv4Header.fragment) & 0x1FFF == 0, let icmp = p.transportHeader else { return miss }
@@ -129,5 +128,4 @@ public final class ICMPRewriter: Element, PacketAction {
         }
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }

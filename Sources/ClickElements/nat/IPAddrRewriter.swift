@@ -16,7 +16,6 @@ import ClickRuntime
 /// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's (`table`,
 /// `size`, `mapping_failures`, ...).
 public class IPAddrRewriter: IPRewriter {
-    public override var className: String { "IPAddrRewriter" }
     /// Whether the destination is part of the key (IPAddrPairRewriter).
     var keysOnPair: Bool { false }
 
@@ -97,6 +96,5 @@ public class IPAddrRewriter: IPRewriter {
 }
 
 public final class IPAddrPairRewriter: IPAddrRewriter {
-    public override var className: String { "IPAddrPairRewriter" }
     override var keysOnPair: Bool { true }
 }

@@ -33,7 +33,6 @@ public protocol IPMapper: Element {
 /// `patterns` (read); `capacity` (read/write); `lookup` (read with `SADDR SPORT DADDR
 /// DPORT [PROTO]`).
 public class IPRewriter: Element {
-    public override var className: String { "IPRewriter" }
     public override var portCount: String { "1-/1-" }
     public override var processing: String { "h/h" }
 
@@ -396,10 +395,8 @@ public class IPRewriter: Element {
 }
 
 public final class TCPRewriter: IPRewriter {
-    public override var className: String { "TCPRewriter" }
     override var handlesUDP: Bool { false }
 }
 
 public final class UDPRewriter: IPRewriter {
-    public override var className: String { "UDPRewriter" }
 }

@@ -17,7 +17,6 @@ func parseMapperPattern(_ words: [String], context: ValueContext) -> (RewritePat
 ///
 /// Ports: none.
 public final class RoundRobinIPMapper: Element, IPMapper {
-    public override var className: String { "RoundRobinIPMapper" }
     public override var portCount: String { "0/0" }
     var patterns: [(RewritePattern, Int, Int)] = []
     var next = 0
@@ -50,7 +49,6 @@ public final class RoundRobinIPMapper: Element, IPMapper {
 ///
 /// Ports: none.
 public final class SourceIPHashMapper: Element, IPMapper {
-    public override var className: String { "SourceIPHashMapper" }
     public override var portCount: String { "0/0" }
     var patterns: [(RewritePattern, Int, Int)] = []
     var ring: [(point: UInt32, pattern: Int)] = []

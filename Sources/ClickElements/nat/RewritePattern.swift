@@ -160,7 +160,6 @@ public final class RewritePattern {
 ///
 /// Ports: none.
 public final class IPRewriterPatterns: Element {
-    public override var className: String { "IPRewriterPatterns" }
     public override var portCount: String { "0/0" }
     public override var configurePhase: Int { ConfigurePhase.info }
     public private(set) var patterns: [String: RewritePattern] = [:]

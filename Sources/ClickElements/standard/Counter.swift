@@ -13,7 +13,6 @@ import ClickRuntime
 /// Handlers: `count`, `byte_count`, `rate` (packets/s), `bit_rate`, `byte_rate` (read);
 /// `reset_counts`, `reset` (write); `count_call`, `byte_count_call` (write).
 public final class Counter: Element, PacketAction {
-    public override var className: String { "Counter" }
     public override var portCount: String { "1/1" }
 
     public private(set) var count = 0

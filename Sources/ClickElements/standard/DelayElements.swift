@@ -29,7 +29,6 @@ extension HandlerSet {
 ///
 /// Ports: 1 pull input, 1 push output. Handlers: `delay` (read/write).
 public final class DelayUnqueue: Element {
-    public override var className: String { "DelayUnqueue" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/h" }
     var delay: Int64 = 0
@@ -106,7 +105,6 @@ public final class DelayUnqueue: Element {
 ///
 /// Ports: 1 pull input, 1 pull output. Handlers: `delay` (read/write).
 public final class DelayShaper: Element, EmptyNotifier {
-    public override var className: String { "DelayShaper" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/l" }
     public let emptySignal = NotifierSignal(active: true)
@@ -178,7 +176,6 @@ public final class DelayShaper: Element, EmptyNotifier {
 /// Handlers: `latency`, `bandwidth`, `size` (read: packets in, or partly in, the link);
 /// `reset` (write: drops them).
 public final class LinkUnqueue: Element {
-    public override var className: String { "LinkUnqueue" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/h" }
     var latency: Int64 = 0

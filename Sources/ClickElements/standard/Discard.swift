@@ -10,7 +10,6 @@ import ClickRuntime
 ///
 /// Handlers: `count` (read), `reset_counts` (write), `active` (read/write, pull only).
 public final class Discard: Element {
-    public override var className: String { "Discard" }
     public override var portCount: String { "1/0" }
     public override var processing: String { "a/a" }
 

@@ -31,7 +31,6 @@ import ClickRuntime
 ///
 /// Handlers: `flow_count` (read), `active_left`, `active_right` (read/write).
 public final class FlowJunction: Element {
-    public override var className: String { "FlowJunction" }
     public override var portCount: String { "2-/2-" }
     public override var processing: String { "h/h" }
 

@@ -9,7 +9,6 @@ import ClickRuntime
 /// Ports: any / any, agnostic; flow code `x/y` (inputs reach no outputs). Its empty
 /// notifier is never active, so pullers downstream sleep.
 public final class Idle: Element, EmptyNotifier {
-    public override var className: String { "Idle" }
     public override var portCount: String { "-/-" }
     public override var processing: String { "a/a" }
     public override var flowCode: String { "x/y" }
@@ -18,4 +17,7 @@ public final class Idle: Element, EmptyNotifier {
     public override func push(port: Int, _ batch: inout PacketBatch) {
         batch.killAll()
     }
+
+    /// Never has a packet.
+    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {}
 }

@@ -14,7 +14,6 @@ import ClickRuntime
 /// Handlers: `count` (read), `reset` (write), `data`, `length`, `limit`, `burst`,
 /// `active` (read/write).
 public final class InfiniteSource: Element {
-    public override var className: String { "InfiniteSource" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "a/a" }
 

@@ -10,7 +10,6 @@ import ClickRuntime
 ///
 /// Ports: none.
 public final class AddressInfo: Element {
-    public override var className: String { "AddressInfo" }
     public override var portCount: String { "0/0" }
     public override var configurePhase: Int { ConfigurePhase.first }
 
@@ -31,7 +30,6 @@ public final class AddressInfo: Element {
 ///
 /// Ports: none.
 public final class PortInfo: Element {
-    public override var className: String { "PortInfo" }
     public override var portCount: String { "0/0" }
     public override var configurePhase: Int { ConfigurePhase.first }
     public private(set) var ports: [String: (port: Int, proto: String?)] = [:]

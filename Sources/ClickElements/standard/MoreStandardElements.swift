@@ -8,7 +8,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 2 outputs, push. Handlers: `rate` (read/write).
 public class RatedSplitter: Element, PacketAction {
-    public override var className: String { "RatedSplitter" }
     public override var portCount: String { "1/2" }
     public override var processing: String { "h/h" }
     var rate = 0.0
@@ -48,7 +47,6 @@ public class RatedSplitter: Element, PacketAction {
 }
 
 public final class BandwidthRatedSplitter: RatedSplitter {
-    public override var className: String { "BandwidthRatedSplitter" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
     override var isBandwidth: Bool { true }
 
@@ -64,7 +62,6 @@ public final class BandwidthRatedSplitter: RatedSplitter {
 ///
 /// Ports: none.
 public final class RandomSeed: Element {
-    public override var className: String { "RandomSeed" }
     public override var portCount: String { "0/0" }
 
     public override func configure(_ args: inout Arguments) {
@@ -79,7 +76,6 @@ public final class RandomSeed: Element {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `drops` (read).
 public final class MarkIPCE: Element, PacketAction {
-    public override var className: String { "MarkIPCE" }
     var force = false
     public private(set) var drops = 0
 
@@ -98,8 +94,6 @@ public final class MarkIPCE: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
 }
 
@@ -112,7 +106,6 @@ public final class MarkIPCE: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 (TimeFilter: 1 or 2) outputs, agnostic.
 public final class AdjustTimestamp: Element, PacketAction {
-    public override var className: String { "AdjustTimestamp" }
     var delta: Int64 = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -124,12 +117,9 @@ public final class AdjustTimestamp: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 public final class SetTimestampDelta: Element, PacketAction {
-    public override var className: String { "SetTimestampDelta" }
     var first: Int64? = nil
 
     public override func configure(_ args: inout Arguments) {
@@ -142,15 +132,12 @@ public final class SetTimestampDelta: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) {
         h.write("reset") { [unowned self] _ in self.first = nil }
     }
 }
 
 public final class TimeFilter: Element, PacketAction {
-    public override var className: String { "TimeFilter" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var start: Int64 = Int64.min
@@ -167,8 +154,6 @@ public final class TimeFilter: Element, PacketAction {
         p.timestamp >= start && p.timestamp < end ? 0 : 1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// Resize(HEAD, TAIL)
@@ -178,7 +163,6 @@ public final class TimeFilter: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Resize: Element, PacketAction {
-    public override var className: String { "Resize" }
     var head = 0
     var tail = 0
 
@@ -205,6 +189,4 @@ public final class Resize: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

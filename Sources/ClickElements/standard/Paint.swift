@@ -15,7 +15,6 @@ func annotationOffset(_ text: String?, default d: Int, size: Int = 1) -> Int? {
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `color` (read/write).
 public final class Paint: Element, PacketAction {
-    public override var className: String { "Paint" }
     var color: UInt8 = 0
     var offset = Annotation.paint
 
@@ -31,8 +30,6 @@ public final class Paint: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("color", get: { [unowned self] in Int(self.color) }, set: { [unowned self] v throws(ElementError) in
@@ -49,7 +46,6 @@ public final class Paint: Element, PacketAction {
 ///
 /// Ports: 1 input, 2 outputs, push.
 public final class PaintTee: Element {
-    public override var className: String { "PaintTee" }
     public override var portCount: String { "1/2" }
     public override var processing: String { "h/h" }
     var color: UInt8 = 0
@@ -82,7 +78,6 @@ public final class PaintTee: Element {
 ///
 /// Ports: 1 input, any number of outputs, push.
 public final class PaintSwitch: Element, PacketAction {
-    public override var className: String { "PaintSwitch" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
     var offset = Annotation.paint
@@ -100,7 +95,6 @@ public final class PaintSwitch: Element, PacketAction {
         return c
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }
 
 /// CheckPaint(COLOR [, ANNO])
@@ -110,7 +104,6 @@ public final class PaintSwitch: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic/push on output 1.
 public final class CheckPaint: Element, PacketAction {
-    public override var className: String { "CheckPaint" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var color: UInt8 = 0
@@ -125,8 +118,6 @@ public final class CheckPaint: Element, PacketAction {
         packet.annotation8(offset) == color ? 0 : 1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("color", get: { [unowned self] in Int(self.color) }, set: { [unowned self] v in self.color = UInt8(truncatingIfNeeded: v) })

@@ -10,7 +10,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `active` (read/write).
 public final class Print: Element, PacketAction {
-    public override var className: String { "Print" }
     var label = ""
     var maxLength = 24
     var contents = 1  // 0 none, 1 hex, 2 ascii
@@ -68,13 +67,11 @@ public final class Print: Element, PacketAction {
         return s
     }
 
-    public func action(_ packet: Packet) -> Int {
+    @inline(__always) public func action(_ packet: Packet) -> Int {
         if active { router.chatter(line(for: packet)) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in self.active = v })
@@ -99,7 +96,6 @@ public func formatTimestamp(_ nanoseconds: Int64) -> String {
 ///
 /// Ports: none.
 public final class Message: Element {
-    public override var className: String { "Message" }
     public override var portCount: String { "0/0" }
 
     public override func configure(_ args: inout Arguments) {

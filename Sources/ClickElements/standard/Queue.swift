@@ -28,7 +28,7 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
     public let emptySignal = NotifierSignal(active: false)
     public let fullSignal = NotifierSignal(active: true)
 
-    public override init() {
+    public required init() {
         ring = UnsafeMutablePointer<Packet>.allocate(capacity: 1)
         super.init()
     }
@@ -198,25 +198,20 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
 }
 
 public final class Queue: QueueBase {
-    public override var className: String { "Queue" }
 }
 
 public final class SimpleQueue: QueueBase {
-    public override var className: String { "SimpleQueue" }
 }
 
 public final class NotifierQueue: QueueBase {
-    public override var className: String { "NotifierQueue" }
 }
 
 public final class FullNoteQueue: QueueBase {
-    public override var className: String { "FullNoteQueue" }
 }
 
 /// FrontDropQueue([CAPACITY]): like Queue, but when full it drops from the front (the
 /// oldest packet) to make room.
 public final class FrontDropQueue: QueueBase {
-    public override var className: String { "FrontDropQueue" }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         var dropped = 0
@@ -247,7 +242,6 @@ public final class FrontDropQueue: QueueBase {
 ///
 /// Ports: 2 push inputs, 1 pull output. Handlers: as Queue.
 public final class MixedQueue: QueueBase {
-    public override var className: String { "MixedQueue" }
     public override var portCount: String { "2/1" }
     public override var processing: String { "h/l" }
 

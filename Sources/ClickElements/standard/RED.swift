@@ -16,7 +16,6 @@ import ClickRuntime
 /// Handlers: `min_thresh`, `max_thresh`, `max_p` (read/write), `drops`, `avg_queue_size`,
 /// `queues`, `stats` (read).
 public final class RED: Element, PacketAction {
-    public override var className: String { "RED" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var minThresh = 0
@@ -87,8 +86,6 @@ public final class RED: Element, PacketAction {
         return noutputs > 1 ? 1 : -1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 
     public override func takeState(from old: Element) {
         guard let old = old as? RED else { return }

@@ -42,7 +42,6 @@ struct TokenBucket {
 /// Handlers: `count` (read), `reset` (write), `rate`, `limit`, `active`, `data`, `length`
 /// (read/write).
 public final class RatedSource: Element {
-    public override var className: String { "RatedSource" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "a/a" }
 
@@ -183,7 +182,6 @@ func formatNumber(_ v: Double) -> String {
 /// Ports: no inputs, 1 output, push. Handlers: `count` (read), `interval`, `active`
 /// (read/write).
 public final class TimedSource: Element {
-    public override var className: String { "TimedSource" }
     public override var portCount: String { "0/1" }
     public override var processing: String { "h/h" }
     var intervalNanoseconds: Int64 = 500_000_000
@@ -245,7 +243,6 @@ public final class TimedSource: Element {
 ///
 /// Ports: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).
 public class RatedUnqueue: Element {
-    public override var className: String { "RatedUnqueue" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/h" }
     var rate = 0.0
@@ -333,7 +330,6 @@ extension Element {
 /// BandwidthRatedUnqueue(RATE [, ...]): RatedUnqueue with RATE in bytes per second
 /// (bandwidth syntax, e.g. `1Mbps`), each packet costing its length.
 public final class BandwidthRatedUnqueue: RatedUnqueue {
-    public override var className: String { "BandwidthRatedUnqueue" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
     override var isBandwidth: Bool { true }
 }
@@ -345,7 +341,6 @@ public final class BandwidthRatedUnqueue: RatedUnqueue {
 ///
 /// Ports: 1 pull input, 1 pull output. Handlers: `rate` (read/write).
 public class Shaper: Element {
-    public override var className: String { "Shaper" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/l" }
     var rate = 0.0
@@ -382,7 +377,6 @@ public class Shaper: Element {
 }
 
 public final class BandwidthShaper: Shaper {
-    public override var className: String { "BandwidthShaper" }
     override func cost(_ p: Packet) -> Double { Double(p.length) }
     override var isBandwidth: Bool { true }
 
@@ -397,7 +391,6 @@ public final class BandwidthShaper: Shaper {
 ///
 /// Ports: 1 pull input. Handlers: `count` (read), `interval` (read/write).
 public final class TimedSink: Element {
-    public override var className: String { "TimedSink" }
     public override var portCount: String { "1/0" }
     public override var processing: String { "l/a" }
     var interval: Int64 = 500_000_000
@@ -440,7 +433,6 @@ public final class TimedSink: Element {
 ///
 /// Ports: any number of pull inputs, 1 pull output.
 public final class RoundRobinSched: Element {
-    public override var className: String { "RoundRobinSched" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }
     var next = 0
@@ -464,7 +456,6 @@ public final class RoundRobinSched: Element {
 }
 
 public final class PrioSched: Element {
-    public override var className: String { "PrioSched" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }
 

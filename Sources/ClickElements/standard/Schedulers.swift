@@ -14,7 +14,6 @@ import ClickRuntime
 ///
 /// Handlers: `tickets0` ... `tickets*N-1*` (read/write).
 public final class StrideSched: Element {
-    public override var className: String { "StrideSched" }
     public override var portCount: String { "1-/1" }
     public override var processing: String { "l/l" }
     static let stride1 = 1 << 16
@@ -118,7 +117,6 @@ public final class StrideSched: Element {
 ///
 /// Handlers: `well_ordered` (read: "false" once an input stream went backwards in time).
 public final class TimeSortedSched: Element, EmptyNotifier {
-    public override var className: String { "TimeSortedSched" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }
     public let emptySignal = NotifierSignal(active: true)

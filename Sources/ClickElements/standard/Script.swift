@@ -19,7 +19,6 @@ import ClickRuntime
 /// Ports: none. Handlers: `step`, `run`, `goto` (write); each builtin (read with
 /// parameters); `$VAR` values through `get` (read with a name) and `set` (write).
 public class Script: Element {
-    public override var className: String { "Script" }
     public override var portCount: String { "0/0" }
     public override var configurePhase: Int { ConfigurePhase.last }
 
@@ -406,6 +405,5 @@ public class Script: Element {
 }
 
 public final class DriverManager: Script {
-    public override var className: String { "DriverManager" }
     override func defaultKind() -> Kind { .driver }
 }

@@ -8,7 +8,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class SetTimestamp: Element, PacketAction {
-    public override var className: String { "SetTimestamp" }
     var fixed: Int64? = nil
 
     public override func configure(_ args: inout Arguments) {
@@ -21,8 +20,6 @@ public final class SetTimestamp: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// StoreIPAddress([ADDR,] OFFSET | src | dst)
@@ -33,7 +30,6 @@ public final class SetTimestamp: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class StoreIPAddress: Element, PacketAction {
-    public override var className: String { "StoreIPAddress" }
     var address: UInt32? = nil
     var offset = 16
     var field: Int? = nil   // 12 src, 16 dst: relative to the network header
@@ -92,8 +88,6 @@ public final class StoreIPAddress: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// Hub — and Bypass, InputSwitch, PullSwitch
@@ -106,7 +100,6 @@ public final class StoreIPAddress: Element, PacketAction {
 ///
 /// Handlers: Bypass `active`; InputSwitch and PullSwitch `switch` (read/write).
 public final class Hub: Element {
-    public override var className: String { "Hub" }
     public override var portCount: String { "-/=" }
     public override var processing: String { "h/h" }
 
@@ -122,7 +115,6 @@ public final class Hub: Element {
 }
 
 public final class Bypass: Element {
-    public override var className: String { "Bypass" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
     var active = false
@@ -141,7 +133,6 @@ public final class Bypass: Element {
 }
 
 public final class InputSwitch: Element {
-    public override var className: String { "InputSwitch" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "h/h" }
     var chosen = 0
@@ -160,7 +151,6 @@ public final class InputSwitch: Element {
 }
 
 public class PullSwitch: Element {
-    public override var className: String { "PullSwitch" }
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }
     var chosen = 0
@@ -179,7 +169,6 @@ public class PullSwitch: Element {
 }
 
 public final class SimplePullSwitch: PullSwitch {
-    public override var className: String { "SimplePullSwitch" }
 }
 
 /// MarkMACHeader([OFFSET, LENGTH])
@@ -188,7 +177,6 @@ public final class SimplePullSwitch: PullSwitch {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class MarkMACHeader: Element, PacketAction {
-    public override var className: String { "MarkMACHeader" }
     var offset = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -201,8 +189,6 @@ public final class MarkMACHeader: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// HostEtherFilter(ETHER [, DROP_OWN, DROP_OTHER])
@@ -213,7 +199,6 @@ public final class MarkMACHeader: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
 public final class HostEtherFilter: Element, PacketAction {
-    public override var className: String { "HostEtherFilter" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var ether: UInt64 = 0
@@ -238,6 +223,4 @@ public final class HostEtherFilter: Element, PacketAction {
         return 1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

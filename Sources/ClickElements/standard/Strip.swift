@@ -8,7 +8,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Strip: Element, PacketAction {
-    public override var className: String { "Strip" }
     var amount = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -20,8 +19,6 @@ public final class Strip: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// Unstrip(LENGTH)
@@ -31,7 +28,6 @@ public final class Strip: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Unstrip: Element, PacketAction {
-    public override var className: String { "Unstrip" }
     var amount = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -42,8 +38,6 @@ public final class Unstrip: Element, PacketAction {
         packet.push(amount) ? 0 : -1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// StripToNetworkHeader
@@ -53,15 +47,12 @@ public final class Unstrip: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class StripToNetworkHeader: Element, PacketAction {
-    public override var className: String { "StripToNetworkHeader" }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {
         if let o = packet.networkHeaderOffset, o > 0 { packet.pull(o) }
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }
 
 /// Null
@@ -70,7 +61,6 @@ public final class StripToNetworkHeader: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Null: Element {
-    public override var className: String { "Null" }
 
     public override func push(port: Int, _ batch: inout PacketBatch) { output(0, &batch) }
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { input(0, into: &batch, max: max) }
@@ -83,7 +73,6 @@ public final class Null: Element {
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Align: Element, PacketAction {
-    public override var className: String { "Align" }
     var modulus = 4
     var offset = 0
 
@@ -99,6 +88,4 @@ public final class Align: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
 }

@@ -8,7 +8,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, any number of outputs, push. Handlers: `switch` (read/write).
 public final class Switch: Element {
-    public override var className: String { "Switch" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
     var chosen = 0
@@ -37,7 +36,6 @@ public final class Switch: Element {
 ///
 /// Ports: 1 input, any number of outputs, push.
 public final class StaticSwitch: Element {
-    public override var className: String { "StaticSwitch" }
     public override var portCount: String { "1/-" }
     public override var processing: String { "h/h" }
     var chosen = 0
@@ -58,7 +56,6 @@ public final class StaticSwitch: Element {
 ///
 /// Ports: 1 input, 1 or more outputs, push.
 public final class RoundRobinSwitch: Element, PacketAction {
-    public override var className: String { "RoundRobinSwitch" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
     var next = 0
@@ -70,7 +67,6 @@ public final class RoundRobinSwitch: Element, PacketAction {
         return o
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }
 
 /// HashSwitch(OFFSET, LENGTH)
@@ -81,7 +77,6 @@ public final class RoundRobinSwitch: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or more outputs, push.
 public final class HashSwitch: Element, PacketAction {
-    public override var className: String { "HashSwitch" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
     var offset = 0
@@ -102,7 +97,6 @@ public final class HashSwitch: Element, PacketAction {
         return d % n
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }
 
 /// FlowHashSwitch([OFFSET])
@@ -116,7 +110,6 @@ public final class HashSwitch: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or more outputs, push.
 public final class FlowHashSwitch: Element, PacketAction {
-    public override var className: String { "FlowHashSwitch" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
     var offset = 14
@@ -152,7 +145,6 @@ public final class FlowHashSwitch: Element, PacketAction {
         return Int(h % UInt64(n))
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }
 
 /// RandomSwitch
@@ -161,7 +153,6 @@ public final class FlowHashSwitch: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or more outputs, push.
 public final class RandomSwitch: Element, PacketAction {
-    public override var className: String { "RandomSwitch" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
     var generator = SystemRandomNumberGenerator()
@@ -170,5 +161,4 @@ public final class RandomSwitch: Element, PacketAction {
         Int(generator.next(upperBound: UInt32(noutputs)))
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 }

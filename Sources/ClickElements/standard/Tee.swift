@@ -9,7 +9,6 @@ import ClickRuntime
 ///
 /// Ports: Tee 1 input, 1 or more outputs, push. PullTee 1 pull input, output 0 pull, others push.
 public final class Tee: Element {
-    public override var className: String { "Tee" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
 
@@ -33,7 +32,6 @@ public final class Tee: Element {
 }
 
 public final class PullTee: Element {
-    public override var className: String { "PullTee" }
     public override var portCount: String { "1/1-" }
     public override var processing: String { "l/lh" }
 

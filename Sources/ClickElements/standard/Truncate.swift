@@ -7,7 +7,6 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `length` (read/write).
 public final class Truncate: Element, PacketAction {
-    public override var className: String { "Truncate" }
     var length = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -20,8 +19,6 @@ public final class Truncate: Element, PacketAction {
         return 0
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("length", get: { [unowned self] in self.length }, set: { [unowned self] v in self.length = Swift.max(0, v) })
     }
@@ -36,7 +33,6 @@ public final class Truncate: Element, PacketAction {
 ///
 /// Handlers: `count`, `byte_count`, `rate`, `byte_rate`, `bit_rate` (read); `reset` (write).
 public final class AverageCounter: Element, PacketAction {
-    public override var className: String { "AverageCounter" }
     var ignore: Int64 = 0
     var count = 0
     var bytes = 0
@@ -97,7 +93,6 @@ public final class AverageCounter: Element, PacketAction {
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `sampling_prob`.
 public final class RandomSample: Element, PacketAction {
-    public override var className: String { "RandomSample" }
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var threshold: UInt32 = UInt32.max / 2
@@ -116,8 +111,6 @@ public final class RandomSample: Element, PacketAction {
         UInt32.random(in: 0...UInt32.max, using: &generator) <= threshold && threshold > 0 ? 0 : 1
     }
 
-    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
-    public override func pull(port: Int, into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
     public override func addHandlers(_ h: inout HandlerSet) {
         h.read("sampling_prob") { [unowned self] in formatNumber(Double(self.threshold) / Double(UInt32.max)) }
     }

@@ -12,7 +12,6 @@ import ClickRuntime
 ///
 /// Handlers: `count` (read), `reset` (write), `active`, `burst`, `limit` (read/write).
 public final class Unqueue: Element {
-    public override var className: String { "Unqueue" }
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/h" }
 

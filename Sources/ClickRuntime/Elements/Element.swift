@@ -19,8 +19,11 @@ public enum PortProcessing: Sendable, Equatable {
 /// - push ports: `push(port:_:)` receives a batch it now owns; `output(_:_:)` passes one on;
 /// - pull ports: `pull(port:into:max:)` appends packets; `input(_:into:max:)` asks upstream.
 ///
-/// Simple elements adopt `PacketAction` and write one `action(_:)` per packet; the runtime
-/// batches around it.
+/// Simple elements adopt `PacketAction` and write one `action(_:)` per packet; the base
+/// class batches around it, in push and pull.
+///
+/// The Click class name is the Swift class name (`className`), so a class is named once;
+/// `StandardElements` registers the classes by type.
 open class Element: DescriptorWatcher {
     /// The element's name in the configuration (`outer/inner` inside compounds).
     public internal(set) var name = ""
@@ -40,7 +43,15 @@ open class Element: DescriptorWatcher {
     /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
     public unowned(unsafe) var router: Router! = nil
 
-    public init() {}
+    /// Every element class is constructible without arguments: the registry makes
+    /// instances from the type alone and `configure` does the rest.
+    public required init() {
+        packetAction = self as? any PacketAction
+    }
+
+    /// This element as a `PacketAction`, if it is one: the base `push` and `pull` run its
+    /// batch loops. Unowned: it is the element itself.
+    @usableFromInline unowned(unsafe) var packetAction: (any PacketAction)?
 
     deinit {
         outputTargets?.deallocate()
@@ -49,7 +60,17 @@ open class Element: DescriptorWatcher {
 
     // MARK: Self-description (override)
 
-    open var className: String { "Element" }
+    /// The Click class name: the Swift class's own name, so that it is written once.
+    /// (A class whose Swift name cannot be its Click name, a local test class, overrides it.)
+    open class var className: String {
+        let full = String(describing: self)
+        // Local and private types print as "Name #1 in ..." or "(Name in _ABC)".
+        let name = full.hasPrefix("(") ? String(full.dropFirst()) : full
+        return String(name.prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+    }
+
+    /// This element's Click class name.
+    public final var className: String { type(of: self).className }
     /// Click's port-count specifier: `"1/1"`, `"1/1-2"`, `"0/1"`, `"1-/="`, `"-/-"`.
     open var portCount: String { "1/1" }
     /// Click's processing specifier: letters `h` push, `l` pull, `a` agnostic, per port.
@@ -82,13 +103,28 @@ open class Element: DescriptorWatcher {
 
     // MARK: Packet movement (override what the processing needs)
 
-    /// Receives a batch on push input `port`; the element now owns the packets.
+    /// Receives a batch on push input `port`; the element now owns the packets. A
+    /// `PacketAction` runs its batch loop here; any other element with a push input
+    /// overrides this, and debug builds stop where one was pushed to without doing so.
     open func push(port: Int, _ batch: inout PacketBatch) {
+        if let packetAction {
+            packetAction.pushActions(&batch)
+            return
+        }
+        assertionFailure("\(declaration) got a push on input \(port) but implements no push")
         batch.killAll()
     }
 
-    /// Appends up to `max` packets from pull output `port` to `batch`.
-    open func pull(port: Int, into batch: inout PacketBatch, max: Int) {}
+    /// Appends up to `max` packets from pull output `port` to `batch`. A `PacketAction`
+    /// runs its batch loop here; any other element with a pull output overrides this (debug
+    /// builds stop where one does not).
+    open func pull(port: Int, into batch: inout PacketBatch, max: Int) {
+        if let packetAction {
+            packetAction.pullActions(into: &batch, max: max)
+            return
+        }
+        assertionFailure("\(declaration) was pulled on output \(port) but implements no pull")
+    }
 
     /// Runs the element's task; returns true if it did work. Active elements override.
     open func runTask(_ task: Task) -> Bool { false }
@@ -229,20 +265,32 @@ public struct ElementError: Error, CustomStringConvertible, Sendable {
 }
 
 /// A per-packet element: `action` returns the output port for the packet (usually 0), or
-/// -1 to drop it (the runtime kills it). The runtime batches around it, in push and pull
-/// context; packets sent to other outputs go out after the batch's output-0 packets.
+/// -1 to drop it (the runtime kills it). The element writes only `action(_:)` (and
+/// overrides `push` only to do something per batch): the base `Element` moves the batches
+/// around it in push and pull context, through this protocol's batch loops, which the
+/// compiler specializes for each conforming class (the action is inlined in its loop).
+/// Packets sent to other outputs go out after the batch's output-0 packets.
 public protocol PacketAction: Element {
+    /// What happens to one packet: the output port, or -1 to drop it.
     func action(_ packet: Packet) -> Int
+
+    /// The batch loops. Requirements (not just extension methods) so that each class's
+    /// witness is the loop specialized for it; classes do not implement them.
+    func pushActions(_ batch: inout PacketBatch)
+    func pullActions(into batch: inout PacketBatch, max: Int)
 }
 
 extension PacketAction {
-    /// The batch push loop for a `PacketAction`; call it from `push(port:_:)`.
+    @inlinable public func pushActions(_ batch: inout PacketBatch) { pushThrough(&batch) }
+    @inlinable public func pullActions(into batch: inout PacketBatch, max: Int) { pullThrough(into: &batch, max: max) }
+
+    /// The batch push loop: `action` for each packet, then out by output.
     @inlinable @inline(__always) public func pushThrough(_ batch: inout PacketBatch) {
         dispatch(&batch) { action($0) }
     }
 
-    /// The batch pull loop for a `PacketAction` (agnostic element in pull context): packets
-    /// for output 0 are returned, those for other (push) outputs are pushed there.
+    /// The batch pull loop (agnostic element in pull context): packets for output 0 are
+    /// returned, those for other (push) outputs are pushed there.
     @inlinable @inline(__always) public func pullThrough(into batch: inout PacketBatch, max: Int) {
         let start = batch.count
         input(0, into: &batch, max: max)

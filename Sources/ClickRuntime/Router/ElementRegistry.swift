@@ -1,17 +1,29 @@
-/// The element classes a runtime can instantiate, by Click class name. Each element file
-/// registers itself in its module's list (Click's `EXPORT_ELEMENT`).
+/// The element classes a runtime can instantiate, by Click class name (Click's
+/// `EXPORT_ELEMENT`). A class is registered by its type; its name is the type's
+/// `className`, or an alias.
 public struct ElementRegistry {
-    public private(set) var factories: [String: () -> Element] = [:]
+    public private(set) var classes: [String: Element.Type] = [:]
 
     public init() {}
 
-    public mutating func register(_ name: String, _ factory: @escaping () -> Element) {
-        factories[name] = factory
+    /// Registers `type` under its own class name.
+    public mutating func register(_ type: Element.Type) {
+        classes[type.className] = type
     }
 
-    public var classNames: Set<String> { Set(factories.keys) }
+    /// Registers `type` under another name too (Click's aliases, `SetECN` for `SetIPECN`).
+    public mutating func register(_ type: Element.Type, alias: String) {
+        classes[alias] = type
+    }
+
+    /// Removes a class (a sandbox that must not open files or sockets).
+    public mutating func remove(_ name: String) {
+        classes[name] = nil
+    }
+
+    public var classNames: Set<String> { Set(classes.keys) }
 
     public func make(_ name: String) -> Element? {
-        factories[name]?()
+        classes[name]?.init()
     }
 }

@@ -14,8 +14,8 @@ enum ParserHarness {
     static let outside: Set<String> = ["FromDump", "ToDump", "FromIPSummaryDump", "ToIPSummaryDump", "ControlSocket",
                                        "FromDevice", "ToDevice", "IPPrint", "ARPPrint"]
     nonisolated(unsafe) static let registry: ElementRegistry = {
-        var sandboxed = ElementRegistry()
-        for (name, make) in StandardElements.registry.factories where !outside.contains(name) { sandboxed.register(name, make) }
+        var sandboxed = StandardElements.registry
+        for name in outside { sandboxed.remove(name) }
         return sandboxed
     }()
 

@@ -8,7 +8,6 @@ import ClickRuntime
 /// IPReassembler, IPPrint, ARPPrint, ToIPSummaryDump, ICMPRewriter). Any crash, trap or leak
 /// is a bug: after each input every packet must be back in its pool.
 final class FrameInjector: Element {
-    override var className: String { "FrameInjector" }
     override var portCount: String { "0/1" }
     override var processing: String { "h/h" }
 
@@ -76,7 +75,7 @@ enum ElementHarness {
 
     nonisolated(unsafe) static let registry: ElementRegistry = {
         var registry = StandardElements.registry
-        registry.register("FrameInjector") { FrameInjector() }
+        registry.register(FrameInjector.self)
         return registry
     }()
 
