@@ -17,6 +17,8 @@ public final class Collector: Element {
     /// Per packet, its timestamp annotation and the router clock when it arrived.
     public var timestamps: [Int64] = []
     public var arrivals: [Int64] = []
+    /// Per packet, its EXTRA_LENGTH annotation.
+    public var extraLengths: [UInt32] = []
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         for i in 0..<batch.count {
@@ -24,6 +26,7 @@ public final class Collector: Element {
             paints.append(batch[i].paint)
             timestamps.append(batch[i].timestamp)
             arrivals.append(router.clock.now())
+            extraLengths.append(batch[i].annotation32(Annotation.extraLength))
         }
         batch.killAll()
     }
@@ -42,6 +45,15 @@ public final class Injector: Element {
             p.paint = paint
             batch.append(p)
         }
+        output(0, &batch)
+    }
+
+    /// Pushes one packet with timestamp annotation `nanoseconds`.
+    public func injectTimestamped(_ bytes: [UInt8], at nanoseconds: Int64) {
+        var batch = storage.batch()
+        guard let p = pool.make(bytes) else { return }
+        p.timestamp = nanoseconds
+        batch.append(p)
         output(0, &batch)
     }
 }

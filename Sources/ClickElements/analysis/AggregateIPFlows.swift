@@ -36,7 +36,7 @@ public final class AggregateIPFlows: Element, PacketAction {
         tcpTimeout = args.keyword("TCP_TIMEOUT", .unsignedInteger).map(seconds) ?? tcpTimeout
         tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .unsignedInteger).map(seconds) ?? tcpDoneTimeout
         udpTimeout = args.keyword("UDP_TIMEOUT", .wholeSeconds) ?? udpTimeout
-        _ = args.keyword("REAP", .wholeSeconds)
+        unsupportedKeywords(&args, ["REAP"], because: "flows expire by their own timeouts, checked as packets arrive")
         unsupportedKeywords(&args, ["FRAGMENT_TIMEOUT"])
         handleICMP = args.keyword("ICMP", .bool) ?? false
         passFragments = args.keyword("FRAGMENTS", .bool) ?? false

@@ -51,7 +51,6 @@ public final class IPRateMonitor: Element, PacketAction {
     var forwardDirection = true
     /// The router time for the batch being handled (read once per batch).
     var now: Int64 = 0
-    var generator = SystemRandomNumberGenerator()
     static let tickLength: Int64 = 125_000_000
     static let nodeBytes = 64
 
@@ -66,7 +65,9 @@ public final class IPRateMonitor: Element, PacketAction {
         ratio = args.mandatory("RATIO", .fixedPoint(fractionBits: 16)) ?? 1
         threshold = Double(args.mandatory("THRESH", .integer) ?? 0)
         memoryLimit = (args.positional("MEMORY", .unsignedInteger) ?? 0) * 1024
-        _ = args.positional("ANNO", .bool)
+        if args.positional("ANNO", .bool) == true {
+            configurationWarning("ANNO is not supported and has no effect (no rate annotation is set)")
+        }
         if ratio <= 0 || ratio > 1 { args.error("must be between 0 and 1", keyword: "RATIO") }
         if threshold <= 0 { args.error("must be positive", keyword: "THRESH") }
         if memoryLimit > 0 && memoryLimit < 100 * 1024 { memoryLimit = 100 * 1024 }
@@ -113,7 +114,7 @@ public final class IPRateMonitor: Element, PacketAction {
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
-        if ratio < 1 && Double(generator.next() >> 11) * 0x1p-53 >= ratio { return 0 }
+        if ratio < 1 && router.random.unitInterval() >= ratio { return 0 }
         let weight = (countBytes ? Double(ip.be16(IPv4Header.totalLength)) : 1) / ratio
         let address = forwardDirection ? ip.be32(IPv4Header.source) : ip.be32(IPv4Header.destination)
         let tick = now / Self.tickLength

@@ -70,12 +70,12 @@ public final class ARPQuerier: Element {
         }
         tableName = args.positional("TABLE", .word)
         capacity = args.keyword("CAPACITY", .unsignedInteger) ?? 2048
-        _ = args.keyword("ENTRY_CAPACITY", .unsignedInteger)
+        unsupportedKeywords(&args, ["ENTRY_CAPACITY"], because: "this table limits its entries by CAPACITY")
         entryPacketCapacity = args.keyword("ENTRY_PACKET_CAPACITY", .unsignedInteger) ?? 16
         if let t = args.keyword("TIMEOUT", .timestamp) { timeout = ARPEntries.effectiveTimeout(t) }
-        _ = args.keyword("POLL_TIMEOUT", .timestamp)
+        unsupportedKeywords(&args, ["POLL_TIMEOUT"])
         if let b = args.keyword("BROADCAST", .ipv4Address) { broadcast = b.value }
-        _ = args.keyword("BROADCAST_POLL", .bool)
+        unsupportedKeywords(&args, ["BROADCAST_POLL"])
         // The table is chosen here, before handlers are added, so that they show it.
         if let tableName {
             if let t = router.element(named: tableName) as? ARPTable {

@@ -14,11 +14,15 @@ import ClickRuntime
 public final class VLANEncap: Element, PacketAction {
     var tci: UInt16 = 0
     var fromAnno = false
+    /// The tag's protocol identifier (ETHERTYPE; 0x88A8 for a QinQ service tag).
+    var ethertype: UInt16 = 0x8100
 
     public override func configure(_ args: inout Arguments) {
         let id = args.mandatory("VLAN_ID", .raw) ?? "0"
         let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
-        _ = args.keyword("ETHERTYPE", .unsignedInteger)
+        let type = args.keyword("ETHERTYPE", .unsignedInteger) ?? 0x8100
+        if type > 0xFFFF { args.error("out of range", keyword: "ETHERTYPE") }
+        ethertype = UInt16(truncatingIfNeeded: type)
         if id == "ANNO" {
             fromAnno = true
         } else if let v = IntegerValue.parse(id), v >= 0, v < 4096, pcp < 8 {
@@ -32,7 +36,7 @@ public final class VLANEncap: Element, PacketAction {
         guard p.length >= 14, p.push(4) else { return -1 }
         let d = p.data
         (d).copyMemory(from: d + 4, byteCount: 12)
-        d.setBE16(12, 0x8100)
+        d.setBE16(12, ethertype)
         d.setBE16(14, fromAnno ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci)
         p.setMACHeader(at: 0)
         return 0
@@ -41,15 +45,17 @@ public final class VLANEncap: Element, PacketAction {
 }
 
 public final class VLANDecap: Element, PacketAction {
+    /// ANNO: whether the tag goes into the VLAN TCI annotation.
+    var setAnnotation = true
 
     public override func configure(_ args: inout Arguments) {
-        _ = args.keyword("ANNO", .bool)
+        setAnnotation = args.positional("ANNO", .bool) ?? true
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length >= 18, p.load16(12) == 0x8100 else { return 0 }
         let d = p.data
-        p.setAnnotation16(Annotation.vlanTCI, d.be16(14).bigEndian)
+        if setAnnotation { p.setAnnotation16(Annotation.vlanTCI, d.be16(14).bigEndian) }
         (d + 4).copyMemory(from: d, byteCount: 12)
         p.pull(4)
         p.setMACHeader(at: 0)
@@ -99,9 +105,16 @@ public final class EtherVLANEncap: Element, PacketAction {
 }
 
 public final class StripEtherVLANHeader: Element, PacketAction {
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+    /// The VLAN TCI annotation given to untagged frames; nil (NATIVE_VLAN -1) sends them
+    /// to output 1 instead.
+    var nativeVLAN: UInt16? = 0
 
     public override func configure(_ args: inout Arguments) {
-        _ = args.positional("NATIVE_VLAN", .unsignedInteger)
+        let native = args.positional("NATIVE_VLAN", .integer) ?? 0
+        if native > 0xFFF { args.error("bad NATIVE_VLAN") }
+        nativeVLAN = native >= 0 ? UInt16(truncatingIfNeeded: native) : nil
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
@@ -110,8 +123,11 @@ public final class StripEtherVLANHeader: Element, PacketAction {
             guard p.length >= 18 else { return -1 }
             p.setAnnotation16(Annotation.vlanTCI, p.load16(14).bigEndian)
             p.pull(18)
-        } else {
+        } else if let nativeVLAN {
+            p.setAnnotation16(Annotation.vlanTCI, nativeVLAN)
             p.pull(14)
+        } else {
+            return 1
         }
         return 0
     }

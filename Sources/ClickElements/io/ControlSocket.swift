@@ -46,10 +46,7 @@ public final class ControlSocket: Element {
         }
         readOnly = args.keyword("READONLY", .bool) ?? false
         localhost = args.keyword("LOCALHOST", .bool) ?? true
-        _ = args.keyword("VERBOSE", .bool)
-        _ = args.keyword("RETRIES", .integer)
-        _ = args.keyword("RETRY_WARNINGS", .bool)
-        _ = args.keyword("PROXY", .string)
+        unsupportedKeywords(&args, ["VERBOSE", "RETRIES", "RETRY_WARNINGS", "PROXY"])
     }
 
     /// The bound TCP port (useful when configured with port 0).

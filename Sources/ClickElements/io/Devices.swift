@@ -65,12 +65,14 @@ public final class FromDevice: Element, VMPortObserver {
         device = args.mandatory("DEVNAME", .string) ?? ""
         promiscuous = args.positional("PROMISC", .bool) ?? false
         snaplen = args.positional("SNAPLEN", .unsignedInteger) ?? 2046
-        _ = args.keyword("SNIFFER", .bool)
+        if args.keyword("SNIFFER", .bool) == false {
+            configurationWarning("SNIFFER false is not supported and has no effect (the host stack sees the packets too)")
+        }
         outbound = args.keyword("OUTBOUND", .bool) ?? false
         burst = min(max(args.keyword("BURST", .unsignedInteger) ?? 32, 1), 256)
         stamp = args.keyword("TIMESTAMP", .bool) ?? true
-        _ = args.keyword("METHOD", .word)
-        _ = args.keyword("HEADROOM", .unsignedInteger)
+        checkMethod(&args)
+        unsupportedKeywords(&args, ["HEADROOM"], because: "packet buffers have a fixed headroom")
         unsupportedKeywords(&args, ["FORCE_IP", "BPF_FILTER", "ENCAP", "PROTOCOL"])
     }
 
@@ -304,8 +306,8 @@ public final class ToDevice: Element, VMPortObserver {
     public override func configure(_ args: inout Arguments) {
         device = args.mandatory("DEVNAME", .string) ?? ""
         burst = min(max(args.positional("BURST", .unsignedInteger) ?? 64, 1), 64)
-        for k in ["METHOD", "DEBUG", "QUIET", "NO_PAD"] { _ = args.keyword(k, .raw) }
-        unsupportedKeywords(&args, ["ALLOW_NONEXISTENT"])
+        checkMethod(&args)
+        unsupportedKeywords(&args, ["DEBUG", "ALLOW_NONEXISTENT"])
     }
 
     public override func initialize() throws(ElementError) {
@@ -421,5 +423,18 @@ public final class ToDevice: Element, VMPortObserver {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("drops", get: { [unowned self] in self.drops })
         if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
+    }
+}
+
+extension Element {
+    /// A device's METHOD: Click's LINUX (a packet socket) and PCAP capture the same packets
+    /// as the AF_PACKET ring used here; NETMAP is reported.
+    func checkMethod(_ args: inout Arguments) {
+        guard let method = args.keyword("METHOD", .word) else { return }
+        switch method {
+        case "LINUX", "PCAP": break
+        case "NETMAP": configurationWarning("METHOD NETMAP is not supported; packets go through AF_PACKET")
+        default: args.error("bad METHOD", keyword: "METHOD")
+        }
     }
 }

@@ -521,8 +521,10 @@ public final class ToIPSummaryDump: Element, PacketAction {
         verbose = args.keyword("VERBOSE", .bool) ?? false
         banner = args.keyword("BANNER", .string)
         if args.keyword("BINARY", .bool) == true { args.error("binary IPSummaryDump files are not supported", keyword: "BINARY") }
-        for k in ["CAREFUL_TRUNC", "EXTRA_LENGTH"] { _ = args.keyword(k, .raw) }
-        unsupportedKeywords(&args, ["MULTIPACKET", "BAD_PACKETS"])
+        if args.keyword("EXTRA_LENGTH", .bool) == false {
+            configurationWarning("EXTRA_LENGTH false is not supported and has no effect (lengths include the EXTRA_LENGTH annotation)")
+        }
+        unsupportedKeywords(&args, ["CAREFUL_TRUNC", "MULTIPACKET", "BAD_PACKETS"])
     }
 
     public override func initialize() throws(ElementError) {

@@ -31,6 +31,9 @@ public final class ToDump: Element, PacketAction {
     public override var portCount: String { "1/0-1" }
     var filename = ""
     var snaplen = 2000
+    /// EXTRA_LENGTH: the recorded original length includes the EXTRA_LENGTH annotation
+    /// (bytes a Truncate removed).
+    var extraLength = true
     var linktype: UInt32 = 1
     var nano = false
     var unbuffered = false
@@ -47,8 +50,8 @@ public final class ToDump: Element, PacketAction {
         if let e = args.positional("ENCAP", .word) {
             if let t = PcapEncap.names[e.uppercased()] { linktype = t } else { args.error("bad encapsulation type '\(e)'", keyword: "ENCAP") }
         }
-        _ = args.keyword("USE_ENCAP_FROM", .string)
-        _ = args.keyword("EXTRA_LENGTH", .bool)
+        extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
+        unsupportedKeywords(&args, ["USE_ENCAP_FROM"], because: "give ENCAP instead")
         unbuffered = args.keyword("UNBUFFERED", .bool) ?? false
         nano = args.keyword("NANO", .bool) ?? false
         if snaplen == 0 { snaplen = 65535 }
@@ -104,7 +107,8 @@ public final class ToDump: Element, PacketAction {
             writeErrors &+= 1
             return noutputs > 0 ? 0 : -1
         }
-        var record = (seconds.littleEndian, fraction.littleEndian, UInt32(captured).littleEndian, UInt32(p.length).littleEndian)
+        var record = (seconds.littleEndian, fraction.littleEndian, UInt32(captured).littleEndian,
+                      UInt32(truncatingIfNeeded: p.length + (extraLength ? Int(p.annotation32(Annotation.extraLength)) : 0)).littleEndian)
         let wrote = withUnsafeBytes(of: &record) { fwrite($0.baseAddress, 1, 16, file) }
         if wrote != 16 || fwrite(p.data, 1, captured, file) != captured || (unbuffered && fflush(file) != 0) {
             writeFailed(errno)
@@ -178,9 +182,8 @@ public final class FromDump: Element, EmptyNotifier {
     public let emptySignal = NotifierSignal(active: true)
     var sample = 1.0
     var start: Int64?, startAfter: Int64?, end: Int64?, endAfter: Int64?, interval: Int64?
-    var endCall: String?
+    var endCall: HandlerCall?
     var firstSeen = false
-    var generator = SystemRandomNumberGenerator()
 
     public override func configure(_ args: inout Arguments) {
         filename = args.mandatory("FILENAME", .string) ?? ""
@@ -197,8 +200,11 @@ public final class FromDump: Element, EmptyNotifier {
         interval = args.keyword("INTERVAL", .timestamp)
         if start != nil && startAfter != nil { args.error("START and START_AFTER are mutually exclusive") }
         if [end, endAfter, interval].compactMap({ $0 }).count > 1 { args.error("END, END_AFTER and INTERVAL are mutually exclusive") }
-        endCall = args.keyword("END_CALL", .string)
-        _ = args.keyword("MMAP", .bool)
+        if let text = args.keyword("END_CALL", .string) {
+            endCall = HandlerCall(text)
+            if endCall == nil { args.error("syntax error", keyword: "END_CALL") }
+        }
+        unsupportedKeywords(&args, ["MMAP"], because: "traces are read with buffered reads")
     }
 
     /// A little-endian (or, in a swapped file, big-endian) 32-bit field of `b`.
@@ -230,6 +236,7 @@ public final class FromDump: Element, EmptyNotifier {
     }
 
     public override func initialize() throws(ElementError) {
+        try endCall?.initialize(in: router, context: self, write: true)
         try open()
         emptySignal.set(active && !exhausted)
         if outputIsPush(0) {
@@ -323,7 +330,7 @@ public final class FromDump: Element, EmptyNotifier {
                 exhausted = true
                 return nil
             }
-            if sample < 1 && Double(generator.next() >> 11) * 0x1p-53 >= sample {
+            if sample < 1 && router.random.unitInterval() >= sample {
                 p.kill()
                 count -= 1
                 continue
@@ -437,8 +444,7 @@ public final class FromDump: Element, EmptyNotifier {
     func atEnd() {
         if let call = endCall {
             endCall = nil
-            let (handler, value) = ConfigText.firstWord(call)
-            do { try router.write(handler, value) } catch { router.chatter("\(declaration): END_CALL: \(error.message)") }
+            if let error = call.callWrite(in: router) { router.chatter("\(declaration): END_CALL: \(error.message)") }
         } else if stop {
             stop = false
             router.requestStop()

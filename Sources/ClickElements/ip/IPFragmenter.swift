@@ -15,14 +15,15 @@ public final class IPFragmenter: Element {
     public override var processing: String { "h/h" }
     var mtu = 1500
     var honorDF = true
+    var verbose = false
     public private(set) var drops = 0
     public private(set) var fragments = 0
 
     public override func configure(_ args: inout Arguments) {
         mtu = args.mandatory("MTU", .unsignedInteger) ?? 1500
-        honorDF = args.keyword("HONOR_DF", .bool) ?? true
-        _ = args.keyword("VERBOSE", .bool)
-        _ = args.keyword("HEADROOM", .unsignedInteger)
+        honorDF = args.positional("HONOR_DF", .bool) ?? true
+        verbose = args.positional("VERBOSE", .bool) ?? false
+        unsupportedKeywords(&args, ["HEADROOM"], because: "fragments are pool buffers with a fixed headroom")
         if mtu < 68 { args.error("must be at least 68", keyword: "MTU") }
     }
 
@@ -78,6 +79,9 @@ public final class IPFragmenter: Element {
             }
             let fragmentField = ip.be16(IPv4Header.fragment)
             if fragmentField & 0x4000 != 0 && honorDF {
+                if verbose || drops < 5 {
+                    router.chatter("IPFragmenter(\(mtu)) DF \(IPv4Address(ip.be32(12))) \(IPv4Address(ip.be32(16))) len=\(p.length)")
+                }
                 drops &+= 1
                 if noutputs > 1 { output(1, single: p) } else { p.kill() }
                 continue

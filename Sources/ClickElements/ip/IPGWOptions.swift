@@ -14,11 +14,13 @@ public final class IPGWOptions: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var myAddress: UInt32 = 0
+    /// MYADDR and OTHERADDRS: a prespecified timestamp entry is filled in for these.
+    var myAddresses: [UInt32] = []
     public private(set) var drops = 0
 
     public override func configure(_ args: inout Arguments) {
         myAddress = args.mandatory("MYADDR", .ipv4Address)?.value ?? 0
-        _ = args.positional("OTHERADDRS", .string)
+        myAddresses = [myAddress] + (args.positional("OTHERADDRS", .ipv4AddressList) ?? []).map(\.value)
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
@@ -64,7 +66,16 @@ public final class IPGWOptions: Element, PacketAction {
                 let flag = ip.byte(o + 3) & 0x0F
                 guard pointer >= 5 else { return problem(p, at: o + 2) }
                 let entry = flag == 0 ? 4 : 8
-                if pointer + entry - 1 <= length {
+                if flag == 2 || flag > 3 { return problem(p, at: o + 3) }
+                if flag == 3 {
+                    // Prespecified addresses: only our own entry gets the time.
+                    if pointer + 7 <= length, myAddresses.contains(ip.be32(o + pointer - 1)) {
+                        let ms = UInt32(truncatingIfNeeded: (router.clock.now() / 1_000_000) % 86_400_000)
+                        ip.setBE32(o + pointer + 3, ms)
+                        ip.setByte(o + 2, UInt8(pointer + 8))
+                        changed = true
+                    }
+                } else if pointer + entry - 1 <= length {
                     let now = router.clock.now()
                     let ms = UInt32(truncatingIfNeeded: (now / 1_000_000) % 86_400_000)
                     if flag == 0 {

@@ -201,7 +201,7 @@ public class IPRewriter: Element {
         }
         let rewritten: FlowID
         if let pattern {
-            guard let r = pattern.allocate(for: flow, in: table) else { return nil }
+            guard let r = pattern.allocate(for: flow, in: table, using: &router.random) else { return nil }
             rewritten = r
         } else {
             guard table.find(flow.reversed) < 0 else { return nil }

@@ -100,7 +100,7 @@ public final class RewritePattern {
 
     /// Chooses the rewritten flow for `flow`: a source address and port from the ranges
     /// whose reply flow is not in `table`. Nil when the space is exhausted.
-    func allocate(for flow: FlowID, in table: FlowTable) -> FlowID? {
+    func allocate(for flow: FlowID, in table: FlowTable, using generator: inout RandomSource) -> FlowID? {
         var result = flow
         if let daddr { result.daddr = daddr }
         if let dport { result.dport = dport }
@@ -136,7 +136,7 @@ public final class RewritePattern {
         if sequential {
             start = cursor % space
         } else {
-            start = Int.random(in: 0..<space)
+            start = Int.random(in: 0..<space, using: &generator)
         }
         for step in 0..<space {
             let k = (start + step) % space

@@ -11,22 +11,29 @@ import ClickRuntime
 /// Ports: 1 input, 1 output, agnostic.
 ///
 /// Handlers: `count`, `byte_count`, `rate` (packets/s), `bit_rate`, `byte_rate` (read);
-/// `reset_counts`, `reset` (write); `count_call`, `byte_count_call` (write).
+/// `reset_counts`, `reset` (write; `reset` re-arms the calls); `count_call`,
+/// `byte_count_call` (read: the trigger count; write: a new `N HANDLER [VALUE]`).
 public final class Counter: Element, PacketAction {
     public override var portCount: String { "1/1" }
 
     public private(set) var count = 0
     public private(set) var byteCount = 0
-    var countCall: (at: Int, handler: String, value: String)? = nil
-    var byteCountCall: (at: Int, handler: String, value: String)? = nil
+    /// COUNT_CALL and BYTE_COUNT_CALL: the count that triggers the call, and the call.
+    /// A trigger fires once; `reset` (and setting the call again) re-arms it.
+    var countCall: (at: Int, call: HandlerCall)? = nil
+    var byteCountCall: (at: Int, call: HandlerCall)? = nil
+    var countTriggered = false
+    var byteCountTriggered = false
+    /// True while a call is waiting for its count: the per-packet path checks only this.
+    var callsArmed = false
     var rate = RateEstimator()
     var byteRate = RateEstimator()
 
-    static func parseCall(_ text: String) -> (Int, String, String)? {
+    /// Parses `N HANDLER [VALUE]`.
+    static func parseCall(_ text: String) -> (at: Int, call: HandlerCall)? {
         let (n, rest) = ConfigText.firstWord(text)
-        let (handler, value) = ConfigText.firstWord(rest)
-        guard let at = IntegerValue.parse(n, signed: false), !handler.isEmpty else { return nil }
-        return (Int(at), handler, value)
+        guard let at = IntegerValue.parse(n, signed: false), let call = HandlerCall(rest) else { return nil }
+        return (Int(at), call)
     }
 
     public override func configure(_ args: inout Arguments) {
@@ -38,22 +45,36 @@ public final class Counter: Element, PacketAction {
         }
     }
 
+    /// The calls' handlers must exist and be writable (Click checks them here too).
+    public override func initialize() throws(ElementError) {
+        try countCall?.call.initialize(in: router, context: self, write: true)
+        try byteCountCall?.call.initialize(in: router, context: self, write: true)
+        rearm()
+    }
+
+    private func rearm() {
+        callsArmed = (countCall != nil && !countTriggered) || (byteCountCall != nil && !byteCountTriggered)
+    }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         count &+= 1
         byteCount &+= packet.length
-        if countCall != nil || byteCountCall != nil { checkCalls() }
+        if callsArmed { checkCalls() }
         return 0
     }
 
+    /// Calls a handler when its count is reached, as Click does: the packet count must
+    /// reach N exactly, the byte count N or more; a failing call is reported.
     private func checkCalls() {
-        if let call = countCall, count >= call.at {
-            countCall = nil
-            try? router.write(call.handler, call.value)
+        if let c = countCall, !countTriggered, count == c.at {
+            countTriggered = true
+            if let error = c.call.callWrite(in: router) { router.chatter("\(declaration): COUNT_CALL: \(error.message)") }
         }
-        if let call = byteCountCall, byteCount >= call.at {
-            byteCountCall = nil
-            try? router.write(call.handler, call.value)
+        if let c = byteCountCall, !byteCountTriggered, byteCount >= c.at {
+            byteCountTriggered = true
+            if let error = c.call.callWrite(in: router) { router.chatter("\(declaration): BYTE_COUNT_CALL: \(error.message)") }
         }
+        rearm()
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
@@ -66,7 +87,7 @@ public final class Counter: Element, PacketAction {
 
     /// The counting loop, kept separate so that the common case stays tight.
     @inline(__always) func pushThroughCounting(_ batch: inout PacketBatch) {
-        if countCall == nil && byteCountCall == nil {
+        if !callsArmed {
             var bytes = 0
             for i in 0..<batch.count { bytes &+= batch[i].length }
             count &+= batch.count
@@ -100,6 +121,9 @@ public final class Counter: Element, PacketAction {
         byteCount = 0
         rate = RateEstimator()
         byteRate = RateEstimator()
+        countTriggered = false
+        byteCountTriggered = false
+        rearm()
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
@@ -110,13 +134,21 @@ public final class Counter: Element, PacketAction {
         h.read("bit_rate") { [unowned self] in self.byteRate.text(now: self.router.clock.now(), scale: 8) }
         h.write("reset_counts") { [unowned self] _ in self.reset() }
         h.write("reset") { [unowned self] _ in self.reset() }
+        h.read("count_call") { [unowned self] in self.countCall.map { "\($0.at)" } ?? "" }
+        h.read("byte_count_call") { [unowned self] in self.byteCountCall.map { "\($0.at)" } ?? "" }
         h.write("count_call") { [unowned self] (text: String) throws(ElementError) in
-            guard let call = Self.parseCall(text) else { throw ElementError("expected 'N HANDLER [VALUE]'") }
+            guard var call = Self.parseCall(text) else { throw ElementError("expected 'N HANDLER [VALUE]'") }
+            try call.call.initialize(in: self.router, context: self, write: true)
             self.countCall = call
+            self.countTriggered = false
+            self.rearm()
         }
         h.write("byte_count_call") { [unowned self] (text: String) throws(ElementError) in
-            guard let call = Self.parseCall(text) else { throw ElementError("expected 'N HANDLER [VALUE]'") }
+            guard var call = Self.parseCall(text) else { throw ElementError("expected 'N HANDLER [VALUE]'") }
+            try call.call.initialize(in: self.router, context: self, write: true)
             self.byteCountCall = call
+            self.byteCountTriggered = false
+            self.rearm()
         }
     }
 }

@@ -25,7 +25,7 @@ public final class InfiniteSource: Element {
     var burst = 1
     var active = true
     var stop = false
-    var endCall: String? = nil
+    var endCall: HandlerCall? = nil
     var stamp = true
     public private(set) var count = 0
     var task: Task?
@@ -55,7 +55,10 @@ public final class InfiniteSource: Element {
         active = args.positional("ACTIVE", .bool) ?? true
         if let length = args.keyword("LENGTH", .integer) { d = Self.resized(d, to: length, &args) }
         stop = args.keyword("STOP", .bool) ?? false
-        endCall = args.keyword("END_CALL", .string)
+        if let text = args.keyword("END_CALL", .string) {
+            endCall = HandlerCall(text)
+            if endCall == nil { args.error("syntax error", keyword: "END_CALL") }
+        }
         stamp = args.keyword("TIMESTAMP", .bool) ?? true
         if burst < 1 { args.error("must be at least 1", keyword: "BURST") }
         if d.count > PacketPool.defaultBufferSize - PacketPool.defaultHeadroom { args.error("too large", keyword: "DATA") }
@@ -71,6 +74,7 @@ public final class InfiniteSource: Element {
     }
 
     public override func initialize() throws(ElementError) {
+        try endCall?.initialize(in: router, context: self, write: true)
         if outputIsPush(0) {
             let task = makeTask()
             self.task = task
@@ -136,8 +140,7 @@ public final class InfiniteSource: Element {
         task.unschedule()
         active = false
         if let endCall {
-            let (handler, value) = ConfigText.firstWord(endCall)
-            try? router.write(handler, value)
+            if let error = endCall.callWrite(in: router) { router.chatter("\(declaration): END_CALL: \(error.message)") }
         } else if stop {
             router.requestStop()
         }

@@ -58,9 +58,14 @@ extension Element {
     /// on. Each one given is reported as a configuration warning (`While configuring
     /// 'x :: C': warning: KEY is not supported and has no effect`), so that nobody relies
     /// on it silently; the configuration still loads.
-    func unsupportedKeywords(_ args: inout Arguments, _ keywords: [String]) {
+    func unsupportedKeywords(_ args: inout Arguments, _ keywords: [String], because reason: String? = nil) {
         for k in keywords where args.keyword(k, .raw) != nil {
-            router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(k) is not supported and has no effect")
+            configurationWarning("\(k) is not supported and has no effect" + (reason.map { " (\($0))" } ?? ""))
         }
+    }
+
+    /// Reports a warning about the configuration, as Click words one.
+    func configurationWarning(_ message: String) {
+        router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(message)")
     }
 }

@@ -57,15 +57,34 @@ public final class BandwidthRatedSplitter: RatedSplitter {
 
 /// RandomSeed([SEED])
 ///
-/// Accepted for compatibility: elements here draw from the system's random source, which
-/// needs no seeding. (Click seeds its generator with SEED.)
+/// Seeds the router's random numbers with SEED, so that the elements that draw at random
+/// (RandomSample, RandomSwitch, RED, rewriter port choice, Script's `random`) repeat
+/// their choices from run to run. Without SEED, seeds from the system's random source.
 ///
-/// Ports: none.
+/// Ports: none. Handlers: `seed` (write: reseed with a number, or at random if empty).
 public final class RandomSeed: Element {
     public override var portCount: String { "0/0" }
+    public override var configurePhase: Int { ConfigurePhase.first }
 
     public override func configure(_ args: inout Arguments) {
-        _ = args.positional("SEED", .unsignedInteger)
+        if let seed = args.positional("SEED", .unsignedInteger) {
+            router.random = RandomSource(seed: UInt64(seed))
+        } else {
+            router.random = RandomSource()
+        }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.write("seed") { [unowned self] text throws(ElementError) in
+            let t = ConfigText.words(text).joined(separator: " ")
+            if t.isEmpty {
+                self.router.random = RandomSource()
+            } else if let seed = IntegerValue.parse(t, signed: false) {
+                self.router.random = RandomSource(seed: UInt64(seed))
+            } else {
+                throw ElementError("expected unsigned integer")
+            }
+        }
     }
 }
 
@@ -97,14 +116,11 @@ public final class MarkIPCE: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) { h.integer("drops", get: { [unowned self] in self.drops }) }
 }
 
-/// AdjustTimestamp(TIME) — and SetTimestampDelta, TimeFilter
+/// AdjustTimestamp(TIME)
 ///
-/// AdjustTimestamp adds TIME (seconds, may be negative) to each packet's timestamp.
-/// SetTimestampDelta replaces each timestamp by its distance from the first packet's.
-/// TimeFilter(START, END) passes packets whose timestamps lie in [START, END) (seconds) to
-/// output 0; the others go to output 1 or are dropped.
+/// Adds TIME (seconds, may be negative) to each packet's timestamp.
 ///
-/// Ports: 1 input, 1 (TimeFilter: 1 or 2) outputs, agnostic.
+/// Ports: 1 input, 1 output, agnostic.
 public final class AdjustTimestamp: Element, PacketAction {
     var delta: Int64 = 0
 
@@ -115,43 +131,6 @@ public final class AdjustTimestamp: Element, PacketAction {
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.timestamp = p.timestamp.saturatingAdd(delta)
         return 0
-    }
-
-}
-
-public final class SetTimestampDelta: Element, PacketAction {
-    var first: Int64? = nil
-
-    public override func configure(_ args: inout Arguments) {
-        _ = args.keyword("TYPE", .word)
-    }
-
-    @inline(__always) public func action(_ p: Packet) -> Int {
-        if first == nil { first = p.timestamp }
-        p.timestamp = p.timestamp.saturatingSubtract(first ?? 0)
-        return 0
-    }
-
-    public override func addHandlers(_ h: inout HandlerSet) {
-        h.write("reset") { [unowned self] _ in self.first = nil }
-    }
-}
-
-public final class TimeFilter: Element, PacketAction {
-    public override var portCount: String { "1/1-2" }
-    public override var processing: String { "a/ah" }
-    var start: Int64 = Int64.min
-    var end: Int64 = Int64.max
-
-    public override func configure(_ args: inout Arguments) {
-        if let s = args.positional("START", .timestamp) { start = s }
-        if let e = args.positional("END", .timestamp) { end = e }
-        _ = args.keyword("INTERVAL", .timestamp)
-        _ = args.keyword("STOP", .bool)
-    }
-
-    @inline(__always) public func action(_ p: Packet) -> Int {
-        p.timestamp >= start && p.timestamp < end ? 0 : 1
     }
 
 }

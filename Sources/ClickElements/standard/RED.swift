@@ -28,7 +28,6 @@ public final class RED: Element, PacketAction {
     public private(set) var average = 0.0
     var countSinceDrop = -1
     public private(set) var drops = 0
-    var generator = SystemRandomNumberGenerator()
 
     public override func configure(_ args: inout Arguments) {
         minThresh = args.mandatory("MIN_THRESH", .unsignedInteger) ?? 0
@@ -78,7 +77,7 @@ public final class RED: Element, PacketAction {
             let pb = maxP * (average - Double(minThresh)) / Double(max(maxThresh - minThresh, 1))
             let denominator = 1 - Double(countSinceDrop) * pb
             let pa = denominator <= 0 ? 1 : pb / denominator
-            drop = Double(generator.next() >> 11) * 0x1p-53 < pa
+            drop = router.random.unitInterval() < pa
         }
         guard drop else { return 0 }
         countSinceDrop = 0

@@ -316,14 +316,14 @@ public class Script: Element {
         case "random":
             // Click: no argument, a random 32-bit number; otherwise N1 and N2, both
             // unsigned 32-bit and both required, and a number from N1 to N2.
-            if a.isEmpty { return .value(String(UInt32.random(in: 0...UInt32.max))) }
+            if a.isEmpty { return .value(String(UInt32.random(in: 0...UInt32.max, using: &router.random))) }
             var args = Arguments(a)
             let n1 = args.mandatory("N1", .unsignedInteger)
             let n2 = args.mandatory("N2", .unsignedInteger)
             let errors = args.finish()
             guard errors.isEmpty, let n1, let n2 else { return .failure(errors) }
             guard n1 <= n2 else { return .failure(["bad N"]) }
-            return .value(String(Int.random(in: n1...n2)))
+            return .value(String(Int.random(in: n1...n2, using: &router.random)))
         default:
             return builtin(name, a).map { .value($0) }
         }

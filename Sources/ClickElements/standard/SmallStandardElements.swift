@@ -1,22 +1,25 @@
 import ClickLanguage
 import ClickRuntime
 
-/// SetTimestamp([TIMESTAMP])
+/// SetTimestamp([TIMESTAMP, *keywords* FIRST])
 ///
 /// Sets each packet's timestamp annotation to TIMESTAMP (`sec.usec`) or, without an
-/// argument, to the current router time.
+/// argument, to the current router time. With FIRST true, sets the first-timestamp
+/// annotation instead (which `SetTimestampDelta(TYPE FIRST)` measures from).
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class SetTimestamp: Element, PacketAction {
     var fixed: Int64? = nil
+    var first = false
 
     public override func configure(_ args: inout Arguments) {
         if let t = args.positional("TIMESTAMP", .timestamp) { fixed = t }
-        _ = args.keyword("FIRST", .bool)
+        first = args.keyword("FIRST", .bool) ?? false
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        p.timestamp = fixed ?? router.clock.now()
+        let t = fixed ?? router.clock.now()
+        if first { p.firstTimestamp = t } else { p.timestamp = t }
         return 0
     }
 
@@ -181,7 +184,9 @@ public final class MarkMACHeader: Element, PacketAction {
 
     public override func configure(_ args: inout Arguments) {
         offset = args.positional("OFFSET", .unsignedInteger) ?? 0
-        _ = args.positional("LENGTH", .unsignedInteger)
+        if (args.positional("LENGTH", .unsignedInteger) ?? 0) != 0 {
+            configurationWarning("LENGTH is not supported and has no effect (the MAC header is known by where it starts)")
+        }
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
@@ -191,11 +196,13 @@ public final class MarkMACHeader: Element, PacketAction {
 
 }
 
-/// HostEtherFilter(ETHER [, DROP_OWN, DROP_OTHER])
+/// HostEtherFilter(ETHER [, DROP_OWN, DROP_OTHER, *keywords* OFFSET])
 ///
-/// Keeps Ethernet frames addressed to ETHER, broadcast or multicast (output 0); frames for
-/// other hosts go to output 1 or are dropped (DROP_OTHER, default true). With DROP_OWN,
-/// frames sent by ETHER are dropped too.
+/// Acts like Ethernet input hardware for address ETHER: sets the packet type annotation
+/// (HOST, BROADCAST, MULTICAST, OTHERHOST) and keeps frames on output 0. Frames for other
+/// hosts go to output 1, or are dropped (unless DROP_OTHER is false, default true); with
+/// DROP_OWN (default false), so do frames sent by ETHER. The Ethernet header starts OFFSET
+/// bytes in (default 0).
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
 public final class HostEtherFilter: Element, PacketAction {
@@ -203,24 +210,27 @@ public final class HostEtherFilter: Element, PacketAction {
     public override var processing: String { "a/ah" }
     var ether: UInt64 = 0
     var dropOwn = false
+    var dropOther = true
+    var offset = 0
 
     public override func configure(_ args: inout Arguments) {
         ether = args.mandatory("ETHER", .etherAddress)?.value ?? 0
         dropOwn = args.positional("DROP_OWN", .bool) ?? false
-        _ = args.positional("DROP_OTHER", .bool)
+        dropOther = args.positional("DROP_OTHER", .bool) ?? true
+        offset = args.keyword("OFFSET", .unsignedInteger) ?? 0
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        guard p.length >= 14 else { return -1 }
-        let d = p.data
+        guard p.length >= offset + 14 else { return -1 }
+        let d = p.data + offset
         let dst = UInt64(d.be32(0)) << 16 | UInt64(d.be16(4))
         let src = UInt64(d.be32(6)) << 16 | UInt64(d.be16(10))
-        if dropOwn && src == ether { return -1 }
+        if dropOwn && src == ether { return 1 }
         if dst == ether { p.meta.pointee.packetType = PacketType.host; return 0 }
         if dst == 0xFFFF_FFFF_FFFF { p.meta.pointee.packetType = PacketType.broadcast; return 0 }
         if dst & 0x0100_0000_0000 != 0 { p.meta.pointee.packetType = PacketType.multicast; return 0 }
         p.meta.pointee.packetType = PacketType.otherHost
-        return 1
+        return dropOther ? 1 : 0
     }
 
 }

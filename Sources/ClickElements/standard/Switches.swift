@@ -155,10 +155,9 @@ public final class FlowHashSwitch: Element, PacketAction {
 public final class RandomSwitch: Element, PacketAction {
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
-    var generator = SystemRandomNumberGenerator()
 
     @inline(__always) public func action(_ packet: Packet) -> Int {
-        Int(generator.next(upperBound: UInt32(noutputs)))
+        Int(router.random.next(upperBound: UInt32(noutputs)))
     }
 
 }

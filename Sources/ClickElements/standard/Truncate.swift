@@ -3,19 +3,28 @@ import ClickRuntime
 
 /// Truncate(LENGTH [, *keywords* EXTRA_LENGTH])
 ///
-/// Shortens packets longer than LENGTH bytes to LENGTH.
+/// Shortens packets longer than LENGTH bytes to LENGTH. With EXTRA_LENGTH (default true),
+/// the bytes removed are added to the EXTRA_LENGTH annotation, so that ToDump and
+/// ToIPSummaryDump still record the original length.
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `length` (read/write).
 public final class Truncate: Element, PacketAction {
     var length = 0
+    var extraLength = true
 
     public override func configure(_ args: inout Arguments) {
         length = args.mandatory("LENGTH", .unsignedInteger) ?? 0
-        _ = args.keyword("EXTRA_LENGTH", .bool)
+        extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        if p.length > length { p.take(p.length - length) }
+        if p.length > length {
+            let removed = p.length - length
+            if extraLength {
+                p.setAnnotation32(Annotation.extraLength, p.annotation32(Annotation.extraLength) &+ UInt32(truncatingIfNeeded: removed))
+            }
+            p.take(removed)
+        }
         return 0
     }
 
@@ -96,7 +105,6 @@ public final class RandomSample: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var threshold: UInt32 = UInt32.max / 2
-    var generator = SystemRandomNumberGenerator()
 
     public override func configure(_ args: inout Arguments) {
         // Click's sampling probabilities: fixed point with 28 fraction bits.
@@ -108,7 +116,7 @@ public final class RandomSample: Element, PacketAction {
     }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {
-        UInt32.random(in: 0...UInt32.max, using: &generator) <= threshold && threshold > 0 ? 0 : 1
+        UInt32.random(in: 0...UInt32.max, using: &router.random) <= threshold && threshold > 0 ? 0 : 1
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {

@@ -85,6 +85,18 @@ extension ValueType where Value == IPv4Address {
     }
 }
 
+extension ValueType where Value == [IPv4Address] {
+    /// Space-separated IP addresses (or AddressInfo names); Click's `Vector<IPAddress>`.
+    public static let ipv4AddressList = ValueType("list of IP addresses") { text, context in
+        var out: [IPv4Address] = []
+        for word in ConfigText.unquote(text).split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }) {
+            guard let a = ValueType<IPv4Address>.ipv4Address.parse(String(word), context) else { return nil }
+            out.append(a)
+        }
+        return out
+    }
+}
+
 extension ValueType where Value == IPv4Prefix {
     /// `ADDR/LEN` or `ADDR/MASK`, or an AddressInfo name.
     public static let ipv4Prefix = ValueType("IP address prefix") { text, context in

@@ -31,20 +31,25 @@ public struct HandlerSet {
         handlers.append(handler)
     }
 
-    /// Adds a read handler returning `body()`.
+    /// Adds a read handler returning `body()`. A read and a write handler of the same name
+    /// make one read/write handler, as in Click.
     public mutating func read(_ name: String, _ body: @escaping () -> String) {
-        add(Handler(name: name, read: { _ in body() }, write: nil))
+        add(Handler(name: name, read: { _ in body() }, write: self[name]?.write))
     }
 
     /// Adds a read handler that takes a parameter.
     public mutating func readWithParameter(_ name: String, _ body: @escaping (String) throws(ElementError) -> String) {
-        var h = Handler(name: name, read: body, write: nil)
+        var h = Handler(name: name, read: body, write: self[name]?.write)
         h.readTakesParameter = true
         add(h)
     }
 
+    /// Adds a write handler (joining a read handler of the same name).
     public mutating func write(_ name: String, _ body: @escaping (String) throws(ElementError) -> Void) {
-        add(Handler(name: name, read: nil, write: body))
+        let existing = self[name]
+        var h = Handler(name: name, read: existing?.read, write: body)
+        h.readTakesParameter = existing?.readTakesParameter ?? false
+        add(h)
     }
 
     public mutating func readWrite(_ name: String, read: @escaping () -> String, write: @escaping (String) throws(ElementError) -> Void) {

@@ -228,6 +228,12 @@ public struct Packet: Hashable {
         annotationBytes.storeBytes(of: value, toByteOffset: offset, as: UInt16.self)
     }
 
+    /// The first-timestamp annotation (`FIRST_TIMESTAMP`, offset 32): nanoseconds.
+    @inlinable @inline(__always) public var firstTimestamp: Int64 {
+        get { annotationBytes.loadUnaligned(fromByteOffset: Annotation.firstTimestamp, as: Int64.self) }
+        nonmutating set { annotationBytes.storeBytes(of: newValue, toByteOffset: Annotation.firstTimestamp, as: Int64.self) }
+    }
+
     /// The destination IP annotation (offset 0), in host order.
     @inlinable @inline(__always) public var destinationIPAnnotation: UInt32 {
         get { UInt32(bigEndian: annotation32(Annotation.destinationIP)) }

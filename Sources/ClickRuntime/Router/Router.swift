@@ -11,6 +11,8 @@ public final class Router {
     public let pool: PacketPool
     /// AddressInfo names, filled while configuring.
     public var addressNames = AddressNames()
+    /// The random numbers elements draw (`RandomSeed` seeds it).
+    public var random = RandomSource()
     /// Handlers per element index; `globalHandlers` are the router's own.
     public internal(set) var handlers: [HandlerSet] = []
     public internal(set) var globalHandlers = HandlerSet()
