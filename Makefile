@@ -11,7 +11,7 @@ MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo demo-vms bench-lab test proto proto-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo demo-vms bench-lab test proto proto-check docs docs-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -35,7 +35,7 @@ demo-vms: deps
 
 # The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests
 # (last, so that the test runner's summary closes the output).
-test: proto-check fuzz-smoke unit-tests
+test: proto-check docs-check fuzz-smoke unit-tests
 
 # Regenerate the protobuf code (scripts/gen-proto.sh); proto-check fails if what is
 # committed differs from what the .proto says.
@@ -44,6 +44,15 @@ proto:
 
 proto-check: proto
 	git diff --exit-code -- Sources/Messaging/Generated || { echo "proto-check: Sources/Messaging/Generated is stale: run make proto and commit" >&2; exit 1; }
+
+# Regenerate the element pages from the element classes' doc comments
+# (scripts/gen-element-docs.py, read by `clickos-vm --doc CLASS`); docs-check fails if
+# what is committed is stale.
+docs:
+	python3 scripts/gen-element-docs.py
+
+docs-check: docs
+	git diff --exit-code -- Sources/ClickElements/Generated || { echo "docs-check: Sources/ClickElements/Generated is stale: run make docs and commit" >&2; exit 1; }
 
 # The executables the process tests start, then the tests. (A plain `swift build` would
 # also compile swift-protobuf's C++ protoc for its unused build plugin: ten minutes.)

@@ -34,6 +34,14 @@ enum Driver {
             print("clickos-vm (ClickOS in Swift) \(version)")
             return 0
         }
+        if let name = options.documentClass {
+            guard let page = ElementDocumentation.of(name)?.page else {
+                printError("clickos-vm: no element class named '\(name)'")
+                return 1
+            }
+            print(page, terminator: "")
+            return 0
+        }
 
         let text: String
         let landmarkFile: String

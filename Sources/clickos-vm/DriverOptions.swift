@@ -15,6 +15,8 @@ struct DriverOptions {
     var noWarnings = false
     var simulatedTime = false
     var flattenOnly = false
+    /// `--doc CLASS`: print the element class's documentation and exit.
+    var documentClass: String? = nil
     /// `-p PORT` and `-u FILE`: ControlSocket elements to add.
     var controlSockets: [(type: String, address: String)] = []
     var showHelp = false
@@ -68,6 +70,8 @@ struct DriverOptions {
                                         "seccomp: forbidden system call NAME" (status 159).
                                         FILE: the same filter, compiled ahead of time.
               --simtime                 Run in simulated time.
+              --doc CLASS               Print element class CLASS's documentation (as
+                                        click-elem2man's pages) and exit.
               --flatten                 Only parse and flatten, as click-flatten does:
                                         element classes are not checked.
           -C, --clickpath PATH          Use PATH for CLICKPATH.
@@ -135,6 +139,7 @@ struct DriverOptions {
                     options.seccomp = true
                     options.seccompProgram = attached
                 case "flatten": options.flattenOnly = true
+                case "doc": options.documentClass = try value(for: "--doc", attached: attached)
                 case "help": options.showHelp = true
                 case "version": options.showVersion = true
                 default: throw UsageError(description: "unrecognized option '\(arg)'")

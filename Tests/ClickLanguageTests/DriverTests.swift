@@ -112,6 +112,18 @@ import Testing
         #expect(checked.stderr.contains("config:1: unknown element class 'Frob'"))
     }
 
+    @Test func docPrintsAnElementsPage() throws {
+        let r = try run(["--doc", "Counter"])
+        #expect(r.status == 0)
+        #expect(r.stdout.hasPrefix("Counter([*keywords* COUNT_CALL, BYTE_COUNT_CALL])\n\n"))
+        #expect(r.stdout.contains("Handlers: `count`"))
+        let alias = try run(["--doc", "SetECN"])
+        #expect(alias.stdout.hasPrefix("SetIPECN("))
+        let unknown = try run(["--doc", "Frob"])
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr == "clickos-vm: no element class named 'Frob'\n")
+    }
+
     @Test func missingFileAndBadOptions() throws {
         let missing = try run(["-q", "/nonexistent/x.click"])
         #expect(missing.status == 1)

@@ -1,7 +1,8 @@
 import ClickLanguage
 import ClickRuntime
 
-/// AggregateIPFlows([*keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT, UDP_TIMEOUT, ICMP, FRAGMENTS])
+/// AggregateIPFlows([*keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT, UDP_TIMEOUT, ICMP, FRAGMENTS,
+/// REAP, FRAGMENT_TIMEOUT])
 ///
 /// Numbers TCP and UDP flows: each packet's AGGREGATE annotation is set to its flow's
 /// number (1, 2, ... in order of first appearance), the same for both directions, and its

@@ -1,7 +1,8 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ARPQuerier(IP, ETH [, *keywords* CAPACITY, ENTRY_PACKET_CAPACITY, TIMEOUT, BROADCAST]) —
+/// ARPQuerier(IP, ETH [, *keywords* TABLE, CAPACITY, ENTRY_CAPACITY, ENTRY_PACKET_CAPACITY,
+/// TIMEOUT, POLL_TIMEOUT, BROADCAST, BROADCAST_POLL]) —
 /// ARPQuerier(NAME [, ...]) with an AddressInfo name
 ///
 /// Encapsulates IP packets (input 0, destination address annotation set) in Ethernet

@@ -1,14 +1,11 @@
 import ClickLanguage
 import ClickRuntime
 
-/// VLANEncap(VLAN_TCI | VLAN_ID [, VLAN_PCP]) — and VLANDecap, SetVLANAnno,
-/// EtherVLANEncap, StripEtherVLANHeader
+/// VLANEncap(VLAN_ID [, VLAN_PCP, *keywords* ETHERTYPE])
 ///
-/// VLANEncap inserts an 802.1Q tag (TPID 0x8100, ID and priority; ID `ANNO` takes the
-/// VLAN_TCI annotation) after the Ethernet addresses. VLANDecap removes the tag and keeps
-/// the TCI in the VLAN_TCI annotation. SetVLANAnno sets that annotation. EtherVLANEncap
-/// (ETHERTYPE, SRC, DST, VLAN_ID [, VLAN_PCP]) prepends a tagged Ethernet header.
-/// StripEtherVLANHeader removes an Ethernet header, tagged or not.
+/// Inserts an 802.1Q tag (ID and priority; ID `ANNO` takes the VLAN_TCI annotation) after
+/// the Ethernet addresses. The tag's protocol identifier is ETHERTYPE (default 0x8100;
+/// 0x88A8 for a QinQ service tag).
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class VLANEncap: Element, PacketAction {
@@ -44,6 +41,12 @@ public final class VLANEncap: Element, PacketAction {
 
 }
 
+/// VLANDecap([ANNO])
+///
+/// Removes an 802.1Q tag from tagged Ethernet frames and, unless ANNO is false, keeps its
+/// TCI in the VLAN_TCI annotation. Untagged frames pass unchanged.
+///
+/// Ports: 1 input, 1 output, agnostic.
 public final class VLANDecap: Element, PacketAction {
     /// ANNO: whether the tag goes into the VLAN TCI annotation.
     var setAnnotation = true
@@ -64,6 +67,12 @@ public final class VLANDecap: Element, PacketAction {
 
 }
 
+/// SetVLANAnno(VLAN_ID [, VLAN_PCP])
+///
+/// Sets the VLAN_TCI annotation of every packet to VLAN_ID (0-4095) and priority
+/// VLAN_PCP (0-7).
+///
+/// Ports: 1 input, 1 output, agnostic.
 public final class SetVLANAnno: Element, PacketAction {
     var tci: UInt16 = 0
 
@@ -81,6 +90,12 @@ public final class SetVLANAnno: Element, PacketAction {
 
 }
 
+/// EtherVLANEncap(ETHERTYPE, SRC, DST [, VLAN_ID, VLAN_PCP])
+///
+/// Prepends a tagged Ethernet header: SRC and DST addresses, an 802.1Q tag with VLAN_ID
+/// and VLAN_PCP, and ETHERTYPE.
+///
+/// Ports: 1 input, 1 output, agnostic.
 public final class EtherVLANEncap: Element, PacketAction {
     var header: [UInt8] = []
 
@@ -104,6 +119,13 @@ public final class EtherVLANEncap: Element, PacketAction {
 
 }
 
+/// StripEtherVLANHeader([NATIVE_VLAN])
+///
+/// Removes an Ethernet header, tagged or not. A tagged frame's TCI goes into the VLAN_TCI
+/// annotation; an untagged frame gets NATIVE_VLAN (default 0) there, or with NATIVE_VLAN
+/// -1 goes to output 1 (or is dropped).
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
 public final class StripEtherVLANHeader: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }

@@ -4,8 +4,8 @@ import Glibc
 import ClickLanguage
 import ClickRuntime
 
-/// ControlSocket(TCP, PORT [, *keywords* READONLY, LOCALHOST, VERBOSE]) /
-/// ControlSocket(UNIX, FILENAME [, ...])
+/// ControlSocket(TYPE, PORT | FILENAME [, *keywords* READONLY, LOCALHOST, VERBOSE, RETRIES,
+/// RETRY_WARNINGS, PROXY]): TYPE is TCP (with a PORT) or UNIX (with a FILENAME)
 ///
 /// Lets other programs call the router's handlers over a socket with Click's
 /// line-based protocol (version 1.3): on connection the server says

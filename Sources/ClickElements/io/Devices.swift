@@ -8,7 +8,8 @@ import ClickRuntime
 /// True for a device name that means a VM port (`FromDevice(0)`), not a Linux interface.
 func isVMPort(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }
 
-/// FromDevice(DEVNAME [, PROMISC, SNAPLEN, *keywords* SNIFFER, OUTBOUND, BURST, TIMESTAMP, ...])
+/// FromDevice(DEVNAME [, PROMISC, SNAPLEN, *keywords* SNIFFER, OUTBOUND, BURST, TIMESTAMP,
+/// METHOD, HEADROOM, FORCE_IP, BPF_FILTER, ENCAP, PROTOCOL])
 ///
 /// Reads frames arriving on the Linux interface DEVNAME through an AF_PACKET socket with
 /// a TPACKET_V3 receive ring (blocks handed over by the kernel, no system call per
@@ -27,8 +28,8 @@ func isVMPort(_ name: String) -> Bool { !name.isEmpty && name.utf8.allSatisfy { 
 ///
 /// Ports: no inputs, 1 output, push.
 ///
-/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read),
-/// `link` (read: `up` or `down` and why, VM ports).
+/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read);
+/// with a VM port, `link` (read: up or down, and why).
 public final class FromDevice: Element, VMPortObserver {
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "h/h" }
@@ -271,7 +272,7 @@ extension Element {
     }
 }
 
-/// ToDevice(DEVNAME [, BURST, *keywords* ...])
+/// ToDevice(DEVNAME [, BURST, *keywords* METHOD, DEBUG, ALLOW_NONEXISTENT])
 ///
 /// Sends frames (with their link header) out of the Linux interface DEVNAME through an
 /// AF_PACKET socket, up to BURST (default 64) per system call (sendmmsg); or, inside a
@@ -284,7 +285,7 @@ extension Element {
 ///
 /// Ports: 1 input (agnostic), 0 to 2 outputs (push).
 ///
-/// Handlers: `count`, `drops` (read), `link` (read: `up` or `down` and why, VM ports).
+/// Handlers: `count`, `drops` (read); with a VM port, `link` (read: up or down, and why).
 public final class ToDevice: Element, VMPortObserver {
     public override var portCount: String { "1/0-2" }
     public override var processing: String { "a/h" }

@@ -4,7 +4,8 @@ import ClickRuntime
 import Glibc
 #endif
 
-/// FromIPSummaryDump(FILENAME [, *keywords* STOP, TIMING, ACTIVE, ZERO, CHECKSUM, PROTO, FIELDS, FLOWID, ALLOW_NONEXISTENT])
+/// FromIPSummaryDump(FILENAME [, *keywords* STOP, TIMING, ACTIVE, ZERO, CHECKSUM, PROTO,
+/// FIELDS, CONTENTS, DATA, FLOWID, ALLOW_NONEXISTENT, BINARY, MULTIPACKET, SAMPLE])
 ///
 /// Reads IPSummaryDump text (one packet per line, fields named by a `!data` line or
 /// FIELDS; `-` is standard input) and emits IPv4 packets built from it: a 20-byte header
@@ -484,7 +485,8 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
     }
 }
 
-/// ToIPSummaryDump(FILENAME [, *keywords* FIELDS, HEADER, VERBOSE, BANNER])
+/// ToIPSummaryDump(FILENAME [, *keywords* FIELDS, CONTENTS, DATA, HEADER, VERBOSE, BANNER,
+/// BINARY, EXTRA_LENGTH, CAREFUL_TRUNC, MULTIPACKET, BAD_PACKETS])
 ///
 /// Writes one IPSummaryDump text line per packet to FILENAME (`-`: standard output): the
 /// FIELDS (default `ip_src ip_dst`) separated by spaces, `-` where a field does not

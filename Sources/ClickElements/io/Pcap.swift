@@ -129,7 +129,7 @@ public final class ToDump: Element, PacketAction {
     }
 }
 
-/// FromDump(FILENAME [, TIMING, *keywords* STOP, ACTIVE, FORCE_IP, SAMPLE, START, START_AFTER, END, END_AFTER, INTERVAL, END_CALL])
+/// FromDump(FILENAME [, TIMING, *keywords* STOP, ACTIVE, FORCE_IP, SAMPLE, START, START_AFTER, END, END_AFTER, INTERVAL, END_CALL, MMAP])
 ///
 /// Reads packets from the pcap file FILENAME (written by tcpdump or ToDump: microsecond or
 /// nanosecond timestamps, either byte order) and pushes them out, with their timestamps

@@ -106,7 +106,7 @@ struct RangeRouteTable {
 /// Ports: 1 input, N outputs, push.
 ///
 /// Handlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the
-/// dynamic variants `add`, `set`, `remove` and `ctrl` (write; `ctrl` takes lines of
+/// dynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of
 /// `add|set|remove ROUTE`, applied all or nothing).
 public class IPLookupBase: Element {
     public override var portCount: String { "1/-" }

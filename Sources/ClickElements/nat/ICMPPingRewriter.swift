@@ -1,7 +1,10 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, ...])
+/// ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, UDP_TIMEOUT,
+/// TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY,
+/// DST_ANNO, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT,
+/// UDP_STREAMING_TIMEOUT])
 ///
 /// Rewrites ICMP echo requests and replies like IPRewriter rewrites TCP and UDP: the
 /// echo identifier plays the part of the port. A `pattern SADDR SPORT DADDR DPORT FOUT
@@ -10,7 +13,9 @@ import ClickRuntime
 /// Other packets follow the input spec (`pass`, or dropped). Flows expire after TIMEOUT
 /// (UDP_TIMEOUT; default 5 minutes).
 ///
-/// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's.
+/// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's: `table`, `tcp_table`, `udp_table`,
+/// `table_size`, `size`, `mapping_failures`, `patterns` (read); `capacity` (read/write);
+/// `lookup` (read with `SADDR SPORT DADDR DPORT [PROTO]`).
 public final class ICMPPingRewriter: IPRewriter {
 
     override func processTransport(_ p: Packet, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, spec: Spec, now: Int64) -> Int {

@@ -1,7 +1,10 @@
 import ClickLanguage
 import ClickRuntime
 
-/// IPAddrRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO])
+/// IPAddrRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, REAP_INTERVAL,
+/// MAPPING_CAPACITY, DST_ANNO, TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT,
+/// UDP_TIMEOUT, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT,
+/// UDP_STREAMING_TIMEOUT])
 /// — and IPAddrPairRewriter
 ///
 /// Basic NAT that rewrites addresses only, for every IP protocol. IPAddrRewriter keys a
@@ -13,8 +16,9 @@ import ClickRuntime
 /// allocate sequentially or `?` randomly, or `-`; IPAddrRewriter's DADDR must be `-`). TCP and UDP checksums are fixed for the new pseudo-header. Mappings
 /// expire after TIMEOUT (default 5 minutes) without traffic.
 ///
-/// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's (`table`,
-/// `size`, `mapping_failures`, ...).
+/// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's: `table`, `tcp_table`, `udp_table`,
+/// `table_size`, `size`, `mapping_failures`, `patterns` (read); `capacity` (read/write);
+/// `lookup` (read with `SADDR SPORT DADDR DPORT [PROTO]`).
 public class IPAddrRewriter: IPRewriter {
     /// Whether the destination is part of the key (IPAddrPairRewriter).
     var keysOnPair: Bool { false }

@@ -7,7 +7,10 @@ public protocol IPMapper: Element {
     func choose(for flow: FlowID) -> (pattern: RewritePattern, forwardOutput: Int, replyOutput: Int)?
 }
 
-/// IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, keywords]) — also TCPRewriter, UDPRewriter
+/// IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT,
+/// TCP_NODATA_TIMEOUT, UDP_TIMEOUT, TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO,
+/// GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT, UDP_STREAMING_TIMEOUT]) —
+/// also TCPRewriter, UDPRewriter
 ///
 /// Rewrites TCP and UDP flows (NAPT, load balancing, redirection), keeping both directions
 /// consistent. Each input port has one INPUTSPEC, used for packets of flows not yet in the

@@ -8,7 +8,8 @@ import ClickRuntime
 ///
 /// Ports: 1 input, agnostic; no outputs.
 ///
-/// Handlers: `count` (read), `reset_counts` (write), `active` (read/write, pull only).
+/// Handlers: `count` (read), `reset_counts` (write), `active` (read/write, only when
+/// pulling).
 public final class Discard: Element {
     public override var portCount: String { "1/0" }
     public override var processing: String { "a/a" }

@@ -44,7 +44,7 @@ public final class Paint: Element, PacketAction {
 /// Every packet goes to output 0; a copy also goes to output 1 when its paint annotation
 /// equals COLOR (used for ICMP redirects).
 ///
-/// Ports: 1 input, 2 outputs, push.
+/// Ports: 1 input, 2 outputs, push. Handlers: `color` (read/write).
 public final class PaintTee: Element {
     public override var portCount: String { "1/2" }
     public override var processing: String { "h/h" }
@@ -102,7 +102,8 @@ public final class PaintSwitch: Element, PacketAction {
 /// Packets painted COLOR go to output 0; others go to output 1, or are dropped if there is
 /// no output 1.
 ///
-/// Ports: 1 input, 1 or 2 outputs, agnostic/push on output 1.
+/// Ports: 1 input, 1 or 2 outputs, agnostic/push on output 1. Handlers: `color`
+/// (read/write).
 public final class CheckPaint: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }

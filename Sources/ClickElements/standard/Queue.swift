@@ -209,8 +209,13 @@ public final class NotifierQueue: QueueBase {
 public final class FullNoteQueue: QueueBase {
 }
 
-/// FrontDropQueue([CAPACITY]): like Queue, but when full it drops from the front (the
-/// oldest packet) to make room.
+/// FrontDropQueue([CAPACITY])
+///
+/// Like Queue, but when full it drops from the front (the oldest packet) to make room.
+///
+/// Ports: 1 push input, 1 pull output. Handlers: as Queue's: `length`,
+/// `highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`
+/// (write).
 public final class FrontDropQueue: QueueBase {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
@@ -240,7 +245,9 @@ public final class FrontDropQueue: QueueBase {
 /// packets, but makes room for an arriving LIFO packet by dropping the packet at the
 /// tail. Notifies like NotifierQueue.
 ///
-/// Ports: 2 push inputs, 1 pull output. Handlers: as Queue.
+/// Ports: 2 push inputs, 1 pull output. Handlers: as Queue's: `length`,
+/// `highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`
+/// (write).
 public final class MixedQueue: QueueBase {
     public override var portCount: String { "2/1" }
     public override var processing: String { "h/l" }

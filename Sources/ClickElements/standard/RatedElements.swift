@@ -327,8 +327,12 @@ extension Element {
     }
 }
 
-/// BandwidthRatedUnqueue(RATE [, ...]): RatedUnqueue with RATE in bytes per second
-/// (bandwidth syntax, e.g. `1Mbps`), each packet costing its length.
+/// BandwidthRatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_BYTES])
+///
+/// RatedUnqueue with RATE in bytes per second (bandwidth syntax, e.g. `1Mbps`), each
+/// packet costing its length; the bucket holds BURST_BYTES (default: BURST_DURATION worth).
+///
+/// Ports: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).
 public final class BandwidthRatedUnqueue: RatedUnqueue {
     override func cost(_ p: Packet) -> Double { Double(p.length) }
     override var isBandwidth: Bool { true }

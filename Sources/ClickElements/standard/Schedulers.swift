@@ -12,7 +12,7 @@ import ClickRuntime
 ///
 /// Ports: N pull inputs (one per TICKETS argument), 1 pull output.
 ///
-/// Handlers: `tickets0` ... `tickets*N-1*` (read/write).
+/// Handlers: with N inputs, `tickets0` ... `tickets*N-1*` (read/write).
 public final class StrideSched: Element {
     public override var portCount: String { "1-/1" }
     public override var processing: String { "l/l" }

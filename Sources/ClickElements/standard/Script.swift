@@ -16,8 +16,11 @@ import ClickRuntime
 /// `stop` handler) advance it at `wait_stop` instead of stopping the router, and the
 /// router stops when its script ends.
 ///
-/// Ports: none. Handlers: `step`, `run`, `goto` (write); each builtin (read with
-/// parameters); `$VAR` values through `get` (read with a name) and `set` (write).
+/// Ports: none. Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`
+/// (read with a name) and `set` (write); the builtins, read with parameters: `add`, `sub`,
+/// `mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,
+/// `le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,
+/// `cat`, `sprintf`.
 public class Script: Element {
     public override var portCount: String { "0/0" }
     public override var configurePhase: Int { ConfigurePhase.last }

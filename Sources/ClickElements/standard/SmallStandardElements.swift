@@ -93,15 +93,12 @@ public final class StoreIPAddress: Element, PacketAction {
 
 }
 
-/// Hub — and Bypass, InputSwitch, PullSwitch
+/// Hub
 ///
-/// Hub: every packet arriving on any input goes out of every output except the one with
-/// the input's number (copies). Bypass([ACTIVE]): packets go to output 1 while active, to
-/// output 0 otherwise. InputSwitch([INPUT]): only packets from input INPUT pass (to output
-/// 0); others are dropped. PullSwitch([INPUT]) and SimplePullSwitch([INPUT]): pull only
-/// from input INPUT (-1: none).
+/// Every packet arriving on any input goes out of every output except the one with the
+/// input's number (copies).
 ///
-/// Handlers: Bypass `active`; InputSwitch and PullSwitch `switch` (read/write).
+/// Ports: any number of inputs, as many outputs, push.
 public final class Hub: Element {
     public override var portCount: String { "-/=" }
     public override var processing: String { "h/h" }
@@ -117,6 +114,11 @@ public final class Hub: Element {
     }
 }
 
+/// Bypass([ACTIVE])
+///
+/// Packets go to output 1 while ACTIVE (default false), to output 0 otherwise.
+///
+/// Ports: 1 input, 1 or 2 outputs, push. Handlers: `active` (read/write).
 public final class Bypass: Element {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "h/h" }
@@ -135,6 +137,11 @@ public final class Bypass: Element {
     }
 }
 
+/// InputSwitch([INPUT])
+///
+/// Only packets from input INPUT pass (to output 0); others are dropped (-1: none pass).
+///
+/// Ports: any number of inputs, 1 output, push. Handlers: `switch` (read/write).
 public final class InputSwitch: Element {
     public override var portCount: String { "-/1" }
     public override var processing: String { "h/h" }
@@ -153,6 +160,11 @@ public final class InputSwitch: Element {
     }
 }
 
+/// PullSwitch([INPUT]) — and SimplePullSwitch([INPUT])
+///
+/// Pulls only from input INPUT (-1: none).
+///
+/// Ports: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).
 public class PullSwitch: Element {
     public override var portCount: String { "-/1" }
     public override var processing: String { "l/l" }

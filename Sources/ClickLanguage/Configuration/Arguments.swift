@@ -147,6 +147,9 @@ public struct Arguments {
     private var keywordLengths: [Int]
     public let context: ValueContext
     public private(set) var errors: [String] = []
+    /// Every argument name asked for, in order (what an element reads: its documentation
+    /// is checked against this).
+    public private(set) var requested: [String] = []
 
     public init(_ arguments: [String], context: ValueContext = ValueContext()) {
         self.arguments = arguments
@@ -174,6 +177,7 @@ public struct Arguments {
 
     /// Click's `Args::find`: the text for `keyword`, consuming it, or nil.
     private mutating func find(_ keyword: String, positional: Bool, mandatory: Bool) -> String? {
+        requested.append(keyword)
         let keywordBytes = Array(keyword.utf8)
         var got = -1
         var gotLength = -1
@@ -236,6 +240,7 @@ public struct Arguments {
 
     /// `read_all`: every occurrence of a keyword, in order.
     public mutating func allKeywords<T>(_ keyword: String, _ type: ValueType<T>) -> [T] {
+        requested.append(keyword)
         let keywordBytes = Array(keyword.utf8)
         var result: [T] = []
         for i in keywordLengths.indices
