@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "ClickLanguage", targets: ["ClickLanguage"]),
         .library(name: "ClickRuntime", targets: ["ClickRuntime"]),
         .library(name: "ClickElements", targets: ["ClickElements"]),
+        .library(name: "VMInterface", targets: ["VMInterface"]),
         .executable(name: "clickos-agent", targets: ["clickos-agent"]),
         .executable(name: "clickos-vm", targets: ["clickos-vm"]),
         .executable(name: "clickos", targets: ["clickos"]),
@@ -60,16 +61,24 @@ let package = Package(
         // statically into clickos-vm) and the SIGSYS report of a forbidden call.
         .target(name: "CSeccomp", path: "Sources/CSeccomp", linkerSettings: [.linkedLibrary("seccomp")]),
 
-        // Packet I/O outside the router: memif shared-memory ports (both roles) and the
-        // per-port counters of a VM's stats page.
-        .target(name: "PacketIO", dependencies: ["ClickRuntime", "CShims"], swiftSettings: hotPath),
+        // What a VM and its host agree on, without the router engine: a VM port's memif
+        // configuration and its `N=memif:...` command-line form, the shared-memory stats
+        // page and its per-port counters. The host side (VMHost, Agent, the CLI) needs only
+        // this.
+        .target(name: "VMInterface", dependencies: ["CShims"], swiftSettings: strict),
 
-        // The standard elements, one element (or small family) per file, by area.
+        // Packet I/O outside the router: the VM port a router's FromDevice(N)/ToDevice(N)
+        // use, implemented with memif shared-memory links (both roles), and how its
+        // receivers and senders pace themselves.
+        .target(name: "PacketIO", dependencies: ["ClickRuntime", "CShims", "VMInterface"], swiftSettings: hotPath),
+
+        // The standard elements, one element (or a family sharing a base class) per file,
+        // in folders by area; Support/ holds what several elements share.
         .target(name: "ClickElements", dependencies: ["ClickLanguage", "ClickRuntime", "CShims", "PacketIO"], swiftSettings: hotPath),
 
         // VM backends behind one protocol: `process` (default). Boot, stop, control,
         // counters, supervision, adoption.
-        .target(name: "VMHost", dependencies: ["PacketIO", "CShims", "CSeccomp"], swiftSettings: strict),
+        .target(name: "VMHost", dependencies: ["VMInterface", "CShims", "CSeccomp"], swiftSettings: strict),
 
         // libzmq as a system library (no pkgConfig: Debian's .pc adds a prohibited -isystem).
         .systemLibrary(name: "CZeroMQ", path: "Sources/CZeroMQ", providers: [.apt(["libzmq3-dev"])]),
@@ -88,7 +97,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "VMHost", "Messaging", "PacketIO", "CShims",
+                "VMHost", "Messaging", "VMInterface", "CShims",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -115,7 +124,7 @@ let package = Package(
         // One VM; also a `click`-compatible standalone driver.
         .executableTarget(
             name: "clickos-vm",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims", "CSeccomp", "PacketIO"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "CShims", "CSeccomp", "PacketIO", "VMInterface"],
             swiftSettings: strict,
             // A static executable: a VM starts in 1.7 ms instead of 6.6 (no dynamic loader,
             // no relocation of libswiftCore and friends), and its code pages are shared
@@ -127,7 +136,7 @@ let package = Package(
         // checks and plans, local VMs (`clickos vm ...`) and the demo.
         .executableTarget(
             name: "clickos",
-            dependencies: ["VMHost", "PacketIO", "Messaging", "Planner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            dependencies: ["VMHost", "VMInterface", "Messaging", "Planner", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             swiftSettings: strict),
 
@@ -157,7 +166,7 @@ let package = Package(
         // libFuzzer harness playing a hostile memif client against a server port.
         .executableTarget(
             name: "fuzz-memif",
-            dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            dependencies: ["PacketIO", "VMInterface", "ClickRuntime", "CShims"],
             path: "Tests/Fuzz/MemifFuzzer",
             swiftSettings: strict),
 
@@ -175,13 +184,17 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMHost", "CShims", "Messaging", "Planner"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMInterface", "VMHost", "CShims", "Messaging", "Planner"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 
         .testTarget(
+            name: "VMInterfaceTests",
+            dependencies: ["VMInterface"],
+            swiftSettings: strict),
+        .testTarget(
             name: "PacketIOTests",
-            dependencies: ["PacketIO", "ClickRuntime", "CShims"],
+            dependencies: ["PacketIO", "VMInterface", "ClickRuntime", "CShims"],
             swiftSettings: strict),
         .testTarget(
             name: "MessagingTests",
@@ -189,11 +202,11 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "VMHostTests",
-            dependencies: ["VMHost", "PacketIO", "ClickRuntime", "CShims"],
+            dependencies: ["VMHost", "VMInterface", "PacketIO", "ClickRuntime", "CShims"],
             swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Messaging", "VMHost", "PacketIO"],
+            dependencies: ["Agent", "Messaging", "VMHost", "VMInterface"],
             swiftSettings: strict),
         .testTarget(
             name: "PlannerTests",

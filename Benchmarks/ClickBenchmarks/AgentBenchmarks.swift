@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Messaging
 import PacketIO
+import VMInterface
 import VMHost
 import Synchronization
 

@@ -4,6 +4,7 @@ import Glibc
 import CShims
 import ClickRuntime
 import PacketIO
+import VMInterface
 import VMHost
 
 // The VM figures of issue 4: memif links between VM processes, chains of VMs, boot time,

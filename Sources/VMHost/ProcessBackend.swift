@@ -3,7 +3,7 @@ import Glibc
 #endif
 import CSeccomp
 import CShims
-import PacketIO
+import VMInterface
 
 /// The default VM backend: a VM is a `clickos-vm` process in its own network namespace
 /// (no interfaces: it reaches the world only through its memif ports), mount and PID

@@ -1,4 +1,4 @@
-import PacketIO
+import VMInterface
 
 /// What a VM is asked to be: one Click configuration, its numbered ports, and limits.
 public struct VMSpec: Sendable {

@@ -4,6 +4,7 @@ import ClickElements
 import ClickLanguage
 import ClickRuntime
 import PacketIO
+import VMInterface
 
 #if canImport(Glibc)
 import Glibc
@@ -92,7 +93,7 @@ enum Driver {
             return 1
         }
         let built = Router.build(flat, configurationText: configuration, registry: registry, simulatedTime: options.simulatedTime,
-                                 poolCapacity: options.poolCapacity ?? 16_384, vmPorts: vm.ports, log: log,
+                                 poolCapacity: options.poolCapacity ?? 16_384, services: vm.ports.map { [$0] } ?? [], log: log,
                                  chatter: { printError($0) })
         report()
         guard var router = built else {

@@ -1,3 +1,5 @@
+import VMInterface
+
 /// The `click` driver's command line (`doc/click.1`), as far as `clickos-vm` implements it.
 /// Parsed by hand, getopt-style, because scripts written for `click` use its exact forms:
 /// clustered short flags (`-qo-`), attached or separate option values, long options with
@@ -23,7 +25,7 @@ struct DriverOptions {
     var showVersion = false
     // VM mode (DESIGN.md §3): ports, stats page, a control socket that survives
     // `hotconfig`, and a readiness descriptor for whoever booted us.
-    var ports: [(number: Int, spec: String)] = []
+    var ports: [VMPortAssignment] = []
     var statsPath: String?
     var controlPath: String?
     var readyDescriptor: Int32?
@@ -186,15 +188,15 @@ struct DriverOptions {
 
     /// `-p PORT` is Click's ControlSocket TCP port; `-p N=memif:...` is a VM port.
     private mutating func addPort(_ value: String) throws(UsageError) {
-        guard let eq = value.firstIndex(of: "=") else {
+        guard VMPortAssignment.looksLikeAssignment(value) else {
             controlSockets.append(("TCP", value))
             return
         }
-        guard let n = Int(value[..<eq]), n >= 0, n < 64 else {
-            throw UsageError(description: "--port '\(value)': the port number must be 0 to 63")
+        do {
+            ports = try VMPortAssignment.parseAll(ports.map(\.description) + [value])
+        } catch {
+            throw UsageError(description: "--port \(error.message)")
         }
-        if ports.contains(where: { $0.number == n }) { throw UsageError(description: "--port \(n) given twice") }
-        ports.append((n, String(value[value.index(after: eq)...])))
     }
 
     private mutating func setFile(_ path: String) throws(UsageError) {

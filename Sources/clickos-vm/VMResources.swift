@@ -5,6 +5,7 @@ import CShims
 import ClickElements
 import ClickRuntime
 import PacketIO
+import VMInterface
 
 /// What running as a VM adds to the `click`-compatible driver: the memif ports
 /// (`--port`), the stats page (`--stats`), a control socket that outlives hot
@@ -30,14 +31,7 @@ final class VMResources {
 
     /// Opens the stats page and the ports; on any failure nothing stays open.
     static func open(_ options: DriverOptions) throws(Failure) -> VMResources {
-        var configurations: [(Int, MemifConfiguration)] = []
-        for (n, spec) in options.ports {
-            do {
-                configurations.append((n, try MemifConfiguration.parse(spec)))
-            } catch {
-                throw Failure(message: "--port \(n): \(error.message)")
-            }
-        }
+        let configurations = options.ports.map { ($0.number, $0.memif) }
         var stats: StatsPage?
         if let path = options.statsPath {
             do {

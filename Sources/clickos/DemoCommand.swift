@@ -1,5 +1,5 @@
 import ArgumentParser
-import PacketIO
+import VMInterface
 import VMHost
 
 #if canImport(Glibc)
@@ -75,10 +75,10 @@ struct DemoCommand: ParsableCommand {
             rmdir(dir)
         }
         for spec in specs {
-            let start = monotonicNanoseconds()
+            let start = ContinuousClock.now
             do {
                 let vm = try b.boot(spec)
-                print("  \(vm.name.padding(9)) pid \(String(vm.pid).padding(8)) ready in \(String(format1((monotonicNanoseconds() - start) / 1e6))) ms")
+                print("  \(vm.name.padding(9)) pid \(String(vm.pid).padding(8)) ready in \(String(format1(secondsSince(start) * 1e3))) ms")
             } catch {
                 printError("\(spec.name): \(error.message)")
                 throw ExitCode(1)
@@ -88,12 +88,11 @@ struct DemoCommand: ParsableCommand {
         print("  " + "second".padding(8) + names.map { $0.padding(20) }.joined())
         print("  " + "".padding(8) + names.map { _ in "rx0/tx0  rx1/tx1".padding(20) }.joined())
         var previous = names.map { b.counters($0) }
-        var last = monotonicNanoseconds()
+        var last = ContinuousClock.now
         for second in 1...max(1, seconds) {
             usleep(1_000_000)
-            let now = monotonicNanoseconds()
-            let elapsed = (now - last) / 1e9
-            last = now
+            let elapsed = secondsSince(last)
+            last = ContinuousClock.now
             let current = names.map { b.counters($0) }
             var row = "  " + String(second).padding(8)
             for (i, ports) in current.enumerated() {
@@ -149,10 +148,10 @@ func tcpSyn(src: [UInt8], dst: [UInt8], sport: UInt16, dport: UInt16) -> [UInt8]
     return [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00] + ip + tcp
 }
 
-func monotonicNanoseconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return Double(ts.tv_sec) * 1e9 + Double(ts.tv_nsec)
+/// Seconds elapsed since `start` on the monotonic clock.
+func secondsSince(_ start: ContinuousClock.Instant) -> Double {
+    let d = ContinuousClock.now - start
+    return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
 }
 
 func format0(_ x: Double) -> String { String(Int(x.rounded())) }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import PacketIO
+import VMInterface
 import VMHost
 
 #if canImport(Glibc)
@@ -81,15 +81,10 @@ struct VMCommand: ParsableCommand {
 
         func run() throws {
             var spec = VMSpec(name: name, configuration: try readFile(configuration))
-            for p in ports {
-                guard let eq = p.firstIndex(of: "="), let n = Int(p[..<eq]) else {
-                    throw ValidationError("--port '\(p)': expected N=memif:ROLE:PATH")
-                }
-                do {
-                    spec.ports[n] = try MemifConfiguration.parse(String(p[p.index(after: eq)...]))
-                } catch {
-                    throw ValidationError("--port \(n): \(error.message)")
-                }
+            do {
+                for a in try VMPortAssignment.parseAll(ports) { spec.ports[a.number] = a.memif }
+            } catch {
+                throw ValidationError("--port \(error.message)")
             }
             for d in definitions {
                 guard let eq = d.firstIndex(of: "=") else { throw ValidationError("--define '\(d)': expected NAME=value") }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import PacketIO
+import VMInterface
 import Testing
 
 @testable import VMHost

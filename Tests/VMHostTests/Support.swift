@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ClickRuntime
 import PacketIO
+import VMInterface
 import Testing
 
 @testable import VMHost

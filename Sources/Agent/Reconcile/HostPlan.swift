@@ -1,5 +1,5 @@
 import Messaging
-import PacketIO
+import VMInterface
 import VMHost
 
 /// One VM the host should run, with its ports resolved to memif links.

@@ -27,7 +27,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["table", "lookup", "add", "remove"],
             conditionalHandlers: ["lookup", "add", "remove"],
-            file: "Sources/ClickElements/ethernet/EtherElements.swift"),
+            file: "Sources/ClickElements/ethernet/ARPResponder.swift"),
         "ARPTable": ElementDocumentation(
             synopsis: "ARPTable([*keywords* CAPACITY, ENTRY_CAPACITY, ENTRY_PACKET_CAPACITY, TIMEOUT])",
             text: "An ARP table that several ARPQueriers share (`ARPQuerier(IP, ETH, TABLE t)`): what one\nlearns, the others use. CAPACITY (or ENTRY_CAPACITY) bounds the entries (default\n2048), ENTRY_PACKET_CAPACITY the packets waiting per address (16), TIMEOUT the life\nof an entry (5 minutes).\n\nPorts: none. Handlers: `table`, `count` (read); `insert` (write `IP ETH`), `delete`\n(write `IP`), `clear` (write).",
@@ -35,7 +35,7 @@ extension ElementDocumentation {
             keywordArguments: ["CAPACITY", "ENTRY_CAPACITY", "ENTRY_PACKET_CAPACITY", "TIMEOUT"],
             handlers: ["table", "count", "insert", "delete", "clear"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/ARPQuerier.swift"),
+            file: "Sources/ClickElements/ethernet/ARPTable.swift"),
         "AddressInfo": ElementDocumentation(
             synopsis: "AddressInfo(NAME ADDRESS [ADDRESS...], ...)",
             text: "Defines mnemonic names for IPv4 and IPv6 addresses and prefixes and Ethernet\naddresses, usable in every other element's configuration (`NAME`, or `NAME:ip`,\n`NAME:ipnet`, `NAME:bcast`, `NAME:gw`, `NAME:eth`, `NAME:ip6`, `NAME:ip6net`). Names are\nlocal to the compound element that defines them. Configured before other elements.\n\nPorts: none.",
@@ -43,7 +43,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Information.swift"),
+            file: "Sources/ClickElements/standard/AddressInfo.swift"),
         "AdjustTimestamp": ElementDocumentation(
             synopsis: "AdjustTimestamp(TIME)",
             text: "Adds TIME (seconds, may be negative) to each packet's timestamp.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -51,7 +51,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/analysis/AdjustTimestamp.swift"),
         "AggregateIPFlows": ElementDocumentation(
             synopsis: "AggregateIPFlows([*keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT, UDP_TIMEOUT, ICMP, FRAGMENTS, REAP, FRAGMENT_TIMEOUT])",
             text: "Numbers TCP and UDP flows: each packet's AGGREGATE annotation is set to its flow's\nnumber (1, 2, ... in order of first appearance), the same for both directions, and its\nPAINT annotation to 0 for the direction seen first and 1 for the other. With ICMP true,\nICMP errors get the number of the flow they quote, and the paint of the direction that\nflow's reply would have. A flow is forgotten after TCP_TIMEOUT (default 24 hours),\nTCP_DONE_TIMEOUT after a FIN or RST (30 s), or UDP_TIMEOUT (60 s) without packets; a\nlater packet starts a new flow. Other packets, and later fragments unless FRAGMENTS is\ntrue (then they get aggregate 0), go to output 1 or are dropped.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `count` (live\nflows), `next` (the next flow number) (read); `clear` (write).",
@@ -67,7 +67,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Strip.swift"),
+            file: "Sources/ClickElements/standard/Align.swift"),
         "AverageCounter": ElementDocumentation(
             synopsis: "AverageCounter([*keywords* IGNORE])",
             text: "Counts packets and bytes, and reports their average rate from the first packet (after\nthe first IGNORE seconds) to the most recent one.\n\nPorts: 1 input, 1 output, agnostic.\n\nHandlers: `count`, `byte_count`, `rate`, `byte_rate`, `bit_rate` (read); `reset` (write).",
@@ -75,7 +75,7 @@ extension ElementDocumentation {
             keywordArguments: ["IGNORE"],
             handlers: ["count", "byte_count", "rate", "byte_rate", "bit_rate", "reset"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Truncate.swift"),
+            file: "Sources/ClickElements/analysis/AverageCounter.swift"),
         "BandwidthRatedSplitter": ElementDocumentation(
             synopsis: "RatedSplitter(RATE) — and BandwidthRatedSplitter(RATE)",
             text: "Sends at most RATE packets per second (BandwidthRatedSplitter: bytes per second) to\noutput 0 and the rest to output 1.\n\nPorts: 1 input, 2 outputs, push. Handlers: `rate` (read/write).",
@@ -83,7 +83,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["rate"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/standard/RatedSplitter.swift"),
         "BandwidthRatedUnqueue": ElementDocumentation(
             synopsis: "BandwidthRatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_BYTES])",
             text: "RatedUnqueue with RATE in bytes per second (bandwidth syntax, e.g. `1Mbps`), each\npacket costing its length; the bucket holds BURST_BYTES (default: BURST_DURATION worth).\n\nPorts: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).",
@@ -91,7 +91,7 @@ extension ElementDocumentation {
             keywordArguments: ["BURST_BYTES", "BURST_DURATION"],
             handlers: ["rate", "count"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/RatedUnqueue.swift"),
         "BandwidthShaper": ElementDocumentation(
             synopsis: "Shaper(RATE) — and BandwidthShaper(RATE)",
             text: "A pull element that lets at most RATE packets per second (BandwidthShaper: bytes per\nsecond) through: a pull when no token is available returns nothing.\n\nPorts: 1 pull input, 1 pull output. Handlers: `rate` (read/write).",
@@ -99,7 +99,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["rate"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/Shaper.swift"),
         "Bypass": ElementDocumentation(
             synopsis: "Bypass([ACTIVE])",
             text: "Packets go to output 1 while ACTIVE (default false), to output 0 otherwise.\n\nPorts: 1 input, 1 or 2 outputs, push. Handlers: `active` (read/write).",
@@ -107,7 +107,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["active"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/standard/Bypass.swift"),
         "CheckICMPHeader": ElementDocumentation(
             synopsis: "CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])",
             text: "Check the transport header of IP packets: the right protocol, enough bytes (TCP: the\ndata offset within the packet), and a correct checksum. Bad packets go to output 1, or\nare dropped. The first bad packet is reported (\"TCP header check failed: bad TCP\nchecksum\"); with VERBOSE every one is. DETAILS counts drops by reason.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS: count and reason per line).",
@@ -115,7 +115,7 @@ extension ElementDocumentation {
             keywordArguments: ["DETAILS", "VERBOSE"],
             handlers: ["drops", "drop_details"],
             conditionalHandlers: ["drop_details"],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/CheckTransportHeader.swift"),
         "CheckIPHeader": ElementDocumentation(
             synopsis: "CheckIPHeader([OFFSET, *keywords* INTERFACES, BADSRC, GOODDST, CHECKSUM, VERBOSE, DETAILS])",
             text: "Checks that packets hold a valid IPv4 header OFFSET bytes in (default 0): version 4,\nheader length at least 20 and within the packet, total length at least the header and\nno more than the packet, a correct checksum (unless CHECKSUM false), and, with BADSRC or\nINTERFACES, a source address that is not a broadcast or multicast address (RFC 1812\n5.3.7). Valid packets are shortened to the IP length, get their network header and\ndestination address annotation set, and go to output 0; invalid ones go to output 1 if\nit exists, otherwise they are dropped.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push).\n\nHandlers: `drops` (read), `drop_details` (read, with DETAILS).",
@@ -131,7 +131,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["color"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Paint.swift"),
+            file: "Sources/ClickElements/standard/CheckPaint.swift"),
         "CheckTCPHeader": ElementDocumentation(
             synopsis: "CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])",
             text: "Check the transport header of IP packets: the right protocol, enough bytes (TCP: the\ndata offset within the packet), and a correct checksum. Bad packets go to output 1, or\nare dropped. The first bad packet is reported (\"TCP header check failed: bad TCP\nchecksum\"); with VERBOSE every one is. DETAILS counts drops by reason.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS: count and reason per line).",
@@ -139,7 +139,7 @@ extension ElementDocumentation {
             keywordArguments: ["DETAILS", "VERBOSE"],
             handlers: ["drops", "drop_details"],
             conditionalHandlers: ["drop_details"],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/CheckTransportHeader.swift"),
         "CheckTransportHeader": ElementDocumentation(
             synopsis: "CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])",
             text: "Check the transport header of IP packets: the right protocol, enough bytes (TCP: the\ndata offset within the packet), and a correct checksum. Bad packets go to output 1, or\nare dropped. The first bad packet is reported (\"TCP header check failed: bad TCP\nchecksum\"); with VERBOSE every one is. DETAILS counts drops by reason.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS: count and reason per line).",
@@ -147,7 +147,7 @@ extension ElementDocumentation {
             keywordArguments: ["DETAILS", "VERBOSE"],
             handlers: ["drops", "drop_details"],
             conditionalHandlers: ["drop_details"],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/CheckTransportHeader.swift"),
         "CheckUDPHeader": ElementDocumentation(
             synopsis: "CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])",
             text: "Check the transport header of IP packets: the right protocol, enough bytes (TCP: the\ndata offset within the packet), and a correct checksum. Bad packets go to output 1, or\nare dropped. The first bad packet is reported (\"TCP header check failed: bad TCP\nchecksum\"); with VERBOSE every one is. DETAILS counts drops by reason.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS: count and reason per line).",
@@ -155,7 +155,7 @@ extension ElementDocumentation {
             keywordArguments: ["DETAILS", "VERBOSE"],
             handlers: ["drops", "drop_details"],
             conditionalHandlers: ["drop_details"],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/CheckTransportHeader.swift"),
         "Classifier": ElementDocumentation(
             synopsis: "Classifier(PATTERN_1, ..., PATTERN_N)",
             text: "Sends each packet to the output of the first pattern it matches; packets matching none\nare dropped. A pattern is a space-separated list of clauses `OFFSET/VALUE[%MASK]`\n(decimal offset, hex value with `?` for don't-care nibbles, optional hex mask of the\nsame length), each optionally prefixed by `!` to negate it; `-` matches everything.\nA clause beyond the end of the packet does not match.\n\nPorts: 1 input, N outputs (one per pattern), push.\n\nHandlers: `program` (read): the compiled clauses, one per line.",
@@ -171,7 +171,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/icmp/ICMPIPEncap.swift"),
+            file: "Sources/ClickElements/standard/Clipboard.swift"),
         "ControlSocket": ElementDocumentation(
             synopsis: "ControlSocket(TYPE, PORT | FILENAME [, *keywords* READONLY, LOCALHOST, VERBOSE, RETRIES, RETRY_WARNINGS, PROXY]): TYPE is TCP (with a PORT) or UNIX (with a FILENAME)",
             text: "Lets other programs call the router's handlers over a socket with Click's\nline-based protocol (version 1.3): on connection the server says\n`Click::ControlSocket/1.3`; commands are `READ h [params]`, `READDATA h n`,\n`WRITE h [data]`, `WRITEDATA h n`, `CHECKREAD h`, `CHECKWRITE h`, `QUIT`; replies start\nwith a three-digit code (200 OK, 500 syntax error, 501 unimplemented — LLRPC is\nrefused —, 510 no such element, 511 no such handler, 520 handler error, 530 permission\ndenied). Reads answer `DATA n` and the bytes. Handler names are `element.handler`,\n`N.handler` (element N, from 1) or a global handler. The socket is served by the\nrouter's own thread between tasks. TCP sockets listen on 127.0.0.1 unless LOCALHOST is\nfalse.\n\nPorts: none.",
@@ -211,7 +211,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["delay"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/DelayElements.swift"),
+            file: "Sources/ClickElements/standard/DelayShaper.swift"),
         "DelayUnqueue": ElementDocumentation(
             synopsis: "DelayUnqueue(DELAY)",
             text: "Pulls packets and pushes each out no earlier than its timestamp plus DELAY seconds\n(a packet without a timestamp gets the current time first); on output the timestamp\nis the delayed time. Holds at most one packet; sleeps while upstream is empty and\nuntil the held packet is due.\n\nPorts: 1 pull input, 1 push output. Handlers: `delay` (read/write).",
@@ -219,7 +219,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["delay"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/DelayElements.swift"),
+            file: "Sources/ClickElements/standard/DelayUnqueue.swift"),
         "DirectIPLookup": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -251,7 +251,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["drops"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/DropBroadcasts.swift"),
         "EtherEncap": ElementDocumentation(
             synopsis: "EtherEncap(ETHERTYPE, SRC, DST)",
             text: "Prepends an Ethernet header (from headroom, no copy) with type ETHERTYPE (host order,\ne.g. 0x0800), source SRC and destination DST (addresses or AddressInfo names).\n\nPorts: 1 input, 1 output, agnostic.\n\nHandlers: `src`, `dst`, `ethertype` (read/write; the type reads as decimal).",
@@ -267,7 +267,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/EtherElements.swift"),
+            file: "Sources/ClickElements/ethernet/EtherMirror.swift"),
         "EtherRewrite": ElementDocumentation(
             synopsis: "EtherRewrite(SRC, DST)",
             text: "Rewrites the source and destination Ethernet addresses, keeping the type.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).",
@@ -275,7 +275,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["src", "dst"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/EtherElements.swift"),
+            file: "Sources/ClickElements/ethernet/EtherRewrite.swift"),
         "EtherVLANEncap": ElementDocumentation(
             synopsis: "EtherVLANEncap(ETHERTYPE, SRC, DST [, VLAN_ID, VLAN_PCP])",
             text: "Prepends a tagged Ethernet header: SRC and DST addresses, an 802.1Q tag with VLAN_ID\nand VLAN_PCP, and ETHERTYPE.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -283,7 +283,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VLAN.swift"),
+            file: "Sources/ClickElements/ethernet/EtherVLANEncap.swift"),
         "FixIPSrc": ElementDocumentation(
             synopsis: "FixIPSrc(IPADDR)",
             text: "For packets whose FIX_IP_SRC annotation is set (by ICMPError), sets the IP source\naddress to IPADDR, clears the annotation and fixes the checksum.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -291,7 +291,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/FixIPSrc.swift"),
         "FlowHashSwitch": ElementDocumentation(
             synopsis: "FlowHashSwitch([OFFSET])",
             text: "A ClickOS element (not in Click): sends each IPv4 packet to an output chosen by a\nsymmetric hash of its flow (addresses, protocol and, for unfragmented TCP and UDP, ports),\nso that both directions of a flow take the same output. The planner puts one on each side\nof a function that runs as several instances, so that stateful functions (NAT, load\nbalancers) see every packet of a flow. OFFSET (default 14, after an Ethernet header) is\nwhere the IP header starts; packets without an IPv4 header there (ARP) go to output 0.\n\nPorts: 1 input, 1 or more outputs, push.",
@@ -299,7 +299,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/FlowHashSwitch.swift"),
         "FlowJunction": ElementDocumentation(
             synopsis: "FlowJunction(LEFT, RIGHT [, ACTIVE_LEFT, ACTIVE_RIGHT, CAPACITY, TIMEOUT])",
             text: "A ClickOS element (not in Click): the planner's junction in front of and behind a\nfunction that runs as several instances. It keeps each flow on one instance in both\ndirections, even when the function rewrites the flow's addresses (a NAT, a load\nbalancer), and keeps flows where they are when instances are added.\n\nPorts: LEFT + RIGHT inputs and as many outputs, push. Ports 0 to LEFT-1 face the left\n(towards the chain's ingress), the next RIGHT ports the right. What enters on input k\nleaves on the other side; output k goes out where input k came in.\n\nProcessing: the first packet of a flow (IPv4 addresses, protocol and, for unfragmented\nTCP and UDP, ports; both directions are one flow) picks a port on the far side by a\nsymmetric hash over that side's first ACTIVE_LEFT or ACTIVE_RIGHT ports. The flow\nremembers the port it came in on and the port it took, so packets of either direction\ngo back where the other direction came from. A flow keeps its port when the active\ncounts change, including across a hot reconfiguration (the new junction takes the old\none's flows); only a flow whose port is no longer active picks again. Packets that are\nnot IPv4 (ARP) go to the far side's first port.\n\nKeyword arguments:\n- LEFT, RIGHT: ports on each side (unsigned, at least 1; mandatory).\n- ACTIVE_LEFT, ACTIVE_RIGHT: how many of each side's ports new flows use (default all,\n  at least 1).\n- CAPACITY: flows remembered (default 65536, rounded up to a power of two). A flow idle\n  for TIMEOUT (default 300 s) may be forgotten; when a flow's neighbourhood of the table is\n  full, the least recently seen one is.\n\nHandlers: `flow_count` (read), `active_left`, `active_right` (read/write).",
@@ -315,7 +315,7 @@ extension ElementDocumentation {
             keywordArguments: ["BPF_FILTER", "BURST", "ENCAP", "FORCE_IP", "HEADROOM", "METHOD", "OUTBOUND", "PROTOCOL", "SNIFFER", "TIMESTAMP"],
             handlers: ["count", "reset_counts", "kernel_drops", "encap", "link"],
             conditionalHandlers: ["link"],
-            file: "Sources/ClickElements/io/Devices.swift"),
+            file: "Sources/ClickElements/io/FromDevice.swift"),
         "FromDump": ElementDocumentation(
             synopsis: "FromDump(FILENAME [, TIMING, *keywords* STOP, ACTIVE, FORCE_IP, SAMPLE, START, START_AFTER, END, END_AFTER, INTERVAL, END_CALL, MMAP])",
             text: "Reads packets from the pcap file FILENAME (written by tcpdump or ToDump: microsecond or\nnanosecond timestamps, either byte order) and pushes them out, with their timestamps\nas annotations. With TIMING true, packets go out at their trace times (relative to\nthe first); otherwise as fast as downstream takes them. Only packets stamped from START\n(absolute) or START_AFTER (after the first packet's time) up to END, END_AFTER or\nINTERVAL (after the start) are emitted, each with probability SAMPLE (default 1). At\nthe end, END_CALL (`element.handler value`) is called or, with STOP true, the driver\nstops. FORCE_IP marks the IP header (after an Ethernet header for\nETHER traces) and drops non-IP packets to output 1 (or drops them).\n\nThe file is read as a stream, one record at a time, straight into a packet buffer: a\ntrace of any size costs one buffer, and a file that is not pcap (`/dev/zero`) is refused\nat initialization. A record longer than 65,535 bytes ends the trace (\"bad packet\nheader; giving up\", as Click says); bytes beyond a packet buffer are skipped.\n\nPorts: no inputs, 1 or 2 outputs, agnostic (output 1 push). Pulled, it is an empty\nnotifier: active until the end of the file (or while ACTIVE is false).\n\nHandlers: `count`, `encap`, `filename`, `filesize`, `filepos` (read); `active`\n(read/write).",
@@ -323,7 +323,7 @@ extension ElementDocumentation {
             keywordArguments: ["ACTIVE", "END", "END_AFTER", "END_CALL", "FORCE_IP", "INTERVAL", "MMAP", "SAMPLE", "START", "START_AFTER", "STOP"],
             handlers: ["count", "encap", "filename", "filesize", "filepos", "active"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/io/Pcap.swift"),
+            file: "Sources/ClickElements/io/FromDump.swift"),
         "FromIPSummaryDump": ElementDocumentation(
             synopsis: "FromIPSummaryDump(FILENAME [, *keywords* STOP, TIMING, ACTIVE, ZERO, CHECKSUM, PROTO, FIELDS, CONTENTS, DATA, FLOWID, ALLOW_NONEXISTENT, BINARY, MULTIPACKET, SAMPLE])",
             text: "Reads IPSummaryDump text (one packet per line, fields named by a `!data` line or\nFIELDS; `-` is standard input) and emits IPv4 packets built from it: a 20-byte header\n(TTL 100, protocol from `!proto`, PROTO, default TCP), a transport header for the\nfirst fragment (TCP 20, UDP 8, ICMP 8 bytes), then the `payload` if given. `ip_len` or\n`payload_len` longer than that sets the EXTRA_LENGTH annotation. `timestamp`, `link`\n(PAINT), `aggregate`, `count` and `first_timestamp` set annotations. With CHECKSUM\ntrue the IP and transport checksums are set (otherwise they are zero). `!flowid SRC\nSPORT DST DPORT [PROTO]` fills what the lines leave out (reversed for packets with\npaint 1). TIMING true replays at the trace's pace; STOP true stops the driver at the\nend. A line nothing can be read from is reported once, as `FILE:LINE: bad format`.\n\nPorts: no inputs, 1 output, agnostic. Pulled, it is an empty notifier.\n\nHandlers: `active` (read/write), `stop` (write), `count`, `encap`, `filesize`,\n`filepos`, `sampling_prob` (read).",
@@ -331,7 +331,7 @@ extension ElementDocumentation {
             keywordArguments: ["ACTIVE", "ALLOW_NONEXISTENT", "BINARY", "CHECKSUM", "CONTENTS", "DATA", "FIELDS", "FLOWID", "MULTIPACKET", "PROTO", "SAMPLE", "STOP", "TIMING", "ZERO"],
             handlers: ["active", "stop", "count", "encap", "filesize", "filepos", "sampling_prob"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/io/IPSummaryDump.swift"),
+            file: "Sources/ClickElements/io/FromIPSummaryDump.swift"),
         "FrontDropQueue": ElementDocumentation(
             synopsis: "FrontDropQueue([CAPACITY])",
             text: "Like Queue, but when full it drops from the front (the oldest packet) to make room.\n\nPorts: 1 push input, 1 pull output. Handlers: as Queue's: `length`,\n`highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`\n(write).",
@@ -355,7 +355,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/GetIPAddress.swift"),
         "HashSwitch": ElementDocumentation(
             synopsis: "HashSwitch(OFFSET, LENGTH)",
             text: "Sends each packet to an output chosen by hashing LENGTH bytes at OFFSET: the sum of the\nbytes, folded as `(d ^ (d >> 4)) & (n - 1)` for 2, 4 or 8 outputs, `d % n` otherwise.\nPackets too short for the bytes go to output 0.\n\nPorts: 1 input, 1 or more outputs, push.",
@@ -363,7 +363,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/HashSwitch.swift"),
         "HostEtherFilter": ElementDocumentation(
             synopsis: "HostEtherFilter(ETHER [, DROP_OWN, DROP_OTHER, *keywords* OFFSET])",
             text: "Acts like Ethernet input hardware for address ETHER: sets the packet type annotation\n(HOST, BROADCAST, MULTICAST, OTHERHOST) and keeps frames on output 0. Frames for other\nhosts go to output 1, or are dropped (unless DROP_OTHER is false, default true); with\nDROP_OWN (default false), so do frames sent by ETHER. The Ethernet header starts OFFSET\nbytes in (default 0).\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push).",
@@ -371,7 +371,7 @@ extension ElementDocumentation {
             keywordArguments: ["OFFSET"],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/ethernet/HostEtherFilter.swift"),
         "Hub": ElementDocumentation(
             synopsis: "Hub",
             text: "Every packet arriving on any input goes out of every output except the one with the\ninput's number (copies).\n\nPorts: any number of inputs, as many outputs, push.",
@@ -379,7 +379,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/standard/Hub.swift"),
         "ICMPError": ElementDocumentation(
             synopsis: "ICMPError(SRC, TYPE [, CODE, *keywords* BADADDRS, MTU, PMTU, USE_FIX_ANNO])",
             text: "Turns each input packet (an IP packet, network header set) into an ICMP error message\nabout it, from SRC: TYPE is a number or `unreachable`, `sourcequench`, `redirect`,\n`timeexceeded`, `parameterproblem`; CODE a number or `net`, `host`, `protocol`, `port`,\n`needfrag`, `transit`, `reassembly`, `erroratptr`, `missingopt`, `length`. The message\ncarries the offending IP header and the first 8 bytes after it. No error is sent about\nan ICMP error, a later fragment, a link broadcast or a broadcast/multicast address\n(including BADADDRS). Redirects take the gateway from the destination annotation;\nparameter problems the pointer from the ICMP_PARAMPROB annotation; \"needfrag\" the MTU\n(PMTU or MTU). The FIX_IP_SRC annotation is set so that FixIPSrc can correct the source.\n\nPorts: 1 input, 1 output, push.",
@@ -403,7 +403,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/icmp/ICMPPingResponder.swift"),
         "ICMPPingRewriter": ElementDocumentation(
             synopsis: "ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, UDP_TIMEOUT, TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT, UDP_STREAMING_TIMEOUT])",
             text: "Rewrites ICMP echo requests and replies like IPRewriter rewrites TCP and UDP: the\necho identifier plays the part of the port. A `pattern SADDR SPORT DADDR DPORT FOUT\nROUT` spec gives new requests the source address SADDR and an identifier from the\nSPORT range; their replies are mapped back to the original address and identifier.\nOther packets follow the input spec (`pass`, or dropped). Flows expire after TIMEOUT\n(UDP_TIMEOUT; default 5 minutes).\n\nPorts: N inputs, any number of outputs, push. Handlers: as IPRewriter's: `table`, `tcp_table`, `udp_table`,\n`table_size`, `size`, `mapping_failures`, `patterns` (read); `capacity` (read/write);\n`lookup` (read with `SADDR SPORT DADDR DPORT [PROTO]`).",
@@ -459,7 +459,7 @@ extension ElementDocumentation {
             keywordArguments: ["CE", "DF", "DSCP", "ECT", "TOS", "TTL"],
             handlers: ["src", "dst"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/IPEncap.swift"),
         "IPFilter": ElementDocumentation(
             synopsis: "IPFilter(ACTION_1 PATTERN_1, ..., ACTION_N PATTERN_N)",
             text: "Filters IP packets (network header annotation set, e.g. by CheckIPHeader) with rules\ntried in order: the first whose PATTERN matches decides. ACTION is `allow` (output 0),\n`deny` or `drop` (dropped), or an output number. A packet matching no rule is dropped.\n`allow` alone allows everything; `deny all` denies everything. PATTERN uses the filter\nlanguage of `FilterExpression` (tcpdump-like).\n\nPorts: 1 input, 1 or more outputs, push.\n\nHandlers: `program` (read): the compiled decision program.",
@@ -491,7 +491,7 @@ extension ElementDocumentation {
             keywordArguments: ["GOODDST", "INTERFACES"],
             handlers: ["drops"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/IPCombos.swift"),
+            file: "Sources/ClickElements/ip/IPInputCombo.swift"),
         "IPLookupBase": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -507,7 +507,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/IPMirror.swift"),
         "IPOutputCombo": ElementDocumentation(
             synopsis: "IPOutputCombo(COLOR, IPADDR, MTU)",
             text: "The output half of an IP router in one element, as `DropBroadcasts -> PaintTee(COLOR)\n-> IPGWOptions(IPADDR) -> FixIPSrc(IPADDR) -> DecIPTTL -> IPFragmenter(MTU)`: link-level\nbroadcasts are dropped; a packet painted COLOR (it leaves by the interface it came in\non) is copied to output 1, for an ICMP redirect; a packet with bad IP options goes to\noutput 2 (parameter problem); FIX_IP_SRC packets get source IPADDR; a packet whose TTL\nexpires goes to output 3; a packet longer than MTU is fragmented, or goes to output 4\nwhen it must not be (DF). Everything else leaves on output 0.\n\nPorts: 1 input, 5 outputs, push.",
@@ -515,7 +515,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/IPCombos.swift"),
+            file: "Sources/ClickElements/ip/IPOutputCombo.swift"),
         "IPPrint": ElementDocumentation(
             synopsis: "IPPrint([LABEL, *keywords* CONTENTS, PAYLOAD, MAXLENGTH, ID, TTL, TOS, LENGTH, TIMESTAMP, AGGREGATE, PAINT, SWAP, OUTFILE, ACTIVE])",
             text: "Prints a tcpdump-like line per IP packet to the router's chatter (or OUTFILE):\n`LABEL: TIMESTAMP: ` then optional `id N `, `agg N `, `paint N `, `ttl N `, `tos N `,\n`length N `, then for TCP `SRC.SPORT > DST.DPORT: FLAGS SEQ:END(SEQLEN,PKTLEN,IPLEN)\nack N win N`, for UDP `SRC.SPORT > DST.DPORT: udp LEN`, for ICMP `SRC > DST: icmp:\necho request (ID, SEQ)` / `echo reply` / `type N`, otherwise `SRC > DST: ip-proto-N`;\nfragments add ` (frag ID:LEN@OFFSET[+])`. CONTENTS (hex or ascii) or PAYLOAD dumps up\nto MAXLENGTH bytes (default 1500) of the packet or its payload on following lines.\nSWAP byte-swaps ICMP identifiers and sequence numbers. Packets pass through.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `active` (read/write).",
@@ -555,7 +555,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/nat/RewritePattern.swift"),
+            file: "Sources/ClickElements/nat/IPRewriterPatterns.swift"),
         "Idle": ElementDocumentation(
             synopsis: "Idle",
             text: "Has any number of inputs and outputs; never emits a packet and discards what it\nreceives. Useful to close ports that must be connected.\n\nPorts: any / any, agnostic; flow code `x/y` (inputs reach no outputs). Its empty\nnotifier is never active, so pullers downstream sleep.",
@@ -579,7 +579,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["switch"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/standard/InputSwitch.swift"),
         "LinearIPLookup": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -595,7 +595,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["latency", "bandwidth", "size", "reset"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/DelayElements.swift"),
+            file: "Sources/ClickElements/standard/LinkUnqueue.swift"),
         "LookupIPRoute": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -611,7 +611,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["drops"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/ip/MarkIPCE.swift"),
         "MarkIPHeader": ElementDocumentation(
             synopsis: "MarkIPHeader([OFFSET])",
             text: "Sets the network header annotation to the IPv4 header OFFSET bytes in (default 0), and\nthe transport header after it, without checking anything.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -619,7 +619,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/CheckIPHeader.swift"),
+            file: "Sources/ClickElements/ip/MarkIPHeader.swift"),
         "MarkMACHeader": ElementDocumentation(
             synopsis: "MarkMACHeader([OFFSET, LENGTH])",
             text: "Sets the MAC header annotation OFFSET bytes into the packet (default 0).\n\nPorts: 1 input, 1 output, agnostic.",
@@ -627,7 +627,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/ethernet/MarkMACHeader.swift"),
         "Message": ElementDocumentation(
             synopsis: "Message(TEXT [, TYPE])",
             text: "Reports TEXT while the router is being configured, as a message (TYPE MESSAGE, the\ndefault), a warning (WARNING) or an error (ERROR, which stops the router from\ninitializing). Click prints it as `LANDMARK: While configuring 'm :: Message':` then the\ntext, indented.\n\nPorts: none.",
@@ -635,7 +635,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Print.swift"),
+            file: "Sources/ClickElements/standard/Message.swift"),
         "MixedQueue": ElementDocumentation(
             synopsis: "MixedQueue([CAPACITY])",
             text: "A queue whose input 0 is FIFO (packets join the tail) and whose input 1 is LIFO\n(packets join the head, and are pulled next). When full it drops arriving FIFO\npackets, but makes room for an arriving LIFO packet by dropping the packet at the\ntail. Notifies like NotifierQueue.\n\nPorts: 2 push inputs, 1 pull output. Handlers: as Queue's: `length`,\n`highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`\n(write).",
@@ -659,7 +659,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Strip.swift"),
+            file: "Sources/ClickElements/standard/Null.swift"),
         "Paint": ElementDocumentation(
             synopsis: "Paint(COLOR [, ANNO])",
             text: "Sets the one-byte annotation ANNO (default PAINT, offset 16) to COLOR (0-255).\n\nPorts: 1 input, 1 output, agnostic. Handlers: `color` (read/write).",
@@ -675,7 +675,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Paint.swift"),
+            file: "Sources/ClickElements/standard/PaintSwitch.swift"),
         "PaintTee": ElementDocumentation(
             synopsis: "PaintTee(COLOR [, ANNO])",
             text: "Every packet goes to output 0; a copy also goes to output 1 when its paint annotation\nequals COLOR (used for ICMP redirects).\n\nPorts: 1 input, 2 outputs, push. Handlers: `color` (read/write).",
@@ -683,7 +683,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["color"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Paint.swift"),
+            file: "Sources/ClickElements/standard/PaintTee.swift"),
         "PortInfo": ElementDocumentation(
             synopsis: "PortInfo(NAME PORT[/PROTOCOL], ...)",
             text: "Defines mnemonic names for TCP and UDP ports (`PortInfo(foo 80/udp)`). The names are\nrecorded for the port-reading elements; `#` starts a comment inside an argument.\n\nPorts: none.",
@@ -691,7 +691,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Information.swift"),
+            file: "Sources/ClickElements/standard/PortInfo.swift"),
         "Print": ElementDocumentation(
             synopsis: "Print([LABEL, MAXLENGTH, *keywords* CONTENTS, TIMESTAMP, PRINTANNO, ACTIVE])",
             text: "Prints one line per packet to the router's chatter (stderr): `LABEL: ` (when there is a\nlabel), `TIMESTAMP: ` (with TIMESTAMP true), the length as `%4d`, then ` | ` and up to\nMAXLENGTH bytes (default 24) of data in hex, four bytes to a group. CONTENTS may be\nHEX (default), ASCII or NONE (false). Packets pass through unchanged.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `active` (read/write).",
@@ -707,7 +707,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/PrioSched.swift"),
         "PullSwitch": ElementDocumentation(
             synopsis: "PullSwitch([INPUT]) — and SimplePullSwitch([INPUT])",
             text: "Pulls only from input INPUT (-1: none).\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
@@ -715,7 +715,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["switch"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/standard/PullSwitch.swift"),
         "PullTee": ElementDocumentation(
             synopsis: "Tee([N]) — and PullTee([N])",
             text: "Sends a copy of every packet to each output: the original to output 0, copies to the\nothers. N, if given, must equal the number of outputs. PullTee is the pull version:\npackets pulled from output 0 are copied to the other (push) outputs.\n\nPorts: Tee 1 input, 1 or more outputs, push. PullTee 1 pull input, output 0 pull, others push.",
@@ -723,7 +723,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Tee.swift"),
+            file: "Sources/ClickElements/standard/PullTee.swift"),
         "Queue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
             text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
@@ -763,7 +763,7 @@ extension ElementDocumentation {
             keywordArguments: ["DROP", "SAMPLE"],
             handlers: ["sampling_prob"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Truncate.swift"),
+            file: "Sources/ClickElements/standard/RandomSample.swift"),
         "RandomSeed": ElementDocumentation(
             synopsis: "RandomSeed([SEED])",
             text: "Seeds the router's random numbers with SEED, so that the elements that draw at random\n(RandomSample, RandomSwitch, RED, rewriter port choice, Script's `random`) repeat\ntheir choices from run to run. Without SEED, seeds from the system's random source.\n\nPorts: none. Handlers: `seed` (write: reseed with a number, or at random if empty).",
@@ -771,7 +771,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["seed"],
             conditionalHandlers: ["seed"],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/standard/RandomSeed.swift"),
         "RandomSwitch": ElementDocumentation(
             synopsis: "RandomSwitch",
             text: "Sends each packet to an output chosen uniformly at random.\n\nPorts: 1 input, 1 or more outputs, push.",
@@ -779,7 +779,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/RandomSwitch.swift"),
         "RangeIPLookup": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -795,7 +795,7 @@ extension ElementDocumentation {
             keywordArguments: ["BANDWIDTH", "LENGTH", "STOP"],
             handlers: ["count", "reset", "rate", "limit", "active", "data", "length"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/RatedSource.swift"),
         "RatedSplitter": ElementDocumentation(
             synopsis: "RatedSplitter(RATE) — and BandwidthRatedSplitter(RATE)",
             text: "Sends at most RATE packets per second (BandwidthRatedSplitter: bytes per second) to\noutput 0 and the rest to output 1.\n\nPorts: 1 input, 2 outputs, push. Handlers: `rate` (read/write).",
@@ -803,7 +803,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["rate"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/standard/RatedSplitter.swift"),
         "RatedUnqueue": ElementDocumentation(
             synopsis: "RatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_SIZE])",
             text: "Pulls packets from its input and pushes them out at no more than RATE packets per\nsecond, with a token bucket holding BURST_SIZE tokens (default: BURST_DURATION, 20 ms,\nworth of tokens). Sleeps while upstream is empty and between tokens.\n\nPorts: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).",
@@ -811,7 +811,7 @@ extension ElementDocumentation {
             keywordArguments: ["BURST_DURATION", "BURST_SIZE"],
             handlers: ["rate", "count"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/RatedUnqueue.swift"),
         "Resize": ElementDocumentation(
             synopsis: "Resize(HEAD, TAIL)",
             text: "Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end\nof each packet; added bytes are zero. Packets that cannot be resized are dropped.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -819,7 +819,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/MoreStandardElements.swift"),
+            file: "Sources/ClickElements/standard/Resize.swift"),
         "RoundRobinIPMapper": ElementDocumentation(
             synopsis: "RoundRobinIPMapper(PATTERN_1, ..., PATTERN_N)",
             text: "For each new flow of the rewriter that names it, tries the patterns\n`SADDR SPORT DADDR DPORT FOUT ROUT` in round-robin order and uses the first that\nsucceeds: spreads flows over servers or outputs.\n\nPorts: none.",
@@ -827,7 +827,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/nat/Mappers.swift"),
+            file: "Sources/ClickElements/nat/RoundRobinIPMapper.swift"),
         "RoundRobinSched": ElementDocumentation(
             synopsis: "RoundRobinSched — and PrioSched",
             text: "Pull schedulers over any number of inputs: RoundRobinSched pulls from each input in\nturn (starting after the last that gave a packet); PrioSched always tries input 0\nfirst, then 1, and so on.\n\nPorts: any number of pull inputs, 1 pull output.",
@@ -835,7 +835,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/RoundRobinSched.swift"),
         "RoundRobinSwitch": ElementDocumentation(
             synopsis: "RoundRobinSwitch",
             text: "Sends packets to its outputs in turn.\n\nPorts: 1 input, 1 or more outputs, push.",
@@ -843,7 +843,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/RoundRobinSwitch.swift"),
         "Script": ElementDocumentation(
             synopsis: "Script([TYPE TYPE,] INSTRUCTIONS...) — and DriverManager(INSTRUCTIONS...)",
             text: "Runs a small program, one instruction per argument, to drive a configuration:\n`set VAR TEXT` / `setq`, `init VAR TEXT`, `print TEXT` / `printn`, `read HANDLER [ARGS]`,\n`write HANDLER [ARGS]`, `wait TIME`, `pause`, `wait_stop`, `label L`, `goto L [COND]`,\n`loop`, `return`, `end`, `exit`, `stop`, `error [MSG]`. Text is expanded first:\n`$VAR`, `${VAR}`, and `$(HANDLER ARGS)` calls a read handler, either another element's\n(`$(c.count)`) or one of the script's own: `add sub mul div idiv mod rem min max neg abs\neq ne lt gt le ge not and or if first length now random unquote cat sprintf`.\n\nTYPE ACTIVE (the default) starts at initialization; PASSIVE waits for its `run`\nhandler. DriverManager is a Script of TYPE DRIVER: stop events (sources' STOP, the\n`stop` handler) advance it at `wait_stop` instead of stopping the router, and the\nrouter stops when its script ends.\n\nPorts: none. Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`\n(read with a name) and `set` (write); the builtins, read with parameters: `add`, `sub`,\n`mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,\n`le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,\n`cat`, `sprintf`.",
@@ -859,7 +859,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["addr"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/SetIPAddress.swift"),
         "SetIPChecksum": ElementDocumentation(
             synopsis: "SetIPChecksum",
             text: "Recomputes the IP header checksum of packets with a network header.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -867,7 +867,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/SmallIPElements.swift"),
+            file: "Sources/ClickElements/ip/SetIPChecksum.swift"),
         "SetIPDSCP": ElementDocumentation(
             synopsis: "SetIPDSCP(DSCP)",
             text: "Sets the DSCP field (the top six bits of the TOS byte) of IP packets and fixes the\nchecksum.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `dscp` (read/write).",
@@ -875,7 +875,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["dscp"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/SetIPDSCP.swift"),
         "SetIPECN": ElementDocumentation(
             synopsis: "SetIPECN(ECN) — also available as SetECN",
             text: "Sets the ECN field (the low two bits of the TOS byte) of IP packets to ECN: 0-3 or\n`no`, `ect1`/`ECT(1)`, `ect2`/`ECT(0)`, `ce`/`CE`; fixes the checksum incrementally.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `ecn` (read/write).",
@@ -883,7 +883,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["ecn"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/SetIPECN.swift"),
         "SetTCPChecksum": ElementDocumentation(
             synopsis: "SetTCPChecksum — and SetUDPChecksum",
             text: "Recomputes the TCP (or UDP) checksum of IP packets (network header set). Packets of\nanother protocol, or too short, are dropped.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -891,7 +891,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/SetTransportChecksum.swift"),
         "SetTimestamp": ElementDocumentation(
             synopsis: "SetTimestamp([TIMESTAMP, *keywords* FIRST])",
             text: "Sets each packet's timestamp annotation to TIMESTAMP (`sec.usec`) or, without an\nargument, to the current router time. With FIRST true, sets the first-timestamp\nannotation instead (which `SetTimestampDelta(TYPE FIRST)` measures from).\n\nPorts: 1 input, 1 output, agnostic.",
@@ -899,7 +899,7 @@ extension ElementDocumentation {
             keywordArguments: ["FIRST"],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/analysis/SetTimestamp.swift"),
         "SetTimestampDelta": ElementDocumentation(
             synopsis: "SetTimestampDelta([*keywords* TYPE])",
             text: "Replaces each packet's (non-zero) timestamp by a difference. TYPE RANGE (the default):\nthe distance from the first timestamped packet's timestamp; TYPE NOW: the time from the\ntimestamp to now; TYPE FIRST: the distance from the packet's first-timestamp annotation\n(set by `SetTimestamp(FIRST true)`).\n\nPorts: 1 input, 1 output, agnostic. Handlers: `first` (read: the first timestamp, RANGE);\n`reset` (write: forget it).",
@@ -915,7 +915,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/SetTransportChecksum.swift"),
         "SetUDPChecksum": ElementDocumentation(
             synopsis: "SetTCPChecksum — and SetUDPChecksum",
             text: "Recomputes the TCP (or UDP) checksum of IP packets (network header set). Packets of\nanother protocol, or too short, are dropped.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -923,7 +923,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/SetTransportChecksum.swift"),
         "SetVLANAnno": ElementDocumentation(
             synopsis: "SetVLANAnno(VLAN_ID [, VLAN_PCP])",
             text: "Sets the VLAN_TCI annotation of every packet to VLAN_ID (0-4095) and priority\nVLAN_PCP (0-7).\n\nPorts: 1 input, 1 output, agnostic.",
@@ -931,7 +931,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VLAN.swift"),
+            file: "Sources/ClickElements/ethernet/SetVLANAnno.swift"),
         "Shaper": ElementDocumentation(
             synopsis: "Shaper(RATE) — and BandwidthShaper(RATE)",
             text: "A pull element that lets at most RATE packets per second (BandwidthShaper: bytes per\nsecond) through: a pull when no token is available returns nothing.\n\nPorts: 1 pull input, 1 pull output. Handlers: `rate` (read/write).",
@@ -939,7 +939,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["rate"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/Shaper.swift"),
         "SimplePullSwitch": ElementDocumentation(
             synopsis: "PullSwitch([INPUT]) — and SimplePullSwitch([INPUT])",
             text: "Pulls only from input INPUT (-1: none).\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
@@ -947,7 +947,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["switch"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/standard/PullSwitch.swift"),
         "SimpleQueue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
             text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
@@ -963,7 +963,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/nat/Mappers.swift"),
+            file: "Sources/ClickElements/nat/SourceIPHashMapper.swift"),
         "StaticIPLookup": ElementDocumentation(
             synopsis: "StaticIPLookup(ADDR/MASK [GW] OUT, ...) — and LinearIPLookup, RadixIPLookup, DirectIPLookup, RangeIPLookup, LookupIPRoute",
             text: "Longest-prefix-match routing on the destination address annotation: a packet goes out\nof the matching route's OUT port, with the annotation set to GW when the route has one;\npackets with no route are dropped. All variants share one implementation (a compiled\nrange table); all but StaticIPLookup take route changes while running.\n\nPorts: 1 input, N outputs, push.\n\nHandlers: `table` (read), `lookup` (read with an address: `PORT GW` or `-1`); for the\ndynamic variants `add`, `set`, `remove`, `ctrl` (write: `ctrl` takes lines of\n`add|set|remove ROUTE`, applied all or nothing).",
@@ -979,7 +979,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/StaticSwitch.swift"),
         "StoreIPAddress": ElementDocumentation(
             synopsis: "StoreIPAddress([ADDR,] OFFSET | src | dst)",
             text: "Writes ADDR (or the destination address annotation) into the packet at byte OFFSET;\n`src` and `dst` name the IP header's fields and fix the IP checksum (and the TCP/UDP\nchecksum of first fragments) incrementally.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -987,7 +987,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/SmallStandardElements.swift"),
+            file: "Sources/ClickElements/ip/StoreIPAddress.swift"),
         "StrideSched": ElementDocumentation(
             synopsis: "StrideSched(TICKETS0, ..., TICKETS*N-1*)",
             text: "Packet-based stride scheduling over N pull inputs: input *i* gets a share of the\noutput proportional to TICKETS*i*. On each pull the inputs are tried in stride order\n(lowest pass first, ties by input number) until one gives a packet; an input that\ngives nothing is not tried again for that pull. Each input tried advances its pass by\nits stride (65536 / tickets). An input with 0 tickets is never pulled; tickets above\n32768 count as 32768.\n\nPorts: N pull inputs (one per TICKETS argument), 1 pull output.\n\nHandlers: with N inputs, `tickets0` ... `tickets*N-1*` (read/write).",
@@ -995,7 +995,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["tickets0"],
             conditionalHandlers: ["tickets0"],
-            file: "Sources/ClickElements/standard/Schedulers.swift"),
+            file: "Sources/ClickElements/standard/StrideSched.swift"),
         "Strip": ElementDocumentation(
             synopsis: "Strip(LENGTH)",
             text: "Removes LENGTH bytes from the front of each packet (no copy). A shorter packet becomes\nempty.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1011,7 +1011,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VLAN.swift"),
+            file: "Sources/ClickElements/ethernet/StripEtherVLANHeader.swift"),
         "StripIPHeader": ElementDocumentation(
             synopsis: "StripIPHeader — and UnstripIPHeader",
             text: "StripIPHeader removes everything up to the end of the IP header (network header\nannotation and header length); UnstripIPHeader puts the IP header back.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1019,7 +1019,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/StripIPHeader.swift"),
         "StripToNetworkHeader": ElementDocumentation(
             synopsis: "StripToNetworkHeader",
             text: "Removes everything before the network header (set by CheckIPHeader, MarkIPHeader and\nthe like). Packets without a network header pass unchanged.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1027,7 +1027,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Strip.swift"),
+            file: "Sources/ClickElements/standard/StripToNetworkHeader.swift"),
         "Switch": ElementDocumentation(
             synopsis: "Switch([OUTPUT])",
             text: "Sends every packet to output OUTPUT (default 0); -1 drops them. The `switch` handler\nchanges the output while running.\n\nPorts: 1 input, any number of outputs, push. Handlers: `switch` (read/write).",
@@ -1035,7 +1035,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["switch"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Switches.swift"),
+            file: "Sources/ClickElements/standard/Switch.swift"),
         "TCPRewriter": ElementDocumentation(
             synopsis: "IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, UDP_TIMEOUT, TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT, UDP_STREAMING_TIMEOUT]) — also TCPRewriter, UDPRewriter",
             text: "Rewrites TCP and UDP flows (NAPT, load balancing, redirection), keeping both directions\nconsistent. Each input port has one INPUTSPEC, used for packets of flows not yet in the\ntable: `drop`/`discard`; `pass OUT` (also `passthrough`, `nochange`); `keep FOUT ROUT`\n(identity mapping, replies to ROUT); `pattern SADDR SPORT DADDR DPORT FOUT ROUT` or\n`pattern NAME FOUT ROUT` (from IPRewriterPatterns); or the name of a mapper element.\nA new flow gets a forward mapping to FOUT and a reply mapping, for the rewritten flow\nreversed, to ROUT. A port is free when the resulting reply flow is not in use, so the\nsame external port serves different destinations. When the space is exhausted the\npacket is dropped and `mapping_failures` counts it. Checksums are updated\nincrementally. Non-TCP/UDP packets and later fragments are dropped unless the spec is\n`pass`. TCPRewriter handles TCP only; UDPRewriter and IPRewriter both.\n\nKeywords: TCP_TIMEOUT (24 h, data both ways), TCP_DONE_TIMEOUT (4 min after FIN/RST),\nTCP_NODATA_TIMEOUT (5 min), UDP_TIMEOUT (5 min), REAP_INTERVAL (15 min),\nMAPPING_CAPACITY (flows), DST_ANNO (true: set the destination annotation to the new\ndestination). The GUARANTEE and STREAMING_TIMEOUT keywords load with a warning: flows\nare not protected from early eviction, since the table grows rather than evicts.\n\nPorts: N inputs (one per spec), any number of outputs, push.\n\nHandlers: `table`, `tcp_table`, `udp_table`, `table_size`, `size`, `mapping_failures`,\n`patterns` (read); `capacity` (read/write); `lookup` (read with `SADDR SPORT DADDR\nDPORT [PROTO]`).",
@@ -1067,7 +1067,7 @@ extension ElementDocumentation {
             keywordArguments: ["BUFFER", "STOP"],
             handlers: ["well_ordered"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Schedulers.swift"),
+            file: "Sources/ClickElements/standard/TimeSortedSched.swift"),
         "TimedSink": ElementDocumentation(
             synopsis: "TimedSink([INTERVAL])",
             text: "Pulls one packet every INTERVAL seconds (default 0.5) and drops it.\n\nPorts: 1 pull input. Handlers: `count` (read), `interval` (read/write).",
@@ -1075,7 +1075,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["count", "interval"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/TimedSink.swift"),
         "TimedSource": ElementDocumentation(
             synopsis: "TimedSource([INTERVAL, DATA, *keywords* LIMIT, STOP, ACTIVE])",
             text: "Pushes one packet with contents DATA (default \"Random bullshit in a packet.\") every\nINTERVAL seconds (default 0.5), until LIMIT packets; then, with STOP true, stops the\ndriver.\n\nPorts: no inputs, 1 output, push. Handlers: `count` (read), `interval`, `active`\n(read/write).",
@@ -1083,7 +1083,7 @@ extension ElementDocumentation {
             keywordArguments: ["ACTIVE", "LIMIT", "STOP"],
             handlers: ["count", "interval", "active"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/RatedElements.swift"),
+            file: "Sources/ClickElements/standard/TimedSource.swift"),
         "ToDevice": ElementDocumentation(
             synopsis: "ToDevice(DEVNAME [, BURST, *keywords* METHOD, DEBUG, ALLOW_NONEXISTENT])",
             text: "Sends frames (with their link header) out of the Linux interface DEVNAME through an\nAF_PACKET socket, up to BURST (default 64) per system call (sendmmsg); or, inside a\nVM, out of the VM's port N for `ToDevice(N)` (ClickOS naming). Its input is agnostic,\nas in ClickOS: pulled (after a Queue), it sends BURST at a time and sleeps while\nupstream is empty or, on a VM port, takes only what the link has room for and leaves\nthe rest queued; pushed, it sends at once and drops what does not fit (counted in\n`drops`). Sent frames go to output 0 if it exists; frames that could not be sent go to\noutput 1 if it exists; otherwise both are freed.\n\nPorts: 1 input (agnostic), 0 to 2 outputs (push).\n\nHandlers: `count`, `drops` (read); with a VM port, `link` (read: up or down, and why).",
@@ -1091,7 +1091,7 @@ extension ElementDocumentation {
             keywordArguments: ["ALLOW_NONEXISTENT", "DEBUG", "METHOD"],
             handlers: ["count", "drops", "link"],
             conditionalHandlers: ["link"],
-            file: "Sources/ClickElements/io/Devices.swift"),
+            file: "Sources/ClickElements/io/ToDevice.swift"),
         "ToDump": ElementDocumentation(
             synopsis: "ToDump(FILENAME [, SNAPLEN, ENCAP, *keywords* USE_ENCAP_FROM, EXTRA_LENGTH, UNBUFFERED, NANO])",
             text: "Writes packets to FILENAME (`-` for standard output) as a pcap file tcpdump reads:\nlink type ENCAP (ETHER by default, IP, ...), at most SNAPLEN bytes per packet (default\n2000), timestamps from the timestamp annotation (microseconds, or nanoseconds with\nNANO). Packets pass through to output 0 if it exists.\n\nA header that cannot be written fails initialization (\"unable to write file header\").\nA later write error (a full disk, a file size limit) is reported once, as Click does\n(`ToDump(FILENAME): No space left on device`); from then on packets are not written\nand each is counted in `write_errors`.\n\nPorts: 1 input, 0 or 1 output, agnostic. Handlers: `count`, `write_errors`, `filename`\n(read); `flush` (write).",
@@ -1099,7 +1099,7 @@ extension ElementDocumentation {
             keywordArguments: ["EXTRA_LENGTH", "NANO", "UNBUFFERED", "USE_ENCAP_FROM"],
             handlers: ["count", "write_errors", "filename", "flush"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/io/Pcap.swift"),
+            file: "Sources/ClickElements/io/ToDump.swift"),
         "ToIPSummaryDump": ElementDocumentation(
             synopsis: "ToIPSummaryDump(FILENAME [, *keywords* FIELDS, CONTENTS, DATA, HEADER, VERBOSE, BANNER, BINARY, EXTRA_LENGTH, CAREFUL_TRUNC, MULTIPACKET, BAD_PACKETS])",
             text: "Writes one IPSummaryDump text line per packet to FILENAME (`-`: standard output): the\nFIELDS (default `ip_src ip_dst`) separated by spaces, `-` where a field does not\napply. Starts with `!IPSummaryDump 1.3`, an optional `!creator` (BANNER) and the\n`!data` line, unless HEADER is false. Packets pass through to output 0 if it exists.\n\nPorts: 1 input, 0 or 1 output, agnostic. A pulled input is drained by a task.\n\nHandlers: `count`, `filename` (read); `flush` (write).",
@@ -1107,7 +1107,7 @@ extension ElementDocumentation {
             keywordArguments: ["BAD_PACKETS", "BANNER", "BINARY", "CAREFUL_TRUNC", "CONTENTS", "DATA", "EXTRA_LENGTH", "FIELDS", "HEADER", "MULTIPACKET", "VERBOSE"],
             handlers: ["count", "filename", "flush"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/io/IPSummaryDump.swift"),
+            file: "Sources/ClickElements/io/ToIPSummaryDump.swift"),
         "Truncate": ElementDocumentation(
             synopsis: "Truncate(LENGTH [, *keywords* EXTRA_LENGTH])",
             text: "Shortens packets longer than LENGTH bytes to LENGTH. With EXTRA_LENGTH (default true),\nthe bytes removed are added to the EXTRA_LENGTH annotation, so that ToDump and\nToIPSummaryDump still record the original length.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `length` (read/write).",
@@ -1123,7 +1123,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/UDPIPEncap.swift"),
         "UDPRewriter": ElementDocumentation(
             synopsis: "IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, UDP_TIMEOUT, TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT, UDP_STREAMING_TIMEOUT]) — also TCPRewriter, UDPRewriter",
             text: "Rewrites TCP and UDP flows (NAPT, load balancing, redirection), keeping both directions\nconsistent. Each input port has one INPUTSPEC, used for packets of flows not yet in the\ntable: `drop`/`discard`; `pass OUT` (also `passthrough`, `nochange`); `keep FOUT ROUT`\n(identity mapping, replies to ROUT); `pattern SADDR SPORT DADDR DPORT FOUT ROUT` or\n`pattern NAME FOUT ROUT` (from IPRewriterPatterns); or the name of a mapper element.\nA new flow gets a forward mapping to FOUT and a reply mapping, for the rewritten flow\nreversed, to ROUT. A port is free when the resulting reply flow is not in use, so the\nsame external port serves different destinations. When the space is exhausted the\npacket is dropped and `mapping_failures` counts it. Checksums are updated\nincrementally. Non-TCP/UDP packets and later fragments are dropped unless the spec is\n`pass`. TCPRewriter handles TCP only; UDPRewriter and IPRewriter both.\n\nKeywords: TCP_TIMEOUT (24 h, data both ways), TCP_DONE_TIMEOUT (4 min after FIN/RST),\nTCP_NODATA_TIMEOUT (5 min), UDP_TIMEOUT (5 min), REAP_INTERVAL (15 min),\nMAPPING_CAPACITY (flows), DST_ANNO (true: set the destination annotation to the new\ndestination). The GUARANTEE and STREAMING_TIMEOUT keywords load with a warning: flows\nare not protected from early eviction, since the table grows rather than evicts.\n\nPorts: N inputs (one per spec), any number of outputs, push.\n\nHandlers: `table`, `tcp_table`, `udp_table`, `table_size`, `size`, `mapping_failures`,\n`patterns` (read); `capacity` (read/write); `lookup` (read with `SADDR SPORT DADDR\nDPORT [PROTO]`).",
@@ -1147,7 +1147,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/standard/Strip.swift"),
+            file: "Sources/ClickElements/standard/Unstrip.swift"),
         "UnstripIPHeader": ElementDocumentation(
             synopsis: "StripIPHeader — and UnstripIPHeader",
             text: "StripIPHeader removes everything up to the end of the IP header (network header\nannotation and header length); UnstripIPHeader puts the IP header back.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1155,7 +1155,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ip/Encapsulation.swift"),
+            file: "Sources/ClickElements/ip/UnstripIPHeader.swift"),
         "VLANDecap": ElementDocumentation(
             synopsis: "VLANDecap([ANNO])",
             text: "Removes an 802.1Q tag from tagged Ethernet frames and, unless ANNO is false, keeps its\nTCI in the VLAN_TCI annotation. Untagged frames pass unchanged.\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1163,7 +1163,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VLAN.swift"),
+            file: "Sources/ClickElements/ethernet/VLANDecap.swift"),
         "VLANEncap": ElementDocumentation(
             synopsis: "VLANEncap(VLAN_ID [, VLAN_PCP, *keywords* ETHERTYPE])",
             text: "Inserts an 802.1Q tag (ID and priority; ID `ANNO` takes the VLAN_TCI annotation) after\nthe Ethernet addresses. The tag's protocol identifier is ETHERTYPE (default 0x8100;\n0x88A8 for a QinQ service tag).\n\nPorts: 1 input, 1 output, agnostic.",
@@ -1171,7 +1171,7 @@ extension ElementDocumentation {
             keywordArguments: ["ETHERTYPE"],
             handlers: [],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VLAN.swift"),
+            file: "Sources/ClickElements/ethernet/VLANEncap.swift"),
         "VXLANDecap": ElementDocumentation(
             synopsis: "VXLANDecap(VNI_1, ..., VNI_N)",
             text: "Takes packets that start with a VXLAN header (the outer Ethernet, IP and UDP headers\nalready stripped), checks it (the I flag set, a VNI), removes it, and sends the inner\nEthernet frame to output *i* when its VNI is VNI_*i*. A packet with another VNI goes to\noutput N if there is one; a packet too short for a header and an inner Ethernet header,\nor without the I flag, goes to output N+1 if there is one. Otherwise they are dropped,\nand counted either way.\n\nPorts: 1 input; N, N+1 or N+2 outputs; push.\n\nHandlers: `count` (read: packets decapsulated), `unknown_vni`, `bad` (read).\n\nSee also: VXLANEncap.",
@@ -1179,7 +1179,7 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["count", "unknown_vni", "bad"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VXLAN.swift"),
+            file: "Sources/ClickElements/ethernet/VXLANDecap.swift"),
         "VXLANEncap": ElementDocumentation(
             synopsis: "VXLANEncap(VNI)",
             text: "Prepends a VXLAN header (RFC 7348: flags 0x08 — a valid VNI —, three reserved bytes,\nthe 24-bit VNI, one reserved byte) to each packet, an Ethernet frame to be carried\nacross an IP underlay. Put `UDPIPEncap(SRC, SPORT, DST, 4789)` and an Ethernet header\n(EtherEncap, or ARPQuerier for the remote end) after it. Packets without 8 bytes of\nheadroom are dropped.\n\nPorts: 1 input, 1 output, agnostic.\n\nKeywords: VNI (mandatory, 0 to 16777215).\n\nHandlers: `vni` (read/write), `count` (read).\n\nSee also: VXLANDecap, UDPIPEncap.",
@@ -1187,6 +1187,6 @@ extension ElementDocumentation {
             keywordArguments: [],
             handlers: ["vni", "count"],
             conditionalHandlers: [],
-            file: "Sources/ClickElements/ethernet/VXLAN.swift"),
+            file: "Sources/ClickElements/ethernet/VXLANEncap.swift"),
     ]
 }

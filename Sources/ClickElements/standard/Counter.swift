@@ -194,8 +194,3 @@ public struct RateEstimator: Sendable {
         return v == v.rounded() ? String(Int(v)) : String(format2(v))
     }
 }
-
-func format2(_ v: Double) -> String {
-    let r = (v * 100).rounded() / 100
-    return "\(r)"
-}

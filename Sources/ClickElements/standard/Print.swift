@@ -77,34 +77,3 @@ public final class Print: Element, PacketAction {
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in self.active = v })
     }
 }
-
-/// Click's timestamp text: seconds, a dot, microseconds (`1000000000.000001`); a negative
-/// time has a minus sign before its magnitude (`-1.500000`), as Click prints it.
-public func formatTimestamp(_ nanoseconds: Int64) -> String {
-    let magnitude = nanoseconds.magnitude
-    let seconds = magnitude / 1_000_000_000
-    let m = String((magnitude % 1_000_000_000) / 1_000)
-    return (nanoseconds < 0 ? "-" : "") + "\(seconds)." + String(repeating: "0", count: 6 - m.count) + m
-}
-
-/// Message(TEXT [, TYPE])
-///
-/// Reports TEXT while the router is being configured, as a message (TYPE MESSAGE, the
-/// default), a warning (WARNING) or an error (ERROR, which stops the router from
-/// initializing). Click prints it as `LANDMARK: While configuring 'm :: Message':` then the
-/// text, indented.
-///
-/// Ports: none.
-public final class Message: Element {
-    public override var portCount: String { "0/0" }
-
-    public override func configure(_ args: inout Arguments) {
-        let text = args.mandatory("TEXT", .string) ?? ""
-        let type = (args.positional("TYPE", .word) ?? "MESSAGE").uppercased()
-        switch type {
-        case "MESSAGE", "WARNING": router.chatter("\(landmark): While configuring '\(declaration)':\n  \(type == "WARNING" ? "warning: " : "")\(text)")
-        case "ERROR": args.error(text)
-        default: args.error("bad message type", keyword: "TYPE")
-        }
-    }
-}

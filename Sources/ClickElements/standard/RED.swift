@@ -113,11 +113,3 @@ public final class RED: Element, PacketAction {
         }
     }
 }
-
-/// A number with three decimals, as Click prints averages.
-func format3(_ v: Double) -> String {
-    guard v.isFinite, abs(v) < 1e15 else { return String(v) }
-    let scaled = Int((v * 1000).rounded())
-    let frac = String(abs(scaled) % 1000)
-    return (scaled < 0 ? "-" : "") + "\(abs(scaled) / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
-}

@@ -31,9 +31,9 @@ public final class Router {
     public private(set) var registry = ElementRegistry()
     public var libraries: (any LibraryResolver)? = nil
     public var definitions: [(name: String, value: String)] = []
-    /// The VM's ports (`FromDevice(N)`), when this router runs inside a VM; set before
+    /// What the router's thread serves besides its elements (a VM's ports); set before
     /// building so elements find them at initialization, and passed on by `hotconfig`.
-    public private(set) var vmPorts: (any VMPortProvider)? = nil
+    public private(set) var services: [any RouterService] = []
     /// Set by a successful `hotconfig` write: the router that takes over when this one's
     /// thread returns from `run()`.
     public private(set) var replacement: Router? = nil
@@ -55,6 +55,12 @@ public final class Router {
 
     public var clock: RouterClock { scheduler.clock }
 
+    /// The service of type `type` this router was built with, if any.
+    public func service<S>(_ type: S.Type) -> S? {
+        for s in services { if let found = s as? S { return found } }
+        return nil
+    }
+
     /// The element called `name`.
     public func element(named name: String) -> Element? {
         guard let i = flat.index(of: name) else { return nil }
@@ -67,20 +73,20 @@ public final class Router {
     /// initialized.
     public static func build(
         _ flat: FlatConfiguration, configurationText: String = "", registry: ElementRegistry,
-        simulatedTime: Bool = false, poolCapacity: Int = 16_384, vmPorts: (any VMPortProvider)? = nil,
+        simulatedTime: Bool = false, poolCapacity: Int = 16_384, services: [any RouterService] = [],
         log: DiagnosticLog, chatter: @escaping (String) -> Void = { _ in }
     ) -> Router? {
         build(flat, configurationText: configurationText, registry: registry, clock: RouterClock(simulated: simulatedTime),
-              pool: PacketPool(capacity: poolCapacity), vmPorts: vmPorts, log: log, chatter: chatter)
+              pool: PacketPool(capacity: poolCapacity), services: services, log: log, chatter: chatter)
     }
 
     static func build(
         _ flat: FlatConfiguration, configurationText: String, registry: ElementRegistry, clock: RouterClock,
-        pool: PacketPool, vmPorts: (any VMPortProvider)?, log: DiagnosticLog, chatter: @escaping (String) -> Void
+        pool: PacketPool, services: [any RouterService], log: DiagnosticLog, chatter: @escaping (String) -> Void
     ) -> Router? {
         let router = Router(flat: flat, configurationText: configurationText, clock: clock, pool: pool)
         router.chatter = chatter
-        router.vmPorts = vmPorts
+        router.services = services
         router.registry = registry
         let before = log.errorCount
         router.create(registry: registry, log: log)
@@ -297,9 +303,9 @@ public final class Router {
 
     /// Runs the router's thread until a stop event.
     public func run() {
-        vmPorts?.attach(to: scheduler)
+        for s in services { s.attach(to: scheduler) }
         scheduler.run()
-        vmPorts?.detach(from: scheduler)
+        for s in services.reversed() { s.detach(from: scheduler) }
     }
 
     /// A driver stop event (a source's `STOP true`, Script's `stop`, the `stop` handler).
@@ -322,7 +328,7 @@ public final class Router {
                                                  knownClasses: registry.classNames, libraries: libraries, log: log)
         guard !log.hasErrors,
             let next = Router.build(newFlat, configurationText: text, registry: registry, clock: clock, pool: pool,
-                                   vmPorts: vmPorts, log: log, chatter: chatter)
+                                   services: services, log: log, chatter: chatter)
         else { throw ConfigurationError(log.diagnostics) }
         next.libraries = libraries
         next.definitions = definitions

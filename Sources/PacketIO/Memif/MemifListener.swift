@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CShims
+import VMInterface
 
 /// A memif server's control socket. One socket serves several interfaces, told apart by
 /// the `id` in the client's INIT: the listener greets each connection with HELLO, checks

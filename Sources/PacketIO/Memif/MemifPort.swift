@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CShims
+import VMInterface
 import ClickRuntime
 
 /// One memif interface (`reference/memif.md`), in either role: the control handshake, the

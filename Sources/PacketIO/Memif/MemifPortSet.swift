@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CShims
+import VMInterface
 import ClickRuntime
 
 /// The memif ports of one VM (or any one-threaded program), by port number: their server

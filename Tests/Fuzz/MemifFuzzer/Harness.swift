@@ -4,6 +4,7 @@ import Glibc
 import CShims
 import ClickRuntime
 import PacketIO
+import VMInterface
 
 /// Plays a hostile memif client against a server port, as a peer VM or a DPDK process
 /// gone wrong could: the fuzz input is a script of raw and half-valid control messages

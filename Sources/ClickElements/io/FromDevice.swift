@@ -1,0 +1,186 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CShims
+import ClickLanguage
+import ClickRuntime
+import PacketIO
+
+/// FromDevice(DEVNAME [, PROMISC, SNAPLEN, *keywords* SNIFFER, OUTBOUND, BURST, TIMESTAMP,
+/// METHOD, HEADROOM, FORCE_IP, BPF_FILTER, ENCAP, PROTOCOL])
+///
+/// Reads frames arriving on the Linux interface DEVNAME through an AF_PACKET socket with
+/// a TPACKET_V3 receive ring (blocks handed over by the kernel, no system call per
+/// packet) and pushes them out, timestamped. It does not see frames sent out of the same
+/// interface unless OUTBOUND is true. With PROMISC true the interface goes promiscuous.
+/// The router thread sleeps until the ring has frames.
+///
+/// Inside a ClickOS-style VM, a number names the VM's port instead: `FromDevice(0)` emits
+/// the frames arriving on port 0 (a memif link, given to `clickos-vm` with
+/// `--port 0=memif:...`), up to BURST (default 32) per task run. While frames keep
+/// coming it polls the link. When the link runs dry after carrying traffic it naps for
+/// 25 µs without asking the peer for an interrupt (interrupt moderation, as NICs do: at
+/// moderate rates a wake-up per packet would cost more CPU than the packets); only when a
+/// nap finds nothing does it ask for an interrupt and sleep until one comes, so an idle
+/// VM uses no CPU and a lone packet is not delayed by a nap.
+///
+/// Ports: no inputs, 1 output, push.
+///
+/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read);
+/// with a VM port, `link` (read: up or down, and why).
+public final class FromDevice: Element, VMPortObserver {
+    public override var portCount: String { "0/1-2" }
+    public override var processing: String { "h/h" }
+
+    var device = ""
+    var promiscuous = false
+    var snaplen = 2046
+    var outbound = false
+    var stamp = true
+    var burst = 32
+    public private(set) var count = 0
+    /// A Linux interface's socket and ring.
+    var socket: PacketSocketReceiver?
+    /// A VM port. The VM's port set owns its ports for the whole run.
+    unowned(unsafe) var vmPort: (any VMPort)?
+    var pacing = ReceivePacing()
+    var task: Task?
+    var watched: [Int32] = []
+    var napTimer: Timer?
+
+    public override func configure(_ args: inout Arguments) {
+        device = args.mandatory("DEVNAME", .string) ?? ""
+        promiscuous = args.positional("PROMISC", .bool) ?? false
+        snaplen = args.positional("SNAPLEN", .unsignedInteger) ?? 2046
+        if args.keyword("SNIFFER", .bool) == false {
+            configurationWarning("SNIFFER false is not supported and has no effect (the host stack sees the packets too)")
+        }
+        outbound = args.keyword("OUTBOUND", .bool) ?? false
+        burst = min(max(args.keyword("BURST", .unsignedInteger) ?? 32, 1), 256)
+        stamp = args.keyword("TIMESTAMP", .bool) ?? true
+        checkMethod(&args)
+        unsupportedKeywords(&args, ["HEADROOM"], because: "packet buffers have a fixed headroom")
+        unsupportedKeywords(&args, ["FORCE_IP", "BPF_FILTER", "ENCAP", "PROTOCOL"])
+    }
+
+    public override func initialize() throws(ElementError) {
+        if isVMPort(device) {
+            vmPort = try lookUpVMPort(device)
+            task = makeTask()
+            napTimer = makeTimer()
+            vmPort?.addObserver(self)
+            portStateChanged()
+        } else {
+            let s = try PacketSocketReceiver(device: device, promiscuous: promiscuous, outbound: outbound)
+            socket = s
+            router.scheduler.watch(fd: s.descriptor, for: self)
+        }
+    }
+
+    public override func cleanup() {
+        if let vmPort {
+            vmPort.removeObserver(self)
+            for fd in watched { router.scheduler.unwatch(fd: fd) }
+            watched = []
+            task?.unschedule()
+            napTimer?.unschedule()
+            self.vmPort = nil
+        }
+        if let socket {
+            router.scheduler.unwatch(fd: socket.descriptor)
+            self.socket = nil
+        }
+    }
+
+    /// The link came up or went down: watch its new interrupt descriptors and drain
+    /// whatever is already waiting.
+    public func portStateChanged() {
+        guard let vmPort else { return }
+        for fd in watched { router.scheduler.unwatch(fd: fd) }
+        watched = vmPort.receiveInterruptDescriptors
+        for fd in watched { router.scheduler.watch(fd: fd, for: self) }
+        if vmPort.isConnected {
+            vmPort.enableReceiveInterrupts(false)
+            pacing.woken()
+            task?.schedule()
+        } else if vmPort.hasPendingReceive {
+            // The peer left packets behind: take them before the link's memory goes.
+            task?.schedule()
+        } else {
+            task?.unschedule()
+        }
+    }
+
+    /// Receives from the VM port, at most BURST per run so other tasks get their turn,
+    /// and paces the next look as `ReceivePacing` says.
+    public override func runTask(_ task: Task) -> Bool {
+        guard let vmPort else { return false }
+        var received = 0
+        withScratchBatch { batch in
+            var limited = PacketBatch(storage: batch.storage, capacity: min(batch.capacity, burst))
+            received = vmPort.receive(into: &limited, pool: pool)
+            if received > 0 {
+                let now = stamp ? router.clock.now() : 0
+                for i in 0..<received { limited[i].timestamp = now }
+                count &+= received
+                output(0, &limited)
+            }
+        }
+        if received > 0 {
+            pacing.received(received)
+            return true
+        }
+        if !vmPort.isConnected {
+            // Drained what a departed peer left: sleep until the link is back.
+            task.unschedule()
+            return false
+        }
+        switch pacing.foundNothing(polling: vmPort.isPolling) {
+        case .pollAgain:
+            break
+        case .spin:
+            clickos_pause(64)
+        case .nap(let nanoseconds):
+            task.unschedule()
+            napTimer?.schedule(after: nanoseconds)
+        case .sleepOnInterrupt:
+            // Ask for an interrupt, then look once more: a frame published between the
+            // last poll and the mask change would otherwise wait for the next one.
+            vmPort.enableReceiveInterrupts(true)
+            if vmPort.hasPendingReceive {
+                vmPort.enableReceiveInterrupts(false)
+                pacing.woken()
+            } else {
+                task.unschedule()
+            }
+        }
+        return false
+    }
+
+    public override func runTimer(_ timer: Timer) {
+        task?.schedule()
+    }
+
+    public override func selected(fd: Int32) {
+        if let vmPort {
+            vmPort.acknowledgeInterrupt(fd: fd)
+            vmPort.enableReceiveInterrupts(false)
+            pacing.woken()
+            task?.schedule()
+            return
+        }
+        guard let socket else { return }
+        let now = stamp ? router.clock.now() : 0
+        withScratchBatch { batch in
+            count &+= socket.drain(into: &batch, pool: pool, snaplen: snaplen, now: now, element: self)
+        }
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("count", get: { [unowned self] in self.count })
+        h.write("reset_counts") { [unowned self] _ in self.count = 0 }
+        h.read("kernel_drops") { "0" }
+        h.read("encap") { "ETHER" }
+        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
+    }
+}

@@ -1,0 +1,93 @@
+import ClickLanguage
+import ClickRuntime
+
+/// CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])
+///
+/// Check the transport header of IP packets: the right protocol, enough bytes (TCP: the
+/// data offset within the packet), and a correct checksum. Bad packets go to output 1, or
+/// are dropped. The first bad packet is reported ("TCP header check failed: bad TCP
+/// checksum"); with VERBOSE every one is. DETAILS counts drops by reason.
+///
+/// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);
+/// `drop_details` (read, with DETAILS: count and reason per line).
+public class CheckTransportHeader: Element, PacketAction {
+    public override var portCount: String { "1/1-2" }
+    public override var processing: String { "a/ah" }
+    var proto: UInt8 { 6 }
+    var protocolName: String { "TCP" }
+    public private(set) var drops = 0
+    var verbose = false
+    /// Drops by reason (not this protocol, bad length, bad checksum), with DETAILS.
+    var reasonDrops: [Int]? = nil
+
+    public override func configure(_ args: inout Arguments) {
+        verbose = args.keyword("VERBOSE", .bool) ?? false
+        if args.keyword("DETAILS", .bool) ?? false { reasonDrops = [0, 0, 0] }
+    }
+
+    func reasonText(_ reason: Int) -> String {
+        switch reason {
+        case 0: "not \(protocolName)"
+        case 1: "bad packet length"
+        default: "bad \(protocolName) checksum"
+        }
+    }
+
+    @inline(__always) public func action(_ p: Packet) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == proto, let t = p.transportHeader, let o = p.transportHeaderOffset,
+            ip.be16(IPv4Header.fragment) & 0x1FFF == 0
+        else { return bad(0) }
+        let length = min(Int(ip.be16(2)) - (Int(ip.byte(0) & 0x0F) << 2), p.length - o)
+        switch proto {
+        case 6:
+            guard length >= 20, Int(t.byte(12) >> 4) * 4 >= 20, Int(t.byte(12) >> 4) * 4 <= length else { return bad(1) }
+            let c = internetChecksum(t, length, initial: pseudoSum(ip, length))
+            if c != 0 { return bad(2) }
+        case 17:
+            guard length >= 8, Int(t.be16(4)) <= length, t.be16(4) >= 8 else { return bad(1) }
+            if t.be16(6) != 0, internetChecksum(t, Int(t.be16(4)), initial: pseudoSum(ip, Int(t.be16(4)))) != 0 { return bad(2) }
+        default:
+            guard length >= 4 else { return bad(1) }
+            guard internetChecksum(t, length) == 0 else { return bad(2) }
+        }
+        return 0
+    }
+
+    func pseudoSum(_ ip: UnsafeMutableRawPointer, _ length: Int) -> UInt32 {
+        UInt32(ip.be16(12)) &+ UInt32(ip.be16(14)) &+ UInt32(ip.be16(16)) &+ UInt32(ip.be16(18)) &+ UInt32(proto) &+ UInt32(length)
+    }
+
+    /// Counts a bad packet (reporting it as Click does) and sends it to output 1.
+    func bad(_ reason: Int) -> Int {
+        if drops == 0 || verbose {
+            // Click's CheckUDPHeader names no element in its message.
+            let prefix = proto == 17 ? "" : "\(declaration): "
+            router.chatter("\(prefix)\(protocolName) header check failed: \(reasonText(reason))")
+        }
+        drops &+= 1
+        reasonDrops?[reason] += 1
+        return 1
+    }
+
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("drops", get: { [unowned self] in self.drops })
+        if reasonDrops != nil {
+            h.read("drop_details") { [unowned self] in
+                (0..<3).map { "\(self.reasonDrops?[$0] ?? 0)\t\(self.reasonText($0))\n" }.joined()
+            }
+        }
+    }
+}
+
+public final class CheckTCPHeader: CheckTransportHeader {
+}
+
+public final class CheckUDPHeader: CheckTransportHeader {
+    override var proto: UInt8 { 17 }
+    override var protocolName: String { "UDP" }
+}
+
+public final class CheckICMPHeader: CheckTransportHeader {
+    override var proto: UInt8 { 1 }
+    override var protocolName: String { "ICMP" }
+}
