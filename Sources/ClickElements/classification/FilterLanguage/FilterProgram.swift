@@ -1,0 +1,253 @@
+import ClickLanguage
+import ClickRuntime
+
+/// One test of the compiled filter program: `(FIELD & mask) OP value`, where FIELD is up to
+/// four bytes at `offset` from the network header, the transport header or the MAC header.
+/// `proto` restricts the test to a protocol (-1: any, 256: TCP or UDP); transport tests
+/// apply to first fragments only. `yes`/`no` name the next node (>= 0) or a verdict
+/// (-1 drop, -2 - k output k). A trivial struct, so the per-packet walk touches no Swift
+/// object.
+public struct FilterNode: Sendable, Equatable {
+    public enum Base: UInt8, Sendable { case network, transport, mac, always }
+    /// `oneOf`: the compiled form of a chain of `eq` tests on the same field, each failing
+    /// into the next (`src host A or src host B or ...`, or rule after rule): `value`
+    /// indexes a sorted table of (value, target); no entry means `no`.
+    public enum Op: UInt8, Sendable { case eq, ne, lt, gt, le, ge, oneOf }
+    public var base: Base
+    public var offset: Int32
+    public var length: UInt8
+    public var op: Op
+    public var mask: UInt32
+    public var value: UInt32
+    public var proto: Int16
+    public var yes: Int32
+    public var no: Int32
+}
+
+/// A filter program compiled from expressions: a decision graph of `FilterNode`s in plain
+/// memory, walked once per packet.
+final class FilterProgram {
+    private(set) var nodes: UnsafeMutablePointer<FilterNode>
+    private(set) var count = 0
+    private var capacity = 0
+    /// Where evaluation starts: a node index, or a verdict (see `FilterNode`).
+    private(set) var entry: Int32 = -1
+
+    /// The `oneOf` tables: per table its first entry and entry count in `tableValues` and
+    /// `tableTargets` (values sorted ascending).
+    private(set) var tables: UnsafeMutablePointer<(start: Int32, count: Int32)>
+    private(set) var tableValues: UnsafeMutablePointer<UInt32>
+    private(set) var tableTargets: UnsafeMutablePointer<Int32>
+    /// Chains of at least this many equality tests become a `oneOf` table.
+    static let tableThreshold = 4
+
+    init() {
+        nodes = .allocate(capacity: 1)
+        capacity = 1
+        tables = .allocate(capacity: 1)
+        tableValues = .allocate(capacity: 1)
+        tableTargets = .allocate(capacity: 1)
+    }
+
+    deinit {
+        nodes.deallocate()
+        tables.deallocate()
+        tableValues.deallocate()
+        tableTargets.deallocate()
+    }
+
+    /// Turns every chain of `tableThreshold` or more `eq` tests on the same field, each
+    /// failing into the next, into one `oneOf` node: a binary search instead of a test per
+    /// value. The chain's other nodes stay for any other paths into them.
+    static func buildTables(_ list: inout [FilterNode]) -> (tables: [(Int32, Int32)], values: [UInt32], targets: [Int32]) {
+        func sameField(_ a: FilterNode, _ b: FilterNode) -> Bool {
+            a.base == b.base && a.offset == b.offset && a.length == b.length && a.mask == b.mask && a.proto == b.proto
+        }
+        var tables: [(Int32, Int32)] = []
+        var values: [UInt32] = []
+        var targets: [Int32] = []
+        func chain(from i: Int) -> (members: [Int], exit: Int32) {
+            var members = [i]
+            var j = list[i].no
+            while j >= 0, Int(j) < list.count, members.count <= list.count, list[Int(j)].op == .eq, sameField(list[Int(j)], list[i]) {
+                members.append(Int(j))
+                j = list[Int(j)].no
+            }
+            return (members, j)
+        }
+        // Longest chains first, so that each is converted at its head.
+        let candidates = list.indices.filter { list[$0].op == .eq && list[$0].base != .always }
+        // Chain lengths, each from its successor's (the chain relation never loops: the
+        // program's edges go to earlier-emitted nodes or outcomes).
+        var lengths: [Int: Int] = [:]
+        func length(_ i: Int) -> Int {
+            if let l = lengths[i] { return l }
+            var l = 1
+            let j = Int(list[i].no)
+            if j >= 0, j < list.count, j != i, list[j].op == .eq, sameField(list[j], list[i]) { l += length(j) }
+            lengths[i] = l
+            return l
+        }
+        for i in candidates { _ = length(i) }   // ascending: successors first, shallow recursion
+        var inChain = [Bool](repeating: false, count: list.count)
+        for i in candidates.sorted(by: { lengths[$0, default: 0] > lengths[$1, default: 0] }) where !inChain[i] && list[i].op == .eq {
+            let (chain, j) = chain(from: i)
+            guard chain.count >= tableThreshold else { continue }
+            for k in chain { inChain[k] = true }
+            // The first test of a value wins, as in the chain.
+            var entries: [UInt32: Int32] = [:]
+            for k in chain where entries[list[k].value] == nil { entries[list[k].value] = list[k].yes }
+            let sorted = entries.sorted { $0.key < $1.key }
+            tables.append((Int32(values.count), Int32(sorted.count)))
+            values.append(contentsOf: sorted.map(\.key))
+            targets.append(contentsOf: sorted.map(\.value))
+            list[i].op = .oneOf
+            list[i].value = UInt32(tables.count - 1)
+            list[i].yes = -1
+            list[i].no = j
+        }
+        return (tables, values, targets)
+    }
+
+    /// Compiles rules in order: the first whose expression holds gives the verdict
+    /// (-1 drop, k >= 0 output k); no match drops.
+    func compile(_ rules: [(FilterExpression, Int)]) {
+        var list: [FilterNode] = []
+        var next: Int32 = -1
+        for (expression, verdict) in rules.reversed() {
+            let target: Int32 = verdict < 0 ? -1 : -2 - Int32(verdict)
+            next = emit(expression, yes: target, no: next, into: &list)
+        }
+        let (t, v, g) = Self.buildTables(&list)
+        nodes.deallocate()
+        capacity = max(list.count, 1)
+        nodes = .allocate(capacity: capacity)
+        for (i, n) in list.enumerated() { (nodes + i).initialize(to: n) }
+        count = list.count
+        entry = next
+        tables.deallocate()
+        tableValues.deallocate()
+        tableTargets.deallocate()
+        tables = .allocate(capacity: max(t.count, 1))
+        for (i, e) in t.enumerated() { (tables + i).initialize(to: (start: e.0, count: e.1)) }
+        tableValues = .allocate(capacity: max(v.count, 1))
+        for (i, x) in v.enumerated() { (tableValues + i).initialize(to: x) }
+        tableTargets = .allocate(capacity: max(g.count, 1))
+        for (i, x) in g.enumerated() { (tableTargets + i).initialize(to: x) }
+    }
+
+    private func emit(_ e: FilterExpression, yes: Int32, no: Int32, into list: inout [FilterNode]) -> Int32 {
+        switch e {
+        case .constant(let b): return b ? yes : no
+        case .test(var n):
+            n.yes = yes
+            n.no = no
+            list.append(n)
+            return Int32(list.count - 1)
+        case .not(let a): return emit(a, yes: no, no: yes, into: &list)
+        case .all(let terms):
+            var next = yes
+            for t in terms.reversed() { next = emit(t, yes: next, no: no, into: &list) }
+            return next
+        case .any(let terms):
+            var next = no
+            for t in terms.reversed() { next = emit(t, yes: yes, no: next, into: &list) }
+            return next
+        case .choice(let c, let a, let b):
+            let ya = emit(a, yes: yes, no: no, into: &list)
+            let yb = emit(b, yes: yes, no: no, into: &list)
+            return emit(c, yes: ya, no: yb, into: &list)
+        }
+    }
+
+    /// The verdict for `p`: -1 drop, k >= 0 output k.
+    @inline(__always) func evaluate(_ p: Packet) -> Int {
+        var at = entry
+        // The three bases and how many bytes each has; -1 when absent.
+        var ip = UnsafeMutableRawPointer(bitPattern: 1).unsafelyUnwrapped
+        var ipLength = -1
+        var transport = ip
+        var transportLength = -1
+        var proto: Int16 = -2
+        if let header = p.networkHeader, p.networkLength >= 20 {
+            ip = header
+            ipLength = p.networkLength
+            proto = Int16(header.load(fromByteOffset: 9, as: UInt8.self))
+            let firstFragment = UInt16(bigEndian: header.loadUnaligned(fromByteOffset: 6, as: UInt16.self)) & 0x1FFF == 0
+            if firstFragment, let t = p.transportHeader, let offset = p.transportHeaderOffset {
+                transport = t
+                transportLength = p.length - offset
+            }
+        }
+        var mac = ip
+        var macLength = -1
+        if let m = p.macHeader, let o = p.macHeaderOffset {
+            mac = m
+            macLength = p.length - o
+        }
+        let nodes = self.nodes
+        while at >= 0 {
+            let n = nodes[Int(at)]
+            let base: UnsafeMutableRawPointer
+            var available: Int
+            switch n.base {
+            case .network:
+                base = ip
+                available = ipLength
+            case .transport:
+                base = transport
+                available = transportLength
+                if n.proto == 256 {
+                    if proto != 6 && proto != 17 { available = -1 }
+                } else if n.proto >= 0 && proto != n.proto {
+                    available = -1
+                }
+            case .mac:
+                base = mac
+                available = macLength
+            case .always:
+                at = n.yes
+                continue
+            }
+            let offset = Int(n.offset)
+            var result = false
+            if offset + Int(n.length) <= available {
+                let v: UInt32
+                switch n.length {
+                case 1: v = UInt32(base.load(fromByteOffset: offset, as: UInt8.self))
+                case 2: v = UInt32(UInt16(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                case 4: v = UInt32(bigEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+                default:
+                    var w: UInt32 = 0
+                    for k in 0..<Int(n.length) { w = w << 8 | UInt32(base.load(fromByteOffset: offset + k, as: UInt8.self)) }
+                    v = w
+                }
+                let m = v & n.mask
+                switch n.op {
+                case .oneOf:
+                    let table = tables[Int(n.value)]
+                    var lo = Int(table.start), hi = Int(table.start + table.count) - 1
+                    while lo <= hi {
+                        let mid = (lo + hi) >> 1
+                        let x = tableValues[mid]
+                        if x == m {
+                            at = tableTargets[mid]
+                            break
+                        }
+                        if x < m { lo = mid + 1 } else { hi = mid - 1 }
+                    }
+                    if lo <= hi { continue }
+                    result = false
+                case .eq: result = m == n.value
+                case .ne: result = m != n.value
+                case .lt: result = m < n.value
+                case .gt: result = m > n.value
+                case .le: result = m <= n.value
+                case .ge: result = m >= n.value
+                }
+            }
+            at = result ? n.yes : n.no
+        }
+        return at == -1 ? -1 : Int(-2 - at)
+    }
+}
