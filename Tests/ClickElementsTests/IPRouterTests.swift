@@ -7,8 +7,7 @@ import Testing
 
 /// The two-interface IP router of chains/lib/iprouter.click, driven with hand-built frames.
 @Suite struct IPRouterTests {
-    static let library = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("chains/lib/iprouter.click").path
+    static let library = repositoryRoot.appendingPathComponent("chains/lib/iprouter.click").path
 
     static let eth0: [UInt8] = [0x00, 0x00, 0xc0, 0xae, 0x67, 0xef]
     static let eth1: [UInt8] = [0x00, 0x00, 0xc0, 0x4f, 0x71, 0xef]

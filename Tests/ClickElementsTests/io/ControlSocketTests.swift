@@ -4,8 +4,7 @@ import Testing
 /// clickos-vm with `-u SOCKET`, driven over the socket with Click's ControlSocket protocol.
 @Suite struct ControlSocketTests {
     static var binary: String? {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.appendingPathComponent(".build/debug/clickos-vm").path
+        let path = repositoryRoot.appendingPathComponent(".build/debug/clickos-vm").path
         return FileManager.default.isExecutableFile(atPath: path) ? path : nil
     }
 

@@ -10,8 +10,7 @@ import Testing
     }
 
     static var binary: String {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent(".build/debug/clickos-vm").path
+        repositoryRoot.appendingPathComponent(".build/debug/clickos-vm").path
     }
 
     @discardableResult

@@ -9,8 +9,7 @@ import Testing
 /// elements: `send(port:)` delivers a frame as if it arrived on that port, `take(port:)`
 /// returns what the function transmitted there.
 struct ChainFunction {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("chains/functions")
+    static let directory = repositoryRoot.appendingPathComponent("chains/functions")
 
     static let ports = """
         elementclass FromDevice { $port | inj :: Injector -> output }

@@ -4,7 +4,7 @@ import ClickTestSupport
 import Testing
 @testable import ClickRuntime
 
-@Suite struct ICMPIPEncapClipboardTests {
+@Suite struct ICMPIPEncapTests {
     @Test func icmpIPEncapBuildsValidPings() throws {
         let (b, _) = buildAndRun("""
             InfiniteSource(DATA "hello", LIMIT 2, STOP true) -> ICMPIPEncap(10.0.0.1, 10.0.0.2, echo, IDENTIFIER 9)

@@ -115,8 +115,7 @@ import Testing
 
 /// chains/functions/firewall.click end to end: the VM ports replaced by test elements.
 @Suite struct FirewallFunctionTests {
-    static let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("chains/functions/firewall.click").path
+    static let file = repositoryRoot.appendingPathComponent("chains/functions/firewall.click").path
 
     static let ports = """
         elementclass FromDevice { $port | inj :: Injector -> output }

@@ -1,0 +1,46 @@
+import ClickElements
+import ClickLanguage
+import ClickTestSupport
+import Foundation
+import Testing
+@testable import ClickRuntime
+
+/// The repository's root (where Package.swift is), found from this file's path.
+let repositoryRoot: URL = {
+    var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir
+}()
+
+/// Injects `packets` into `middle` between an Injector and a Collector; returns what came out.
+func passThrough(_ middle: String, _ packets: [[UInt8]]) throws -> (out: [[UInt8]], bad: [[UInt8]]) {
+    let b = build("inj :: Injector -> \(middle) -> ok :: Collector")
+    let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+    inj.inject(packets)
+    return (b.element("ok", as: Collector.self)?.packets ?? [], [])
+}
+
+/// Bytes as lowercase hex, as Click's Print writes them.
+func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+/// Runs IPSummaryDump `lines` (with `!data` header) through `element` and returns the chatter.
+func printed(_ data: String, through element: String) throws -> [String] {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("clickos-print-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    try data.write(toFile: path, atomically: true, encoding: .utf8)
+    let (b, chatter) = buildAndRun("FromIPSummaryDump(\(path), STOP true) -> \(element) -> Discard")
+    _ = try #require(b.router, "\(b.log.text)")
+    return chatter
+}
+
+/// Runs the Unqueue named `name` until it has nothing more to move.
+func drain(_ r: Router, _ name: String) throws {
+    let u = try #require(r.element(named: name))
+    try r.write("\(name).active", "true")
+    while u.runTask(Task(element: u)) {}
+}
+
+/// Seconds on `r`'s clock since `start`.
+func seconds(_ r: Router, from start: Int64) -> Double { Double(r.clock.now() - start) / 1e9 }

@@ -1,0 +1,19 @@
+import ClickElements
+import ClickLanguage
+import ClickTestSupport
+import Foundation
+import Testing
+@testable import ClickRuntime
+
+@Suite struct ResizeTests {
+    @Test func resizeAndTimestamps() throws {
+        let b = build("inj :: Injector -> Resize(2, -1) -> c :: Collector; inj2 :: Injector -> MarkIPCE(true) -> CheckIPHeader -> d :: Collector")
+        try #require(b.element("inj", as: Injector.self), "\(b.log.text)").inject([[7, 8, 9]])
+        #expect(b.element("c", as: Collector.self)?.packets == [[0, 0, 7, 8]])
+        let b2 = build("inj2 :: Injector -> CheckIPHeader -> MarkIPCE(true) -> CheckIPHeader -> d :: Collector")
+        try #require(b2.element("inj2", as: Injector.self), "\(b2.log.text)").inject([Frames.ipv4(src: [1, 0, 0, 1], dst: [1, 0, 0, 2])])
+        #expect(b2.element("d", as: Collector.self)?.packets.first?[1] == 3)
+        let (_, lines) = buildAndRun("InfiniteSource(DATA \"\", LIMIT 1, STOP true) -> SetTimestamp(10) -> AdjustTimestamp(-2.5) -> TimeFilter(7, 8) -> Print(t, TIMESTAMP true) -> Discard")
+        #expect(lines == ["t: 7.500000:    0"])
+    }
+}
