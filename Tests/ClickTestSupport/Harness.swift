@@ -38,11 +38,13 @@ public final class Injector: Element {
     public override var processing: String { "h/h" }
     let storage = BatchStorage()
 
+    /// Pushes `packets`, a full batch at a time.
     public func inject(_ packets: [[UInt8]], paint: UInt8 = 0) {
         var batch = storage.batch()
         for bytes in packets {
             guard let p = pool.make(bytes) else { continue }
             p.paint = paint
+            if batch.isFull { output(0, &batch) }
             batch.append(p)
         }
         output(0, &batch)

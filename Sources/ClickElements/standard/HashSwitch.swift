@@ -17,7 +17,7 @@ public final class HashSwitch: Element, PacketAction {
     public override func configure(_ args: inout Arguments) {
         offset = args.mandatory("OFFSET", .unsignedInteger) ?? 0
         length = args.mandatory("LENGTH", .unsignedInteger) ?? 0
-        if length == 0 { args.error("must be positive", keyword: "LENGTH") }
+        if length == 0 { args.error("length must be > 0") }
     }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {

@@ -4,7 +4,8 @@ import ClickRuntime
 /// PortInfo(NAME PORT[/PROTOCOL], ...)
 ///
 /// Defines mnemonic names for TCP and UDP ports (`PortInfo(foo 80/udp)`). The names are
-/// recorded for the port-reading elements; `#` starts a comment inside an argument.
+/// visible to the elements configured after it in the same compound or below (IPFilter
+/// and IPClassifier's `port` primitives). `#` starts a comment inside an argument.
 ///
 /// Ports: none.
 public final class PortInfo: Element {
@@ -27,6 +28,7 @@ public final class PortInfo: Element {
                 continue
             }
             ports[words[0]] = (port, spec.count == 2 ? String(spec[1]) : nil)
+            router.addressNames.definePort(words[0], port: port, protocol: spec.count == 2 ? String(spec[1]) : nil, elementName: name)
         }
     }
 }

@@ -28,7 +28,7 @@ public enum ClickRanges {
         if ns.isNaN { return 0 }
         if ns >= 9.2e18 { return Int64.max }
         if ns <= -9.2e18 { return Int64.min }
-        return Int64(ns)
+        return Int64(ns.rounded())
     }
 }
 
@@ -115,7 +115,9 @@ extension ValueType where Value == Int64 {
             }
             guard !t.hasPrefix("-"), let seconds = TimeValue.parse(t), seconds >= 0 else { return nil }
             let ns = min(ClickRanges.nanoseconds(seconds: seconds), ClickRanges.maximumTimestampNanoseconds)
-            return .value(negative ? -ns : ns)
+            // As Click's cp_time: a minus sign negates the whole seconds only, and the
+            // fraction is added back (`-2.25` is -2 s + 0.25 s = -1.75 s).
+            return .value(negative ? -(ns / 1_000_000_000) * 1_000_000_000 + ns % 1_000_000_000 : ns)
         }
     }
 

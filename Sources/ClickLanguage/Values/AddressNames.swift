@@ -25,10 +25,13 @@ public struct AddressNames: Sendable {
 
     /// Keyed by the defining compound's prefix (`""` or `"c/"`) followed by the name.
     private var entries: [String: Entry] = [:]
+    /// PortInfo's port names, keyed as `entries`; each maps a protocol (`tcp`, `udp`, or
+    /// `""` for both) to the port.
+    private var portEntries: [String: [String: Int]] = [:]
 
     public init() {}
 
-    public var isEmpty: Bool { entries.isEmpty }
+    public var isEmpty: Bool { entries.isEmpty && portEntries.isEmpty }
 
     /// Adds the definitions of one `AddressInfo(NAME ADDR [ADDR...], ...)` element called
     /// `elementName`. Returns error messages (one per bad address), empty when all is well.
@@ -79,6 +82,28 @@ public struct AddressNames: Sendable {
         var scope = Self.scope(of: context)
         while true {
             if let e = entries[scope + name] { return e }
+            if scope.isEmpty { return nil }
+            scope.removeLast()
+            scope = Self.scope(of: scope)
+        }
+    }
+
+    /// Defines the port name `name` (PortInfo in element `elementName`) for `proto`
+    /// (`tcp`, `udp`), or for both when nil.
+    public mutating func definePort(_ name: String, port: Int, protocol proto: String?, elementName: String) {
+        portEntries[Self.scope(of: elementName) + name, default: [:]][proto?.lowercased() ?? ""] = port
+    }
+
+    /// The port called `name` for `proto` (either protocol when nil) as seen from the
+    /// element `context`: the innermost compound that defines it wins.
+    public func port(_ name: String, protocol proto: String? = nil, context: String) -> Int? {
+        var scope = Self.scope(of: context)
+        while true {
+            if let ports = portEntries[scope + name] {
+                if let p = ports[""] { return p }
+                if let proto, let p = ports[proto] { return p }
+                if proto == nil, let p = ports.values.min() { return p }
+            }
             if scope.isEmpty { return nil }
             scope.removeLast()
             scope = Self.scope(of: scope)

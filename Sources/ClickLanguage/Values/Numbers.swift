@@ -185,3 +185,36 @@ public enum BandwidthValue {
         }
     }
 }
+
+/// Click's unsigned fixed-point numbers (`FixedPointArg`, `cp_unparse_real2`): a 32-bit
+/// value with `fractionBits` bits after the binary point. Printed as Click prints them:
+/// the shortest decimal that reads back to the same value (Knuth's print_scaled).
+public enum FixedPoint {
+    /// `value` as fixed point, rounded to the nearest step; nil beyond 32 bits.
+    public static func raw(_ value: Double, fractionBits: Int) -> UInt32? {
+        let scaled = (value * Double(UInt64(1) << fractionBits)).rounded()
+        guard scaled >= 0, scaled <= Double(UInt32.max) else { return nil }
+        return UInt32(scaled)
+    }
+
+    /// The decimal text of the fixed-point `raw`.
+    public static func unparse(_ raw: UInt32, fractionBits: Int) -> String {
+        precondition(fractionBits >= 1 && fractionBits <= 30, "Click's fixed point keeps at most 30 fraction bits here")
+        let one = UInt64(1) << fractionBits
+        var text = String(UInt64(raw) >> fractionBits)
+        var rest = UInt64(raw) & (one - 1)
+        guard rest != 0 else { return text }
+        text += "."
+        rest = 10 * rest + 5
+        var allowed: UInt64 = 10
+        var rounder: UInt64 = 5
+        while rounder < one >> 1 { rounder *= 10 }
+        repeat {
+            if allowed > one { rest = rest &+ (one >> 1) &- rounder }
+            text.append(Character(Unicode.Scalar(UInt8(48 + (rest >> fractionBits)))))
+            rest = 10 * (rest & (one - 1))
+            allowed *= 10
+        } while rest > allowed
+        return text
+    }
+}

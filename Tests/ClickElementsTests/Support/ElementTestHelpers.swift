@@ -44,3 +44,14 @@ func drain(_ r: Router, _ name: String) throws {
 
 /// Seconds on `r`'s clock since `start`.
 func seconds(_ r: Router, from start: Int64) -> Double { Double(r.clock.now() - start) / 1e9 }
+
+/// Builds `inj :: Injector -> e :: ELEMENT` with each of its `outputs` outputs going to a
+/// Collector, injects `packets`, and returns what each output got (and the build, for
+/// handlers). Fails the test when the configuration does not build.
+func sort(_ packets: [[UInt8]], through element: String, outputs: Int = 1) throws -> (out: [[[UInt8]]], built: Built) {
+    let wiring = (0..<outputs).map { "e[\($0)] -> o\($0) :: Collector;" }.joined(separator: " ")
+    let b = build("inj :: Injector -> e :: \(element); \(wiring)")
+    let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+    inj.inject(packets)
+    return ((0..<outputs).map { b.element("o\($0)", as: Collector.self)?.packets ?? [] }, b)
+}

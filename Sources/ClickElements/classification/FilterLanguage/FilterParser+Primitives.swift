@@ -29,11 +29,11 @@ extension FilterParser {
 
     func portNumber(_ text: String) -> UInt32? {
         if let n = number(text), n <= 65535 { return n }
-        return FilterNames.ports[text]
+        return FilterNames.ports[text] ?? context.addressNames.port(text, context: context.elementName).map { UInt32($0) }
     }
 
     func isValueToken(_ t: String) -> Bool {
-        if number(t) != nil || IPv4Address.parse(t) != nil || IPv4Prefix.parse(t) != nil || FilterNames.ports[t] != nil { return true }
+        if number(t) != nil || IPv4Address.parse(t) != nil || IPv4Prefix.parse(t) != nil || portNumber(t) != nil { return true }
         return context.addressNames.ipv4(t, context: context.elementName) != nil || context.addressNames.ipv4Prefix(t, context: context.elementName) != nil
     }
 
@@ -108,7 +108,7 @@ extension FilterParser {
             if accept("unfrag") { return Self.test(.network, 6, 2, .eq, value: 0, mask: 0x3FFF) }
             if let t = peek(), isValueToken(t) || parseOpPeek() {
                 if last.kind != nil { q = last } else {
-                    q.kind = IPv4Prefix.parse(t) != nil ? .net : (IPv4Address.parse(t) != nil ? .host : (FilterNames.ports[t] != nil ? .port : .host))
+                    q.kind = IPv4Prefix.parse(t) != nil ? .net : (IPv4Address.parse(t) != nil ? .host : (portNumber(t) != nil ? .port : .host))
                     if q.kind == .host, context.addressNames.ipv4(t, context: context.elementName) == nil, context.addressNames.ipv4Prefix(t, context: context.elementName) != nil { q.kind = .net }
                 }
             } else {

@@ -4,7 +4,7 @@ import Testing
 /// FromDevice/ToDevice on real Linux interfaces: a veth pair between two network
 /// namespaces, one clickos-vm sending through AF_PACKET, another receiving from its ring.
 /// Needs root and iproute2 (CI runs as root; elsewhere the test is skipped and says why).
-@Suite struct DeviceTests {
+@Suite struct PacketSocketTests {
     static var canRun: Bool {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip")
     }
@@ -27,7 +27,7 @@ import Testing
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test(.enabled(if: DeviceTests.canRun, "needs root and iproute2 to create network namespaces and a veth pair"))
+    @Test(.enabled(if: PacketSocketTests.canRun, "needs root and iproute2 to create network namespaces and a veth pair"))
     func framesCrossAVethPair() throws {
         let tag = "\(getpid() % 10000)"
         let (a, b) = ("cos-a\(tag)", "cos-b\(tag)")

@@ -7,7 +7,7 @@ import Testing
 
 /// FromIPSummaryDump and ToIPSummaryDump: the text trace format Click's own NAT and
 /// analysis tests are written in.
-@Suite struct IPSummaryDumpTests {
+@Suite struct IPSummaryDumpFormatTests {
     /// A scratch directory with the given files; removed by `done`.
     final class Scratch {
         let dir: String
@@ -115,33 +115,5 @@ import Testing
         #expect(try s.dataLines("o1") == ["1.0.0.1 1024 8.8.8.8 53 U", "1.0.0.1 1024 8.8.8.8 53 U", "1.0.0.1 1025 8.8.4.4 53 U"])
         // The third reply matches no mapping and is dropped.
         #expect(try s.dataLines("o2") == ["8.8.8.8 53 192.168.1.10 3000 U", "8.8.4.4 53 192.168.1.11 3000 U"])
-    }
-}
-
-/// AggregateIPFlows, checked through summary dumps.
-@Suite struct AggregateIPFlowsTests {
-    @Test func numbersFlowsAndPaintsDirections() throws {
-        let s = try IPSummaryDumpTests.Scratch(["in": """
-            !data src sport dst dport proto
-            10.0.0.1 1000 10.0.0.2 80 T
-            10.0.0.2 80 10.0.0.1 1000 T
-            10.0.0.3 5 10.0.0.4 53 U
-            10.0.0.1 1000 10.0.0.2 80 T
-            10.0.0.1 - 10.0.0.2 - I
-
-            """])
-        let (b, _) = buildAndRun("FromIPSummaryDump(\(s.path("in")), STOP true) -> a :: AggregateIPFlows -> ToIPSummaryDump(\(s.path("out")), FIELDS aggregate link src sport) ; a [1] -> o :: Counter -> Discard")
-        let r = try #require(b.router, "\(b.log.text)")
-        r.cleanup()
-        #expect(try s.dataLines("out") == ["1 0 10.0.0.1 1000", "1 1 10.0.0.2 80", "2 0 10.0.0.3 5", "1 0 10.0.0.1 1000"])
-        #expect(try r.read("o.count") == "1")
-        #expect(try r.read("a.count") == "2")
-    }
-
-    @Test func idleFlowsStartOver() throws {
-        let s = try IPSummaryDumpTests.Scratch(["in": "!data timestamp src sport dst dport proto\n1.0 1.0.0.1 1 1.0.0.2 2 U\n1.5 1.0.0.2 2 1.0.0.1 1 U\n3.0 1.0.0.1 1 1.0.0.2 2 U\n"])
-        let (b, _) = buildAndRun("FromIPSummaryDump(\(s.path("in")), STOP true, TIMING true) -> AggregateIPFlows(UDP_TIMEOUT 1) -> ToIPSummaryDump(\(s.path("out")), FIELDS aggregate link)")
-        b.router?.cleanup()
-        #expect(try s.dataLines("out") == ["1 0", "1 1", "2 0"])
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import ClickRuntime
 
 /// VXLAN encapsulation as RFC 7348 lays it out, and decapsulation by VNI.
-@Suite struct VXLANTests {
+@Suite struct VXLANEncapTests {
     static let inner = Frames.ether(dst: [2, 0, 0, 0, 0, 2], src: [2, 0, 0, 0, 0, 1], type: 0x0800,
                                     Frames.ipv4(src: [10, 1, 0, 2], dst: [10, 2, 0, 100], proto: 17, sport: 5000, dport: 53))
 

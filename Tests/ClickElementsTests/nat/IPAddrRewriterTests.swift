@@ -5,15 +5,15 @@ import Testing
 @testable import ClickRuntime
 
 /// IPAddrRewriter, IPAddrPairRewriter and ICMPRewriter on hand-built IP packets.
-@Suite struct AddressRewriterTests {
+@Suite struct IPAddrRewriterTests {
     /// An IP (no Ethernet) UDP packet with valid checksums.
     static func udp(_ src: [UInt8], _ sport: UInt16, _ dst: [UInt8], _ dport: UInt16) -> [UInt8] {
         var ip = Frames.ipv4(src: src, dst: dst, proto: 17, payload: 6, sport: sport, dport: dport)
-        NATTests.fixTransportChecksum(&ip)
+        IPRewriterTests.fixTransportChecksum(&ip)
         return ip
     }
 
-    static func udpValid(_ ip: [UInt8]) -> Bool { NATTests.transportChecksumValid([UInt8](repeating: 0, count: 14) + ip) }
+    static func udpValid(_ ip: [UInt8]) -> Bool { IPRewriterTests.transportChecksumValid([UInt8](repeating: 0, count: 14) + ip) }
 
     struct Packet4: Equatable { var src: [UInt8], sport: UInt16, dst: [UInt8], dport: UInt16 }
     static func flow(_ ip: [UInt8]) -> Packet4 {

@@ -4,7 +4,7 @@ import ClickTestSupport
 import Testing
 @testable import ClickRuntime
 
-@Suite struct IPComboTests {
+@Suite struct IPInputComboTests {
     static let mac: [UInt8] = [0, 1, 2, 3, 4, 5]
 
     @Test func inputComboChecksAndStrips() throws {
