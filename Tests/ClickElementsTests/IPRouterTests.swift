@@ -106,6 +106,6 @@ import Testing
         #expect(b.router?.pool.outstanding == 0)
         let back = try #require(b.element("out0", as: Collector.self)?.packets.last)
         #expect(back[14 + 20] == 3 && back[14 + 21] == 4)
-        #expect(Int(back[14 + 26]) << 8 | Int(back[14 + 27]) == 576)
+        #expect(Int(back[14 + 26]) << 8 | Int(back[14 + 27]) == 1500)
     }
 }

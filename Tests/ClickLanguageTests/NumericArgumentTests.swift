@@ -50,8 +50,11 @@ import Testing
         #expect(value("1e30h", .timestamp) == largest)
         #expect(message("-1", .timestamp) == "parse error")
         #expect(message("abc", .timestamp) == "parse error")
-        #expect(value("-1.5", .signedTimestamp) == -1_500_000_000)
-        #expect(value("-1e300", .signedTimestamp) == -largest)
+        // Click's cp_time negates the whole seconds and adds the fraction back: -1.5 is
+        // -1 s + 0.5 s, and the most negative time is -4294967295 s + 0.999999999 s.
+        #expect(value("-1.5", .signedTimestamp) == -500_000_000)
+        #expect(value("-2", .signedTimestamp) == -2_000_000_000)
+        #expect(value("-1e300", .signedTimestamp) == -4_294_967_295_000_000_000 + 999_999_999)
     }
 
     @Test func secondsAreThirtyTwoBitCounts() {

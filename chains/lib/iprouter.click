@@ -52,7 +52,7 @@ elementclass IPRouter2 {
     cp0 [1] -> ICMPError($addr0, redirect, host) -> rt;
     gio0 [1] -> ICMPError($addr0, parameterproblem) -> rt;
     dt0 [1] -> ICMPError($addr0, timeexceeded) -> rt;
-    fr0 [1] -> ICMPError($addr0, unreachable, needfrag) -> rt;
+    fr0 [1] -> ICMPError($addr0, unreachable, needfrag, PMTU 1500) -> rt;
 
     // Interface 1 out.
     rt [2] -> DropBroadcasts
@@ -66,5 +66,5 @@ elementclass IPRouter2 {
     cp1 [1] -> ICMPError($addr1, redirect, host) -> rt;
     gio1 [1] -> ICMPError($addr1, parameterproblem) -> rt;
     dt1 [1] -> ICMPError($addr1, timeexceeded) -> rt;
-    fr1 [1] -> ICMPError($addr1, unreachable, needfrag) -> rt;
+    fr1 [1] -> ICMPError($addr1, unreachable, needfrag, PMTU 1500) -> rt;
 }

@@ -1,40 +1,55 @@
 import ClickLanguage
 import ClickRuntime
 
-/// VLANEncap(VLAN_ID [, VLAN_PCP, *keywords* ETHERTYPE])
+/// VLANEncap(VLAN_TCI [, VLAN_PCP, *keywords* VLAN_ID, NATIVE_VLAN, ETHERTYPE])
 ///
-/// Inserts an 802.1Q tag (ID and priority; ID `ANNO` takes the VLAN_TCI annotation) after
-/// the Ethernet addresses. The tag's protocol identifier is ETHERTYPE (default 0x8100;
-/// 0x88A8 for a QinQ service tag).
+/// Inserts an 802.1Q tag after the Ethernet addresses. The tag's control information is
+/// VLAN_TCI (0-0xFFFF; `ANNO` takes each packet's VLAN_TCI annotation), or else VLAN_ID
+/// (0-0xFFF), with the priority VLAN_PCP (0-7) in its top three bits. A packet whose VLAN
+/// ID equals NATIVE_VLAN (default 0; -1 for none) is left untagged, as Click does. The
+/// tag's protocol identifier is ETHERTYPE (default 0x8100; 0x88A8 for a QinQ service tag).
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class VLANEncap: Element, PacketAction {
     var tci: UInt16 = 0
     var fromAnno = false
+    /// The VLAN ID sent untagged, or -1.
+    var nativeVLAN = 0
     /// The tag's protocol identifier (ETHERTYPE; 0x88A8 for a QinQ service tag).
     var ethertype: UInt16 = 0x8100
 
     public override func configure(_ args: inout Arguments) {
-        let id = args.mandatory("VLAN_ID", .raw) ?? "0"
-        let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
+        let word = args.positional("VLAN_TCI", .word)
+        let pcp = args.positional("VLAN_PCP", .bounded(0, 7)) ?? 0
+        let id = args.keyword("VLAN_ID", .bounded(0, 0xFFF)) ?? 0
+        nativeVLAN = args.keyword("NATIVE_VLAN", .bounded(-1, 0xFFF)) ?? 0
         let type = args.keyword("ETHERTYPE", .unsignedInteger) ?? 0x8100
         if type > 0xFFFF { args.error("out of range", keyword: "ETHERTYPE") }
         ethertype = UInt16(truncatingIfNeeded: type)
-        if id == "ANNO" {
+        var value = id
+        if let word, word.hasPrefix("ANNO") {
             fromAnno = true
-        } else if let v = IntegerValue.parse(id), v >= 0, v < 4096, pcp < 8 {
-            tci = UInt16(v) | UInt16(pcp) << 13
-        } else {
-            args.error("VLAN_ID must be 0-4095 and VLAN_PCP 0-7")
+        } else if let word {
+            guard let v = IntegerValue.parse(word), (0...0xFFFF).contains(v) else {
+                args.error(IntegerValue.parse(word) == nil ? "expected integer" : "out of range, bound 65535", keyword: "VLAN_TCI")
+                return
+            }
+            value = Int(v)
         }
+        tci = UInt16(truncatingIfNeeded: value | pcp << 13)
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
+        let t = fromAnno ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci
+        if Int(t & 0xFFF) == nativeVLAN {
+            p.setMACHeader(at: 0)
+            return 0
+        }
         guard p.length >= 14, p.push(4) else { return -1 }
         let d = p.data
-        (d).copyMemory(from: d + 4, byteCount: 12)
+        d.copyMemory(from: d + 4, byteCount: 12)
         d.setBE16(12, ethertype)
-        d.setBE16(14, fromAnno ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci)
+        d.setBE16(14, t)
         p.setMACHeader(at: 0)
         return 0
     }

@@ -1,17 +1,18 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ICMPError(SRC, TYPE [, CODE, *keywords* BADADDRS, MTU, PMTU, USE_FIX_ANNO])
+/// ICMPError(SRC, TYPE [, CODE, *keywords* BADADDRS, MTU, PMTU, SET_FIX_ANNO])
 ///
 /// Turns each input packet (an IP packet, network header set) into an ICMP error message
 /// about it, from SRC: TYPE is a number or `unreachable`, `sourcequench`, `redirect`,
 /// `timeexceeded`, `parameterproblem`; CODE a number or `net`, `host`, `protocol`, `port`,
 /// `needfrag`, `transit`, `reassembly`, `erroratptr`, `missingopt`, `length`. The message
-/// carries the offending IP header and the first 8 bytes after it. No error is sent about
+/// carries as much of the offending packet as fits in MTU bytes (default 576, RFC 1812
+/// 4.3.2.3), with TTL 200 and IP identifiers counted from 1, as Click's. No error is sent about
 /// an ICMP error, a later fragment, a link broadcast or a broadcast/multicast address
 /// (including BADADDRS). Redirects take the gateway from the destination annotation;
 /// parameter problems the pointer from the ICMP_PARAMPROB annotation; "needfrag" the MTU
-/// (PMTU or MTU). The FIX_IP_SRC annotation is set so that FixIPSrc can correct the source.
+/// (PMTU). The FIX_IP_SRC annotation is set so that FixIPSrc can correct the source.
 ///
 /// Ports: 1 input, 1 output, push.
 public final class ICMPError: Element {
@@ -26,24 +27,59 @@ public final class ICMPError: Element {
     var pmtu = 0
     var useFixAnno = true
 
-    static let types: [String: UInt8] = ["unreachable": 3, "sourcequench": 4, "redirect": 5, "timeexceeded": 11, "parameterproblem": 12]
-    static let codes: [String: UInt8] = ["net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, "transit": 0, "reassembly": 1,
-                                         "erroratptr": 0, "missingopt": 1, "length": 2]
+    /// Click's ICMP error types (`elements/ip/ipnameinfo.cc`) and each type's code names.
+    static let errorTypes: Set<UInt8> = [3, 4, 5, 11, 12]
+    static let codes: [UInt8: [String: UInt8]] = [
+        3: ["net": 0, "host": 1, "protocol": 2, "port": 3, "needfrag": 4, "srcroutefail": 5, "netunknown": 6, "hostunknown": 7,
+            "isolated": 8, "netprohibited": 9, "hostprohibited": 10, "tosnet": 11, "toshost": 12, "filterprohibited": 13,
+            "hostprecedence": 14, "precedencecutoff": 15],
+        5: ["net": 0, "host": 1, "tosnet": 2, "toshost": 3],
+        11: ["transit": 0, "reassembly": 1],
+        12: ["erroratptr": 0, "missingopt": 1, "length": 2],
+    ]
 
     public override func configure(_ args: inout Arguments) {
         source = args.mandatory("SRC", .ipv4Address) ?? source
         let t = args.mandatory("TYPE", .word) ?? ""
         let c = args.positional("CODE", .word) ?? "0"
-        if let v = Self.types[t] ?? UInt8(t) { type = v } else { args.error("unknown ICMP type '\(t)'", keyword: "TYPE") }
-        if let v = Self.codes[c] ?? UInt8(c) { code = v } else { args.error("unknown ICMP code '\(c)'", keyword: "CODE") }
-        if let list = args.keyword("BADADDRS", .string) {
+        if let list = args.positional("BADADDRS", .string) {
             for w in ConfigText.words(list) {
                 if let (a, _) = IPv4Address.parse(w) { badAddresses.append(a.value) } else { args.error("bad address '\(w)'", keyword: "BADADDRS") }
             }
         }
         mtu = args.keyword("MTU", .unsignedInteger) ?? 576
         pmtu = args.keyword("PMTU", .unsignedInteger) ?? 0
-        useFixAnno = args.keyword("USE_FIX_ANNO", .bool) ?? true
+        useFixAnno = args.keyword("SET_FIX_ANNO", .bool) ?? true
+        guard args.succeeded else { return }
+        guard let typeNumber = FilterNames.icmpTypes[t].map(Int.init) ?? Int(t) else {
+            args.error("TYPE: expected ICMP type")
+            return
+        }
+        guard (0...255).contains(typeNumber) else { return args.error("ICMP type must be between 0 and 255") }
+        guard Self.errorTypes.contains(UInt8(typeNumber)) else { return args.error("ICMP type \(typeNumber) is not an error type") }
+        type = UInt8(typeNumber)
+        guard let codeNumber = Self.codes[type]?[c].map(Int.init) ?? Int(c), (0...255).contains(codeNumber) else {
+            return args.error("argument 2 takes ICMP code (integer between 0 and 255)")
+        }
+        code = UInt8(codeNumber)
+        if mtu < 28 + 20 { args.error("MTU too small") }
+    }
+
+    /// The IP identification of the errors: one counter for every ICMPError of the router,
+    /// starting at 1, as Click's static counter is for its driver.
+    final class Identifiers {
+        var next: UInt16 = 1
+    }
+
+    var identifiers = Identifiers()
+
+    public override func initialize() throws(ElementError) {
+        identifiers = router.routerShared(Identifiers.self) { Identifiers() }
+    }
+
+    func nextIdentification() -> UInt16 {
+        defer { identifiers.next &+= 1 }
+        return identifiers.next
     }
 
     func isBadAddress(_ a: UInt32) -> Bool {
@@ -64,7 +100,8 @@ public final class ICMPError: Element {
             let icmpType = ip.byte(hl)
             if ![0, 8, 13, 14, 15, 16, 17, 18].contains(icmpType) { return nil }   // not about errors
         }
-        let quoted = min(p.networkLength, hl + 8)
+        // RFC 1812 4.3.2.3: as much of the packet as fits in MTU bytes (576 by default).
+        let quoted = min(p.networkLength, mtu - 28)
         let total = 20 + 8 + quoted
         guard let q = pool.make() else { return nil }
         guard q.put(total) else {
@@ -75,7 +112,8 @@ public final class ICMPError: Element {
         d.initializeMemory(as: UInt8.self, repeating: 0, count: 28)
         d.setByte(0, 0x45)
         d.setBE16(IPv4Header.totalLength, UInt16(total))
-        d.setByte(IPv4Header.ttl, 255)
+        d.setBE16(IPv4Header.id, nextIdentification())
+        d.setByte(IPv4Header.ttl, 200)
         d.setByte(IPv4Header.proto, 1)
         d.setBE32(IPv4Header.source, source.value)
         d.setBE32(IPv4Header.destination, src)
@@ -88,13 +126,13 @@ public final class ICMPError: Element {
         } else if type == 12 {
             icmp.setByte(4, p.annotation8(Annotation.icmpParameterProblem))
         } else if type == 3 && code == 4 {
-            icmp.setBE16(6, UInt16(clamping: pmtu > 0 ? pmtu : mtu))
+            icmp.setBE16(6, UInt16(clamping: pmtu))
         }
         (icmp + 8).copyMemory(from: ip, byteCount: quoted)
         icmp.setBE16(2, internetChecksum(icmp, 8 + quoted))
         q.setNetworkHeader(at: 0, headerLength: 20)
         q.destinationIPAnnotation = src
-        q.timestamp = p.timestamp
+        q.timestamp = router.clock.now()
         if useFixAnno { q.setAnnotation8(Annotation.fixIPSource, 1) }
         return q
     }

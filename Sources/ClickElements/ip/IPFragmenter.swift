@@ -24,7 +24,7 @@ public final class IPFragmenter: Element {
         honorDF = args.positional("HONOR_DF", .bool) ?? true
         verbose = args.positional("VERBOSE", .bool) ?? false
         unsupportedKeywords(&args, ["HEADROOM"], because: "fragments are pool buffers with a fixed headroom")
-        if mtu < 68 { args.error("must be at least 68", keyword: "MTU") }
+        if mtu < 8 { args.error("MTU must be at least 8") }
     }
 
     /// Options copied into later fragments.
@@ -78,7 +78,10 @@ public final class IPFragmenter: Element {
                 continue
             }
             let fragmentField = ip.be16(IPv4Header.fragment)
-            if fragmentField & 0x4000 != 0 && honorDF {
+            // As in Click: a DF packet, or one whose header leaves no room for 8 bytes of
+            // data in the first fragment, cannot be fragmented.
+            let hl = Int(ip.byte(0) & 0x0F) << 2
+            if (fragmentField & 0x4000 != 0 && honorDF) || (mtu - hl) & ~7 < 8 {
                 if verbose || drops < 5 {
                     router.chatter("IPFragmenter(\(mtu)) DF \(IPv4Address(ip.be32(12))) \(IPv4Address(ip.be32(16))) len=\(p.length)")
                 }

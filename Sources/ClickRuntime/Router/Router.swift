@@ -55,6 +55,19 @@ public final class Router {
 
     public var clock: RouterClock { scheduler.clock }
 
+    /// What Click keeps in static variables (one copy per driver process, such as
+    /// ICMPError's IP identifier counter): one copy per router here, made on first use and
+    /// handed on to a hot-swapped successor.
+    private var routerShared: [ObjectIdentifier: AnyObject] = [:]
+
+    /// The router's one `T`, made by `make` the first time it is asked for.
+    public func routerShared<T: AnyObject>(_ type: T.Type, make: () -> T) -> T {
+        if let existing = routerShared[ObjectIdentifier(type)] as? T { return existing }
+        let made = make()
+        routerShared[ObjectIdentifier(type)] = made
+        return made
+    }
+
     /// The service of type `type` this router was built with, if any.
     public func service<S>(_ type: S.Type) -> S? {
         for s in services { if let found = s as? S { return found } }
@@ -332,6 +345,7 @@ public final class Router {
         else { throw ConfigurationError(log.diagnostics) }
         next.libraries = libraries
         next.definitions = definitions
+        next.routerShared = routerShared
         next.stopInterceptor = stopInterceptor
         next.standardOutput = standardOutput
         for e in next.elements {

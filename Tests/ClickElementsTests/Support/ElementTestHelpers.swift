@@ -55,3 +55,12 @@ func sort(_ packets: [[UInt8]], through element: String, outputs: Int = 1) throw
     inj.inject(packets)
     return ((0..<outputs).map { b.element("o\($0)", as: Collector.self)?.packets ?? [] }, b)
 }
+
+/// What `InfiniteSource(DATA \<HEX>, LIMIT 1, STOP true) -> PIPELINE -> Print(out, 96) ->
+/// Discard` prints (and any message an element reports on the way): the form in which
+/// expected outputs are taken from Click 2.1's own driver.
+func clickPrint(_ hex: String, through pipeline: String) -> [String] {
+    let (b, lines) = buildAndRun("InfiniteSource(DATA \\<\(hex)>, LIMIT 1, STOP true) -> \(pipeline) -> Print(out, 96) -> Discard")
+    guard b.router != nil else { return b.log.text.split(separator: "\n").map(String.init) }
+    return lines
+}

@@ -9,7 +9,7 @@ import Testing
     @Test func passesTheIntervalAndStopsAfterIt() throws {
         // Timestamps 1..10 s; START_AFTER 2 and INTERVAL 3 keep [3, 6) relative to the first.
         let b = build("""
-            inj :: Injector -> SetTimestampDelta -> AdjustTimestamp(1) -> t :: TimeFilter(START_AFTER 2, INTERVAL 3, STOP true) -> col :: Collector
+            inj :: Injector -> SetTimestampDelta -> AdjustTimestamp(1, ALL true) -> t :: TimeFilter(START_AFTER 2, INTERVAL 3, STOP true) -> col :: Collector
             """)
         let r = try #require(b.router, "\(b.log.text)")
         let inj = try #require(b.element("inj", as: Injector.self))

@@ -35,4 +35,34 @@ import Testing
         try #require(s.element("inj", as: Injector.self)).inject([frame])
         #expect(s.element("col", as: Collector.self)?.packets.count == 1)
     }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020 12340000 40110000 0a000001 0a000002 03e80035 000c0000 61626364",
+                           through: "VLANEncap(VLAN_TCI 7)") == ["out:   50 | 02000000 00020200 00000001 81000007 08004500 00201234 00004011 00000a00 00010a00 000203e8 0035000c 00006162 6364"])
+    }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap2() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020",
+                           through: "VLANEncap(42, 5)") == ["out:   22 | 02000000 00020200 00000001 8100a02a 08004500 0020"])
+    }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap3() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020",
+                           through: "VLANEncap(VLAN_ID 42, NATIVE_VLAN -1, ETHERTYPE 0x88a8)") == ["out:   22 | 02000000 00020200 00000001 88a8002a 08004500 0020"])
+    }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap4() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020",
+                           through: "VLANEncap(0, NATIVE_VLAN -1)") == ["out:   22 | 02000000 00020200 00000001 81000000 08004500 0020"])
+    }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap5() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020",
+                           through: "VLANEncap(8, 9)") == ["config:1: While configuring 'VLANEncap@2 :: VLANEncap':", "  VLAN_PCP: out of range, bound 7", "Router could not be initialized!"])
+    }
 }

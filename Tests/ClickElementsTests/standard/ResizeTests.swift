@@ -13,7 +13,8 @@ import Testing
         let b2 = build("inj2 :: Injector -> CheckIPHeader -> MarkIPCE(true) -> CheckIPHeader -> d :: Collector")
         try #require(b2.element("inj2", as: Injector.self), "\(b2.log.text)").inject([Frames.ipv4(src: [1, 0, 0, 1], dst: [1, 0, 0, 2])])
         #expect(b2.element("d", as: Collector.self)?.packets.first?[1] == 3)
-        let (_, lines) = buildAndRun("InfiniteSource(DATA \"\", LIMIT 1, STOP true) -> SetTimestamp(10) -> AdjustTimestamp(-2.5) -> TimeFilter(7, 8) -> Print(t, TIMESTAMP true) -> Discard")
-        #expect(lines == ["t: 7.500000:    0"])
+        // As in Click, -2.5 is -2 s + 0.5 s (cp_time negates the whole seconds only).
+        let (_, lines) = buildAndRun("InfiniteSource(DATA \"\", LIMIT 1, STOP true) -> SetTimestamp(10) -> AdjustTimestamp(-2.5) -> TimeFilter(8, 9) -> Print(t, TIMESTAMP true) -> Discard")
+        #expect(lines == ["t: 8.500000:    0"])
     }
 }

@@ -1,0 +1,21 @@
+import ClickElements
+import ClickLanguage
+import ClickTestSupport
+import Testing
+@testable import ClickRuntime
+
+/// SetVLANAnno against Click 2.1: the same packet through the same configuration prints the
+/// same bytes.
+@Suite struct SetVLANAnnoTests {
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesSetvlananno() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020 12340000 40110000 0a000001 0a000002 03e80035 000c0000 61626364",
+                           through: "SetVLANAnno(9) -> VLANEncap") == ["out:   46 | 02000000 00020200 00000001 08004500 00201234 00004011 00000a00 00010a00 000203e8 0035000c 00006162 6364"])
+    }
+
+    /// Click 2.1's userlevel driver prints exactly this for the same configuration.
+    @Test func clickAgreesVlanencap6() {
+        #expect(clickPrint("020000000002 020000000001 0800 45000020",
+                           through: "SetVLANAnno(VLAN_ID 5, VLAN_PCP 2) -> VLANEncap(ANNO)") == ["out:   22 | 02000000 00020200 00000001 81004005 08004500 0020"])
+    }
+}
