@@ -270,7 +270,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/ethernet/EtherMirror.swift"),
         "EtherRewrite": ElementDocumentation(
             synopsis: "EtherRewrite(SRC, DST)",
-            text: "Rewrites the source and destination Ethernet addresses, keeping the type.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).",
+            text: "Rewrites the source and destination Ethernet addresses of the MAC header (the data\nstart when none is marked), keeping the type.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).",
             keywords: ["DST", "SRC"],
             keywordArguments: [],
             handlers: ["src", "dst"],

@@ -169,18 +169,18 @@ public final class ARPQuerier: Element {
         table[dst] = e
     }
 
-    /// An ARP reply (or request: its sender is learned too) with Ethernet header.
+    /// An ARP packet on input 1, with its Ethernet header. As in Click, every one long enough
+    /// counts as a response, and every reply from a unicast sender is learned, asked for or
+    /// not; the packets waiting for that address then go out in order.
     func learn(_ p: Packet) {
-        guard p.length >= 42, p.load16(12) == 0x0806, p.load16(14) == 1, p.load16(16) == 0x0800, p[18] == 6, p[19] == 4 else { return }
-        let op = p.load16(20)
-        guard op == 1 || op == 2 else { return }
+        guard p.length >= 42 else { return }
+        responses &+= 1
+        guard p.load16(12) == 0x0806, p.load16(14) == 1, p.load16(16) == 0x0800, p.load16(20) == 2 else { return }
         var ether: UInt64 = 0
         for i in 0..<6 { ether = ether << 8 | UInt64(p[22 + i]) }
         let ip = p.load32(28)
-        guard ip != 0, ether & 0x0100_0000_0000 == 0 else { return }
-        if op == 2 { responses &+= 1 }
-        // Learn addresses we asked about, and refresh ones we know.
-        guard var e = table[ip] else { return }
+        guard ether & 0x0100_0000_0000 == 0 else { return }
+        var e = table[ip] ?? Entry(ether: 0, known: false, expiry: 0, lastQuery: 0, pending: [])
         e.ether = ether
         e.known = true
         e.expiry = store.timeout == 0 ? Int64.max : router.clock.now().saturatingAdd(store.timeout)

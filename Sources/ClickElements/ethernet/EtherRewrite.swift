@@ -3,7 +3,8 @@ import ClickRuntime
 
 /// EtherRewrite(SRC, DST)
 ///
-/// Rewrites the source and destination Ethernet addresses, keeping the type.
+/// Rewrites the source and destination Ethernet addresses of the MAC header (the data
+/// start when none is marked), keeping the type.
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `src`, `dst` (read/write).
 public final class EtherRewrite: Element, PacketAction {
@@ -16,8 +17,10 @@ public final class EtherRewrite: Element, PacketAction {
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        guard p.length >= 14 else { return -1 }
-        let d = p.data
+        // The MAC header where one is marked (as Click), else the data start.
+        let offset = p.macHeaderOffset ?? 0
+        guard offset >= 0, p.length - offset >= 12 else { return -1 }
+        let d = p.data + offset
         for i in 0..<6 {
             d.storeBytes(of: UInt8(truncatingIfNeeded: dst.value >> UInt64(40 - 8 * i)), toByteOffset: i, as: UInt8.self)
             d.storeBytes(of: UInt8(truncatingIfNeeded: src.value >> UInt64(40 - 8 * i)), toByteOffset: 6 + i, as: UInt8.self)

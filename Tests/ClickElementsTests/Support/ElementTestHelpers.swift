@@ -64,3 +64,20 @@ func clickPrint(_ hex: String, through pipeline: String) -> [String] {
     guard b.router != nil else { return b.log.text.split(separator: "\n").map(String.init) }
     return lines
 }
+
+/// A scratch directory with the given files; removed by `done`.
+final class ScratchFiles {
+    let dir: String
+    init(_ files: [String: String]) throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("clickos-ipsum-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, text) in files { try text.write(toFile: path(name), atomically: true, encoding: .utf8) }
+    }
+    func path(_ name: String) -> String { "\(dir)/\(name)" }
+    /// The data lines of a written dump (header lines starting with `!` dropped).
+    func dataLines(_ name: String) throws -> [String] {
+        try String(contentsOfFile: path(name), encoding: .utf8).split(separator: "\n").map(String.init).filter { !$0.hasPrefix("!") }
+    }
+    func text(_ name: String) throws -> String { try String(contentsOfFile: path(name), encoding: .utf8) }
+    deinit { try? FileManager.default.removeItem(atPath: dir) }
+}

@@ -8,7 +8,7 @@ import Testing
 /// AggregateIPFlows, checked through summary dumps.
 @Suite struct AggregateIPFlowsTests {
     @Test func numbersFlowsAndPaintsDirections() throws {
-        let s = try IPSummaryDumpFormatTests.Scratch(["in": """
+        let s = try ScratchFiles(["in": """
             !data src sport dst dport proto
             10.0.0.1 1000 10.0.0.2 80 T
             10.0.0.2 80 10.0.0.1 1000 T
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func idleFlowsStartOver() throws {
-        let s = try IPSummaryDumpFormatTests.Scratch(["in": "!data timestamp src sport dst dport proto\n1.0 1.0.0.1 1 1.0.0.2 2 U\n1.5 1.0.0.2 2 1.0.0.1 1 U\n3.0 1.0.0.1 1 1.0.0.2 2 U\n"])
+        let s = try ScratchFiles(["in": "!data timestamp src sport dst dport proto\n1.0 1.0.0.1 1 1.0.0.2 2 U\n1.5 1.0.0.2 2 1.0.0.1 1 U\n3.0 1.0.0.1 1 1.0.0.2 2 U\n"])
         let (b, _) = buildAndRun("FromIPSummaryDump(\(s.path("in")), STOP true, TIMING true) -> AggregateIPFlows(UDP_TIMEOUT 1) -> ToIPSummaryDump(\(s.path("out")), FIELDS aggregate link)")
         b.router?.cleanup()
         #expect(try s.dataLines("out") == ["1 0", "1 1", "2 0"])

@@ -161,29 +161,6 @@ import Testing
         #expect(lb.take(port: 1).map { Self.flow($0).dst } == [[10, 2, 0, 50]])
     }
 
-    @Test func sourceHashMapperIsStablePerSource() throws {
-        let b = build("""
-            inj :: Injector -> CheckIPHeader -> rw :: IPRewriter(m, drop) -> col :: Collector; Idle -> [1] rw;
-            m :: SourceIPHashMapper(50 7, - - 10.0.0.1 - 0 0 1, - - 10.0.0.2 - 0 0 2, - - 10.0.0.3 - 0 0 3);
-            """)
-        let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
-        for s in 0..<30 {
-            for port in [UInt16(1), 2] {
-                var ip = Frames.ipv4(src: [172, 16, 0, UInt8(s)], dst: [9, 9, 9, 9], proto: 17, sport: port, dport: 80)
-                Self.fixTransportChecksum(&ip)
-                inj.inject([ip])
-            }
-        }
-        let got = b.element("col", as: Collector.self)?.packets ?? []
-        #expect(got.count == 60)
-        var used = Set<[UInt8]>()
-        for k in stride(from: 0, to: got.count, by: 2) {
-            #expect(Array(got[k][16..<20]) == Array(got[k + 1][16..<20]))   // same source, same server
-            used.insert(Array(got[k][16..<20]))
-        }
-        #expect(used.count == 3)
-    }
-
     @Test func inputSpecErrorsInClickWording() {
         let e = build("inj :: Injector -> rw :: IPRewriter(pattern 1.0.0.1 0 - - 0 1) -> Discard; rw [1] -> Discard").log.errorMessages
         #expect(e.contains("  input spec 0: bad source port"))
@@ -192,8 +169,4 @@ import Testing
         #expect(build("Idle -> rw :: IPRewriter(drop, drop) -> Discard").log.errorMessages.contains("  need 1 arguments, one per input port"))
     }
 
-    @Test func patternsHandler() throws {
-        let b = build("Idle -> rw :: IPRewriter(pattern 1.0.0.1 1024-65535# - - 0 1) -> Discard; rw [1] -> Discard")
-        #expect(try b.router?.read("rw.patterns") == "1.0.0.1 1024-65535# - - 0 1\n")
-    }
 }
