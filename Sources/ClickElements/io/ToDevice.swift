@@ -53,11 +53,7 @@ public final class ToDevice: Element, VMPortObserver {
         }
         guard inputIsPull(0) else { return }
         retryTimer = makeTimer()
-        let t = makeTask()
-        task = t
-        signal = upstreamEmptySignal(0)
-        signal?.addListener(t)
-        t.schedule()
+        (task, signal) = startPulling()
     }
 
     public override func cleanup() {

@@ -64,11 +64,7 @@ public final class ToIPSummaryDump: Element, PacketAction {
             fputs(text, file)
         }
         if inputIsPull(0) {
-            let t = makeTask()
-            task = t
-            signal = upstreamEmptySignal(0)
-            signal?.addListener(t)
-            t.schedule()
+            (task, signal) = startPulling()
         }
     }
 

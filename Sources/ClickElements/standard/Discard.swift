@@ -29,11 +29,7 @@ public final class Discard: Element {
 
     public override func initialize() throws(ElementError) {
         if inputIsPull(0) {
-            let task = makeTask()
-            self.task = task
-            signal = upstreamEmptySignal(0)
-            signal?.addListener(task)
-            if active { task.schedule() }
+            (task, signal) = startPulling(scheduled: active)
         }
     }
 

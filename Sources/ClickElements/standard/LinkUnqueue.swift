@@ -36,12 +36,8 @@ public final class LinkUnqueue: Element {
     }
 
     public override func initialize() throws(ElementError) {
-        let t = makeTask()
-        task = t
         timer = makeTimer()
-        signal = upstreamEmptySignal(0)
-        signal?.addListener(t)
-        t.schedule()
+        (task, signal) = startPulling()
     }
 
     public override func cleanup() {

@@ -38,12 +38,8 @@ public class RatedUnqueue: Element {
 
     public override func initialize() throws(ElementError) {
         bucket = TokenBucket(rate: rate, capacity: burstSize, now: router.clock.now())
-        let t = makeTask()
-        task = t
         timer = makeTimer()
-        signal = upstreamEmptySignal(0)
-        signal?.addListener(t)
-        t.schedule()
+        (task, signal) = startPulling()
     }
 
     public override func cleanup() {

@@ -31,11 +31,7 @@ public final class Unqueue: Element {
     }
 
     public override func initialize() throws(ElementError) {
-        let task = makeTask()
-        self.task = task
-        signal = upstreamEmptySignal(0)
-        signal?.addListener(task)
-        if active { task.schedule() }
+        (task, signal) = startPulling(scheduled: active)
     }
 
     public override func cleanup() { task?.unschedule() }
