@@ -159,7 +159,7 @@ let package = Package(
         // libFuzzer harness for envelope decoding and validation.
         .executableTarget(
             name: "fuzz-envelope",
-            dependencies: ["Messaging"],
+            dependencies: ["Messaging", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
             path: "Tests/Fuzz/EnvelopeFuzzer",
             swiftSettings: strict),
 

@@ -1,15 +1,24 @@
 import Messaging
+import SwiftProtobuf
 
 /// One fuzz input: the bytes as a received frame. Decoding must either give a valid
-/// envelope (which re-encodes to an equal one) or a rejection with a reply; any crash,
-/// trap or hang is a bug. Kept out of `main.swift` (C callbacks there trip the main-actor
+/// envelope (which re-encodes to the same bytes: compared as bytes, since a NaN double,
+/// which the wire allows and the planner refuses, is not equal to itself) or a rejection
+/// with a reply; any crash, trap or hang is a bug. Kept out of `main.swift` (C callbacks there trip the main-actor
 /// check).
 enum EnvelopeHarness {
+    /// The envelope's bytes with map entries in a fixed order.
+    static func canonical(_ envelope: Envelope) -> [UInt8] {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return (try? envelope.serializedBytes(options: options)) ?? []
+    }
+
     static func run(_ bytes: UnsafeRawBufferPointer) {
         switch EnvelopeCodec.decode(Array(bytes)) {
         case .success(let envelope):
             let again = EnvelopeCodec.decode(EnvelopeCodec.encode(envelope))
-            guard case .success(let same) = again, same == envelope else {
+            guard case .success(let same) = again, canonical(same) == canonical(envelope) else {
                 fatalError("a valid envelope did not survive re-encoding")
             }
         case .failure(let rejection):
