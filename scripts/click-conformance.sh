@@ -16,7 +16,9 @@
 # CLASS, which is how the tests ask whether an element exists).
 #
 # Output: one line per test that Click passes and clickos-vm does not, then the counts.
-# RESULTS (default: .build/click-conformance) keeps both runs' logs and the lists.
+# RESULTS (default: .build/click-conformance) keeps both runs' logs and the lists;
+# REUSE_BASELINE=1 takes Click's list from there instead of running Click again.
+# TEST_TIMEOUT (default 20) is clicktest's limit per test, in seconds.
 set -euo pipefail
 
 if [ $# -lt 1 ] || [ ! -f "$1/test/clicktest" ]; then
@@ -68,7 +70,7 @@ chmod +x "$stand_ins"/*
 # Runs the tests with PATH starting at $1; writes the passing tests to $2 and the log to $3.
 run_suite() {
     local path=$1 passed=$2 log=$3
-    (cd "$results" && perl "$click_tree/test/clicktest" -p "$path" -t "$timeout" "${tests[@]}" > "$log" 2>&1) || true
+    (cd "$results" && perl "$click_tree/test/clicktest" -V -p "$path" -t "$timeout" "${tests[@]}" > "$log" 2>&1) || true
     sed -n 's/^\(.*\.clicktest\): Success!$/\1/p' "$log" | sed "s|^$click_tree/test/||" | sort -u > "$passed"
 }
 
@@ -76,7 +78,9 @@ click_bin=""
 for d in "$click_tree/bin" "$click_tree/userlevel"; do
     if [ -x "$d/click" ]; then click_bin=$d; break; fi
 done
-if [ -n "$click_bin" ]; then
+if [ -n "${REUSE_BASELINE:-}" ] && [ -s "$results/click-passes" ]; then
+    echo "Click: reusing the baseline in $results/click-passes" >&2
+elif [ -n "$click_bin" ]; then
     if [ ! -x "$click_bin/click-buildtool" ] && [ -x "$click_tree/click-buildtool" ]; then
         echo "note: $click_bin has no click-buildtool; tests that ask for elements will be skipped under Click" >&2
     fi

@@ -1,31 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ClickLanguage
 import ClickRuntime
 
 /// Script([TYPE TYPE,] INSTRUCTIONS...) — and DriverManager(INSTRUCTIONS...)
 ///
 /// Runs a small program, one instruction per argument, to drive a configuration:
-/// `set VAR TEXT` / `setq`, `init VAR TEXT`, `print TEXT` / `printn`, `read HANDLER [ARGS]`,
-/// `write HANDLER [ARGS]`, `wait TIME`, `pause`, `wait_stop`, `label L`, `goto L [COND]`,
-/// `loop`, `return`, `end`, `exit`, `stop`, `error [MSG]`. Text is expanded first:
-/// `$VAR`, `${VAR}`, and `$(HANDLER ARGS)` calls a read handler, either another element's
-/// (`$(c.count)`) or one of the script's own: `add sub mul div idiv mod rem min max neg abs
-/// eq ne lt gt le ge not and or if first length now random unquote cat sprintf`.
+/// `set VAR TEXT` / `setq`, `init VAR TEXT` / `initq`, `export VAR TEXT` / `exportq` (VAR
+/// also becomes a handler), `print [>FILE|>>FILE] TEXT|HANDLER [ARGS]` / `printn` /
+/// `printq` / `printnq` (a text starting with a letter, `@` or `_` is a read handler call,
+/// as in Click), `read HANDLER [ARGS]` / `readq` (to standard error), `write HANDLER
+/// [ARGS]` / `writeq`, `wait TIME` (also `wait_time`, `wait_for`), `pause`, `wait_stop`,
+/// `label L`, `goto L [COND]`, `loop`, `return VALUE` / `returnq`, `end`, `exit`, `stop`,
+/// `error [MSG]` / `errorq`. More than 1,000 jumps in one run stop the script ("too many
+/// jumps, giving up"). Text is expanded first: `$VAR`, `${VAR}`, and `$(HANDLER ARGS)`
+/// calls a read handler, either another element's (`$(c.count)`) or one of the script's
+/// own: `add sub mul div idiv mod rem min max neg abs eq ne lt gt le ge not and or if first
+/// length now random unquote cat sprintf htons htonl ntohs ntohl`.
 ///
 /// TYPE ACTIVE (the default) starts at initialization; PASSIVE waits for its `run`
-/// handler. DriverManager is a Script of TYPE DRIVER: stop events (sources' STOP, the
-/// `stop` handler) advance it at `wait_stop` instead of stopping the router, and the
-/// router stops when its script ends.
+/// handler. TYPE PACKET (the default when the script has ports) runs from the start for
+/// each packet pushed into it, with `$input` the input port, and sends the packet to the
+/// output its `return` names (0 after `end`; `exit` drops it). DriverManager is a Script
+/// of TYPE DRIVER: stop events (sources' STOP, the `stop` handler) advance it at
+/// `wait_stop` instead of stopping the router, and the router stops when its script ends.
 ///
-/// Ports: none. Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`
+/// Ports: none, or any number of inputs and outputs for TYPE PACKET (agnostic).
+/// Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`
 /// (read with a name) and `set` (write); the builtins, read with parameters: `add`, `sub`,
 /// `mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,
 /// `le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,
-/// `cat`, `sprintf`.
+/// `cat`, `sprintf`, `htons`, `htonl`, `ntohs`, `ntohl`; `run` (read with arguments: runs
+/// the script with `$1`... set and gives what it returned); each exported variable.
 public class Script: Element {
-    public override var portCount: String { "0/0" }
+    public override var portCount: String { "-/-" }
+    public override var processing: String { "ah/ah" }
     public override var configurePhase: Int { ConfigurePhase.last }
 
-    enum Kind { case active, passive, driver }
+    enum Kind { case active, passive, driver, packet }
+    /// How the last run ended: `return`ed (the `_` variable holds the value), reached an
+    /// `end` (explicit or the implicit one after the last instruction), or `exit`ed.
+    enum Ending { case returned, ended, exited }
+    var ending = Ending.ended
+    /// Jumps in one run before Click gives up.
+    static let maximumJumps = 1000
     var kind = Kind.active
     var instructions: [(op: String, text: String)] = []
     var variables: [String: String] = [:]
@@ -36,26 +55,35 @@ public class Script: Element {
     var timer: Timer?
     var steps = 0
 
-    static let operations: Set<String> = ["set", "setq", "init", "print", "printn", "read", "readq", "write", "writeq", "wait", "pause",
-                                          "wait_stop", "wait_step", "label", "goto", "loop", "return", "end", "exit", "stop", "error", "export"]
+    static let operations: Set<String> = ["set", "setq", "init", "initq", "print", "printn", "printq", "printnq", "read", "readq",
+                                          "write", "writeq", "wait", "wait_time", "wait_for", "pause", "wait_stop", "wait_step",
+                                          "label", "goto", "loop", "return", "returnq", "end", "exit", "stop", "error", "errorq",
+                                          "export", "exportq"]
 
     func defaultKind() -> Kind { .active }
 
     public override func configure(_ args: inout Arguments) {
         kind = defaultKind()
         var list = args.remaining()
+        var typed = false
         if let first = list.first {
             let (word, rest) = ConfigText.firstWord(first)
             if word == "TYPE" {
+                typed = true
                 switch rest.uppercased() {
                 case "ACTIVE": kind = .active
                 case "PASSIVE": kind = .passive
                 case "DRIVER": kind = .driver
-                default: args.error("unknown type '\(rest)'", keyword: "TYPE")
+                case "PACKET", "PUSH": kind = .packet
+                default: args.error("bad TYPE")
                 }
                 list.removeFirst()
             }
         }
+        // As Click: without a TYPE, a script with ports is a PACKET script.
+        if !typed && kind == .active && (ninputs > 0 || noutputs > 0) { kind = .packet }
+        if kind == .packet && ninputs == 0 { args.error("PACKET script must have inputs") }
+        if kind != .packet && (ninputs > 0 || noutputs > 0) { args.error("ports allowed only on PACKET scripts") }
         instructions = []
         for (i, text) in list.enumerated() {
             let (op, rest) = ConfigText.firstWord(text)
@@ -63,9 +91,9 @@ public class Script: Element {
                 args.error("instruction \(i + 1): unknown instruction '\(op)'")
                 continue
             }
-            if op == "init" {
+            if op == "init" || op == "initq" || op == "export" || op == "exportq" {
                 let (name, value) = ConfigText.firstWord(rest)
-                variables[name] = expand(value)
+                variables[name] = op.hasSuffix("q") ? ConfigText.unquote(expand(value)) : expand(value)
             }
             instructions.append((op, rest))
         }
@@ -86,7 +114,35 @@ public class Script: Element {
         if kind == .driver {
             router.stopInterceptor = { [unowned self] in self.stopEvent() }
         }
-        if kind != .passive { timer?.schedule(after: 0) }
+        if kind != .passive && kind != .packet { timer?.schedule(after: 0) }
+    }
+
+    /// A PACKET script runs from the start for each packet, with `$input` the input port;
+    /// the packet leaves on the output its `return` names (0 after `end`), or is dropped.
+    public override func push(port: Int, _ batch: inout PacketBatch) {
+        for i in 0..<batch.count {
+            let p = batch[i]
+            variables["input"] = String(port)
+            pc = 0
+            run()
+            let out: Int
+            switch ending {
+            case .returned: out = Int(variables["_"]?.trimmingCharacters() ?? "") ?? -1
+            case .ended: out = 0
+            case .exited: out = -1
+            }
+            if out >= 0 && out < noutputs { output(out, single: p) } else { p.kill() }
+        }
+        batch.count = 0
+    }
+
+    /// A handler named without an element: the script's own when it has one (Click's
+    /// HandlerCall resolves names in the calling element first), else a global one.
+    func qualified(_ handler: String) -> String {
+        if !handler.contains("."), router.handlers.indices.contains(index), router.handlers[index][handler] != nil {
+            return "\(name).\(handler)"
+        }
+        return handler
     }
 
     public override func cleanup() { timer?.unschedule() }
@@ -116,7 +172,9 @@ public class Script: Element {
     /// Runs instructions until one waits.
     func run() {
         paused = false
+        ending = .ended
         var budget = 100_000
+        var jumps = 0
         while pc < instructions.count {
             budget -= 1
             if budget == 0 {
@@ -131,32 +189,28 @@ public class Script: Element {
                 let (name, value) = ConfigText.firstWord(raw)
                 let v = expand(value)
                 variables[name] = op == "setq" ? ConfigText.unquote(v) : v
-            case "init", "label", "export":
+            case "init", "initq", "label", "export", "exportq":
                 continue
-            case "print", "printn":
-                let errorsBefore = expansionErrors
-                var text = expand(raw)
-                if text.hasPrefix("\"") { text = ConfigText.unquote(text) }
-                // As Click: no newline is added after an expansion that reported an error.
-                let newline = op == "print" && expansionErrors == errorsBefore && !text.hasSuffix("\n")
-                router.standardOutput(newline ? text + "\n" : text)
+            case "print", "printn", "printq", "printnq":
+                printInstruction(op, raw)
             case "read", "readq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 do {
-                    let value = try router.read(handler, parameter: args)
-                    router.standardOutput("\(handler):\n\(value)" + (value.hasSuffix("\n") ? "" : "\n"))
+                    let value = try router.read(qualified(handler), parameter: op == "readq" ? ConfigText.unquote(args) : args)
+                    // Click reports it on standard error, through its error handler.
+                    router.chatter("\(qualified(handler)):\n\(value)" + (value.hasSuffix("\n") ? "" : "\n"))
                 } catch {
-                    router.chatter("\(landmark): \(error.message)")
+                    router.chatter("While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)")
                 }
             case "write", "writeq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 do {
-                    try router.write(handler, op == "writeq" ? ConfigText.unquote(args) : args)
+                    try router.write(qualified(handler), op == "writeq" ? ConfigText.unquote(args) : args)
                 } catch {
                     router.chatter("\(landmark): \(error.message)")
                 }
                 if router.replacement != nil { return }
-            case "wait", "wait_time":
+            case "wait", "wait_time", "wait_for":
                 let text = expand(raw)
                 if text.isEmpty {
                     paused = true
@@ -180,9 +234,16 @@ public class Script: Element {
                 if kind != .driver { router.chatter("\(landmark): wait_stop outside a DriverManager") }
                 return
             case "goto":
+                jumps += 1
+                if jumps > Self.maximumJumps {
+                    router.chatter("\(declaration): too many jumps, giving up")
+                    finish()
+                    return
+                }
                 let (label, condition) = ConfigText.firstWord(raw)
                 if !condition.isEmpty, !(BoolValue.parse(expand(condition).trimmingCharacters()) ?? false) { continue }
                 if label == "exit" || label == "end" {
+                    ending = label == "exit" ? .exited : .ended
                     finish()
                     return
                 }
@@ -192,8 +253,21 @@ public class Script: Element {
                     pc = target + 1
                 }
             case "loop":
+                jumps += 1
+                if jumps > Self.maximumJumps {
+                    router.chatter("\(declaration): too many jumps, giving up")
+                    finish()
+                    return
+                }
                 pc = 0
-            case "return", "end", "exit":
+            case "return", "returnq":
+                let value = expand(raw)
+                variables["_"] = op == "returnq" ? ConfigText.unquote(value) : value
+                ending = .returned
+                finish()
+                return
+            case "end", "exit":
+                ending = op == "exit" ? .exited : .ended
                 finish()
                 return
             case "stop":
@@ -203,8 +277,9 @@ public class Script: Element {
                     router.requestStop()
                 }
                 return
-            case "error":
-                router.chatter("\(landmark): \(expand(raw))")
+            case "error", "errorq":
+                let message = op == "errorq" ? ConfigText.unquote(expand(raw)) : expand(raw)
+                router.chatter("\(landmark): \(message)")
                 finish()
                 router.scheduler.stop()
                 return
@@ -213,6 +288,50 @@ public class Script: Element {
             }
         }
         finish()
+    }
+
+    /// `print`, `printn`, `printq`, `printnq`, as Click: an optional `>FILE` or `>>FILE`
+    /// first; then a text starting with a letter, `@` or `_` is a read handler call whose
+    /// value is printed (its parameters unquoted for the q forms), and anything else is
+    /// printed unquoted. `print` adds a newline unless the text ends with one or an error
+    /// was reported.
+    func printInstruction(_ op: String, _ raw: String) {
+        var text = raw
+        var file: String? = nil
+        var append = false
+        if text.hasPrefix(">") {
+            append = text.hasPrefix(">>")
+            let (name, rest) = ConfigText.firstWord(String(text.dropFirst(append ? 2 : 1)))
+            if name != "-" { file = name }
+            text = rest
+        }
+        let errorsBefore = expansionErrors
+        var result = ""
+        if let first = text.utf8.first, (first | 0x20 >= 97 && first | 0x20 <= 122) || first == UInt8(ascii: "@") || first == UInt8(ascii: "_") {
+            let (handler, args) = ConfigText.firstWord(expand(text))
+            do {
+                result = try router.read(qualified(handler), parameter: op.hasSuffix("q") ? ConfigText.unquote(args) : args)
+            } catch {
+                router.chatter("While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)")
+                expansionErrors += 1
+            }
+        } else {
+            // Quotes written in the text are removed; what an expansion gave is kept as it
+            // is (Click quotes expansions before unquoting).
+            result = text.contains("\"") ? ConfigText.unquote(expand(text)) : expand(text)
+        }
+        if (op == "print" || op == "printq") && expansionErrors == errorsBefore && !result.hasSuffix("\n") { result += "\n" }
+        if let file {
+            guard let f = fopen(file, append ? "ab" : "wb") else {
+                router.chatter("\(landmark): \(file): \(String(cString: strerror(errno)))")
+                return
+            }
+            let bytes = Array(result.utf8)
+            _ = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
+            fclose(f)
+        } else {
+            router.standardOutput(result)
+        }
     }
 
     // MARK: Expansion
@@ -284,6 +403,7 @@ public class Script: Element {
     /// `$(NAME ARGS)`: a builtin or a read handler.
     func call(_ text: String) -> String {
         let (name, rest) = ConfigText.firstWord(text)
+        if name == "length" { return String(rest.utf8.count) }
         switch checkedBuiltin(name, ConfigText.words(rest).map(ConfigText.unquote)) {
         case .value(let v)?: return v
         case .failure(let lines)?:
@@ -294,7 +414,10 @@ public class Script: Element {
         case nil: break
         }
         do {
-            return try router.read(name, parameter: rest).trimmingCharacters()
+            // As Click, the value as the handler gives it, without its final newline.
+            var value = try router.read(qualified(name), parameter: rest)
+            if value.hasSuffix("\n") { value.removeLast() }
+            return value
         } catch {
             router.chatter("\(landmark): \(error.message)")
             expansionErrors += 1
@@ -371,6 +494,12 @@ public class Script: Element {
         case "now": return formatTimestamp(router.clock.now())
         case "unquote": return a.joined(separator: " ")
         case "cat": return a.joined()
+        case "htons", "ntohs":
+            guard a.count == 1, let v = UInt16(a[0]) else { return nil }
+            return String(v.byteSwapped)
+        case "htonl", "ntohl":
+            guard a.count == 1, let v = UInt32(a[0]) else { return nil }
+            return String(v.byteSwapped)
         default:
             return nil
         }
@@ -380,9 +509,18 @@ public class Script: Element {
         h.write("step") { [unowned self] _ in
             if self.paused { self.run() }
         }
+        // Written, `run` starts the script; read with arguments, it runs it with $1, $2...
+        // set to them and gives what it returned.
         h.write("run") { [unowned self] _ in
             self.pc = 0
             self.run()
+        }
+        h.readWithParameter("run") { [unowned self] text in
+            for (i, word) in ConfigText.words(text).enumerated() { self.variables[String(i + 1)] = word }
+            self.variables["args"] = text
+            self.pc = 0
+            self.run()
+            return self.ending == .returned ? self.variables["_"] ?? "" : ""
         }
         h.write("goto") { [unowned self] (text: String) throws(ElementError) in
             guard let i = self.labelIndex(text.trimmingCharacters()) else { throw ElementError("no such label") }
@@ -394,8 +532,15 @@ public class Script: Element {
             let (name, value) = ConfigText.firstWord(text)
             self.variables[name] = value
         }
+        // `export VAR` makes VAR a read/write handler of the script.
+        for (op, text) in instructions where op == "export" || op == "exportq" {
+            let variable = ConfigText.firstWord(text).word
+            h.readWrite(variable, read: { [unowned self] in self.variables[variable] ?? "" },
+                        write: { [unowned self] (t: String) throws(ElementError) in self.variables[variable] = t })
+        }
+        h.readWithParameter("length") { text in String(text.utf8.count) }
         for name in ["add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge",
-                     "not", "and", "or", "if", "first", "length", "now", "random", "unquote", "cat", "sprintf"] {
+                     "not", "and", "or", "if", "first", "now", "random", "unquote", "cat", "sprintf", "htons", "htonl", "ntohs", "ntohl"] {
             h.readWithParameter(name) { [unowned self] (text: String) throws(ElementError) in
                 switch self.checkedBuiltin(name, ConfigText.words(text).map(ConfigText.unquote)) {
                 case .value(let v)?: return v

@@ -179,9 +179,11 @@ open class Element: DescriptorWatcher {
     public static let packetKept = Int.min
 
     /// Sends each packet of `batch` to the output `choose` returns for it; -1 (or a port
-    /// that does not exist) kills it; `Element.packetKept` leaves it to the chooser. Packets for output 0 stay in `batch`'s storage; the
-    /// others are gathered in stack scratch space (re-entrancy safe, see
-    /// `withScratchBatch`) and go out after them, in port order.
+    /// that does not exist) kills it; `Element.packetKept` leaves it to the chooser.
+    /// Packets leave in their order, in runs: consecutive packets for the same output go
+    /// out together, and a change of output sends the run so far first. So paths that
+    /// split here and merge later see the packets in the order Click's one-at-a-time
+    /// processing gives them, and a batch that all goes one way is one push.
     @inlinable @inline(__always) public final func dispatch(_ batch: inout PacketBatch, _ choose: (Packet) -> Int) {
         let n = noutputs
         let count = batch.count
@@ -201,34 +203,25 @@ open class Element: DescriptorWatcher {
             output(0, &batch)
             return
         }
-        withUnsafeTemporaryAllocation(of: Packet.self, capacity: count * (n - 1)) { side in
-            withUnsafeTemporaryAllocation(of: Int.self, capacity: n) { counts in
-                counts.initialize(repeating: 0)
-                // Non-empty temporary allocations have base addresses (count > 0 here when used).
-                let sideBase = side.baseAddress
-                var kept = 0
-                for i in 0..<count {
-                    let p = batch[i]
-                    let o = choose(p)
-                    if o == 0 {
-                        batch[kept] = p
-                        kept += 1
-                    } else if o == Element.packetKept {
-                        continue
-                    } else if o < 0 || o >= n {
-                        p.kill()
-                    } else {
-                        sideBase.unsafelyUnwrapped[(o - 1) * count + counts[o]] = p
-                        counts[o] += 1
-                    }
+        withUnsafeTemporaryAllocation(of: Packet.self, capacity: count) { buffer in
+            // A temporary allocation of non-zero capacity has a base address (count > 0
+            // whenever the loop below stores into it).
+            var run = PacketBatch(storage: buffer.baseAddress.unsafelyUnwrapped, capacity: max(count, 1))
+            var runPort = 0
+            for i in 0..<count {
+                let p = batch[i]
+                let o = choose(p)
+                if o == Element.packetKept { continue }
+                if o < 0 || o >= n {
+                    p.kill()
+                    continue
                 }
-                batch.count = kept
-                if kept > 0 { output(0, &batch) }
-                for o in 1..<n where counts[o] > 0 {
-                    var b = PacketBatch(storage: sideBase.unsafelyUnwrapped + (o - 1) * count, capacity: count, count: counts[o])
-                    output(o, &b)
-                }
+                if o != runPort && run.count > 0 { output(runPort, &run) }
+                runPort = o
+                run.append(p)
             }
+            if run.count > 0 { output(runPort, &run) }
+            batch.count = 0
         }
     }
 

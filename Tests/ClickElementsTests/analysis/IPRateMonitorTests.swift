@@ -13,7 +13,7 @@ import Testing
         let b = build("""
             heavy :: RatedSource(\\<\(heavy)>, RATE 400) -> CheckIPHeader -> m :: IPRateMonitor(PACKETS, 1, 100) -> Discard
             RatedSource(\\<\(light)>, RATE 10) -> CheckIPHeader -> m
-            Script(wait 3, read m.look, write heavy.active false, wait 5, read m.look, stop)
+            Script(wait 3, print m.look, write heavy.active false, wait 5, print m.look, stop)
             """)
         let r = try #require(b.router, "\(b.log.text)")
         let box = ChatterBox()

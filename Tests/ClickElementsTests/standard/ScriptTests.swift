@@ -37,7 +37,7 @@ import Testing
     }
 
     @Test func passiveScriptsRunOnDemand() throws {
-        let b = build("sc :: Script(TYPE PASSIVE, print hello, set x $(sprintf %d-%s 4 b), print $x)")
+        let b = build("sc :: Script(TYPE PASSIVE, print \"hello\", set x $(sprintf %d-%s 4 b), print $x)")
         let r = try #require(b.router, "\(b.log.text)")
         let box = ChatterBox()
         r.standardOutput = { box.lines.append($0) }
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func printnWritesNoNewline() throws {
-        let out = try output("Script(printn a, printn b, print c, stop)")
+        let out = try output("Script(printn \"a\", printn \"b\", print \"c\", stop)")
         #expect(out == ["abc"])
     }
 
