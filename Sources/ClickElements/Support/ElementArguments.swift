@@ -7,6 +7,19 @@ extension Element {
     func readRate(_ args: inout Arguments, bandwidth: Bool) -> Double {
         bandwidth ? args.mandatory("RATE", .bandwidth) ?? 0 : Double(args.mandatory("RATE", .unsignedInteger) ?? 0)
     }
+
+    /// The token bucket size of the rated elements, as Click's RatedUnqueue reads it:
+    /// BURST_DURATION (default 20 ms of RATE) or BURST_SIZE (BURST_BYTES for bandwidth
+    /// rates) in tokens, not both.
+    func readBurst(_ args: inout Arguments, rate: Double, bandwidth: Bool) -> Double {
+        let duration = args.keyword("BURST_DURATION", .seconds(fractionDigits: 3))
+        let size = args.keyword(bandwidth ? "BURST_BYTES" : "BURST_SIZE", .unsignedInteger)
+        if duration != nil && size != nil {
+            args.error("cannot specify both BURST_DURATION and \(bandwidth ? "BURST_BYTES" : "BURST_SIZE")")
+        }
+        let tokens = size.map(Double.init) ?? (rate * Double(duration ?? 20_000_000) / 1e9).rounded(.down)
+        return min(max(1, tokens), Double(UInt32.max))
+    }
 }
 
 /// Reads Click's `ANNO` argument: an annotation name (`PAINT`) or a byte offset.
@@ -31,5 +44,41 @@ extension Element {
     /// Reports a warning about the configuration, as Click words one.
     func configurationWarning(_ message: String) {
         router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(message)")
+    }
+}
+
+/// The 802.1Q tag arguments VLANEncap and EtherVLANEncap share, read as Click 2.1 reads
+/// them: VLAN_TCI (0-0xFFFF, or `ANNO` for each packet's VLAN_TCI annotation) and VLAN_PCP
+/// (0-7) positionally, VLAN_ID (0-0xFFF, used without VLAN_TCI) and NATIVE_VLAN (-1-0xFFF,
+/// default 0: that VLAN is sent untagged) as keywords.
+struct VLANTagArguments {
+    var tci: UInt16 = 0
+    var fromAnnotation = false
+    var nativeVLAN = 0
+
+    init() {}
+
+    init(_ args: inout Arguments) {
+        let word = args.positional("VLAN_TCI", .word)
+        let pcp = args.positional("VLAN_PCP", .bounded(0, 7)) ?? 0
+        let id = args.keyword("VLAN_ID", .bounded(0, 0xFFF)) ?? 0
+        nativeVLAN = args.keyword("NATIVE_VLAN", .bounded(-1, 0xFFF)) ?? 0
+        var value = id
+        if let word, word.hasPrefix("ANNO") {
+            fromAnnotation = true
+        } else if let word {
+            guard let v = IntegerValue.parse(word), (0...0xFFFF).contains(v) else {
+                args.error(IntegerValue.parse(word) == nil ? "expected integer" : "out of range, bound 65535", keyword: "VLAN_TCI")
+                return
+            }
+            value = Int(v)
+        }
+        tci = UInt16(truncatingIfNeeded: value | pcp << 13)
+    }
+
+    /// The tag for `p`, and whether it goes untagged (its VLAN is the native one).
+    @inline(__always) func tag(for p: Packet) -> (tci: UInt16, untagged: Bool) {
+        let t = fromAnnotation ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci
+        return (t, Int(t & 0xFFF) == nativeVLAN)
     }
 }

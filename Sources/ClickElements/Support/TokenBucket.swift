@@ -11,7 +11,8 @@ struct TokenBucket {
     init(rate: Double, capacity: Double, now: Int64) {
         self.rate = rate
         self.capacity = max(capacity, 1)
-        self.tokens = min(1, self.capacity)
+        // As Click's token buckets: full at the start.
+        self.tokens = self.capacity
         self.last = now
     }
 

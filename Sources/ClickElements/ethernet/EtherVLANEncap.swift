@@ -1,31 +1,46 @@
 import ClickLanguage
 import ClickRuntime
 
-/// EtherVLANEncap(ETHERTYPE, SRC, DST [, VLAN_ID, VLAN_PCP])
+/// EtherVLANEncap(ETHERTYPE, SRC, DST [, VLAN_TCI, VLAN_PCP, *keywords* VLAN_ID,
+/// NATIVE_VLAN])
 ///
-/// Prepends a tagged Ethernet header: SRC and DST addresses, an 802.1Q tag with VLAN_ID
-/// and VLAN_PCP, and ETHERTYPE.
+/// Prepends a tagged Ethernet header: DST and SRC addresses, an 802.1Q tag, and
+/// ETHERTYPE. The tag is VLAN_TCI (or, with `ANNO`, each packet's VLAN_TCI annotation), or
+/// VLAN_ID, with priority VLAN_PCP; a packet on NATIVE_VLAN (default 0; -1 for none) gets
+/// an untagged header instead, as in Click.
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class EtherVLANEncap: Element, PacketAction {
-    var header: [UInt8] = []
+    var tag = VLANTagArguments()
+    var ethertype: UInt16 = 0
+    var source = EtherAddress(0)
+    var destination = EtherAddress(0)
 
     public override func configure(_ args: inout Arguments) {
         let type = args.mandatory("ETHERTYPE", .unsignedInteger) ?? 0
-        let src = args.mandatory("SRC", .etherAddress) ?? EtherAddress(0)
-        let dst = args.mandatory("DST", .etherAddress) ?? EtherAddress(0)
-        let id = args.positional("VLAN_ID", .unsignedInteger) ?? 0
-        let pcp = args.positional("VLAN_PCP", .unsignedInteger) ?? 0
-        if type > 0xFFFF || id > 4095 || pcp > 7 { args.error("ETHERTYPE, VLAN_ID or VLAN_PCP out of range") }
-        let tci = UInt16(id & 0xFFF) | UInt16(pcp & 7) << 13
-        header = dst.bytes + src.bytes + [0x81, 0x00, UInt8(tci >> 8), UInt8(tci & 0xFF), UInt8(type >> 8 & 0xFF), UInt8(type & 0xFF)]
+        source = args.mandatory("SRC", .etherAddress) ?? source
+        destination = args.mandatory("DST", .etherAddress) ?? destination
+        tag = VLANTagArguments(&args)
+        if type > 0xFFFF { args.error("out of range", keyword: "ETHERTYPE") }
+        ethertype = UInt16(truncatingIfNeeded: type)
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        guard p.push(18) else { return -1 }
-        header.withUnsafeBytes { if let base = $0.baseAddress { p.data.copyMemory(from: base, byteCount: 18) } }
+        let (t, untagged) = tag.tag(for: p)
+        guard p.push(untagged ? 14 : 18) else { return -1 }
+        let d = p.data
+        for i in 0..<6 {
+            d.setByte(i, UInt8(truncatingIfNeeded: destination.value >> UInt64(40 - 8 * i)))
+            d.setByte(6 + i, UInt8(truncatingIfNeeded: source.value >> UInt64(40 - 8 * i)))
+        }
+        if untagged {
+            d.setBE16(12, ethertype)
+        } else {
+            d.setBE16(12, 0x8100)
+            d.setBE16(14, t)
+            d.setBE16(16, ethertype)
+        }
         p.setMACHeader(at: 0)
         return 0
     }
-
 }

@@ -11,37 +11,20 @@ import ClickRuntime
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class VLANEncap: Element, PacketAction {
-    var tci: UInt16 = 0
-    var fromAnno = false
-    /// The VLAN ID sent untagged, or -1.
-    var nativeVLAN = 0
+    var tag = VLANTagArguments()
     /// The tag's protocol identifier (ETHERTYPE; 0x88A8 for a QinQ service tag).
     var ethertype: UInt16 = 0x8100
 
     public override func configure(_ args: inout Arguments) {
-        let word = args.positional("VLAN_TCI", .word)
-        let pcp = args.positional("VLAN_PCP", .bounded(0, 7)) ?? 0
-        let id = args.keyword("VLAN_ID", .bounded(0, 0xFFF)) ?? 0
-        nativeVLAN = args.keyword("NATIVE_VLAN", .bounded(-1, 0xFFF)) ?? 0
+        tag = VLANTagArguments(&args)
         let type = args.keyword("ETHERTYPE", .unsignedInteger) ?? 0x8100
         if type > 0xFFFF { args.error("out of range", keyword: "ETHERTYPE") }
         ethertype = UInt16(truncatingIfNeeded: type)
-        var value = id
-        if let word, word.hasPrefix("ANNO") {
-            fromAnno = true
-        } else if let word {
-            guard let v = IntegerValue.parse(word), (0...0xFFFF).contains(v) else {
-                args.error(IntegerValue.parse(word) == nil ? "expected integer" : "out of range, bound 65535", keyword: "VLAN_TCI")
-                return
-            }
-            value = Int(v)
-        }
-        tci = UInt16(truncatingIfNeeded: value | pcp << 13)
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        let t = fromAnno ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci
-        if Int(t & 0xFFF) == nativeVLAN {
+        let (t, untagged) = tag.tag(for: p)
+        if untagged {
             p.setMACHeader(at: 0)
             return 0
         }

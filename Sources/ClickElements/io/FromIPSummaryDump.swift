@@ -4,11 +4,11 @@ import ClickRuntime
 import Glibc
 #endif
 
-/// FromIPSummaryDump(FILENAME [, *keywords* STOP, TIMING, ACTIVE, ZERO, CHECKSUM, PROTO,
+/// FromIPSummaryDump([FILENAME, *keywords* STOP, TIMING, ACTIVE, ZERO, CHECKSUM, PROTO,
 /// FIELDS, CONTENTS, DATA, FLOWID, ALLOW_NONEXISTENT, BINARY, MULTIPACKET, SAMPLE])
 ///
 /// Reads IPSummaryDump text (one packet per line, fields named by a `!data` line or
-/// FIELDS; `-` is standard input) and emits IPv4 packets built from it: a 20-byte header
+/// FIELDS; `-` is standard input; DATA gives the dump text itself instead) and emits IPv4 packets built from it: a 20-byte header
 /// (TTL 100, protocol from `!proto`, PROTO, default TCP), a transport header for the
 /// first fragment (TCP 20, UDP 8, ICMP 8 bytes), then the `payload` if given. `ip_len` or
 /// `payload_len` longer than that sets the EXTRA_LENGTH annotation. `timestamp`, `link`
@@ -28,6 +28,10 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
     public let emptySignal = NotifierSignal(active: true)
 
     var filename = ""
+    /// DATA: the dump itself, instead of a file.
+    var data: String?
+    /// DATA's bytes while the stream reads them.
+    var dataBuffer: UnsafeMutableBufferPointer<UInt8>?
     var stop = false
     var timing = false
     var active = true
@@ -50,7 +54,9 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
     var timer: Timer?
 
     public override func configure(_ args: inout Arguments) {
-        filename = args.mandatory("FILENAME", .string) ?? ""
+        filename = args.positional("FILENAME", .string) ?? ""
+        data = args.keyword("DATA", .string).map(ConfigText.unquote)
+        if filename.isEmpty && data == nil { args.error("required argument missing", keyword: "FILENAME") }
         stop = args.keyword("STOP", .bool) ?? false
         timing = args.keyword("TIMING", .bool) ?? false
         active = args.keyword("ACTIVE", .bool) ?? true
@@ -60,7 +66,7 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         if let p = args.keyword("PROTO", .word) {
             if let v = Self.parseProto(p) { defaultProto = v } else { args.error("bad protocol", keyword: "PROTO") }
         }
-        let listed = args.keyword("FIELDS", .string) ?? args.keyword("CONTENTS", .string) ?? args.keyword("DATA", .string)
+        let listed = args.keyword("FIELDS", .string) ?? args.keyword("CONTENTS", .string)
         if let listed {
             fields = listed.split(whereSeparator: \.isWhitespace).map { SummaryField.named(String($0)) }
             if let bad = zip(listed.split(whereSeparator: \.isWhitespace), fields).first(where: { $0.1 == nil }) {
@@ -90,12 +96,20 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
     }
 
     public override func initialize() throws(ElementError) {
-        if filename == "-" {
+        if let data {
+            let bytes = Array(data.utf8)
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            dataBuffer = buffer
+            file = bytes.isEmpty ? nil : fmemopen(buffer.baseAddress, bytes.count, "r")
+            if filename.isEmpty { filename = "DATA" }
+            atEnd = bytes.isEmpty
+        } else if filename == "-" {
             file = fdopen(dup(0), "r")
         } else {
             file = fopen(filename, "r")
         }
-        if file == nil {
+        if file == nil && data == nil {
             if !allowNonexistent { throw ElementError("\(filename): \(String(cString: strerror(errno)))") }
             atEnd = true
         }
@@ -115,6 +129,8 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         pending = nil
         if let file { fclose(file) }
         file = nil
+        dataBuffer?.deallocate()
+        dataBuffer = nil
     }
 
     /// The longest line read: a file without newlines (`/dev/zero`) must not grow the

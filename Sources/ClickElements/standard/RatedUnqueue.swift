@@ -25,15 +25,7 @@ public class RatedUnqueue: Element {
 
     public override func configure(_ args: inout Arguments) {
         rate = readRate(&args, bandwidth: isBandwidth)
-        // As Click: a burst given as a duration (milliseconds in 32 bits) or as a size in
-        // tokens (BURST_BYTES for the bandwidth variant), not both.
-        let duration = args.keyword("BURST_DURATION", .seconds(fractionDigits: 3))
-        let size = args.keyword(isBandwidth ? "BURST_BYTES" : "BURST_SIZE", .unsignedInteger)
-        if duration != nil && size != nil {
-            args.error("cannot specify both BURST_DURATION and \(isBandwidth ? "BURST_BYTES" : "BURST_SIZE")")
-        }
-        let tokens = size.map(Double.init) ?? (rate * Double(duration ?? 20_000_000) / 1e9).rounded(.down)
-        burstSize = min(max(1, tokens), Double(UInt32.max))
+        burstSize = readBurst(&args, rate: rate, bandwidth: isBandwidth)
     }
 
     public override func initialize() throws(ElementError) {

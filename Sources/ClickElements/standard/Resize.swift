@@ -1,10 +1,10 @@
 import ClickLanguage
 import ClickRuntime
 
-/// Resize(HEAD, TAIL)
+/// Resize([HEAD, TAIL])
 ///
 /// Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end
-/// of each packet; added bytes are zero. Packets that cannot be resized are dropped.
+/// of each packet (both default 0); added bytes are zero. Packets that cannot be resized are dropped.
 ///
 /// Ports: 1 input, 1 output, agnostic.
 public final class Resize: Element, PacketAction {
@@ -12,8 +12,8 @@ public final class Resize: Element, PacketAction {
     var tail = 0
 
     public override func configure(_ args: inout Arguments) {
-        head = args.mandatory("HEAD", .integer) ?? 0
-        tail = args.mandatory("TAIL", .integer) ?? 0
+        head = args.positional("HEAD", .integer) ?? 0
+        tail = args.positional("TAIL", .integer) ?? 0
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

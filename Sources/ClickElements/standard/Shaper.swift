@@ -4,11 +4,12 @@ import ClickRuntime
 /// Shaper(RATE) — and BandwidthShaper(RATE)
 ///
 /// A pull element that lets at most RATE packets per second (BandwidthShaper: bytes per
-/// second) through: a pull when no token is available returns nothing.
+/// second) through output 0: a pull there when no token is available returns nothing. As
+/// in Click, a pull on output 1 gets a packet exactly when output 0 would not.
 ///
-/// Ports: 1 pull input, 1 pull output. Handlers: `rate` (read/write).
+/// Ports: 1 pull input, 1 or 2 pull outputs. Handlers: `rate` (read/write).
 public class Shaper: Element {
-    public override var portCount: String { "1/1" }
+    public override var portCount: String { "1/1-2" }
     public override var processing: String { "l/l" }
     var rate = 0.0
     var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
@@ -25,6 +26,11 @@ public class Shaper: Element {
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         bucket.refill(router.clock.now())
+        if port == 1 {
+            // Output 1 takes one packet while output 0 is held back.
+            if bucket.tokens < 1 { input(0, into: &batch, max: 1) }
+            return
+        }
         var n = 0
         while n < max && bucket.tokens >= 1 && !batch.isFull {
             let before = batch.count

@@ -37,6 +37,18 @@ extension FilterParser {
         return context.addressNames.ipv4(t, context: context.elementName) != nil || context.addressNames.ipv4Prefix(t, context: context.elementName) != nil
     }
 
+    /// The kind a bare value implies: a prefix is a net, an address (or an AddressInfo
+    /// name) a host, a number or port name a port.
+    func impliedKind(_ t: String) -> Kind {
+        var kind: Kind = IPv4Prefix.parse(t) != nil ? .net : (IPv4Address.parse(t) != nil ? .host : (portNumber(t) != nil ? .port : .host))
+        if kind == .host, context.addressNames.ipv4(t, context: context.elementName) == nil,
+            context.addressNames.ipv4Prefix(t, context: context.elementName) != nil
+        {
+            kind = .net
+        }
+        return kind
+    }
+
     mutating func parsePrimitive() throws(FilterSyntaxError) -> FilterExpression {
         guard let first = peek() else { throw error("missing term") }
         switch first {
@@ -107,13 +119,14 @@ extension FilterParser {
             if accept("frag") { return Self.test(.network, 6, 2, .ne, value: 0, mask: 0x3FFF) }
             if accept("unfrag") { return Self.test(.network, 6, 2, .eq, value: 0, mask: 0x3FFF) }
             if let t = peek(), isValueToken(t) || parseOpPeek() {
-                if last.kind != nil { q = last } else {
-                    q.kind = IPv4Prefix.parse(t) != nil ? .net : (IPv4Address.parse(t) != nil ? .host : (portNumber(t) != nil ? .port : .host))
-                    if q.kind == .host, context.addressNames.ipv4(t, context: context.elementName) == nil, context.addressNames.ipv4Prefix(t, context: context.elementName) != nil { q.kind = .net }
-                }
+                if last.kind != nil { q = last } else { q.kind = impliedKind(t) }
             } else {
                 throw error("unknown term '\(first)'")
             }
+        } else if q.kind == nil, q.proto == nil || q.direction != .none, let t = peek(), isValueToken(t) {
+            // A direction with a value and no kind (`src 1.0.0.1`, `dst 10.0.0.0/8`,
+            // `tcp dst 80`): the kind the value implies, as Click reads it.
+            q.kind = impliedKind(t)
         }
         q.op = parseOp() ?? (sawQualifier ? .eq : q.op)
         if q.kind == nil {
