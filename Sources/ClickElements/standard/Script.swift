@@ -198,7 +198,7 @@ public class Script: Element {
                 do {
                     let value = try router.read(qualified(handler), parameter: op == "readq" ? ConfigText.unquote(args) : args)
                     // Click reports it on standard error, through its error handler.
-                    router.chatter("\(qualified(handler)):\n\(value)" + (value.hasSuffix("\n") ? "" : "\n"))
+                    router.chatter("\(qualified(handler)):\n\(value)")
                 } catch {
                     router.chatter("While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)")
                 }
@@ -316,9 +316,9 @@ public class Script: Element {
                 expansionErrors += 1
             }
         } else {
-            // Quotes written in the text are removed; what an expansion gave is kept as it
-            // is (Click quotes expansions before unquoting).
-            result = text.contains("\"") ? ConfigText.unquote(expand(text)) : expand(text)
+            // As Click: expansions are quoted, then the whole text is unquoted, so quotes
+            // written in the text go and what an expansion gave stays as it was.
+            result = ConfigText.unquote(expand(text, quoting: true))
         }
         if (op == "print" || op == "printq") && expansionErrors == errorsBefore && !result.hasSuffix("\n") { result += "\n" }
         if let file {
@@ -341,7 +341,7 @@ public class Script: Element {
     static let maximumCallNesting = 100
 
     /// Expands `$VAR`, `${VAR}` and `$(HANDLER ARGS)` in `text`.
-    func expand(_ text: String, depth: Int = 0) -> String {
+    func expand(_ text: String, depth: Int = 0, quoting: Bool = false) -> String {
         guard text.contains("$") else { return text }
         if depth > Self.maximumCallNesting {
             router.chatter("While executing '\(name) :: \(className)':\n  '$(...)' nested more than \(Self.maximumCallNesting) deep")
@@ -375,12 +375,13 @@ public class Script: Element {
                 let argument = expand(inner, depth: depth + 1)
                 // A call whose arguments failed to expand is not made (and the failure is
                 // reported once, not once per level).
-                if expansionErrors == errorsBefore { out += call(argument).utf8 }
+                if expansionErrors == errorsBefore { out += (quoting ? ConfigText.quote(call(argument)) : call(argument)).utf8 }
                 i = j
             } else if chars[i + 1] == UInt8(ascii: "{") {
                 var j = i + 2
                 while j < chars.count && chars[j] != UInt8(ascii: "}") { j += 1 }
-                out += (variables[string((i + 2)..<min(j, chars.count))] ?? "").utf8
+                let value = variables[string((i + 2)..<min(j, chars.count))] ?? ""
+                out += (quoting ? ConfigText.quote(value) : value).utf8
                 i = j + 1
             } else {
                 var j = i + 1
@@ -389,7 +390,8 @@ public class Script: Element {
                     out.append(c)
                     i += 1
                 } else {
-                    out += (variables[string((i + 1)..<j)] ?? "").utf8
+                    let value = variables[string((i + 1)..<j)] ?? ""
+                    out += (quoting ? ConfigText.quote(value) : value).utf8
                     i = j
                 }
             }

@@ -111,6 +111,15 @@ import Testing
         #expect(build("Idle -> IPFilter(maybe tcp) -> Discard").log.errorMessages.contains("  pattern 0: unknown slot ID 'maybe'"))
         #expect(build("Idle -> IPFilter(allow ip[9:9] == 1) -> Discard").log.errorMessages.contains("  pattern 0: field length must be 1 to 4 in 'ip[9:9]'"))
     }
+
+    /// As Click 2.1: a direction with a bare value implies its kind; after a protocol, Click
+    /// wants `port`.
+    @Test func clickAgreesDirectionWithABareValue() {
+        let packet = "45000028 00000000 64060000 01000009 0a000002 00500050 00000000 00000000 50000000 00000000"
+        #expect(clickPrint(packet, through: "MarkIPHeader -> c :: IPClassifier(src 1.0.0.1, dst 10.0.0.0/8, -); c[0] -> Print(s) -> Discard; c[1] -> Print(d) -> Discard; c[2]")
+                == ["d:   40 | 45000028 00000000 64060000 01000009 0a000002 00500050"])
+        #expect(build("Idle -> c :: IPClassifier(tcp dst 80, -) -> Idle; c[1] -> Idle").log.errorMessages.contains("  pattern 0: specify header field or 'port'"))
+    }
 }
 
 /// chains/functions/firewall.click end to end: the VM ports replaced by test elements.

@@ -16,4 +16,15 @@ import Testing
         #expect(b.element("a", as: Collector.self)?.packets == [[0], [7]])
         #expect(b.element("c", as: Collector.self)?.packets == [[1], [7]])
     }
+
+    /// Paths that split and merge keep the packets in arrival order, as Click 2.1 prints them
+    /// (the switch sends runs, not one batch per output).
+    @Test func clickAgreesSplitPathsKeepTheOrder() {
+        let (_, lines) = buildAndRun("""
+            FromIPSummaryDump(DATA "!data link sport\n0 0\n1 1\n0 2\n1 3", STOP true) -> ps :: PaintSwitch;
+            ps[0] -> Print(a, 4) -> t :: Print(t, 4) -> Discard; ps[1] -> Print(b, 4) -> t
+            """)
+        #expect(lines == ["a:   40 | 45000028", "t:   40 | 45000028", "b:   40 | 45000028", "t:   40 | 45000028",
+                          "a:   40 | 45000028", "t:   40 | 45000028", "b:   40 | 45000028", "t:   40 | 45000028"])
+    }
 }

@@ -1,6 +1,7 @@
 import ClickElements
 import ClickLanguage
 import ClickTestSupport
+import Foundation
 import Testing
 @testable import ClickRuntime
 
@@ -127,5 +128,32 @@ import Testing
         r.standardOutput = { _ in }
         r.run()
         #expect(box.lines == ["While executing 's :: Script':\n  '$(...)' nested more than 100 deep"])
+    }
+
+    /// As Click 2.1: `print` calls a read handler when its text starts with a letter and
+    /// prints quoted text unquoted; expansions keep their bytes; `readq` goes to standard
+    /// error with the script's own handler qualified; a passive script's `run` returns.
+    @Test func clickAgreesPrintReadAndRun() throws {
+        let path = "/tmp/clickos-script-test-\(getpid())"
+        defer { unlink(path) }
+        let b = build("""
+            s0 :: Script(printn >\(path) $(s.run "\\<0a 09 01>"), readq length "\\<0a 09 01>", print "x $(add 1 2) y", print c.count, stop);
+            s :: Script(TYPE PASSIVE, returnq $1); Idle -> c :: Counter -> Discard
+            """)
+        let r = try #require(b.router, "\(b.log.text)")
+        let out = ChatterBox()
+        let err = ChatterBox()
+        r.standardOutput = { out.lines.append($0) }
+        r.chatter = { err.lines.append($0) }
+        r.run()
+        #expect(out.lines == ["x 3 y\n", "0\n"])
+        #expect(err.lines == ["s0.length:\n3"])
+        #expect(try Array(Data(contentsOf: URL(fileURLWithPath: path))) == [0x0a, 0x09, 0x01])
+    }
+
+    /// Click 2.1 gives up after 1,000 jumps with these words.
+    @Test func clickAgreesTooManyJumps() {
+        let (_, lines) = buildAndRun("s0 :: Script(label a, goto a)")
+        #expect(lines.contains("s0 :: Script: too many jumps, giving up"))
     }
 }

@@ -123,9 +123,10 @@ extension FilterParser {
             } else {
                 throw error("unknown term '\(first)'")
             }
-        } else if q.kind == nil, q.proto == nil || q.direction != .none, let t = peek(), isValueToken(t) {
-            // A direction with a value and no kind (`src 1.0.0.1`, `dst 10.0.0.0/8`,
-            // `tcp dst 80`): the kind the value implies, as Click reads it.
+        } else if q.kind == nil, q.direction != .none, let t = peek(), isValueToken(t) {
+            // A direction with a value and no kind (`src 1.0.0.1`, `dst 10.0.0.0/8`): the
+            // kind the value implies, as Click reads it; after a protocol Click wants `port`.
+            guard q.proto == nil else { throw error("specify header field or 'port'") }
             q.kind = impliedKind(t)
         }
         q.op = parseOp() ?? (sawQualifier ? .eq : q.op)
