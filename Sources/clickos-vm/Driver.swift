@@ -107,7 +107,8 @@ enum Driver {
             vm.close()
         }
         if !writeOutput(flat, options) { return 1 }
-        if options.quit || router.elements.isEmpty { return 0 }
+        // Click's -q still prints the -h handlers and takes -x's status.
+        if options.quit || router.elements.isEmpty { return finish(router, options) }
         do {
             try vm.startControl(router)
         } catch {
@@ -151,6 +152,11 @@ enum Driver {
             printError("\(elapsed)s")
         }
 
+        return finish(router, options)
+    }
+
+    /// The -h handlers printed and the exit status (-x's value when given).
+    static func finish(_ router: Router, _ options: DriverOptions) -> Int32 {
         var status: Int32 = 0
         if !options.handlers.isEmpty {
             status = callReadHandlers(router, options.handlers)

@@ -22,7 +22,9 @@ public final class ICMPPingResponder: Element, PacketAction {
         setIPChecksum(ip)
         t.setByte(0, 0)
         // The type word drops by 0x0800: adjust the checksum incrementally.
+        let length = p.length - (p.transportHeaderOffset ?? p.length)
         t.setBE16(2, updatedChecksum(t.be16(2), old: 0x0800 | UInt16(t.byte(1)), new: UInt16(t.byte(1))))
+        fixZeroChecksum(at: 2, t, length)
         p.destinationIPAnnotation = src
         return 0
     }

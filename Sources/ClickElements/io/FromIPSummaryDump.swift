@@ -222,6 +222,7 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         var byteCount: Int?
         var payload: [UInt8]?
         var payloadLength: Int?
+        var headerLength: Int?, tcpOffset: Int?
         var sawSport = false, sawDport = false, sawSrc = false, sawDst = false
         let tokens = SummaryFormat.tokens(line)
         var bad: [(SummaryField, Substring)] = []
@@ -313,12 +314,13 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             case .icmpFlowID, .icmpSeq:
                 if let v = num(0xFFFF) { t.setBE16(field == .icmpFlowID ? 4 : 6, UInt16(v)); ipFields += 1 }
             case .payload:
-                if let bytes = SummaryFormat.unquote(token) { payload = bytes; ok += 1 }
+                // Click's cp_string: a double-quoted string, or the word itself.
+                if let bytes = SummaryFormat.unquote(token) { payload = bytes; ok += 1 } else if token.first != "\"" { payload = Array(token.utf8); ok += 1 }
             case .payloadLen:
                 if let v = num(0xFFFF) { payloadLength = Int(v); ok += 1 }
             case .count:
                 if let v = num(UInt64(UInt32.max)), v > 0 { p.setAnnotation32(Annotation.extraPackets, UInt32(v - 1)); ok += 1 }
-            case .link:
+            case .link, .direction:
                 switch token {
                 case ">", "L": p.paint = 0
                 case "<", "X", "R": p.paint = 1
@@ -335,7 +337,11 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
                     p.setAnnotation32(Annotation.firstTimestamp + 4, UInt32(truncatingIfNeeded: (v % 1_000_000_000) / 1000))
                     ok += 1
                 }
-            case .ipHL, .ipSum, .ipCaptureLen, .tcpOff, .ethSrc, .ethDst, .wireLen:
+            case .ipHL:
+                if let v = num(60) { headerLength = Int(v); ok += 1 }
+            case .tcpOff:
+                if let v = num(60) { tcpOffset = Int(v); ok += 1 }
+            case .ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen:
                 continue
             }
         }
@@ -368,6 +374,27 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             }
         }
         p.take(20 - transportLength)
+        // A longer TCP header (tcp_off) and IP options (ip_hl), zero-filled, as Click's.
+        if proto == 6, firstFragment, let off = tcpOffset.map({ ($0 + 3) & ~3 }), off > 20 {
+            guard p.put(off - 20) else {
+                p.kill()
+                return nil
+            }
+            for k in 40..<(20 + off) { d.setByte(k, 0) }
+            t.setByte(12, (t.byte(12) & 0x0F) | UInt8(off << 2))
+            transportLength = off
+        }
+        var ipHeaderLength = 20
+        if let hl = headerLength.map({ ($0 + 3) & ~3 }), hl > 20 {
+            guard p.put(hl - 20) else {
+                p.kill()
+                return nil
+            }
+            (d + hl).copyMemory(from: d + 20, byteCount: transportLength)
+            for k in 20..<hl { d.setByte(k, 0) }
+            d.setByte(0, 0x40 | UInt8(hl >> 2))
+            ipHeaderLength = hl
+        }
         if let payload {
             let old = p.length
             guard p.put(payload.count) else {
@@ -385,21 +412,22 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         } else {
             d.setBE16(2, UInt16(p.length))
         }
-        if proto == 17 && firstFragment && t.be16(4) == 0 { t.setBE16(4, UInt16(truncatingIfNeeded: Int(d.be16(2)) - 20)) }
-        if checksum { setChecksums(p, transportLength: transportLength) }
+        let th = d + ipHeaderLength
+        if proto == 17 && firstFragment && th.be16(4) == 0 { th.setBE16(4, UInt16(truncatingIfNeeded: Int(d.be16(2)) - ipHeaderLength)) }
+        if checksum { setChecksums(p, headerLength: ipHeaderLength, transportLength: transportLength) }
         p.timestamp = timestamp
-        if ipFields > 0 { p.setNetworkHeader(at: 0, headerLength: 20) }
+        if ipFields > 0 { p.setNetworkHeader(at: 0, headerLength: ipHeaderLength) }
         return p
     }
 
     /// IP header checksum, and the transport checksum when the whole packet is present.
-    func setChecksums(_ p: Packet, transportLength: Int) {
+    func setChecksums(_ p: Packet, headerLength: Int, transportLength: Int) {
         let d = p.data
         d.setBE16(10, 0)
-        d.setBE16(10, internetChecksum(d, 20))
+        d.setBE16(10, internetChecksum(d, headerLength))
         guard transportLength > 0, p.annotation32(Annotation.extraLength) == 0 else { return }
-        let t = d + 20
-        let length = p.length - 20
+        let t = d + headerLength
+        let length = p.length - headerLength
         switch d.byte(9) {
         case 6:
             t.setBE16(16, 0)
@@ -450,7 +478,9 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         }
         var sent = 0
         withScratchBatch { batch in
-            while !batch.isFull, let p = nextDuePacket() {
+            // One packet per task run, as Click's: each packet goes all the way through
+            // the configuration before the next is read (what prints, prints in order).
+            while sent < 1, let p = nextDuePacket() {
                 batch.append(p)
                 sent += 1
             }

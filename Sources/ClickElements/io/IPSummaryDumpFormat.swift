@@ -13,13 +13,13 @@ enum SummaryField: String, CaseIterable, Sendable {
     case tcpWindow = "tcp_window", tcpUrp = "tcp_urp"
     case icmpType = "icmp_type", icmpCode = "icmp_code", icmpTypeName = "icmp_type_name"
     case icmpFlowID = "icmp_flowid", icmpSeq = "icmp_seq"
-    case payload, payloadLen = "payload_len", count, link, aggregate
+    case payload, payloadLen = "payload_len", count, link, direction, aggregate
     case firstTimestamp = "first_timestamp", ethSrc = "eth_src", ethDst = "eth_dst", wireLen = "wire_len"
 
     static let synonyms: [String: String] = [
         "length": "ip_len", "ip_p": "ip_proto", "ts": "timestamp", "agg": "aggregate",
         "ether_src": "eth_src", "ether_dst": "eth_dst", "tcp_win": "tcp_window", "paint": "link",
-        "direction": "link", "sec": "ts_sec", "usec": "ts_usec", "utime": "timestamp",
+        "sec": "ts_sec", "usec": "ts_usec", "utime": "timestamp",
         "first_ts": "first_timestamp", "packet_count": "count", "pkt_count": "count",
         "icmp_id": "icmp_flowid", "ip_sport": "sport", "ip_dport": "dport", "tcp_sport": "sport",
         "tcp_dport": "dport", "udp_sport": "sport", "udp_dport": "dport", "ip_capture_length": "ip_capture_len",
@@ -28,7 +28,7 @@ enum SummaryField: String, CaseIterable, Sendable {
     /// The field a name in a `!data` line or a FIELDS argument means: spaces become `_`, a
     /// name without `_` may take an `ip_` prefix (`src`, `len`), and synonyms apply.
     /// Fields written on output but not read back on input.
-    static let ignoredOnInput: Set<SummaryField> = [.ipHL, .ipSum, .ipCaptureLen, .tcpOff, .ethSrc, .ethDst, .wireLen]
+    static let ignoredOnInput: Set<SummaryField> = [.ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen]
 
     static func named(_ raw: String) -> SummaryField? {
         var name = String(raw.lowercased().map { $0 == " " ? "_" : $0 })
@@ -108,6 +108,7 @@ enum SummaryFormat {
         case .tsUsec: return String((p.timestamp % 1_000_000_000) / 1000)
         case .count: return String(UInt64(p.annotation32(Annotation.extraPackets)) + 1)
         case .link: return String(p.paint)
+        case .direction: return p.paint == 0 ? ">" : p.paint == 1 ? "<" : String(p.paint)
         case .aggregate: return String(p.annotation32(Annotation.aggregate))
         case .firstTimestamp:
             let sec = Int64(p.annotation32(Annotation.firstTimestamp)), usec = Int64(p.annotation32(Annotation.firstTimestamp + 4))

@@ -40,6 +40,15 @@
     return UInt16(s)
 }
 
+/// Click's `click_update_zero_in_cksum`: an incremental update can leave 0x0000 (-0) in
+/// the checksum at `offset` where all `length` bytes of `data` (the checksum included) are
+/// zero and the checksum must be 0xFFFF; this corrects that case.
+@inline(__always) public func fixZeroChecksum(at offset: Int, _ data: UnsafeMutableRawPointer, _ length: Int) {
+    guard data.be16(offset) == 0 else { return }
+    for i in 0..<length where data.byte(i) != 0 { return }
+    data.setBE16(offset, 0xFFFF)
+}
+
 /// Incremental update (RFC 1624): the checksum after a 16-bit field changes from `old` to `new`.
 @inline(__always) public func updatedChecksum(_ checksum: UInt16, old: UInt16, new: UInt16) -> UInt16 {
     let sum = UInt32(~checksum) &+ UInt32(~old) &+ UInt32(new)

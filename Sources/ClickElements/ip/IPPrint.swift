@@ -6,14 +6,17 @@ import Glibc
 
 /// IPPrint([LABEL, *keywords* CONTENTS, PAYLOAD, MAXLENGTH, ID, TTL, TOS, LENGTH, TIMESTAMP, AGGREGATE, PAINT, SWAP, OUTFILE, ACTIVE])
 ///
-/// Prints a tcpdump-like line per IP packet to the router's chatter (or OUTFILE):
-/// `LABEL: TIMESTAMP: ` then optional `id N `, `agg N `, `paint N `, `ttl N `, `tos N `,
-/// `length N `, then for TCP `SRC.SPORT > DST.DPORT: FLAGS SEQ:END(SEQLEN,PKTLEN,IPLEN)
-/// ack N win N`, for UDP `SRC.SPORT > DST.DPORT: udp LEN`, for ICMP `SRC > DST: icmp:
-/// echo request (ID, SEQ)` / `echo reply` / `type N`, otherwise `SRC > DST: ip-proto-N`;
-/// fragments add ` (frag ID:LEN@OFFSET[+])`. CONTENTS (hex or ascii) or PAYLOAD dumps up
-/// to MAXLENGTH bytes (default 1500) of the packet or its payload on following lines.
-/// SWAP byte-swaps ICMP identifiers and sequence numbers. Packets pass through.
+/// Prints a tcpdump-like line per IP packet to the router's chatter (or OUTFILE), worded
+/// as Click's IPPrint: `LABEL: TIMESTAMP: `, then `#AGG`/`paint N` and `: ` when AGGREGATE
+/// or PAINT, then optional `id N `, `ttl N `, `tos N `, `length N `; then for TCP
+/// `SRC.SPORT > DST.DPORT: FLAGS SEQ:END(SEQLEN,PKTLEN,IPLEN) ack N win N`, for UDP
+/// `SRC.SPORT > DST.DPORT: udp LEN`, for ICMP `SRC > DST: icmp echo (ID, SEQ)`, `icmp
+/// echo-reply (ID, SEQ)`, `icmp DST unreachable CODE [PROTO/PORT]` or `icmp TYPE CODE`,
+/// otherwise `SRC > DST: ip-proto-N`; short headers print as `truncated-tcp` and the
+/// like; fragments add ` (frag ID:LEN@OFFSET[+])`. CONTENTS (hex or ascii) dumps up to
+/// MAXLENGTH bytes (default 1500) of the packet, PAYLOAD of what follows the transport
+/// header, on following lines. SWAP byte-swaps ICMP identifiers and sequence numbers.
+/// Packets pass through.
 ///
 /// Ports: 1 input, 1 output, agnostic. Handlers: `active` (read/write).
 public final class IPPrint: Element, PacketAction {
@@ -76,93 +79,141 @@ public final class IPPrint: Element, PacketAction {
         outfile = nil
     }
 
-    static func protocolName(_ proto: UInt8) -> String {
+    /// Click's IP protocol names (`unparse_proto`).
+    static func protocolName(_ proto: UInt8, prepend: Bool) -> String {
         switch proto {
+        case 1: return "icmp"
+        case 2: return "igmp"
+        case 4: return "ipip"
         case 6: return "tcp"
         case 17: return "udp"
-        case 1: return "icmp"
-        default: return "ip-proto-\(proto)"
+        case 33: return "dccp"
+        case 47: return "gre"
+        case 132: return "sctp"
+        default: return prepend ? "protocol \(proto)" : "\(proto)"
         }
     }
 
-    /// The line IPPrint prints for `p` (without a final newline).
+    /// The line IPPrint prints for `p` (without a final newline), as Click's
+    /// `IPPrint::simple_action` words it.
     public func line(for p: Packet) -> String {
         var s = label.isEmpty ? "" : label + ": "
         if printTimestamp { s += formatTimestamp(p.timestamp) + ": " }
-        guard let ip = p.networkHeader, p.networkLength >= 20 else { return s + "(Not an IP packet)" }
+        if printAggregate { s += "#\(p.annotation32(Annotation.aggregate))" }
+        if printPaint { s += (printAggregate ? "." : "paint ") + "\(p.paint)" }
+        if printAggregate || printPaint { s += ": " }
+        guard let ip = p.networkHeader, p.networkLength >= 20 else { return s + "truncated-ip" }
         let src = IPv4Address(ip.be32(12)), dst = IPv4Address(ip.be32(16))
         let ipLength = Int(ip.be16(2))
         let hl = Int(ip.byte(0) & 0x0F) << 2
         let payloadLength = ipLength - hl
+        let transportLength = min(p.transportHeaderOffset.map { p.length - $0 } ?? 0, payloadLength)
         if printID { s += "id \(ip.be16(4)) " }
-        if printAggregate { s += "agg \(p.annotation32(Annotation.aggregate)) " }
-        if printPaint { s += "paint \(p.paint) " }
         if printTTL { s += "ttl \(ip.byte(8)) " }
         if printTOS { s += "tos \(ip.byte(1)) " }
         if printLength { s += "length \(ipLength) " }
         let proto = ip.byte(9)
         let fragment = ip.be16(6)
-        let available = p.networkLength - hl
-        var transportHeaderLength = 0
-        if fragment & 0x1FFF == 0, let t = p.transportHeader {
-            switch proto {
-            case 6 where available >= 20:
-                let sport = t.be16(0), dport = t.be16(2), seq = t.be32(4), ack = t.be32(8), win = t.be16(14)
-                let flags = t.byte(13)
-                transportHeaderLength = Int(t.byte(12) >> 4) << 2
-                var seqLength = UInt32(truncatingIfNeeded: payloadLength - transportHeaderLength)
-                s += "\(src).\(sport) > \(dst).\(dport): "
-                if flags & 0x02 != 0 { s += "S"; seqLength &+= 1 }
-                if flags & 0x01 != 0 { s += "F"; seqLength &+= 1 }
-                if flags & 0x04 != 0 { s += "R" }
-                if flags & 0x08 != 0 { s += "P" }
-                if flags & 0x0F == 0 { s += "." }
-                s += " \(seq):\(seq &+ seqLength)(\(seqLength),\(p.length),\(ipLength))"
-                if flags & 0x10 != 0 { s += " ack \(ack)" }
-                s += " win \(win)"
-            case 17 where available >= 8:
-                transportHeaderLength = 8
-                s += "\(src).\(t.be16(0)) > \(dst).\(t.be16(2)): udp \(t.be16(4))"
-            case 1 where available >= 8:
-                transportHeaderLength = 8
-                s += "\(src) > \(dst): icmp"
-                var id = t.be16(4), seq = t.be16(6)
-                if swap {
-                    id = id.byteSwapped
-                    seq = seq.byteSwapped
-                }
-                switch t.byte(0) {
-                case 0: s += ": echo reply (\(id), \(seq))"
-                case 8: s += ": echo request (\(id), \(seq))"
-                default: s += ": type \(t.byte(0))"
-                }
-            default:
-                let name = Self.protocolName(proto)
-                s += "\(src) > \(dst): " + (name.hasPrefix("ip-proto") ? name : "truncated-" + name)
+        let first = fragment & 0x1FFF == 0
+        let t = p.transportHeader ?? (ip + hl)
+        switch proto {
+        case 6:
+            if transportLength < 4 || !first {
+                s += "\(src) > \(dst): " + (first ? "truncated-tcp" : "tcp")
+                break
             }
-        } else {
-            s += "\(src) > \(dst): " + Self.protocolName(proto)
+            s += "\(src).\(t.be16(0)) > \(dst).\(t.be16(2)): "
+            guard transportLength >= 14 else { s += "truncated-tcp"; break }
+            let transportHeaderLength = Int(t.byte(12) >> 4) << 2
+            let flags = t.byte(13)
+            var seqLength = UInt32(truncatingIfNeeded: payloadLength - transportHeaderLength)
+            if flags & 0x02 != 0 { s += "S"; seqLength &+= 1 }
+            if flags & 0x01 != 0 { s += "F"; seqLength &+= 1 }
+            if flags & 0x04 != 0 { s += "R" }
+            if flags & 0x08 != 0 { s += "P" }
+            if flags & 0x0F == 0 { s += "." }
+            let seq = t.be32(4)
+            s += " \(seq):\(seq &+ seqLength)(\(Int32(bitPattern: seqLength)),\(p.length),\(ipLength))"
+            if flags & 0x10 != 0 { s += " ack \(t.be32(8))" }
+            guard transportLength >= 16 else { s += "truncated-tcp"; break }
+            s += " win \(t.be16(14))"
+        case 17:
+            if transportLength < 4 || !first {
+                s += "\(src) > \(dst): " + (first ? "truncated-udp" : "udp")
+                break
+            }
+            s += "\(src).\(t.be16(0)) > \(dst).\(t.be16(2)): "
+            guard transportLength >= 8 else { s += "truncated-udp"; break }
+            s += "udp \(t.be16(4))"
+        case 1:
+            s += "\(src) > \(dst): "
+            icmpLine(&s, t, transportLength, first: first)
+        default:
+            s += "\(src) > \(dst): ip-proto-\(proto)"
         }
         if fragment & 0x3FFF != 0 {
             s += " (frag \(ip.be16(4)):\(payloadLength)@\(Int(fragment & 0x1FFF) << 3)\(fragment & 0x2000 != 0 ? "+" : ""))"
         }
         if contents != 0 {
-            let start = payloadOnly ? min(p.length, (p.networkHeaderOffset ?? 0) + hl + transportHeaderLength) : 0
-            let n = min(p.length - start, maxLength)
-            s += "\n  "
+            // The payload starts after the TCP or UDP header of a first fragment, else at
+            // the transport header (Click's PAYLOAD); CONTENTS starts at the packet's data.
+            let transportOffset = p.transportHeaderOffset ?? ((p.networkHeaderOffset ?? 0) + hl)
+            var start = 0
+            if payloadOnly {
+                start = transportOffset
+                if first && proto == 6 && transportLength >= 13 { start += Int(t.byte(12) >> 4) << 2 }
+                if first && proto == 17 { start += 8 }
+            }
+            let n = start >= p.length ? 0 : min(p.length - start, maxLength)
             let d = p.data + start
             for i in 0..<n {
                 let b = d.byte(i)
                 if contents == 1 {
+                    if i % 24 == 0 { s += "\n  " } else if i % 4 == 0 { s += " " }
                     s += (b < 16 ? "0" : "") + String(b, radix: 16)
-                    if i % 24 == 23 && i + 1 < n { s += "\n  " } else if i % 4 == 3 && i + 1 < n { s += " " }
                 } else {
+                    if i % 48 == 0 { s += "\n  " } else if i % 8 == 0 { s += " " }
                     s.append(b >= 32 && b < 127 ? Character(Unicode.Scalar(b)) : ".")
-                    if i % 48 == 47 && i + 1 < n { s += "\n  " } else if i % 8 == 7 && i + 1 < n { s += " " }
                 }
             }
         }
         return s
+    }
+
+    /// Click's `icmp_line`, after the address pair.
+    func icmpLine(_ s: inout String, _ t: UnsafeMutableRawPointer, _ length: Int, first: Bool) {
+        guard first else { s += "icmp"; return }
+        guard length >= 2 else { s += "truncated-icmp"; return }
+        let type = t.byte(0), code = t.byte(1)
+        let codeName = ICMPError.codes[type]?.first(where: { $0.value == code })?.key
+        switch type {
+        case 0, 8:
+            s += type == 0 ? "icmp echo-reply " : "icmp echo "
+            guard length >= 8 else { s += "truncated-icmp"; return }
+            var id = t.be16(4), seq = t.be16(6)
+            if swap { (id, seq) = (id.byteSwapped, seq.byteSwapped) }
+            s += "(\(id), \(seq))"
+        case 3:
+            let name = codeName ?? "code \(code)"
+            let quotedLength = length - 8
+            guard quotedLength >= 20 else { s += "icmp unreachable \(name) truncated-icmp"; return }
+            let inner = t + 8
+            let innerHL = Int(inner.byte(0) & 0x0F) << 2
+            s += "icmp \(IPv4Address(inner.be32(16))) unreachable \(name)"
+            switch code {
+            case 2: s += " " + Self.protocolName(inner.byte(9), prepend: false)
+            case 3:
+                s += " " + Self.protocolName(inner.byte(9), prepend: true)
+                guard quotedLength - innerHL >= 4 else { s += "truncated-icmp"; return }
+                s += "/\((inner + innerHL).be16(2))"
+            case 4:
+                if t.be16(6) != 0 { s += " (mtu \(t.be16(6)))" }
+            default: break
+            }
+        default:
+            s += "icmp " + (SummaryField.icmpTypeNames[type] ?? "type \(type)")
+            if let codeName { s += " " + codeName } else if code != 0 { s += " code \(code)" }
+        }
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

@@ -50,8 +50,20 @@ public struct FlowMapping {
     /// The flow was created by the forward mapping at this index's pair owner.
     public var isReply: Bool
     /// TCP progress: 1 FIN or RST seen; 2 data seen forward; 4 data seen in reply.
+    /// (The rewriters keep Click's flow flags here, on the forward mapping.)
     public var tcpState: UInt8
     public var inUse: Bool
+    /// Changes whenever this slot is taken or freed, so that a record naming the slot
+    /// (a rewriter's expiry heap entry) can tell whether it still means the same flow.
+    public var generation: UInt32 = 0
+    /// Rewriters: the input port whose spec made the flow.
+    public var input: Int16 = 0
+    /// Rewriters: the flow is in the guarantee heap (Click's `_guaranteed`).
+    public var guaranteed = false
+    /// Rewriters: the reply annotation byte taken from the flow's first packet.
+    public var replyAnnotation: UInt8 = 0
+    /// Rewriters: the expiry recorded in the flow's heap entry, never later than `expiry`.
+    public var heapKey: Int64 = 0
 }
 
 /// An open-addressing hash table from flow IDs to mapping indexes, with the mappings, in
@@ -112,11 +124,11 @@ public final class FlowTable {
         used += 1
     }
 
-    private func removeSlot(_ key: FlowID) {
+    private func removeSlot(_ key: FlowID, mapping: Int32) {
         let mask = slotCount - 1
         var i = Int(truncatingIfNeeded: key.hashValue64) & mask
         while slots[i].mapping != -1 {
-            if slots[i].mapping >= 0 && slots[i].key == key {
+            if slots[i].mapping == mapping && slots[i].key == key {
                 slots[i].mapping = -2
                 used -= 1
                 tombstones += 1
@@ -126,32 +138,58 @@ public final class FlowTable {
         }
     }
 
-    private func allocateMapping() -> Int32? {
-        if let m = freeMappings.popLast() { return m }
+    /// A free mapping slot and the generation it takes.
+    private func allocateMapping() -> (Int32, UInt32)? {
+        if let m = freeMappings.popLast() { return (m, mappings[Int(m)].generation &+ 1) }
         guard Int(nextFresh) < mappingCapacity else { return nil }
         nextFresh += 1
-        return nextFresh - 1
+        return (nextFresh - 1, 0)
+    }
+
+    /// Room for `capacity` mappings; indexes of live mappings stay as they are.
+    public func grow(toCapacity capacity: Int) {
+        guard capacity > mappingCapacity else { return }
+        let bigger = UnsafeMutablePointer<FlowMapping>.allocate(capacity: capacity)
+        bigger.moveInitialize(from: mappings, count: Int(nextFresh))
+        mappings.deallocate()
+        mappings = bigger
+        mappingCapacity = capacity
+        var n = slotCount
+        while n < mappingCapacity * 2 { n <<= 1 }
+        if n != slotCount {
+            slots.deallocate()
+            slotCount = n
+            slots = .allocate(capacity: n)
+        }
+        rehash()
     }
 
     public var isFull: Bool { freeMappings.isEmpty && Int(nextFresh) >= mappingCapacity - 1 }
 
     /// Adds a forward mapping and its reply; returns the forward index, or nil when full.
     public func add(forward: FlowID, rewritten: FlowID, output: Int, replyOutput: Int, expiry: Int64) -> Int32? {
-        guard let f = allocateMapping() else { return nil }
-        guard let r = allocateMapping() else {
+        guard let (f, fg) = allocateMapping() else { return nil }
+        guard let (r, rg) = allocateMapping() else {
             freeMappings.append(f)
             return nil
         }
         mappings[Int(f)] = FlowMapping(key: forward, rewritten: rewritten, output: Int32(output), partner: r, expiry: expiry,
-                                       isReply: false, tcpState: 0, inUse: true)
+                                       isReply: false, tcpState: 0, inUse: true, generation: fg)
         let replyKey = rewritten.reversed
         mappings[Int(r)] = FlowMapping(key: replyKey, rewritten: forward.reversed, output: Int32(replyOutput), partner: f, expiry: expiry,
-                                       isReply: true, tcpState: 0, inUse: true)
+                                       isReply: true, tcpState: 0, inUse: true, generation: rg)
         insertSlot(forward, f)
         insertSlot(replyKey, r)
         count += 2
         if tombstones > slotCount / 4 { rehash() }
         return f
+    }
+
+    /// Takes mapping `m` out of the hash (it stays allocated until its flow is removed): a
+    /// flow that maps onto its own reverse has one key for both directions, and, as in
+    /// Click, the reply mapping is the one found.
+    public func hide(_ m: Int32) {
+        removeSlot(mappings[Int(m)].key, mapping: m)
     }
 
     /// Removes the flow that mapping `m` belongs to (both directions).
@@ -160,8 +198,9 @@ public final class FlowTable {
         removals &+= 1
         let p = mappings[Int(m)].partner
         for i in [m, p] where mappings[Int(i)].inUse {
-            removeSlot(mappings[Int(i)].key)
+            removeSlot(mappings[Int(i)].key, mapping: i)
             mappings[Int(i)].inUse = false
+            mappings[Int(i)].generation &+= 1
             freeMappings.append(i)
             count -= 1
         }
@@ -171,7 +210,11 @@ public final class FlowTable {
         slots.initialize(repeating: Slot(key: FlowID(saddr: 0, sport: 0, daddr: 0, dport: 0, proto: 0), mapping: -1), count: slotCount)
         used = 0
         tombstones = 0
-        for i in 0..<Int(nextFresh) where mappings[i].inUse { insertSlot(mappings[i].key, Int32(i)) }
+        for i in 0..<Int(nextFresh) where mappings[i].inUse {
+            // A hidden forward mapping (see `hide`) stays hidden.
+            if !mappings[i].isReply && mappings[Int(mappings[i].partner)].key == mappings[i].key { continue }
+            insertSlot(mappings[i].key, Int32(i))
+        }
     }
 
     /// Every live forward mapping's index.

@@ -1,64 +1,80 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, UDP_TIMEOUT,
-/// TCP_TIMEOUT, TCP_DONE_TIMEOUT, TCP_NODATA_TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY,
-/// DST_ANNO, GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT,
-/// UDP_STREAMING_TIMEOUT])
+/// ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, GUARANTEE,
+/// REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO])
 ///
-/// Rewrites ICMP echo requests and replies like IPRewriter rewrites TCP and UDP: the
-/// echo identifier plays the part of the port. A `pattern SADDR SPORT DADDR DPORT FOUT
-/// ROUT` spec gives new requests the source address SADDR and an identifier from the
-/// SPORT range; their replies are mapped back to the original address and identifier.
-/// Other packets follow the input spec (`pass`, or dropped). Flows expire after TIMEOUT
-/// (UDP_TIMEOUT; default 5 minutes).
+/// Rewrites ICMP echo requests and replies as IPRewriter rewrites TCP and UDP, as Click's
+/// ICMPPingRewriter: the echo identifier plays the part of the port. The input specs are
+/// IPRewriter's; a pattern is `pattern SADDR DADDR IDENT FOUT ROUT` (IDENT `-`, a
+/// value or a range `L-H`, with `#` or `?` as IPRewriter's ports) or `pattern SADDR SPORT
+/// DADDR DPORT FOUT ROUT`. Echo requests of new flows get a flow per the spec; echo replies
+/// of no flow, and other packets, follow `pass` or are dropped. Flows are guaranteed for
+/// GUARANTEE seconds (default 5) after each packet and expire TIMEOUT after it (default 5
+/// minutes).
 ///
-/// Ports: N inputs, any number of outputs, push. Handlers: as IPRewriter's: `table`, `tcp_table`, `udp_table`,
-/// `table_size`, `size`, `mapping_failures`, `patterns` (read); `capacity` (read/write);
-/// `lookup` (read with `SADDR SPORT DADDR DPORT [PROTO]`).
+/// Ports: N inputs, any number of outputs, push.
+///
+/// Handlers: `table` (`(SADDR, DADDR, IDENT) => (...) [FOUT ROUT] iINPUT expSECONDS`),
+/// `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read); `capacity`
+/// (read/write); `clear` (write); `pattern0`... (read/write).
 public final class ICMPPingRewriter: IPRewriter {
+    override var flavor: Flavor { .icmpPing }
 
-    override func processTransport(_ p: Packet, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, spec: Spec, now: Int64) -> Int {
-        guard ip.byte(IPv4Header.proto) == 1, p.length - (p.transportHeaderOffset ?? p.length) >= 8 else { return passOrDrop(spec) }
+    override func readKeywords(_ args: inout Arguments) {
+        readAnnotationKeywords(&args, destination: true)
+    }
+
+    override func addTableHandlers(_ h: inout HandlerSet) {
+        h.read("table") { [unowned self] in self.unparseTable { _ in true } }
+    }
+
+    /// Click keys an echo flow on the identifier in network byte order plus one on the
+    /// far side (`icmp_identifier + 1` on the raw field, on the little-endian hosts this
+    /// runs on); these flows are keyed the same way so that they print and collide alike.
+    @inline(__always) static func bumped(_ id: UInt16) -> UInt16 { (id.byteSwapped &+ 1).byteSwapped }
+
+    override func unparseFlow(_ m: FlowMapping) -> String {
+        "(\(IPv4Address(m.key.saddr)), \(IPv4Address(m.key.daddr)), \(m.key.sport)) => (\(IPv4Address(m.rewritten.saddr)), \(IPv4Address(m.rewritten.daddr)), \(m.rewritten.sport))"
+    }
+
+    override func finishRewritten(_ key: FlowID, _ rewritten: inout FlowID) -> Bool {
+        rewritten.dport = Self.bumped(rewritten.sport)
+        return Self.bumped(key.sport) == key.dport
+    }
+
+    override func process(_ p: Packet, port: Int, now: Int64) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(IPv4Header.proto) == 1,
+              ip.be16(IPv4Header.fragment) & 0x1FFF == 0, let t = p.transportHeader,
+              p.length - (p.transportHeaderOffset ?? p.length) >= 6 else { return passOrDrop(port) }
         let type = t.byte(0)
-        guard type == 8 || type == 0 else { return passOrDrop(spec) }
+        guard type == 8 || type == 0 else { return passOrDrop(port) }
+        let echo = type == 8
         let id = t.be16(4)
-        // Requests carry the identifier on the "source" side, replies on the "destination" side.
-        let key = type == 8
-            ? FlowID(saddr: ip.be32(IPv4Header.source), sport: id, daddr: ip.be32(IPv4Header.destination), dport: 0, proto: 1)
-            : FlowID(saddr: ip.be32(IPv4Header.source), sport: 0, daddr: ip.be32(IPv4Header.destination), dport: id, proto: 1)
+        let key = FlowID(saddr: ip.be32(IPv4Header.source), sport: echo ? id : Self.bumped(id),
+                         daddr: ip.be32(IPv4Header.destination), dport: echo ? Self.bumped(id) : id, proto: 1)
         var m = table.find(key)
-        if m >= 0 && table.mappings[Int(m)].expiry <= now {
-            table.remove(m)
-            m = -1
-        }
         if m < 0 {
-            guard type == 8 else { return passOrDrop(spec) }
-            if case .pass(let out) = spec { return out }
-            if case .drop = spec { return -1 }
-            guard let made = create(key, spec, now: now) else {
-                mappingFailures &+= 1
-                return -1
-            }
+            guard echo else { return passOrDrop(port) }
+            let (made, output) = newFlow(key, port: port, now: now)
+            guard let made else { return output }
             m = made
+            if let replyAnno { table.mappings[Int(m)].replyAnnotation = p.annotation8(replyAnno) }
         }
         let mapping = table.mappings[Int(m)]
-        let newID = type == 8 ? mapping.rewritten.sport : mapping.rewritten.dport
-        var ipDelta: UInt32 = 0
-        for (offset, old, new) in [(IPv4Header.source, mapping.key.saddr, mapping.rewritten.saddr), (IPv4Header.destination, mapping.key.daddr, mapping.rewritten.daddr)]
-        where old != new {
-            ipDelta &+= UInt32(~UInt16(old >> 16)) &+ UInt32(UInt16(new >> 16)) &+ UInt32(~UInt16(old & 0xFFFF)) &+ UInt32(UInt16(new & 0xFFFF))
-            ip.setBE32(offset, new)
-        }
-        if ipDelta != 0 { ip.setBE16(IPv4Header.checksum, ~foldChecksum(UInt32(~ip.be16(IPv4Header.checksum)) &+ ipDelta)) }
+        let flow = mapping.isReply ? mapping.partner : m
+        let newID = mapping.isReply ? mapping.rewritten.dport : mapping.rewritten.sport
+        var from = mapping.key, to = mapping.rewritten
+        (from.sport, from.dport, to.sport, to.dport) = (0, 0, 0, 0)
+        rewrite(ip, nil, from: from, to: to, proto: 1)
         if newID != id {
             t.setBE16(4, newID)
+            let length = p.length - (p.transportHeaderOffset ?? p.length)
             t.setBE16(2, updatedChecksum(t.be16(2), old: id, new: newID))
+            fixZeroChecksum(at: 2, t, length)
         }
-        let expiry = now.saturatingAdd(udpTimeout)
-        table.mappings[Int(m)].expiry = expiry
-        table.mappings[Int(mapping.partner)].expiry = expiry
-        if dstAnno { p.destinationIPAnnotation = mapping.rewritten.daddr }
+        annotate(p, mapping, flow: flow)
+        refresh(flow, proto: 1, now: now)
         return Int(mapping.output)
     }
 }

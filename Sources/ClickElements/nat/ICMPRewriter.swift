@@ -1,81 +1,126 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ICMPRewriter(MAPS [, *keywords* DST_ANNO])
+/// ICMPRewriter(MAPS [, *keywords* DST_ANNO, REPLY_ANNO])
 ///
 /// Rewrites ICMP error messages (destination unreachable, source quench, redirect, time
 /// exceeded, parameter problem) about flows that the rewriters named in MAPS (IPRewriter,
 /// TCPRewriter, UDPRewriter, ICMPPingRewriter, IPAddrRewriter, IPAddrPairRewriter;
-/// space-separated) translate, so that they reach the host that sent the offending
-/// packet. The packet embedded in the error is rewritten as the rewriter would have
-/// rewritten a reply's reverse: addresses, ports or echo identifier. The outer source or
-/// destination address that named a translated host is rewritten to match. The embedded
-/// IP and transport checksums, the ICMP checksum and the outer IP checksum are fixed.
-/// Rewritten packets leave on output 0; others on output 1, or are dropped.
+/// space-separated, each optionally `NAME:OFFSET`) translate, as Click's ICMPRewriter, so
+/// that they reach the host that sent the offending packet. The packet quoted in the error
+/// is looked up as a reply to it would be, and rewritten as that reply's flow says:
+/// addresses, ports or echo identifier. The outer destination, when it is the quoted
+/// packet's source, follows (and with DST_ANNO, default true, the destination
+/// annotation); REPLY_ANNO restores the flow's reply annotation. Checksums are updated
+/// incrementally. A rewritten error leaves on output 0, or, for a rewriter given as
+/// `NAME:OFFSET`, on OFFSET plus the output of the flow's direction; other packets are
+/// dropped.
 ///
-/// Ports: 1 input, 1 or 2 outputs, push.
+/// Ports: 1 input, 1 or more outputs, push.
 public final class ICMPRewriter: Element, PacketAction {
-    public override var portCount: String { "1/1-2" }
+    public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
-    var mapNames: [String] = []
-    var maps: [IPRewriter] = []
+    var mapNames: [(name: String, offset: Int)] = []
+    var maps: [(rewriter: IPRewriter, offset: Int)] = []
     var dstAnno = true
+    var replyAnno: Int?
 
     public override func configure(_ args: inout Arguments) {
         let names = args.mandatory("MAPS", .string) ?? ""
-        mapNames = names.split(whereSeparator: \.isWhitespace).map(String.init)
         dstAnno = args.keyword("DST_ANNO", .bool) ?? true
-        if mapNames.isEmpty { args.error("expected at least one rewriter", keyword: "MAPS") }
+        if let word = args.keyword("REPLY_ANNO", .word) {
+            if let offset = annotationOffset(word, default: 0) { replyAnno = offset } else { args.error("expected annotation", keyword: "REPLY_ANNO") }
+        }
+        mapNames = []
+        for word in names.split(whereSeparator: \.isWhitespace).map(String.init) {
+            guard let colon = word.firstIndex(of: ":") else {
+                mapNames.append((word, -1))
+                continue
+            }
+            guard let offset = Int(word[word.index(after: colon)...]), offset >= 0 else {
+                args.error("\(word) not an IP rewriter")
+                continue
+            }
+            mapNames.append((String(word[..<colon]), offset))
+        }
+        if mapNames.isEmpty && !names.isEmpty { return }
+        if mapNames.isEmpty { args.error("no IP rewriters supplied") }
     }
 
     public override func initialize() throws(ElementError) {
         maps = []
-        for name in mapNames {
-            guard let e = router.element(named: name) else { throw ElementError("no element named '\(name)'") }
-            guard let rw = e as? IPRewriter else { throw ElementError("'\(name)' is not a rewriter element") }
-            maps.append(rw)
+        for (name, offset) in mapNames {
+            guard let rw = router.element(named: name, relativeTo: self) as? IPRewriter else { throw ElementError("\(name) not an IP rewriter") }
+            if offset >= 0 && offset + rw.noutputs > noutputs {
+                throw ElementError("\(name):\(offset) port offset requires more than \(noutputs) \(noutputs == 1 ? "output" : "outputs")")
+            }
+            maps.append((rw, offset))
         }
     }
 
     static let errorTypes: Set<UInt8> = [3, 4, 5, 11, 12]
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        let miss = noutputs > 1 ? 1 : -1
-        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == 1,
-              ip.be16(IPv4Header.fragment) & 0x1FFF == 0, let icmp = p.transportHeader else { return miss }
+        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == 1, let icmp = p.transportHeader else { return -1 }
         let icmpLength = p.length - (p.transportHeaderOffset ?? p.length)
-        guard icmpLength >= 8 + 20 + 8, Self.errorTypes.contains(icmp.byte(0)) else { return miss }
+        guard icmpLength >= 8 + 20, Self.errorTypes.contains(icmp.byte(0)) else { return -1 }
         let inner = icmp + 8
         let innerHL = Int(inner.byte(0) & 0x0F) << 2
-        guard inner.byte(0) >> 4 == 4, innerHL >= 20, icmpLength >= 8 + innerHL + 8 else { return miss }
+        guard inner.byte(0) >> 4 == 4, innerHL >= 20 else { return -1 }
         let proto = inner.byte(9)
         let t = inner + innerHL
-        var e = FlowID(saddr: inner.be32(12), sport: 0, daddr: inner.be32(16), dport: 0, proto: proto)
-        switch proto {
-        case 6, 17:
-            e.sport = t.be16(0)
-            e.dport = t.be16(2)
-        case 1:
-            switch t.byte(0) {
-            case 8: e.sport = t.be16(4)
-            case 0: e.dport = t.be16(4)
-            default: break
+        let available = icmpLength - 8 - innerHL
+        let firstFragment = inner.be16(6) & 0x1FFF == 0
+        // The flow a reply to the quoted packet would have.
+        var search = FlowID(saddr: inner.be32(16), sport: 0, daddr: inner.be32(12), dport: 0, proto: proto)
+        var transport = false
+        if proto == 6 || proto == 17 || proto == 33 {
+            if available >= 8 && firstFragment {
+                search.sport = t.be16(2)
+                search.dport = t.be16(0)
+                transport = true
             }
-        default: break
+        } else if proto == 1, available >= 6, firstFragment, t.byte(0) == 8 {
+            // Echo requests are keyed as ICMPPingRewriter keys a reply.
+            search.sport = ICMPPingRewriter.bumped(t.be16(4))
+            search.dport = t.be16(4)
+            transport = true
         }
-        for rw in maps {
-            guard let (n, _) = rw.embeddedMapping(for: e) else { continue }
-            rewriteEmbedded(inner, t, proto: proto, from: e, to: n, innerAvailable: icmpLength - 8)
-            // The outer address that named the translated host follows it.
-            if ip.be32(16) == e.saddr && n.saddr != e.saddr { ip.setBE32(16, n.saddr) }
-            if ip.be32(12) == e.daddr && n.daddr != e.daddr { ip.setBE32(12, n.daddr) }
-            setIPChecksum(ip)
-            icmp.setBE16(2, 0)
-            icmp.setBE16(2, internetChecksum(icmp, icmpLength))
-            if dstAnno { p.destinationIPAnnotation = ip.be32(16) }
-            return 0
+        for (rw, offset) in maps {
+            guard let entry = rw.replyEntry(for: search) else { continue }
+            let new = entry.rewritten
+            // Snapshot what changes, for the outer ICMP checksum's incremental update.
+            let span = min(innerHL + min(available, 20), icmpLength - 8) & ~1
+            var before = [UInt16](repeating: 0, count: span / 2)
+            for i in before.indices { before[i] = inner.be16(2 * i) }
+            if ip.be32(16) == search.daddr {
+                let old = ip.be32(16)
+                ip.setBE32(16, new.daddr)
+                ip.setBE16(10, updatedChecksum(updatedChecksum(ip.be16(10), old: UInt16(old >> 16), new: UInt16(new.daddr >> 16)),
+                                               old: UInt16(old & 0xFFFF), new: UInt16(new.daddr & 0xFFFF)))
+                if dstAnno { p.destinationIPAnnotation = new.daddr }
+            }
+            if entry.isReply, let replyAnno {
+                p.setAnnotation8(replyAnno, rw.table.mappings[Int(entry.partner)].replyAnnotation)
+            }
+            let from = FlowID(saddr: inner.be32(12), sport: transport && proto != 1 ? t.be16(0) : 0, daddr: inner.be32(16),
+                              dport: transport && proto != 1 ? t.be16(2) : 0, proto: proto)
+            var to = FlowID(saddr: new.daddr, sport: new.dport, daddr: new.saddr, dport: new.sport, proto: proto)
+            if !transport || proto == 1 { (to.sport, to.dport) = (from.sport, from.dport) }
+            rewriteEmbedded(inner, t, proto: proto, from: from, to: to, innerAvailable: innerHL + available)
+            if transport && proto == 1 {
+                let oldID = t.be16(4)
+                t.setBE16(4, new.dport)
+                t.setBE16(2, updatedChecksum(t.be16(2), old: oldID, new: new.dport))
+            }
+            var sum = icmp.be16(2)
+            for i in before.indices where before[i] != inner.be16(2 * i) {
+                sum = updatedChecksum(sum, old: before[i], new: inner.be16(2 * i))
+            }
+            icmp.setBE16(2, sum)
+            return offset >= 0 ? offset + Int(entry.output) : 0
         }
-        return miss
+        return -1
     }
 
     /// Rewrites the embedded header from flow `a` to `b`, fixing its checksums.
@@ -116,13 +161,6 @@ public final class ICMPRewriter: Element, PacketAction {
                     if proto == 17 && n == 0 { n = 0xFFFF }
                     t.setBE16(offset, n)
                 }
-            }
-        case 1:
-            let oldID = t.be16(4)
-            let newID = t.byte(0) == 8 ? b.sport : t.byte(0) == 0 ? b.dport : oldID
-            if newID != oldID {
-                t.setBE16(4, newID)
-                t.setBE16(2, updatedChecksum(t.be16(2), old: oldID, new: newID))
             }
         default: break
         }

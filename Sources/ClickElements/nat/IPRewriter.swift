@@ -1,301 +1,420 @@
 import ClickLanguage
 import ClickRuntime
 
-/// An element that chooses a rewrite pattern for each new flow (RoundRobinIPMapper,
-/// SourceIPHashMapper): the rewriter's input spec names it.
+/// An element that chooses the rewritten flow for each new flow of a rewriter input that
+/// names it (RoundRobinIPMapper, SourceIPHashMapper), as Click's `IPMapper`.
 public protocol IPMapper: Element {
-    func choose(for flow: FlowID) -> (pattern: RewritePattern, forwardOutput: Int, replyOutput: Int)?
+    /// Checks the mapper's output ports against `rewriter`'s; an error message or nil.
+    func check(for rewriter: IPRewriter) -> String?
+    /// The rewritten flow for `flow` and the forward and reply outputs; nil drops the
+    /// packet (a mapping failure). `replies` holds the rewriter's reply mappings.
+    func rewrite(_ flow: FlowID, replies: FlowTable, random: inout RandomSource) -> (flow: FlowID, forwardOutput: Int, replyOutput: Int)?
 }
 
 /// IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT,
-/// TCP_NODATA_TIMEOUT, UDP_TIMEOUT, TIMEOUT, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO,
-/// GUARANTEE, TCP_GUARANTEE, UDP_GUARANTEE, STREAMING_TIMEOUT, UDP_STREAMING_TIMEOUT]) —
-/// also TCPRewriter, UDPRewriter
+/// TCP_NODATA_TIMEOUT, TCP_GUARANTEE, UDP_TIMEOUT, UDP_STREAMING_TIMEOUT, UDP_GUARANTEE,
+/// TIMEOUT, GUARANTEE, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO]) — also
+/// TCPRewriter and UDPRewriter
 ///
 /// Rewrites TCP and UDP flows (NAPT, load balancing, redirection), keeping both directions
-/// consistent. Each input port has one INPUTSPEC, used for packets of flows not yet in the
-/// table: `drop`/`discard`; `pass OUT` (also `passthrough`, `nochange`); `keep FOUT ROUT`
-/// (identity mapping, replies to ROUT); `pattern SADDR SPORT DADDR DPORT FOUT ROUT` or
-/// `pattern NAME FOUT ROUT` (from IPRewriterPatterns); or the name of a mapper element.
-/// A new flow gets a forward mapping to FOUT and a reply mapping, for the rewritten flow
-/// reversed, to ROUT. A port is free when the resulting reply flow is not in use, so the
-/// same external port serves different destinations. When the space is exhausted the
-/// packet is dropped and `mapping_failures` counts it. Checksums are updated
-/// incrementally. Non-TCP/UDP packets and later fragments are dropped unless the spec is
-/// `pass`. TCPRewriter handles TCP only; UDPRewriter and IPRewriter both.
+/// consistent, as Click's IPRewriter. Each input port has one INPUTSPEC, for packets of
+/// flows not yet in the table: `drop` (or `discard`); `pass OUT` (also `passthrough`,
+/// `nochange`: unchanged to OUT, no flow); `keep FOUT ROUT` (a flow that changes nothing,
+/// its replies to ROUT); `pattern SADDR SPORT DADDR DPORT FOUT ROUT` or `pattern NAME
+/// FOUT ROUT` (a pattern of IPRewriterPatterns); or the name of a mapper element. A new
+/// flow's packets leave on FOUT rewritten, and the reply flow's on ROUT with the original
+/// addresses back. A source port range tries the flow's own port first, then a random one
+/// (`#`: the next in sequence; `?`: not the own port first), skipping ports whose reply
+/// flow is in use. Checksums are updated incrementally. Packets that are not TCP or UDP,
+/// later fragments and truncated headers are dropped unless the spec is `pass`.
+/// TCPRewriter rewrites TCP only; UDPRewriter rewrites TCP and UDP alike, with UDP's
+/// timeouts.
 ///
-/// Keywords: TCP_TIMEOUT (24 h, data both ways), TCP_DONE_TIMEOUT (4 min after FIN/RST),
-/// TCP_NODATA_TIMEOUT (5 min), UDP_TIMEOUT (5 min), REAP_INTERVAL (15 min),
-/// MAPPING_CAPACITY (flows), DST_ANNO (true: set the destination annotation to the new
-/// destination). The GUARANTEE and STREAMING_TIMEOUT keywords load with a warning: flows
-/// are not protected from early eviction, since the table grows rather than evicts.
+/// Flows: each flow is guaranteed for GUARANTEE seconds after its last packet (default
+/// 5), then best effort until it expires. TCP flows expire TCP_NODATA_TIMEOUT after the
+/// last packet (5 minutes), TCP_TIMEOUT (also TIMEOUT: 24 hours) once data went both
+/// ways, TCP_DONE_TIMEOUT (4 minutes) once both sides closed; UDP flows after UDP_TIMEOUT
+/// (5 minutes), UDP_STREAMING_TIMEOUT once three packets went, one of them a reply.
+/// MAPPING_CAPACITY bounds the flows (or names another rewriter whose capacity and flows
+/// to share): a new flow beyond it evicts the best-effort flow that expires first, and
+/// with none, is refused. Expired flows are reaped every REAP_INTERVAL (15 minutes).
+/// DST_ANNO (default true) sets the destination annotation to the new destination;
+/// REPLY_ANNO names an annotation byte kept from a flow's first packet and restored on
+/// its replies.
 ///
 /// Ports: N inputs (one per spec), any number of outputs, push.
 ///
-/// Handlers: `table`, `tcp_table`, `udp_table`, `table_size`, `size`, `mapping_failures`,
-/// `patterns` (read); `capacity` (read/write); `lookup` (read with `SADDR SPORT DADDR
-/// DPORT [PROTO]`).
+/// Handlers: `tcp_table`, `udp_table` (IPRewriter) or `table` (TCPRewriter, UDPRewriter):
+/// the flows, one line per direction, `(SADDR, SPORT, DADDR, DPORT) => (...) [FOUT ROUT]
+/// iINPUT expSECONDS`; `tcp_lookup` (IPRewriter) or `lookup` (TCPRewriter): read with
+/// `SADDR SPORT DADDR DPORT`, the rewritten flow; `table_size` and `nmappings` (flows
+/// made), `mapping_failures`, `size` (flows now), `patterns` (read); `capacity`
+/// (read/write); `clear` (write); `pattern0`... (read/write: one input's spec; writing
+/// replaces it and removes its flows).
 public class IPRewriter: Element {
     public override var portCount: String { "1-/1-" }
     public override var processing: String { "h/h" }
 
-    enum Spec {
+    /// What an input does with packets of flows not in the table.
+    enum Kind {
         case drop
-        case pass(Int)
-        case keep(Int, Int)
-        case pattern(RewritePattern, Int, Int)
-        case mapper(String)
+        case pass
+        case keep
+        case pattern(RewritePattern)
+        case mapper(any IPMapper)
     }
 
-    var specs: [Spec] = []
-    var mappers: [String: any IPMapper] = [:]
-    public internal(set) var table = FlowTable(capacity: 4096)
-    var capacityLimit = 1_000_000
+    /// One input's spec (Click's `IPRewriterInput`).
+    struct Input {
+        var kind: Kind = .drop
+        var forwardOutput = 0
+        var replyOutput = 0
+        /// Flows this input made that are still live.
+        var count = 0
+        var failures = 0
+    }
+
+    var inputs: [Input] = []
+    public internal(set) var table = FlowTable(capacity: 64)
+    /// The expiry heaps, possibly shared with other rewriters (MAPPING_CAPACITY NAME).
+    var heap = FlowHeap()
+    var heapOwner: UInt16 = 0
+    var capacityText: String?
+    /// Every flow made so far (Click's `nmappings`), and every new flow refused.
     public internal(set) var mappingFailures = 0
+
+    // Timeouts in nanoseconds. `timeouts` is Click's `_timeouts`: best effort and guarantee
+    // for the element's main protocol (TCP's no-data timeout for IPRewriter and TCPRewriter).
+    var timeouts: (bestEffort: Int64, guarantee: Int64) = (300 * second, 5 * second)
+    var tcpDataTimeout: Int64 = 86_400 * second
+    var tcpDoneTimeout: Int64 = 240 * second
+    var udpTimeouts: (bestEffort: Int64, guarantee: Int64) = (300 * second, 5 * second)
+    var udpStreamingTimeout: Int64 = 300 * second
+    var reapInterval: Int64 = 900 * second
     var dstAnno = true
-    var tcpTimeout: Int64 = 86_400_000_000_000
-    var tcpDoneTimeout: Int64 = 240_000_000_000
-    var tcpNoDataTimeout: Int64 = 300_000_000_000
-    var udpTimeout: Int64 = 300_000_000_000
-    var reapInterval: Int64 = 900_000_000_000
+    /// The REPLY_ANNO byte offset, if any.
+    var replyAnno: Int?
     var reaper: Timer?
-    var handlesUDP: Bool { true }
+
+    static let second: Int64 = 1_000_000_000
+
+    /// Which protocols this class rewrites as flows, and how.
+    enum Flavor { case tcpAndUDP, tcpOnly, udpStyle, addresses, pairs, icmpPing }
+    var flavor: Flavor { .tcpAndUDP }
+
+    // MARK: Configuration
 
     public override func configure(_ args: inout Arguments) {
-        // Click reads every timeout as whole seconds in 32 bits (SecondsArg).
-        tcpTimeout = args.keyword("TCP_TIMEOUT", .wholeSeconds) ?? tcpTimeout
-        tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .wholeSeconds) ?? tcpDoneTimeout
-        tcpNoDataTimeout = args.keyword("TCP_NODATA_TIMEOUT", .wholeSeconds) ?? tcpNoDataTimeout
-        udpTimeout = args.keyword("UDP_TIMEOUT", .wholeSeconds) ?? args.keyword("TIMEOUT", .wholeSeconds) ?? udpTimeout
-        unsupportedKeywords(&args, ["UDP_STREAMING_TIMEOUT", "STREAMING_TIMEOUT", "TCP_GUARANTEE", "UDP_GUARANTEE", "GUARANTEE"])
-        reapInterval = args.keyword("REAP_INTERVAL", .wholeSeconds) ?? reapInterval
-        capacityLimit = args.keyword("MAPPING_CAPACITY", .unsignedInteger) ?? capacityLimit
-        dstAnno = args.keyword("DST_ANNO", .bool) ?? true
+        readKeywords(&args)
+        readBaseKeywords(&args)
         let texts = args.remaining()
-        if texts.count != ninputs {
+        guard texts.count == ninputs else {
             args.error("need \(ninputs) arguments, one per input port")
+            return
         }
-        specs = []
+        inputs = []
         for (i, text) in texts.enumerated() {
-            switch parseSpec(text, context: args.context) {
-            case .success(let spec): specs.append(spec)
-            case .failure(let e):
-                args.error("input spec \(i): \(e.message)")
-                specs.append(.drop)
+            do {
+                inputs.append(try parseSpec(text))
+            } catch {
+                args.error("input spec \(i): \(error.message)")
+                inputs.append(Input())
             }
         }
+    }
+
+    /// Reads the keywords of the rewriter class (before the ones every rewriter has).
+    func readKeywords(_ args: inout Arguments) {
+        if flavor == .tcpAndUDP {
+            udpTimeouts.bestEffort = seconds(&args, "UDP_TIMEOUT") ?? udpTimeouts.bestEffort
+            let streaming = seconds(&args, "UDP_STREAMING_TIMEOUT")
+            udpTimeouts.guarantee = seconds(&args, "UDP_GUARANTEE") ?? udpTimeouts.guarantee
+            udpStreamingTimeout = streaming ?? udpTimeouts.bestEffort
+        }
+        timeouts.bestEffort = seconds(&args, "TCP_NODATA_TIMEOUT") ?? timeouts.bestEffort
+        timeouts.guarantee = seconds(&args, "TCP_GUARANTEE") ?? timeouts.guarantee
+        tcpDataTimeout = seconds(&args, "TIMEOUT") ?? tcpDataTimeout
+        tcpDataTimeout = seconds(&args, "TCP_TIMEOUT") ?? tcpDataTimeout
+        tcpDoneTimeout = seconds(&args, "TCP_DONE_TIMEOUT") ?? tcpDoneTimeout
+        readAnnotationKeywords(&args, destination: true)
+    }
+
+    /// DST_ANNO (where the class has it) and REPLY_ANNO.
+    func readAnnotationKeywords(_ args: inout Arguments, destination: Bool) {
+        if destination { dstAnno = args.keyword("DST_ANNO", .bool) ?? true }
+        if let word = args.keyword("REPLY_ANNO", .word) {
+            if let offset = annotationOffset(word, default: 0) { replyAnno = offset } else { args.error("expected annotation", keyword: "REPLY_ANNO") }
+        }
+    }
+
+    /// The keywords every rewriter reads (Click's IPRewriterBase).
+    func readBaseKeywords(_ args: inout Arguments) {
+        if let c = args.keyword("CAPACITY", .raw) { capacityText = c }
+        if let c = args.keyword("MAPPING_CAPACITY", .raw) { capacityText = c }
+        timeouts.bestEffort = seconds(&args, "TIMEOUT") ?? timeouts.bestEffort
+        timeouts.guarantee = seconds(&args, "GUARANTEE") ?? timeouts.guarantee
+        reapInterval = seconds(&args, "REAP_INTERVAL") ?? reapInterval
+        reapInterval = seconds(&args, "REAP_TIME") ?? reapInterval
+        if let text = capacityText {
+            if let n = IntegerValue.parse(text), n >= 0, n <= Int64(Int32.max) {
+                heap.capacity = Int(n)
+            } else if let other = router.element(named: text, relativeTo: self) as? IPRewriter {
+                heap = other.heap
+            } else {
+                args.error("bad MAPPING_CAPACITY")
+            }
+        }
+    }
+
+    /// A timeout keyword in whole seconds (Click's SecondsArg), in nanoseconds.
+    func seconds(_ args: inout Arguments, _ keyword: String) -> Int64? {
+        args.keyword(keyword, .wholeSeconds)
     }
 
     struct SpecError: Error { var message: String }
 
-    func output(_ text: String) -> Int? {
-        guard let n = Int(text), n >= 0, n < noutputs else { return nil }
-        return n
-    }
-
-    func parseSpec(_ text: String, context: ValueContext) -> Result<Spec, SpecError> {
-        let words = ConfigText.words(text).map(ConfigText.unquote)
-        guard let kind = words.first else { return .failure(SpecError(message: "empty input spec")) }
-        switch kind {
-        case "drop", "discard":
-            return words.count == 1 ? .success(.drop) : .failure(SpecError(message: "bad 'drop' spec"))
+    /// An input spec, as Click's `parse_input_spec` reads it.
+    func parseSpec(_ text: String) throws(SpecError) -> Input {
+        var words = ConfigText.words(text).map(ConfigText.unquote)
+        guard !words.isEmpty else { throw SpecError(message: "empty argument") }
+        let word = words.removeFirst()
+        var input = Input()
+        switch word {
         case "pass", "passthrough", "nochange":
-            guard words.count <= 2, let out = words.count == 2 ? output(words[1]) : 0 else { return .failure(SpecError(message: "bad output port")) }
-            return .success(.pass(out))
+            var out = 0
+            if !words.isEmpty {
+                guard words.count == 1, let n = Int(words[0]) else { throw SpecError(message: "syntax error, expected 'nochange [OUTPUT]'") }
+                out = n
+            }
+            guard out >= 0 && out < noutputs else { throw SpecError(message: "output port out of range") }
+            input.kind = .pass
+            input.forwardOutput = out
         case "keep":
-            guard words.count == 3, let f = output(words[1]), let r = output(words[2]) else { return .failure(SpecError(message: "expected 'keep FOUT ROUT'")) }
-            return .success(.keep(f, r))
+            input.kind = .keep
+            (input.forwardOutput, input.replyOutput) = try parsePorts(words)
+        case "drop", "discard":
+            guard words.isEmpty else { throw SpecError(message: "syntax error, expected '\(word)'") }
         case "pattern", "xpattern":
-            if words.count == 4 {
-                let named = router.elements.lazy.compactMap { ($0 as? IPRewriterPatterns)?.patterns[words[1]] }.first
-                guard let p = named else { return .failure(SpecError(message: "unknown pattern '\(words[1])'")) }
-                guard let f = output(words[2]), let r = output(words[3]) else { return .failure(SpecError(message: "bad output port")) }
-                return .success(.pattern(p, f, r))
+            guard words.count > 2 else { throw SpecError(message: "syntax error") }
+            switch RewritePattern.parse(Array(words.dropLast(2)), context: configurationContext, named: namedPattern) {
+            case .failure(let e): throw SpecError(message: e.description)
+            case .success(let p): input.kind = .pattern(p)
             }
-            guard words.count == 7 else { return .failure(SpecError(message: "expected 'pattern SADDR SPORT DADDR DPORT FOUT ROUT'")) }
-            switch RewritePattern.parse(Array(words[1...4]), context: context) {
-            case .failure(let e): return .failure(SpecError(message: e.description))
-            case .success(let p):
-                guard let f = output(words[5]), let r = output(words[6]) else { return .failure(SpecError(message: "bad output port")) }
-                return .success(.pattern(p, f, r))
-            }
+            (input.forwardOutput, input.replyOutput) = try parsePorts(Array(words.suffix(2)))
         default:
-            guard words.count == 1 else { return .failure(SpecError(message: "unknown input spec '\(kind)'")) }
-            return .success(.mapper(kind))
+            guard let e = router.element(named: word, relativeTo: self) else { throw SpecError(message: "unknown specification") }
+            guard words.isEmpty else { throw SpecError(message: "syntax error, expected element name") }
+            guard let mapper = e as? any IPMapper else { throw SpecError(message: "element is not an IPMapper") }
+            input.kind = .mapper(mapper)
         }
+        return input
     }
 
-    /// Finds a mapper by name: first inside this element's compound, then anywhere.
-    func findMapper(_ name: String) -> (any IPMapper)? {
-        var prefix = self.name
-        while let slash = prefix.lastIndex(of: "/") {
-            prefix = String(prefix[..<slash])
-            if let m = router.element(named: prefix + "/" + name) as? any IPMapper { return m }
-        }
-        return router.element(named: name) as? any IPMapper
+    /// `FOUT ROUT`, both outputs of this element.
+    func parsePorts(_ words: [String]) throws(SpecError) -> (Int, Int) {
+        guard words.count == 2, let f = Int(words[0]) else { throw SpecError(message: "bad forward port") }
+        guard let r = Int(words[1]) else { throw SpecError(message: "bad reply port") }
+        guard f >= 0, f < noutputs, r >= 0, r < noutputs else { throw SpecError(message: "output port out of range") }
+        return (f, r)
     }
+
+    /// A pattern named by an IPRewriterPatterns element.
+    func namedPattern(_ name: String) -> RewritePattern? {
+        router.elements.lazy.compactMap { ($0 as? IPRewriterPatterns)?.patterns[name] }.first
+    }
+
+    /// The values this element's arguments are read in (for address names).
+    var configurationContext: ValueContext { ValueContext(elementName: name, addressNames: router.addressNames) }
 
     public override func initialize() throws(ElementError) {
-        for spec in specs {
-            if case .mapper(let name) = spec {
-                guard let m = findMapper(name) else { throw ElementError("'\(name)' is not an IPMapper element") }
-                mappers[name] = m
-            }
+        heapOwner = heap.register(self)
+        var errors: [String] = []
+        for (i, input) in inputs.enumerated() {
+            if case .mapper(let m) = input.kind, let e = m.check(for: self) { errors.append("input spec \(i): \(e)") }
         }
-        table = FlowTable(capacity: min(4096, max(2 * capacityLimit, 2)))
+        if !errors.isEmpty { throw ElementError(errors.joined(separator: "\n")) }
         let t = makeTimer()
         reaper = t
-        t.schedule(after: reapInterval)
+        if reapInterval > 0 { t.schedule(after: reapInterval) }
     }
 
     public override func cleanup() { reaper?.unschedule() }
 
     public override func runTimer(_ timer: Timer) {
-        reap(now: router.clock.now())
-        timer.schedule(after: reapInterval)
+        heap.shrink(now: router.clock.now(), clearAll: false)
+        if reapInterval > 0 { timer.schedule(after: reapInterval) }
     }
 
-    /// Removes every expired flow.
-    public func reap(now: Int64) {
-        for f in table.forwardMappings where table.mappings[Int(f)].expiry <= now { table.remove(f) }
-    }
+    // MARK: Flows
 
-    func timeout(_ m: FlowMapping, proto: UInt8) -> Int64 {
-        guard proto == 6 else { return udpTimeout }
-        if m.tcpState & 1 != 0 { return tcpDoneTimeout }
-        return m.tcpState & 6 == 6 ? tcpTimeout : tcpNoDataTimeout
-    }
-
-    /// Doubles the table when it fills, up to MAPPING_CAPACITY flows.
-    func grow() -> Bool {
-        let flows = table.mappingCapacity / 2
-        guard flows < capacityLimit else { return false }
-        let bigger = FlowTable(capacity: min(table.mappingCapacity * 2, 2 * capacityLimit + 2))
-        for f in table.forwardMappings {
-            let m = table.mappings[Int(f)]
-            let r = table.mappings[Int(m.partner)]
-            if let nf = bigger.add(forward: m.key, rewritten: m.rewritten, output: Int(m.output), replyOutput: Int(r.output), expiry: m.expiry) {
-                bigger.mappings[Int(nf)].tcpState = m.tcpState
-                bigger.mappings[Int(bigger.mappings[Int(nf)].partner)].tcpState = r.tcpState
+    /// The timeout of a flow that is not guaranteed (Click's tcp_flow_timeout and
+    /// udp_flow_timeout), by its protocol and progress.
+    func flowTimeout(_ m: FlowMapping) -> Int64 {
+        switch flavor {
+        case .addresses, .pairs, .icmpPing: return timeouts.bestEffort
+        case .udpStyle: return m.tcpState > 6 ? udpStreamingTimeout : timeouts.bestEffort
+        case .tcpAndUDP, .tcpOnly:
+            if m.key.proto == 6 {
+                if m.tcpState & 3 == 3 { return tcpDoneTimeout }
+                return m.tcpState & 12 == 12 ? tcpDataTimeout : timeouts.bestEffort
             }
+            return m.tcpState > 6 ? udpStreamingTimeout : udpTimeouts.bestEffort
         }
-        table = bigger
-        return true
     }
 
-    /// Creates the mapping for a new flow per `spec`; returns the forward mapping or nil.
-    func create(_ flow: FlowID, _ spec: Spec, now: Int64) -> Int32? {
-        var pattern: RewritePattern? = nil
-        var fout = 0, rout = 0
-        switch spec {
-        case .drop, .pass: return nil
-        case .keep(let f, let r):
-            fout = f
-            rout = r
-        case .pattern(let p, let f, let r):
-            pattern = p
-            fout = f
-            rout = r
-        case .mapper(let name):
-            guard let choice = mappers[name]?.choose(for: flow) else { return nil }
-            pattern = choice.pattern
-            fout = choice.forwardOutput
-            rout = choice.replyOutput
+    /// The guarantee for flows of `proto`.
+    @inline(__always) func guarantee(_ proto: UInt8) -> Int64 {
+        flavor == .tcpAndUDP && proto != 6 ? udpTimeouts.guarantee : timeouts.guarantee
+    }
+
+    /// When a guaranteed flow expires once its guarantee runs out.
+    func bestEffortExpiry(_ flow: Int32) -> Int64 {
+        let m = table.mappings[Int(flow)]
+        return m.expiry + flowTimeout(m) - guarantee(m.key.proto)
+    }
+
+    /// Removes a flow (both directions).
+    func destroyFlow(_ flow: Int32) {
+        let m = table.mappings[Int(flow)]
+        guard m.inUse else { return }
+        heap.forget(table: table, flow: flow)
+        let input = Int(m.input)
+        if input < inputs.count { inputs[input].count -= 1 }
+        table.remove(flow)
+    }
+
+    /// Adds the flow `key` → `rewritten` made by `input` (Click's add_flow and store_flow);
+    /// the forward mapping, or nil when refused.
+    func addFlow(_ key: FlowID, _ rewritten: FlowID, input: Int, now: Int64) -> Int32? {
+        let spec = inputs[input]
+        guard spec.forwardOutput < noutputs, spec.replyOutput < noutputs else { return nil }
+        // A flow whose reply flow is taken replaces the flow that had it.
+        let old = table.find(rewritten.reversed)
+        if old >= 0 { destroyFlow(table.mappings[Int(old)].isReply ? table.mappings[Int(old)].partner : old) }
+        if table.isFull { table.grow(toCapacity: table.mappingCapacity * 2) }
+        let g = guarantee(key.proto)
+        let expiry = now.saturatingAdd(g > 0 ? g : (flavor == .tcpAndUDP && key.proto != 6 ? udpTimeouts.bestEffort : timeouts.bestEffort))
+        guard let f = table.add(forward: key, rewritten: rewritten, output: spec.forwardOutput, replyOutput: spec.replyOutput, expiry: expiry) else { return nil }
+        if rewritten.reversed == key { table.hide(f) }
+        let m = table.mappings + Int(f)
+        m.pointee.input = Int16(input)
+        m.pointee.guaranteed = g > 0
+        heap.insert(owner: heapOwner, table: table, flow: f)
+        inputs[input].count += 1
+        if heap.size > heap.capacity, heap.makeRoom(forNew: f, of: self, now: now) {
+            inputs[input].failures += 1
+            return nil
         }
-        let rewritten: FlowID
-        if let pattern {
-            guard let r = pattern.allocate(for: flow, in: table, using: &router.random) else { return nil }
+        return f
+    }
+
+    /// What input `port`'s spec makes of a new flow: a forward mapping, or the output for
+    /// the packet (-1: dropped).
+    func newFlow(_ key: FlowID, port: Int, now: Int64) -> (mapping: Int32?, output: Int) {
+        guard port < inputs.count else { return (nil, -1) }
+        var rewritten: FlowID
+        switch inputs[port].kind {
+        case .drop: return (nil, -1)
+        case .pass: return (nil, inputs[port].forwardOutput)
+        case .keep: rewritten = key
+        case .pattern(let p):
+            guard let r = p.rewrite(key, replies: table, random: &router.random) else {
+                inputs[port].failures += 1
+                return (nil, -1)
+            }
             rewritten = r
-        } else {
-            guard table.find(flow.reversed) < 0 else { return nil }
-            rewritten = flow
+        case .mapper(let mapper):
+            guard let (r, f, o) = mapper.rewrite(key, replies: table, random: &router.random) else {
+                inputs[port].failures += 1
+                return (nil, -1)
+            }
+            rewritten = r
+            inputs[port].forwardOutput = f
+            inputs[port].replyOutput = o
         }
-        guard fout < noutputs, rout < noutputs else { return nil }
-        if table.isFull && !grow() { return nil }
-        let expiry = now.saturatingAdd(flow.proto == 6 ? tcpNoDataTimeout : udpTimeout)
-        return table.add(forward: flow, rewritten: rewritten, output: fout, replyOutput: rout, expiry: expiry)
+        guard finishRewritten(key, &rewritten) else { return (nil, -1) }
+        return (addFlow(key, rewritten, input: port, now: now), -1)
     }
 
-    /// The output for `p` arriving on an input with `spec` (rewritten in place), or -1.
-    @inline(__always) func process(_ p: Packet, spec: Spec, now: Int64) -> Int {
-        guard let ip = p.networkHeader, p.networkLength >= 20, let t = p.transportHeader else { return passOrDrop(spec) }
-        return processTransport(p, ip, t, spec: spec, now: now)
-    }
+    /// Lets a class adjust or refuse a rewritten flow before it is added (ICMPPingRewriter's
+    /// identifiers, IPAddrRewriter's address-only flows).
+    func finishRewritten(_ key: FlowID, _ rewritten: inout FlowID) -> Bool { true }
 
-    /// TCP and UDP (ICMPPingRewriter overrides this for echo identifiers).
-    func processTransport(_ p: Packet, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, spec: Spec, now: Int64) -> Int {
+    // MARK: Packets
+
+    /// The output for `p` arriving on `port` (rewritten in place), or -1.
+    func process(_ p: Packet, port: Int, now: Int64) -> Int {
+        guard let ip = p.networkHeader, p.networkLength >= 20 else { return passOrDrop(port) }
         let proto = ip.byte(IPv4Header.proto)
         let transportLength = p.length - (p.transportHeaderOffset ?? p.length)
-        let firstFragment = ip.be16(IPv4Header.fragment) & 0x1FFF == 0
-        guard (proto == 6 || (proto == 17 && handlesUDP)), firstFragment, transportLength >= (proto == 6 ? 20 : 8) else {
-            return passOrDrop(spec)
+        let handled = proto == 6 || (proto == 17 && flavor != .tcpOnly)
+        guard handled, ip.be16(IPv4Header.fragment) & 0x1FFF == 0, transportLength >= 8, let t = p.transportHeader else {
+            return passOrDrop(port)
         }
         let key = FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2), proto: proto)
         var m = table.find(key)
-        if m >= 0 && table.mappings[Int(m)].expiry <= now {
-            table.remove(m)
-            m = -1
-        }
         if m < 0 {
-            if case .pass(let out) = spec { return out }
-            if case .drop = spec { return -1 }
-            guard let made = create(key, spec, now: now) else {
-                mappingFailures &+= 1
-                return -1
-            }
+            let (made, output) = newFlow(key, port: port, now: now)
+            guard let made else { return output }
             m = made
+            if let replyAnno { table.mappings[Int(m)].replyAnnotation = p.annotation8(replyAnno) }
         }
         let mapping = table.mappings[Int(m)]
-        rewrite(ip, t, from: mapping.key, to: mapping.rewritten, proto: proto)
-        // TCP progress and expiry, kept on both directions of the flow.
-        var state = mapping.tcpState
-        if proto == 6 {
-            let flags = t.byte(13)
-            if flags & 0x05 != 0 { state |= 1 }
-            let dataOffset = Int(t.byte(12) >> 4) << 2
-            if Int(ip.be16(IPv4Header.totalLength)) - (Int(ip.byte(0) & 0x0F) << 2) > dataOffset {
-                state |= mapping.isReply ? 4 : 2
-            }
+        let isReply = mapping.isReply
+        let flow = isReply ? mapping.partner : m
+        // TCP's header counts from 18 bytes on (Click's TCPFlow), UDP's from 8.
+        let fullHeader = proto != 6 || transportLength >= 18
+        rewrite(ip, fullHeader ? t : nil, from: mapping.key, to: mapping.rewritten, proto: proto)
+        annotate(p, mapping, flow: flow)
+        let f = table.mappings + Int(flow)
+        if proto == 6 && flavor != .udpStyle {
+            if fullHeader { f.pointee.tcpState = Self.tcpProgress(f.pointee.tcpState, ip, t, reply: isReply) }
+        } else {
+            if isReply { f.pointee.tcpState |= 1 }
+            if f.pointee.tcpState < 6 { f.pointee.tcpState += 2 }
         }
-        let partner = Int(mapping.partner)
-        state |= table.mappings[partner].tcpState
-        var updated = mapping
-        updated.tcpState = state
-        let expiry = now.saturatingAdd(timeout(updated, proto: proto))
-        table.mappings[Int(m)].tcpState = state
-        table.mappings[Int(m)].expiry = expiry
-        table.mappings[partner].tcpState = state
-        table.mappings[partner].expiry = expiry
-        if dstAnno { p.destinationIPAnnotation = mapping.rewritten.daddr }
+        refresh(flow, proto: proto, now: now)
         return Int(mapping.output)
     }
 
-    /// The mapping an ICMP error's embedded packet `e` belongs to: the one that a reply to
-    /// `e` would use. -1 if none.
-    func findEmbedded(_ e: FlowID) -> Int32 { table.find(e.reversed) }
-
-    /// How ICMPRewriter must rewrite an ICMP error's embedded packet `e` (a packet that went
-    /// through this rewriter): the flow it becomes, and the mapping's output. Nil if this
-    /// rewriter knows nothing of it.
-    func embeddedMapping(for e: FlowID) -> (rewritten: FlowID, output: Int)? {
-        let m = findEmbedded(e)
-        guard m >= 0 else { return nil }
-        let mapping = table.mappings[Int(m)]
-        var out = e
-        if mapping.key.daddr == e.saddr && mapping.key.dport == e.sport {
-            out.saddr = mapping.rewritten.daddr
-            out.sport = mapping.rewritten.dport
+    /// After a packet: guaranteed for the guarantee, or best effort for the flow's timeout.
+    @inline(__always) func refresh(_ flow: Int32, proto: UInt8, now: Int64) {
+        let g = guarantee(proto)
+        if g > 0 {
+            heap.change(owner: heapOwner, table: table, flow: flow, guaranteed: true, expiry: now.saturatingAdd(g))
+        } else {
+            heap.change(owner: heapOwner, table: table, flow: flow, guaranteed: false, expiry: now.saturatingAdd(flowTimeout(table.mappings[Int(flow)])))
         }
-        if mapping.key.saddr == e.daddr && mapping.key.sport == e.dport {
-            out.daddr = mapping.rewritten.saddr
-            out.dport = mapping.rewritten.sport
-        }
-        return (out, Int(mapping.output))
     }
 
-    @inline(__always) func passOrDrop(_ spec: Spec) -> Int {
-        if case .pass(let out) = spec { return out }
-        return -1
+    /// The destination and reply annotations of a rewritten packet.
+    @inline(__always) func annotate(_ p: Packet, _ mapping: FlowMapping, flow: Int32) {
+        if dstAnno { p.destinationIPAnnotation = mapping.rewritten.daddr }
+        if mapping.isReply, let replyAnno { p.setAnnotation8(replyAnno, table.mappings[Int(flow)].replyAnnotation) }
+    }
+
+    /// Click's TCP flow flags: 1/2 forward/reply closed (FIN; RST closes both), 4/8 data seen
+    /// forward/reply.
+    static func tcpProgress(_ state: UInt8, _ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, reply: Bool) -> UInt8 {
+        var s = state
+        let flags = t.byte(13)
+        let headers = (Int(ip.byte(0) & 0x0F) + Int(t.byte(12) >> 4)) << 2
+        let payload = headers < Int(ip.be16(IPv4Header.totalLength))
+        let direction: UInt8 = reply ? 1 : 0
+        if flags & 0x04 != 0 {
+            s |= 3
+        } else if flags & 0x01 != 0 {
+            s |= 1 << direction
+        } else if flags & 0x02 != 0 || payload {
+            s &= ~(1 << direction)
+        }
+        if payload { s |= 4 << direction }
+        return s
+    }
+
+    @inline(__always) func passOrDrop(_ port: Int) -> Int {
+        guard port < inputs.count, case .pass = inputs[port].kind else { return -1 }
+        return inputs[port].forwardOutput
     }
 
     /// Rewrites addresses and ports, fixing the IP and TCP/UDP checksums incrementally.
@@ -343,63 +462,163 @@ public class IPRewriter: Element {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         let now = router.clock.now()
-        // The spec is looked up once per batch, not per packet.
-        let spec = port < specs.count ? specs[port] : .drop
-        dispatch(&batch) { process($0, spec: spec, now: now) }
+        dispatch(&batch) { process($0, port: port, now: now) }
     }
 
     public override func takeState(from old: Element) {
-        guard let old = old as? IPRewriter else { return }
+        guard let old = old as? IPRewriter, type(of: old) == type(of: self), old.inputs.count == inputs.count else { return }
         table = old.table
+        heap = old.heap
+        heap.replaceOwner(old, with: self)
+        heapOwner = heap.register(self)
         mappingFailures = old.mappingFailures
+        for i in inputs.indices {
+            inputs[i].count = old.inputs[i].count
+            inputs[i].failures = old.inputs[i].failures
+        }
     }
+
+    // MARK: ICMP errors
+
+    /// The mapping a reply to the packet quoted in an ICMP error would use (Click's
+    /// `get_entry` with `get_entry_reply`): `search` is the quoted flow reversed.
+    func replyEntry(for search: FlowID) -> FlowMapping? {
+        let m = table.find(search)
+        return m >= 0 ? table.mappings[Int(m)] : nil
+    }
+
+    // MARK: Handlers
 
     public override func addHandlers(_ h: inout HandlerSet) {
-        h.read("table") { [unowned self] in self.liveTable(proto: nil) }
-        h.read("tcp_table") { [unowned self] in self.liveTable(proto: 6) }
-        h.read("udp_table") { [unowned self] in self.liveTable(proto: 17) }
-        h.integer("table_size", get: { [unowned self] in self.table.count / 2 })
-        h.integer("size", get: { [unowned self] in self.table.count / 2 })
-        h.integer("mapping_failures", get: { [unowned self] in self.mappingFailures })
-        h.integer("capacity", get: { [unowned self] in self.capacityLimit }, set: { [unowned self] n throws(ElementError) in
-            guard n >= 1 else { throw ElementError("capacity must be positive") }
-            self.capacityLimit = n
+        addTableHandlers(&h)
+        h.integer("table_size", get: { [unowned self] in self.inputs.reduce(0) { $0 + $1.count } })
+        h.integer("nmappings", get: { [unowned self] in self.inputs.reduce(0) { $0 + $1.count } })
+        h.integer("mapping_failures", get: { [unowned self] in self.inputs.reduce(0) { $0 + $1.failures } })
+        h.integer("size", get: { [unowned self] in self.heap.size })
+        h.readWrite("capacity", read: { [unowned self] in String(self.heap.capacity) }, write: { [unowned self] (text: String) throws(ElementError) in
+            guard let n = IntegerValue.parse(text.trimmingCharacters()), n >= 0, n <= Int64(Int32.max) else {
+                throw ElementError("CAPACITY: expected integer")
+            }
+            self.heap.capacity = Int(n)
+            self.heap.shrink(now: self.router.clock.now(), clearAll: false)
         })
-        h.read("patterns") { [unowned self] in
-            self.specs.compactMap { spec -> String? in
-                if case .pattern(let p, let f, let r) = spec { return "\(p.description) \(f) \(r)\n" }
-                return nil
-            }.joined()
+        h.write("clear") { [unowned self] (_: String) throws(ElementError) in
+            self.heap.shrink(now: self.router.clock.now(), clearAll: true)
         }
-        h.readWithParameter("lookup") { [unowned self] (text: String) throws(ElementError) in
-            let w = ConfigText.words(text)
-            guard w.count >= 4, let (sa, _) = IPv4Address.parse(w[0]), let sp = UInt16(w[1]), let (da, _) = IPv4Address.parse(w[2]), let dp = UInt16(w[3]) else {
-                throw ElementError("expected 'SADDR SPORT DADDR DPORT [PROTO]'")
-            }
-            let proto: UInt8 = w.count > 4 ? (w[4] == "udp" || w[4] == "17" ? 17 : 6) : 6
-            let m = self.table.find(FlowID(saddr: sa.value, sport: sp, daddr: da.value, dport: dp, proto: proto))
-            guard m >= 0 else { return "" }
-            let mapping = self.table.mappings[Int(m)]
-            return "\(mapping.rewritten) [\(mapping.output)]"
+        h.read("patterns") { [unowned self] in self.inputs.indices.map { self.describeInput($0) }.joined() }
+        for i in 0..<ninputs {
+            h.readWrite("pattern\(i)", read: { [unowned self] in self.describeInput(i) }, write: { [unowned self] (text: String) throws(ElementError) in
+                try self.replaceInput(i, with: text)
+            })
         }
     }
 
-    /// The live mappings, forward and reply, in Click's `(…) => (…) [port]` form.
-    func liveTable(proto: UInt8?) -> String {
-        var lines: [String] = []
-        for f in table.forwardMappings {
+    /// The flow tables: `tcp_table` and `udp_table`, or `table`; and the lookup handler.
+    func addTableHandlers(_ h: inout HandlerSet) {
+        h.read("tcp_table") { [unowned self] in self.unparseTable { $0.proto == 6 } }
+        h.read("udp_table") { [unowned self] in self.unparseTable { $0.proto != 6 } }
+        h.readWithParameter("tcp_lookup") { [unowned self] (text: String) throws(ElementError) in try self.lookup(text) }
+    }
+
+    /// One input's line of `patterns`: the pattern, `<drop>`, `<nochange>`, `<keep>` or
+    /// `<mapper>`, then ` [COUNT]` when it has live flows.
+    func describeInput(_ i: Int) -> String {
+        guard i < inputs.count else { return "" }
+        var s: String
+        switch inputs[i].kind {
+        case .drop: s = "<drop>"
+        case .pass: s = "<nochange>"
+        case .keep: s = "<keep>"
+        case .pattern(let p): s = p.description
+        case .mapper: s = "<mapper>"
+        }
+        if inputs[i].count > 0 { s += " [\(inputs[i].count)]" }
+        return s + "\n"
+    }
+
+    /// Writing `patternN`: a new spec for input N; the flows it made go.
+    func replaceInput(_ i: Int, with text: String) throws(ElementError) {
+        let input: Input
+        do {
+            input = try parseSpec(text)
+        } catch {
+            throw ElementError("input spec \(i): \(error.message)")
+        }
+        for f in table.forwardMappings where Int(table.mappings[Int(f)].input) == i { destroyFlow(f) }
+        inputs[i] = input
+    }
+
+    /// `lookup SADDR SPORT DADDR DPORT`: the rewritten flow of that flow, or nothing.
+    func lookup(_ text: String, proto: UInt8 = 6) throws(ElementError) -> String {
+        let w = ConfigText.words(text)
+        guard w.count == 4 else { throw ElementError("expected 'SADDR SPORT DADDR DPORT'") }
+        guard let sa = ValueType<IPv4Address>.ipv4Address.parse(w[0], configurationContext) else { throw ElementError("SADDR: expected IP address") }
+        guard let sp = UInt16(w[1]) else { throw ElementError("SPORT: expected port number") }
+        guard let da = ValueType<IPv4Address>.ipv4Address.parse(w[2], configurationContext) else { throw ElementError("DADDR: expected IP address") }
+        guard let dp = UInt16(w[3]) else { throw ElementError("DPORT: expected port number") }
+        let m = table.find(FlowID(saddr: sa.value, sport: sp, daddr: da.value, dport: dp, proto: proto))
+        guard m >= 0 else { return "" }
+        let r = table.mappings[Int(m)].rewritten
+        return "\(IPv4Address(r.saddr)) \(r.sport) \(IPv4Address(r.daddr)) \(r.dport)"
+    }
+
+    /// The live flows, each direction on its line, in Click's form.
+    func unparseTable(_ include: (FlowID) -> Bool) -> String {
+        let now = router.clock.now()
+        var s = ""
+        for f in table.forwardMappings where include(table.mappings[Int(f)].key) {
             for i in [f, table.mappings[Int(f)].partner] {
-                let m = table.mappings[Int(i)]
-                if proto == nil || m.key.proto == proto { lines.append("\(m.key) => \(m.rewritten) [\(m.output)]") }
+                s += unparseFlow(table.mappings[Int(i)]) + unparsePorts(flow: f, reply: i != f, now: now) + "\n"
             }
         }
-        return lines.map { $0 + "\n" }.joined()
+        return s
+    }
+
+    /// `(SADDR, SPORT, DADDR, DPORT) => (...)`.
+    func unparseFlow(_ m: FlowMapping) -> String { "\(m.key) => \(m.rewritten)" }
+
+    /// ` [FOUT ROUT] iINPUT expSECONDS`, a star on the direction of this line.
+    func unparsePorts(flow f: Int32, reply: Bool, now: Int64) -> String {
+        let m = table.mappings[Int(f)]
+        let replyOutput = table.mappings[Int(m.partner)].output
+        var expiry = m.expiry
+        if m.guaranteed { expiry = bestEffortExpiry(f) }
+        let seconds = (expiry + Self.second / 2 - now) / Self.second
+        return " [\(reply ? "" : "*")\(m.output) \(reply ? "*" : "")\(replyOutput)] i\(m.input) exp\(seconds)"
     }
 }
 
+/// TCPRewriter: IPRewriter for TCP alone (see IPRewriter).
+///
+/// Handlers: `table`, `lookup`, and IPRewriter's others.
 public final class TCPRewriter: IPRewriter {
-    override var handlesUDP: Bool { false }
+    override var flavor: Flavor { .tcpOnly }
+
+    override func addTableHandlers(_ h: inout HandlerSet) {
+        h.read("table") { [unowned self] in self.unparseTable { _ in true } }
+        h.readWithParameter("lookup") { [unowned self] (text: String) throws(ElementError) in try self.lookup(text) }
+    }
 }
 
+/// UDPRewriter: IPRewriter with UDP's timeouts for TCP and UDP alike (see IPRewriter):
+/// UDP_TIMEOUT (also TIMEOUT), UDP_STREAMING_TIMEOUT (also STREAMING_TIMEOUT),
+/// UDP_GUARANTEE (also GUARANTEE).
+///
+/// Handlers: `table`, and IPRewriter's others.
 public final class UDPRewriter: IPRewriter {
+    override var flavor: Flavor { .udpStyle }
+
+    override func readKeywords(_ args: inout Arguments) {
+        readAnnotationKeywords(&args, destination: true)
+        timeouts.bestEffort = seconds(&args, "UDP_TIMEOUT") ?? timeouts.bestEffort
+        timeouts.bestEffort = seconds(&args, "TIMEOUT") ?? timeouts.bestEffort
+        var streaming = seconds(&args, "UDP_STREAMING_TIMEOUT")
+        streaming = seconds(&args, "STREAMING_TIMEOUT") ?? streaming
+        timeouts.guarantee = seconds(&args, "UDP_GUARANTEE") ?? timeouts.guarantee
+        udpStreamingTimeout = streaming ?? timeouts.bestEffort
+    }
+
+    override func addTableHandlers(_ h: inout HandlerSet) {
+        h.read("table") { [unowned self] in self.unparseTable { _ in true } }
+    }
 }

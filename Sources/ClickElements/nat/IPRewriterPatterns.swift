@@ -1,11 +1,13 @@
 import ClickLanguage
 import ClickRuntime
 
-/// IPRewriterPatterns(NAME SADDR SPORT DADDR DPORT, ...)
+/// IPRewriterPatterns(NAME PATTERN, ...)
 ///
-/// Names rewrite patterns that rewriters use as `pattern NAME FOUT ROUT`. A named pattern
-/// is one object, shared by every rewriter that uses it (sequential allocation continues
-/// across them). Names must be unique in the router.
+/// Names rewrite patterns that rewriters and mappers use as `pattern NAME FOUT ROUT`, as
+/// Click's. Each PATTERN is an IPRewriter pattern (`SADDR SPORT DADDR DPORT`, or
+/// `SADDR DADDR` for addresses only). A named pattern is one object, shared by every
+/// rewriter that uses it (sequential allocation continues across them). Names must be
+/// unique in the router.
 ///
 /// Ports: none.
 public final class IPRewriterPatterns: Element {
@@ -14,21 +16,18 @@ public final class IPRewriterPatterns: Element {
     public private(set) var patterns: [String: RewritePattern] = [:]
 
     public override func configure(_ args: inout Arguments) {
-        for (i, text) in args.remaining().enumerated() {
+        for text in args.remaining() {
             var words = ConfigText.words(text).map(ConfigText.unquote)
-            guard words.count == 5 else {
-                args.error("argument \(i + 1): expected 'NAME SADDR SPORT DADDR DPORT'")
+            guard !words.isEmpty else { continue }
+            let name = words.removeFirst()
+            if patterns[name] != nil || router.elements.contains(where: { ($0 as? IPRewriterPatterns)?.patterns[name] != nil && $0 !== self }) {
+                args.error("pattern '\(name)' already defined")
                 continue
             }
-            let name = words.removeFirst()
-            switch RewritePattern.parse(words, context: args.context) {
-            case .success(let p):
-                if patterns[name] != nil || router.elements.contains(where: { ($0 as? IPRewriterPatterns)?.patterns[name] != nil && $0 !== self }) {
-                    args.error("pattern name '\(name)' already defined")
-                }
-                patterns[name] = p
-            case .failure(let e):
-                args.error("pattern '\(name)': \(e)")
+            // A pattern does not name another pattern.
+            switch RewritePattern.parse(words.count == 1 ? [] : words, context: args.context, named: { _ in nil }) {
+            case .success(let p): patterns[name] = p
+            case .failure(let e): args.error(e.description)
             }
         }
     }

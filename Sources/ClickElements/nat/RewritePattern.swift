@@ -1,83 +1,35 @@
 import ClickLanguage
 import ClickRuntime
 
-/// A rewrite pattern `SADDR SPORT DADDR DPORT` (`elements/ip/iprwpattern.cc`): each field
-/// `-` (unchanged) or a value; SADDR may be a range `A1-A2` or a prefix `A/len` (network
-/// and broadcast addresses excluded unless len is 31 or 32); SPORT may be a range `L-H`,
-/// suffixed `#` (allocate sequentially) or `?` (randomly, without trying the original).
+/// A rewrite pattern, as Click's `IPRewriterPattern` (`elements/ip/iprwpattern.cc`):
+/// `SADDR SPORT DADDR DPORT` (NAPT: addresses and ports), or `SADDR DADDR` (addresses only,
+/// for IPAddrRewriter), or a name from IPRewriterPatterns. A field is `-` (unchanged) or a
+/// value. One field may vary: SPORT as a range `L-H`, or (without ports) SADDR as a range
+/// `A-B` or a prefix `A/len` (the network and broadcast addresses left out, unless len is
+/// 31 or 32). A variable field tries the flow's own value first when it is in range and
+/// free, then a random one and onwards; `#` after it takes values in sequence instead, `?`
+/// starts at random without trying the flow's own. A value is free when the reply flow it
+/// makes is not in use, so one external port serves many destinations.
 public final class RewritePattern {
-    var saddr: ClosedRange<UInt32>?
-    var sport: ClosedRange<UInt16>?
-    var daddr: UInt32?
-    var dport: UInt16?
+    var saddr: UInt32 = 0
+    var sport: UInt16 = 0
+    var daddr: UInt32 = 0
+    var dport: UInt16 = 0
+    /// The pattern has ports (SADDR SPORT DADDR DPORT); the port varies, not the address.
+    var isNAPT = false
     var sequential = false
-    var random = false
-    /// Where the next sequential search starts (offset in the address × port space).
-    var cursor = 0
-    /// Destinations whose whole space was found in use, with the table's removal count
-    /// then: until a flow is removed, new flows to them fail at once instead of scanning
-    /// every address and port again (an exhausted NAT must not cost a full scan per packet).
-    var exhausted: [FlowID: (table: ObjectIdentifier, removals: Int)] = [:]
-    let text: String
+    var sameFirst = true
+    /// How many values above the base the variable field may take (0: it does not vary).
+    var variationTop: UInt32 = 0
+    var nextVariation: UInt32 = 0
 
-    init(text: String) { self.text = text }
-
-    /// Parses the four fields; on failure returns the field's name for the error message.
-    static func parse(_ words: [String], context: ValueContext) -> Result<RewritePattern, PatternError> {
-        guard words.count == 4 else { return .failure(.wrongFieldCount) }
-        let p = RewritePattern(text: words.joined(separator: " "))
-        // Source address.
-        let sa = words[0]
-        if sa != "-" {
-            if let dash = sa.firstIndex(of: "-"), let (lo, _) = IPv4Address.parse(String(sa[..<dash])),
-                let (hi, _) = IPv4Address.parse(String(sa[sa.index(after: dash)...])), lo.value <= hi.value
-            {
-                p.saddr = lo.value...hi.value
-            } else if sa.contains("/"), let prefix = IPv4Prefix.parse(sa) ?? context.addressNames.ipv4Prefix(sa, context: context.elementName),
-                let length = prefix.length
-            {
-                let net = prefix.network.value, bcast = prefix.broadcast.value
-                p.saddr = length >= 31 ? net...bcast : (net + 1)...(bcast - 1)
-            } else if let a = ValueType<IPv4Address>.ipv4Address.parse(sa, context) {
-                p.saddr = a.value...a.value
-            } else {
-                return .failure(.badSourceAddress)
-            }
-        }
-        // Source port.
-        var sp = Substring(words[1])
-        if sp != "-" {
-            if sp.hasSuffix("#") {
-                p.sequential = true
-                sp = sp.dropLast()
-            } else if sp.hasSuffix("?") {
-                p.random = true
-                sp = sp.dropLast()
-            }
-            if let dash = sp.firstIndex(of: "-"), let lo = UInt16(sp[..<dash]), let hi = UInt16(sp[sp.index(after: dash)...]), lo >= 1, lo <= hi {
-                p.sport = lo...hi
-            } else if let v = UInt16(sp), v >= 1 {
-                p.sport = v...v
-            } else {
-                return .failure(.badSourcePort)
-            }
-        }
-        if words[2] != "-" {
-            guard let a = ValueType<IPv4Address>.ipv4Address.parse(words[2], context) else { return .failure(.badDestinationAddress) }
-            p.daddr = a.value
-        }
-        if words[3] != "-" {
-            guard let v = UInt16(words[3]), v >= 1 else { return .failure(.badDestinationPort) }
-            p.dport = v
-        }
-        return .success(p)
-    }
-
+    /// Click's messages for a bad pattern.
     public enum PatternError: Error, CustomStringConvertible {
-        case wrongFieldCount, badSourceAddress, badSourcePort, badDestinationAddress, badDestinationPort
+        case syntax, noSuchPattern(String), badSourceAddress, badSourcePort, badDestinationAddress, badDestinationPort
         public var description: String {
             switch self {
-            case .wrongFieldCount: return "bad pattern: expected 'SADDR SPORT DADDR DPORT'"
+            case .syntax: return "syntax error"
+            case .noSuchPattern(let name): return "no such pattern '\(name)'"
             case .badSourceAddress: return "bad source address"
             case .badSourcePort: return "bad source port"
             case .badDestinationAddress: return "bad destination address"
@@ -86,76 +38,147 @@ public final class RewritePattern {
         }
     }
 
-    /// Click's `patterns` text: `1.0.0.1 1024-65535 - -`.
-    public var description: String {
-        func range(_ r: ClosedRange<UInt32>?) -> String {
-            guard let r else { return "-" }
-            return r.lowerBound == r.upperBound ? "\(IPv4Address(r.lowerBound))" : "\(IPv4Address(r.lowerBound))-\(IPv4Address(r.upperBound))"
+    /// Parses one to four words; one word names a pattern of an IPRewriterPatterns element.
+    static func parse(_ words: [String], context: ValueContext, named: (String) -> RewritePattern?) -> Result<RewritePattern, PatternError> {
+        guard (1...4).contains(words.count) else { return .failure(.syntax) }
+        if words.count == 1 {
+            guard let p = named(words[0]) else { return .failure(.noSuchPattern(words[0])) }
+            return .success(p)
         }
-        var port = "-"
-        if let s = sport { port = s.lowerBound == s.upperBound ? "\(s.lowerBound)" : "\(s.lowerBound)-\(s.upperBound)" }
-        if sequential { port += "#" } else if random { port += "?" }
-        return "\(range(saddr)) \(port) \(daddr.map { "\(IPv4Address($0))" } ?? "-") \(dport.map(String.init) ?? "-")"
-    }
-
-    /// Chooses the rewritten flow for `flow`: a source address and port from the ranges
-    /// whose reply flow is not in `table`. Nil when the space is exhausted.
-    func allocate(for flow: FlowID, in table: FlowTable, using generator: inout RandomSource) -> FlowID? {
-        var result = flow
-        if let daddr { result.daddr = daddr }
-        if let dport { result.dport = dport }
-        let addrLow = saddr?.lowerBound ?? flow.saddr
-        let addrCount = Int(saddr.map { $0.upperBound - $0.lowerBound } ?? 0) + 1
-        let portLow = sport?.lowerBound ?? flow.sport
-        let portCount = Int(sport.map { $0.upperBound - $0.lowerBound } ?? 0) + 1
-        let space = addrCount * portCount
-        func candidate(_ k: Int) -> FlowID {
-            var c = result
-            c.saddr = addrLow &+ UInt32(k / portCount)
-            c.sport = portLow &+ UInt16(k % portCount)
-            return c
-        }
-        func free(_ c: FlowID) -> Bool { table.find(c.reversed) < 0 }
-        // By default keep the original address and port when they fit and are free.
-        if !sequential && !random {
-            let a = saddr.map { $0.contains(flow.saddr) ? flow.saddr : $0.lowerBound } ?? flow.saddr
-            let pt = sport.map { $0.contains(flow.sport) ? flow.sport : $0.lowerBound } ?? flow.sport
-            var c = result
-            c.saddr = a
-            c.sport = pt
-            if (sport == nil || sport?.contains(flow.sport) == true) && free(c) { return c }
-        }
-        var destination = result
-        destination.saddr = 0
-        destination.sport = 0
-        if let seen = exhausted[destination] {
-            if seen.table == ObjectIdentifier(table) && seen.removals == table.removals { return nil }
-            exhausted[destination] = nil
-        }
-        var start: Int
-        if sequential {
-            start = cursor % space
-        } else {
-            start = Int.random(in: 0..<space, using: &generator)
-        }
-        for step in 0..<space {
-            let k = (start + step) % space
-            let c = candidate(k)
-            if free(c) {
-                if sequential { cursor = k + 1 }
-                return c
+        let p = RewritePattern()
+        var variation: UInt32 = 0
+        // Source address.
+        if words[0] != "-" {
+            if let a = ValueType<IPv4Address>.ipv4Address.parse(words[0], context) {
+                p.saddr = a.value
+            } else if let (a, v) = addressVariation(words[0], p, context) {
+                p.saddr = a
+                variation = v
+            } else {
+                return .failure(.badSourceAddress)
             }
         }
-        if exhausted.count > 4096 { exhausted.removeAll() }
-        exhausted[destination] = (ObjectIdentifier(table), table.removals)
+        // Source port: the second word of four, the third of three.
+        if words.count >= 3 {
+            let w = words[words.count == 3 ? 2 : 1]
+            if w != "-" {
+                if let v = Int(w), v > 0, v < 65536 {
+                    p.sport = UInt16(v)
+                } else if let (port, v) = portVariation(w, p) {
+                    p.sport = port
+                    variation = v
+                } else {
+                    return .failure(.badSourcePort)
+                }
+            }
+        }
+        // Destination address: the second word of two or three, the third of four.
+        let d = words[words.count == 4 ? 2 : 1]
+        if d != "-" {
+            guard let a = ValueType<IPv4Address>.ipv4Address.parse(d, context) else { return .failure(.badDestinationAddress) }
+            p.daddr = a.value
+        }
+        if words.count == 4, words[3] != "-" {
+            guard let v = Int(words[3]), v > 0, v < 65536 else { return .failure(.badDestinationPort) }
+            p.dport = UInt16(v)
+        }
+        p.isNAPT = words.count >= 3
+        p.variationTop = variation
+        return .success(p)
+    }
+
+    /// A trailing `#` (sequential) or `?` (not the flow's own first) on a variable field.
+    private static func order(_ text: String, _ p: RewritePattern) -> Substring {
+        var s = Substring(text)
+        if s.last == "#" {
+            p.sequential = true
+            p.sameFirst = false
+            s = s.dropLast()
+        } else if s.last == "?" {
+            p.sameFirst = false
+            s = s.dropLast()
+        }
+        return s
+    }
+
+    private static func addressVariation(_ text: String, _ p: RewritePattern, _ context: ValueContext) -> (UInt32, UInt32)? {
+        let s = order(text, p)
+        if let dash = s.firstIndex(of: "-") {
+            guard let lo = ValueType<IPv4Address>.ipv4Address.parse(String(s[..<dash]), context),
+                  let hi = ValueType<IPv4Address>.ipv4Address.parse(String(s[s.index(after: dash)...]), context),
+                  hi.value >= lo.value else { return nil }
+            return (lo.value, hi.value - lo.value)
+        }
+        guard let prefix = IPv4Prefix.parse(String(s)) ?? context.addressNames.ipv4Prefix(String(s), context: context.elementName),
+              let length = prefix.length, prefix.address.value != 0, length > 0 else { return nil }
+        let mask = prefix.mask
+        if mask == 0xFFFF_FFFF { return (prefix.address.value, 0) }
+        if mask == 0xFFFF_FFFE { return (prefix.address.value & mask, 1) }
+        // Not PREFIX.0 nor the broadcast address.
+        return ((prefix.address.value & mask) | 1, ~mask - 2)
+    }
+
+    private static func portVariation(_ text: String, _ p: RewritePattern) -> (UInt16, UInt32)? {
+        let s = order(text, p)
+        guard let dash = s.firstIndex(of: "-"), let lo = Int(s[..<dash]), let hi = Int(s[s.index(after: dash)...]),
+              lo >= 0, hi >= lo, hi < 65536 else { return nil }
+        return (UInt16(lo), UInt32(hi - lo))
+    }
+
+    /// Click's `patterns` text: `1.0.0.1 1024-65535 - -`, `1.0.0.1-1.0.0.254 -`.
+    public var description: String {
+        var s: String
+        if !isNAPT && variationTop > 0 {
+            s = "\(IPv4Address(saddr))-\(IPv4Address(saddr &+ variationTop))"
+        } else {
+            s = saddr != 0 ? "\(IPv4Address(saddr))" : "-"
+        }
+        if isNAPT {
+            if sport == 0 { s += " -" } else if variationTop > 0 { s += " \(sport)-\(UInt32(sport) + variationTop)" } else { s += " \(sport)" }
+        }
+        s += daddr != 0 ? " \(IPv4Address(daddr))" : " -"
+        if isNAPT { s += dport != 0 ? " \(dport)" : " -" }
+        return s
+    }
+
+    /// The rewritten flow for `flow`, whose reply flow is not in `replies`; nil when every
+    /// value of the variable field is taken (Click's `rewrite_flowid`).
+    func rewrite(_ flow: FlowID, replies: FlowTable, random: inout RandomSource) -> FlowID? {
+        var rewritten = flow
+        if saddr != 0 { rewritten.saddr = saddr }
+        if sport != 0 { rewritten.sport = sport }
+        if daddr != 0 { rewritten.daddr = daddr }
+        if dport != 0 { rewritten.dport = dport }
+        guard variationTop > 0 else { return rewritten }
+        var lookup = rewritten.reversed
+        let base = isNAPT ? UInt32(sport) : saddr
+        @inline(__always) func set(_ v: UInt32) {
+            if isNAPT { lookup.dport = UInt16(truncatingIfNeeded: base &+ v) } else { lookup.daddr = base &+ v }
+        }
+        var val: UInt32
+        if sameFirst {
+            // Click compares the flow's source port, even for an address variation.
+            val = UInt32(flow.sport) &- base
+            if val <= variationTop {
+                set(val)
+                if replies.find(lookup) < 0 { return chosen(val, lookup, rewritten) }
+            }
+        }
+        val = sequential ? (nextVariation > variationTop ? 0 : nextVariation) : random.clickRandom(0, variationTop)
+        var count: UInt32 = 0
+        while count <= variationTop {
+            set(val)
+            if replies.find(lookup) < 0 { return chosen(val, lookup, rewritten) }
+            count += 1
+            val = val == variationTop ? 0 : val + 1
+        }
         return nil
     }
-}
 
-/// Parses `SADDR SPORT DADDR DPORT FOUT ROUT` for the mappers.
-func parseMapperPattern(_ words: [String], context: ValueContext) -> (RewritePattern, Int, Int)? {
-    guard words.count >= 6, case .success(let p) = RewritePattern.parse(Array(words[0..<4]), context: context),
-        let f = Int(words[4]), let r = Int(words[5]), f >= 0, r >= 0
-    else { return nil }
-    return (p, f, r)
+    private func chosen(_ val: UInt32, _ lookup: FlowID, _ rewritten: FlowID) -> FlowID {
+        var r = rewritten
+        if isNAPT { r.sport = lookup.dport } else { r.saddr = lookup.daddr }
+        nextVariation = val &+ 1
+        return r
+    }
 }

@@ -1,17 +1,20 @@
 import ClickLanguage
 import ClickRuntime
 
-/// SourceIPHashMapper(NNODES SEED, PATTERN_1 ID_1, ..., PATTERN_N ID_N)
+/// SourceIPHashMapper(NNODES SEED, PATTERN_1, ..., PATTERN_N)
 ///
-/// Chooses the pattern for each new flow by consistent hashing of its source address:
-/// every server ID gets NNODES points on a hash ring (seeded by SEED), and a source maps to
-/// the first point after its hash. Adding or removing a server moves only its share of
-/// sources. Each pattern is `SADDR SPORT DADDR DPORT FOUT ROUT ID`.
+/// An IPMapper that chooses the pattern for each new flow by consistent hashing of its
+/// source address: every server ID gets NNODES points on a hash ring (placed by SEED), and
+/// a source maps to the first point after its hash, so adding or removing a server moves
+/// only its share of sources. Each PATTERN is `SADDR SPORT DADDR DPORT FOUT ROUT ID`.
+/// The ring is this implementation's; Click's places its points with a different hash, so
+/// the same configuration spreads sources differently.
 ///
 /// Ports: none.
 public final class SourceIPHashMapper: Element, IPMapper {
     public override var portCount: String { "0/0" }
-    var patterns: [(RewritePattern, Int, Int)] = []
+    public override var configurePhase: Int { ConfigurePhase.normal - 1 }
+    var patterns: [MapperPattern] = []
     var ring: [(point: UInt32, pattern: Int)] = []
 
     static func mix(_ x: UInt64) -> UInt32 {
@@ -24,31 +27,34 @@ public final class SourceIPHashMapper: Element, IPMapper {
 
     public override func configure(_ args: inout Arguments) {
         var list = args.remaining()
-        guard !list.isEmpty else {
-            args.error("expected 'NNODES SEED, PATTERN ID...'")
-            return
-        }
+        guard !list.isEmpty else { return args.error("no hash seed given") }
+        guard list.count > 1 else { return args.error("no patterns given") }
+        if list.count == 2 { configurationWarning("only one pattern given") }
         let head = ConfigText.words(list.removeFirst())
-        guard head.count == 2, let nodes = Int(head[0]), nodes > 0, let seed = UInt64(head[1]) else {
-            args.error("first argument should be 'NNODES SEED'")
-            return
-        }
-        for (i, text) in list.enumerated() {
-            let words = ConfigText.words(text).map(ConfigText.unquote)
-            guard words.count == 7, let p = parseMapperPattern(words, context: args.context), let id = UInt64(words[6]) else {
-                args.error("argument \(i + 2): expected 'SADDR SPORT DADDR DPORT FOUT ROUT ID'")
+        guard head.count == 2 else { return args.error("requires 2 config params: numnodes seed") }
+        guard let nodes = Int(head[0]), nodes > 0 else { return args.error("number of nodes must be an integer") }
+        guard let seed = Int32(head[1]) else { return args.error("hash seed must be an integer") }
+        for text in list {
+            var words = ConfigText.words(text).map(ConfigText.unquote)
+            guard words.count > 1, let id = UInt16(words.removeLast()) else {
+                args.error("bad server ID")
                 continue
             }
-            patterns.append(p)
-            for k in 0..<nodes {
-                ring.append((Self.mix(seed &* 1_000_003 &+ id &* 7919 &+ UInt64(k)), patterns.count - 1))
+            switch MapperPattern.parse(words, in: self, context: args.context) {
+            case .failure(let e): args.error(e.description)
+            case .success(let p):
+                patterns.append(p)
+                for k in 0..<nodes {
+                    ring.append((Self.mix(UInt64(UInt32(bitPattern: seed)) &* 1_000_003 &+ UInt64(id) &* 7919 &+ UInt64(k)), patterns.count - 1))
+                }
             }
         }
         ring.sort { $0.point < $1.point }
-        if patterns.isEmpty { args.error("no patterns given") }
     }
 
-    public func choose(for flow: FlowID) -> (pattern: RewritePattern, forwardOutput: Int, replyOutput: Int)? {
+    public func check(for rewriter: IPRewriter) -> String? { MapperPattern.check(patterns, of: self, for: rewriter) }
+
+    public func rewrite(_ flow: FlowID, replies: FlowTable, random: inout RandomSource) -> (flow: FlowID, forwardOutput: Int, replyOutput: Int)? {
         guard !ring.isEmpty else { return nil }
         let h = Self.mix(UInt64(flow.saddr))
         var lo = 0, hi = ring.count
@@ -57,6 +63,7 @@ public final class SourceIPHashMapper: Element, IPMapper {
             if ring[mid].point < h { lo = mid + 1 } else { hi = mid }
         }
         let p = patterns[ring[lo == ring.count ? 0 : lo].pattern]
-        return (p.0, p.1, p.2)
+        guard let r = p.pattern.rewrite(flow, replies: replies, random: &random) else { return nil }
+        return (r, p.forwardOutput, p.replyOutput)
     }
 }

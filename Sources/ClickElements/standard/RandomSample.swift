@@ -46,7 +46,7 @@ public final class RandomSample: Element, PacketAction {
     }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {
-        if !active || UInt32(truncatingIfNeeded: router.random.next()) & (Self.one - 1) < sampling { return 0 }
+        if !active || router.random.clickRandom() & (Self.one - 1) < sampling { return 0 }
         drops &+= 1
         return 1
     }

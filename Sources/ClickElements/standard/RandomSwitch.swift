@@ -11,7 +11,7 @@ public final class RandomSwitch: Element, PacketAction {
     public override var processing: String { "h/h" }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {
-        Int(router.random.next(upperBound: UInt32(noutputs)))
+        Int(router.random.clickRandom(0, UInt32(noutputs - 1)))
     }
 
 }

@@ -169,6 +169,16 @@ public class Script: Element {
         }
     }
 
+    /// How Click's Script reports a handler call that failed: a missing element or
+    /// handler in one line, a handler's own error under `While calling`.
+    func handlerFailure(_ handler: String, _ args: String, _ error: HandlerError, write: Bool) -> String {
+        switch error.kind {
+        case .noElement: return error.message
+        case .noHandler, .permissionDenied: return "no '\(handler)' \(write ? "write" : "read") handler"
+        default: return "While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)"
+        }
+    }
+
     /// Runs instructions until one waits.
     func run() {
         paused = false
@@ -200,14 +210,14 @@ public class Script: Element {
                     // Click reports it on standard error, through its error handler.
                     router.chatter("\(qualified(handler)):\n\(value)")
                 } catch {
-                    router.chatter("While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)")
+                    router.chatter(handlerFailure(handler, args, error, write: false))
                 }
             case "write", "writeq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 do {
                     try router.write(qualified(handler), op == "writeq" ? ConfigText.unquote(args) : args)
                 } catch {
-                    router.chatter("\(landmark): \(error.message)")
+                    router.chatter(handlerFailure(handler, args, error, write: true))
                 }
                 if router.replacement != nil { return }
             case "wait", "wait_time", "wait_for":
@@ -222,10 +232,11 @@ public class Script: Element {
                 }
                 timer?.schedule(after: nanoseconds)
                 return
-            case "pause", "wait_step":
+            case "pause" where kind != .driver, "wait_step" where kind != .driver:
                 paused = true
                 return
-            case "wait_stop":
+            case "wait_stop", "pause", "wait_step":
+                // In a DriverManager, pausing waits for the next stop event, as Click's.
                 if pendingStops > 0 {
                     pendingStops -= 1
                     continue
@@ -312,7 +323,7 @@ public class Script: Element {
             do {
                 result = try router.read(qualified(handler), parameter: op.hasSuffix("q") ? ConfigText.unquote(args) : args)
             } catch {
-                router.chatter("While calling '\(handler)\(args.isEmpty ? "" : " " + args)':\n  \(error.message)")
+                router.chatter(handlerFailure(handler, args, error, write: false))
                 expansionErrors += 1
             }
         } else {

@@ -3,8 +3,8 @@ import ClickRuntime
 
 /// Tee([N]) — and PullTee([N])
 ///
-/// Sends a copy of every packet to each output: the original to output 0, copies to the
-/// others. N, if given, must equal the number of outputs. PullTee is the pull version:
+/// Sends a copy of every packet to each output, as Click's: copies to outputs 0 to N-2 in
+/// order, then the original to the last. N, if given, must equal the number of outputs. PullTee is the pull version:
 /// packets pulled from output 0 are copied to the other (push) outputs.
 ///
 /// Ports: Tee 1 input, 1 or more outputs, push. PullTee 1 pull input, output 0 pull, others push.
@@ -19,7 +19,10 @@ public final class Tee: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        for o in 1..<max(noutputs, 1) {
+        // As Click's: copies go out first, in output order, and the original last, on
+        // the last output (so output 0's path runs first).
+        let last = max(noutputs, 1) - 1
+        for o in 0..<last {
             withScratchBatch { copies in
                 for i in 0..<batch.count {
                     if let c = batch[i].clone() { copies.append(c) }
@@ -27,6 +30,6 @@ public final class Tee: Element {
                 output(o, &copies)
             }
         }
-        output(0, &batch)
+        output(last, &batch)
     }
 }
