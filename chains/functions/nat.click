@@ -14,7 +14,7 @@ define($PUBLIC 10.2.0.1, $PORTS 1024-65535);
 
 nat :: IPRewriter(pattern $PUBLIC $PORTS - - 0 1, drop,
                   TCP_DONE_TIMEOUT 30s, UDP_TIMEOUT 60s);
-ping :: ICMPPingRewriter(pattern $PUBLIC $PORTS - - 0 1, drop, UDP_TIMEOUT 60s);
+ping :: ICMPPingRewriter(pattern $PUBLIC $PORTS - - 0 1, drop, TIMEOUT 60s);
 
 FromDevice(0) -> in0 :: Classifier(12/0800, -);
 in0 [0] -> Strip(14) -> CheckIPHeader -> kind0 :: IPClassifier(icmp, -);

@@ -217,7 +217,8 @@ public final class IPPrint: Element, PacketAction {
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        guard active else { return 0 }
+        // As Click's, a packet without a network header passes without a line.
+        guard active, p.networkHeader != nil else { return 0 }
         let text = line(for: p)
         if let outfile { fputs(text + "\n", outfile) } else { router.chatter(text) }
         return 0

@@ -2,7 +2,7 @@ import ClickLanguage
 import ClickRuntime
 
 /// ICMPPingRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, GUARANTEE,
-/// REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO])
+/// REAP_INTERVAL, REAP_TIME, MAPPING_CAPACITY, CAPACITY, DST_ANNO, REPLY_ANNO])
 ///
 /// Rewrites ICMP echo requests and replies as IPRewriter rewrites TCP and UDP, as Click's
 /// ICMPPingRewriter: the echo identifier plays the part of the port. The input specs are
@@ -15,9 +15,10 @@ import ClickRuntime
 ///
 /// Ports: N inputs, any number of outputs, push.
 ///
-/// Handlers: `table` (`(SADDR, DADDR, IDENT) => (...) [FOUT ROUT] iINPUT expSECONDS`),
-/// `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read); `capacity`
-/// (read/write); `clear` (write); `pattern0`... (read/write).
+/// Handlers: `table` (read: `(SADDR, DADDR, IDENT) => (...) [FOUT ROUT] iINPUT
+/// expSECONDS`); `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read);
+/// `capacity` (read/write); `clear` (write); for the inputs, `pattern0`, `pattern1`...
+/// (read/write).
 public final class ICMPPingRewriter: IPRewriter {
     override var flavor: Flavor { .icmpPing }
 

@@ -20,7 +20,6 @@ import ClickRuntime
 public final class ICMPRewriter: Element, PacketAction {
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
-    var mapNames: [(name: String, offset: Int)] = []
     var maps: [(rewriter: IPRewriter, offset: Int)] = []
     var dstAnno = true
     var replyAnno: Int?
@@ -31,31 +30,29 @@ public final class ICMPRewriter: Element, PacketAction {
         if let word = args.keyword("REPLY_ANNO", .word) {
             if let offset = annotationOffset(word, default: 0) { replyAnno = offset } else { args.error("expected annotation", keyword: "REPLY_ANNO") }
         }
-        mapNames = []
+        // As Click, the rewriters are found while configuring.
+        maps = []
         for word in names.split(whereSeparator: \.isWhitespace).map(String.init) {
-            guard let colon = word.firstIndex(of: ":") else {
-                mapNames.append((word, -1))
-                continue
+            var name = word, offset = -1
+            if let colon = word.firstIndex(of: ":") {
+                guard let n = Int(word[word.index(after: colon)...]), n >= 0 else {
+                    args.error("\(word) not an IP rewriter")
+                    continue
+                }
+                name = String(word[..<colon])
+                offset = n
             }
-            guard let offset = Int(word[word.index(after: colon)...]), offset >= 0 else {
+            guard let rw = router.element(named: name, relativeTo: self) as? IPRewriter else {
                 args.error("\(word) not an IP rewriter")
                 continue
             }
-            mapNames.append((String(word[..<colon]), offset))
-        }
-        if mapNames.isEmpty && !names.isEmpty { return }
-        if mapNames.isEmpty { args.error("no IP rewriters supplied") }
-    }
-
-    public override func initialize() throws(ElementError) {
-        maps = []
-        for (name, offset) in mapNames {
-            guard let rw = router.element(named: name, relativeTo: self) as? IPRewriter else { throw ElementError("\(name) not an IP rewriter") }
             if offset >= 0 && offset + rw.noutputs > noutputs {
-                throw ElementError("\(name):\(offset) port offset requires more than \(noutputs) \(noutputs == 1 ? "output" : "outputs")")
+                args.error("\(word) port offset requires more than \(noutputs) \(noutputs == 1 ? "output" : "outputs")")
+                continue
             }
             maps.append((rw, offset))
         }
+        if maps.isEmpty { args.error("no IP rewriters supplied") }
     }
 
     static let errorTypes: Set<UInt8> = [3, 4, 5, 11, 12]

@@ -2,7 +2,8 @@ import ClickLanguage
 import ClickRuntime
 
 /// IPAddrRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TIMEOUT, GUARANTEE,
-/// REAP_INTERVAL, MAPPING_CAPACITY, REPLY_ANNO]) — and IPAddrPairRewriter
+/// REAP_INTERVAL, REAP_TIME, MAPPING_CAPACITY, CAPACITY, REPLY_ANNO]) — and
+/// IPAddrPairRewriter
 ///
 /// Basic NAT that rewrites addresses only, for every IP protocol, as Click's
 /// IPAddrRewriter. A flow is a source address: every packet from it gets the new source
@@ -17,9 +18,9 @@ import ClickRuntime
 ///
 /// Ports: N inputs, any number of outputs, push.
 ///
-/// Handlers: `table` (`SADDR => NEWADDR [FOUT ROUT] iINPUT expSECONDS`), `table_size`,
-/// `nmappings`, `mapping_failures`, `size`, `patterns` (read); `capacity` (read/write);
-/// `clear` (write); `pattern0`... (read/write).
+/// Handlers: `table` (read: `SADDR => NEWADDR [FOUT ROUT] iINPUT expSECONDS`);
+/// `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read); `capacity`
+/// (read/write); `clear` (write); for the inputs, `pattern0`, `pattern1`... (read/write).
 public class IPAddrRewriter: IPRewriter {
     override var flavor: Flavor { .addresses }
 
@@ -100,8 +101,6 @@ public class IPAddrRewriter: IPRewriter {
     }
 }
 
-/// IPAddrPairRewriter: IPAddrRewriter whose flows are source and destination pairs (see
-/// IPAddrRewriter).
 public final class IPAddrPairRewriter: IPAddrRewriter {
     override var flavor: Flavor { .pairs }
 }

@@ -13,8 +13,8 @@ public protocol IPMapper: Element {
 
 /// IPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT,
 /// TCP_NODATA_TIMEOUT, TCP_GUARANTEE, UDP_TIMEOUT, UDP_STREAMING_TIMEOUT, UDP_GUARANTEE,
-/// TIMEOUT, GUARANTEE, REAP_INTERVAL, MAPPING_CAPACITY, DST_ANNO, REPLY_ANNO]) — also
-/// TCPRewriter and UDPRewriter
+/// TIMEOUT, GUARANTEE, REAP_INTERVAL, REAP_TIME, MAPPING_CAPACITY, CAPACITY, DST_ANNO,
+/// REPLY_ANNO])
 ///
 /// Rewrites TCP and UDP flows (NAPT, load balancing, redirection), keeping both directions
 /// consistent, as Click's IPRewriter. Each input port has one INPUTSPEC, for packets of
@@ -26,31 +26,29 @@ public protocol IPMapper: Element {
 /// addresses back. A source port range tries the flow's own port first, then a random one
 /// (`#`: the next in sequence; `?`: not the own port first), skipping ports whose reply
 /// flow is in use. Checksums are updated incrementally. Packets that are not TCP or UDP,
-/// later fragments and truncated headers are dropped unless the spec is `pass`.
-/// TCPRewriter rewrites TCP only; UDPRewriter rewrites TCP and UDP alike, with UDP's
-/// timeouts.
+/// later fragments and truncated headers are dropped unless the spec is `pass`. See also
+/// TCPRewriter and UDPRewriter.
 ///
-/// Flows: each flow is guaranteed for GUARANTEE seconds after its last packet (default
-/// 5), then best effort until it expires. TCP flows expire TCP_NODATA_TIMEOUT after the
-/// last packet (5 minutes), TCP_TIMEOUT (also TIMEOUT: 24 hours) once data went both
-/// ways, TCP_DONE_TIMEOUT (4 minutes) once both sides closed; UDP flows after UDP_TIMEOUT
-/// (5 minutes), UDP_STREAMING_TIMEOUT once three packets went, one of them a reply.
-/// MAPPING_CAPACITY bounds the flows (or names another rewriter whose capacity and flows
-/// to share): a new flow beyond it evicts the best-effort flow that expires first, and
-/// with none, is refused. Expired flows are reaped every REAP_INTERVAL (15 minutes).
-/// DST_ANNO (default true) sets the destination annotation to the new destination;
-/// REPLY_ANNO names an annotation byte kept from a flow's first packet and restored on
-/// its replies.
+/// Flows: each flow is guaranteed for TCP_GUARANTEE (also GUARANTEE) or UDP_GUARANTEE
+/// seconds after its last packet (default 5), then best effort until it expires. TCP flows
+/// expire TCP_NODATA_TIMEOUT after the last packet (5 minutes), TCP_TIMEOUT (also
+/// TIMEOUT: 24 hours) once data went both ways, TCP_DONE_TIMEOUT (4 minutes) once both
+/// sides closed; UDP flows after UDP_TIMEOUT (5 minutes), UDP_STREAMING_TIMEOUT once three
+/// packets went, one of them a reply. MAPPING_CAPACITY (also CAPACITY) bounds the flows,
+/// or names another rewriter whose capacity and flows to share: a new flow beyond it
+/// evicts the best-effort flow that expires first, and with none, is refused. Expired
+/// flows are reaped every REAP_INTERVAL (also REAP_TIME; 15 minutes). DST_ANNO (default
+/// true) sets the destination annotation to the new destination; REPLY_ANNO names an
+/// annotation byte kept from a flow's first packet and restored on its replies.
 ///
 /// Ports: N inputs (one per spec), any number of outputs, push.
 ///
-/// Handlers: `tcp_table`, `udp_table` (IPRewriter) or `table` (TCPRewriter, UDPRewriter):
-/// the flows, one line per direction, `(SADDR, SPORT, DADDR, DPORT) => (...) [FOUT ROUT]
-/// iINPUT expSECONDS`; `tcp_lookup` (IPRewriter) or `lookup` (TCPRewriter): read with
-/// `SADDR SPORT DADDR DPORT`, the rewritten flow; `table_size` and `nmappings` (flows
-/// made), `mapping_failures`, `size` (flows now), `patterns` (read); `capacity`
-/// (read/write); `clear` (write); `pattern0`... (read/write: one input's spec; writing
-/// replaces it and removes its flows).
+/// Handlers: `tcp_table`, `udp_table` (read: the flows, one line per direction,
+/// `(SADDR, SPORT, DADDR, DPORT) => (...) [FOUT ROUT] iINPUT expSECONDS`, a star on the
+/// line's own output); `tcp_lookup` (read with `SADDR SPORT DADDR DPORT`: the rewritten
+/// flow); `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read);
+/// `capacity` (read/write); `clear` (write); for the inputs, `pattern0`, `pattern1`...
+/// (read/write: one input's spec; writing replaces it and removes its flows).
 public class IPRewriter: Element {
     public override var portCount: String { "1-/1-" }
     public override var processing: String { "h/h" }
@@ -241,11 +239,16 @@ public class IPRewriter: Element {
     public override func cleanup() { reaper?.unschedule() }
 
     public override func runTimer(_ timer: Timer) {
-        heap.shrink(now: router.clock.now(), clearAll: false)
+        reap(now: router.clock.now())
         if reapInterval > 0 { timer.schedule(after: reapInterval) }
     }
 
     // MARK: Flows
+
+    /// Removes the flows expired by `now` (what the REAP_INTERVAL timer does).
+    public func reap(now: Int64) {
+        heap.shrink(now: now, clearAll: false)
+    }
 
     /// The timeout of a flow that is not guaranteed (Click's tcp_flow_timeout and
     /// udp_flow_timeout), by its protocol and progress.
@@ -273,8 +276,8 @@ public class IPRewriter: Element {
         return m.expiry + flowTimeout(m) - guarantee(m.key.proto)
     }
 
-    /// Removes a flow (both directions).
-    func destroyFlow(_ flow: Int32) {
+    /// Removes a flow (both directions), given its forward mapping.
+    public func destroyFlow(_ flow: Int32) {
         let m = table.mappings[Int(flow)]
         guard m.inUse else { return }
         heap.forget(table: table, flow: flow)
@@ -588,9 +591,18 @@ public class IPRewriter: Element {
     }
 }
 
-/// TCPRewriter: IPRewriter for TCP alone (see IPRewriter).
+/// TCPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* TCP_TIMEOUT, TCP_DONE_TIMEOUT,
+/// TCP_NODATA_TIMEOUT, TCP_GUARANTEE, TIMEOUT, GUARANTEE, REAP_INTERVAL, REAP_TIME,
+/// MAPPING_CAPACITY, CAPACITY, DST_ANNO, REPLY_ANNO])
 ///
-/// Handlers: `table`, `lookup`, and IPRewriter's others.
+/// IPRewriter for TCP alone, as Click's TCPRewriter: the same input specs, flows and
+/// keywords (see IPRewriter); other packets follow `pass` or are dropped.
+///
+/// Ports: N inputs, any number of outputs, push.
+///
+/// Handlers: `table` (read: the flows); `lookup` (read with `SADDR SPORT DADDR DPORT`);
+/// `table_size`, `nmappings`, `mapping_failures`, `size`, `patterns` (read); `capacity`
+/// (read/write); `clear` (write); for the inputs, `pattern0`, `pattern1`... (read/write).
 public final class TCPRewriter: IPRewriter {
     override var flavor: Flavor { .tcpOnly }
 
@@ -600,11 +612,20 @@ public final class TCPRewriter: IPRewriter {
     }
 }
 
-/// UDPRewriter: IPRewriter with UDP's timeouts for TCP and UDP alike (see IPRewriter):
-/// UDP_TIMEOUT (also TIMEOUT), UDP_STREAMING_TIMEOUT (also STREAMING_TIMEOUT),
-/// UDP_GUARANTEE (also GUARANTEE).
+/// UDPRewriter(INPUTSPEC_0, ..., INPUTSPEC_N-1 [, *keywords* UDP_TIMEOUT, TIMEOUT,
+/// UDP_STREAMING_TIMEOUT, STREAMING_TIMEOUT, UDP_GUARANTEE, GUARANTEE, REAP_INTERVAL,
+/// REAP_TIME, MAPPING_CAPACITY, CAPACITY, DST_ANNO, REPLY_ANNO])
 ///
-/// Handlers: `table`, and IPRewriter's others.
+/// IPRewriter with UDP's flows for TCP and UDP alike, as Click's UDPRewriter (see
+/// IPRewriter): flows are guaranteed for UDP_GUARANTEE (also GUARANTEE; default 5)
+/// seconds after each packet and expire UDP_TIMEOUT (also TIMEOUT; 5 minutes) after it,
+/// or UDP_STREAMING_TIMEOUT (also STREAMING_TIMEOUT) once three packets went, one a reply.
+///
+/// Ports: N inputs, any number of outputs, push.
+///
+/// Handlers: `table` (read: the flows); `table_size`, `nmappings`, `mapping_failures`,
+/// `size`, `patterns` (read); `capacity` (read/write); `clear` (write); for the inputs,
+/// `pattern0`, `pattern1`... (read/write).
 public final class UDPRewriter: IPRewriter {
     override var flavor: Flavor { .udpStyle }
 

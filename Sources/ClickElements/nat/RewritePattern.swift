@@ -22,6 +22,10 @@ public final class RewritePattern {
     /// How many values above the base the variable field may take (0: it does not vary).
     var variationTop: UInt32 = 0
     var nextVariation: UInt32 = 0
+    /// Flows whose every value was found taken, with the table's removal count then:
+    /// until a flow is removed, the same search fails at once instead of scanning the
+    /// whole range again (an exhausted NAT must not cost a full scan per packet).
+    var exhausted: [FlowID: (table: ObjectIdentifier, removals: Int)] = [:]
 
     /// Click's messages for a bad pattern.
     public enum PatternError: Error, CustomStringConvertible {
@@ -151,6 +155,12 @@ public final class RewritePattern {
         if dport != 0 { rewritten.dport = dport }
         guard variationTop > 0 else { return rewritten }
         var lookup = rewritten.reversed
+        var searched = lookup
+        (searched.daddr, searched.dport) = isNAPT ? (searched.daddr, 0) : (0, searched.dport)
+        if let seen = exhausted[searched] {
+            if seen.table == ObjectIdentifier(replies) && seen.removals == replies.removals { return nil }
+            exhausted[searched] = nil
+        }
         let base = isNAPT ? UInt32(sport) : saddr
         @inline(__always) func set(_ v: UInt32) {
             if isNAPT { lookup.dport = UInt16(truncatingIfNeeded: base &+ v) } else { lookup.daddr = base &+ v }
@@ -172,6 +182,8 @@ public final class RewritePattern {
             count += 1
             val = val == variationTop ? 0 : val + 1
         }
+        if exhausted.count > 4096 { exhausted.removeAll() }
+        exhausted[searched] = (ObjectIdentifier(replies), replies.removals)
         return nil
     }
 

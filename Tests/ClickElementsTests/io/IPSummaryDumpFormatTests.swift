@@ -56,7 +56,10 @@ import Testing
         _ = try run("""
             rw :: UDPRewriter(pattern 1.0.0.1 1024-65535# - - 0 1, drop)
             FromIPSummaryDump(\(s.path("out")), STOP true) -> [0] rw [0] -> ToIPSummaryDump(\(s.path("o1")), FIELDS src sport dst dport proto)
-            FromIPSummaryDump(\(s.path("back")), STOP true) -> [1] rw [1] -> ToIPSummaryDump(\(s.path("o2")), FIELDS src sport dst dport proto)
+            back :: FromIPSummaryDump(\(s.path("back")), STOP true, ACTIVE false) -> [1] rw [1] -> ToIPSummaryDump(\(s.path("o2")), FIELDS src sport dst dport proto)
+            // The replies start once every outgoing packet went: each source sends one
+            // packet per task run, as Click's, so two running at once interleave.
+            DriverManager(pause, write back.active true, pause)
             """)
         #expect(try s.dataLines("o1") == ["1.0.0.1 1024 8.8.8.8 53 U", "1.0.0.1 1024 8.8.8.8 53 U", "1.0.0.1 1025 8.8.4.4 53 U"])
         // The third reply matches no mapping and is dropped.

@@ -93,7 +93,7 @@ import Testing
         let rewriter = try #require(nat.router.element(named: "nat") as? IPRewriter)
         let first = rewriter.table.find(FlowID(saddr: 0x0A01_0001, sport: 1234, daddr: 0x0808_0808, dport: 53, proto: 17))
         #expect(first >= 0)
-        rewriter.table.remove(first)
+        rewriter.destroyFlow(first)
         nat.send([Self.frame(src: [10, 1, 0, 8], dst: server, proto: 17, sport: 1234, dport: 53)], port: 0)
         #expect(nat.take(port: 1).count == 1)
     }
@@ -120,9 +120,16 @@ import Testing
         rewriter.reap(now: nat.router.clock.now() + 60_000_000_000)
         #expect(try nat.router.read("nat.size") == "1")   // no-data timeout: 5 minutes
         nat.send([Self.frame(src: [10, 1, 0, 5], dst: [8, 8, 8, 8], proto: 6, sport: 1000, dport: 80, flags: 0x01)], port: 0)
-        _ = nat.take(port: 1)
+        let f = Self.flow(nat.take(port: 1)[0])
+        // One side closed: still the no-data timeout, as in Click.
         rewriter.reap(now: nat.router.clock.now() + 31_000_000_000)
-        #expect(try nat.router.read("nat.size") == "0")   // done: 30 s in nat.click
+        #expect(try nat.router.read("nat.size") == "1")
+        nat.send([Self.frame(src: [8, 8, 8, 8], dst: [10, 2, 0, 1], proto: 6, sport: 80, dport: f.sport, flags: 0x01)], port: 1)
+        #expect(nat.take(port: 0).count == 1)
+        rewriter.reap(now: nat.router.clock.now() + 29_000_000_000)
+        #expect(try nat.router.read("nat.size") == "1")
+        rewriter.reap(now: nat.router.clock.now() + 31_000_000_000)
+        #expect(try nat.router.read("nat.size") == "0")   // both closed: 30 s in nat.click
     }
 
     @Test func hotReconfigurationKeepsNATFlows() throws {
