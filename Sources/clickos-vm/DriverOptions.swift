@@ -78,6 +78,8 @@ struct DriverOptions {
                                         element classes are not checked.
           -C, --clickpath PATH          Use PATH for CLICKPATH.
           -w, --no-warnings             Do not print warnings.
+          -R, --allow-reconfigure       Accepted for Click's sake: the writable 'hotconfig'
+                                        handler is always there.
               --help                    Print this message and exit.
           -v, --version                 Print version number and exit.
 
@@ -136,6 +138,7 @@ struct DriverOptions {
                 case "quit": options.quit = true
                 case "time": options.printTime = true
                 case "no-warnings": options.noWarnings = true
+                case "allow-reconfigure": break   // the 'hotconfig' handler is always there
                 case "simtime": options.simulatedTime = true
                 case "seccomp":
                     options.seccomp = true
@@ -173,6 +176,7 @@ struct DriverOptions {
                     case "q": options.quit = true
                     case "t": options.printTime = true
                     case "w": options.noWarnings = true
+                    case "R": break   // --allow-reconfigure
                     case "v": options.showVersion = true
                     default: throw UsageError(description: "unrecognized option '-\(flag)'")
                     }

@@ -41,9 +41,14 @@ extension Element {
         }
     }
 
-    /// Reports a warning about the configuration, as Click words one.
+    /// Reports a warning about the configuration, as Click words one; during a write
+    /// handler (a live reconfiguration) it goes to the handler's caller instead.
     func configurationWarning(_ message: String) {
-        router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(message)")
+        if router.writeWarnings != nil {
+            router.writeWarnings?.append("warning: \(message)")
+        } else {
+            router.chatter("\(landmark): While configuring '\(declaration)':\n  warning: \(message)")
+        }
     }
 }
 

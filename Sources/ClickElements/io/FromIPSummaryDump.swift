@@ -416,7 +416,11 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         if proto == 17 && firstFragment && th.be16(4) == 0 { th.setBE16(4, UInt16(truncatingIfNeeded: Int(d.be16(2)) - ipHeaderLength)) }
         if checksum { setChecksums(p, headerLength: ipHeaderLength, transportLength: transportLength) }
         p.timestamp = timestamp
-        if ipFields > 0 { p.setNetworkHeader(at: 0, headerLength: ipHeaderLength) }
+        if ipFields > 0 {
+            p.setNetworkHeader(at: 0, headerLength: ipHeaderLength)
+            // As Click's, the destination annotation is the packet's destination.
+            p.destinationIPAnnotation = d.be32(16)
+        }
         return p
     }
 

@@ -44,7 +44,8 @@ public final class DelayShaper: Element, EmptyNotifier {
                 guard batch.count > before else { break }
                 let p = batch[before]
                 batch.count = before
-                if p.timestamp == 0 { p.timestamp = now }
+                // As Click's: a timestamp in the first second counts as unset.
+                if p.timestamp < 1_000_000_000 { p.timestamp = now }
                 p.timestamp = p.timestamp.saturatingAdd(delay)
                 held = p
             }

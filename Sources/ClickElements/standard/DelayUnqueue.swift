@@ -4,7 +4,7 @@ import ClickRuntime
 /// DelayUnqueue(DELAY)
 ///
 /// Pulls packets and pushes each out no earlier than its timestamp plus DELAY seconds
-/// (a packet without a timestamp gets the current time first); on output the timestamp
+/// (a packet without a timestamp, or one in the first second, gets the current time first); on output the timestamp
 /// is the delayed time. Holds at most one packet; sleeps while upstream is empty and
 /// until the held packet is due.
 ///
@@ -43,7 +43,8 @@ public final class DelayUnqueue: Element {
                     input(0, into: &batch, max: 1)
                     if batch.count == 1 {
                         let p = batch[0]
-                        if p.timestamp == 0 { p.timestamp = now }
+                        // As Click's: a timestamp in the first second counts as unset.
+                        if p.timestamp < 1_000_000_000 { p.timestamp = now }
                         p.timestamp = p.timestamp.saturatingAdd(delay)
                         held = p
                         batch.count = 0

@@ -31,8 +31,9 @@ import ClickRuntime
 /// (read with a name) and `set` (write); the builtins, read with parameters: `add`, `sub`,
 /// `mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,
 /// `le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,
-/// `cat`, `sprintf`, `htons`, `htonl`, `ntohs`, `ntohl`; `run` (read with arguments: runs
-/// the script with `$1`... set and gives what it returned); each exported variable.
+/// `cat` and `catq` (a file's contents, quoted for `catq`), `sprintf`, `htons`, `htonl`,
+/// `ntohs`, `ntohl`; `run` (read with arguments: runs the script with `$1`... set and
+/// gives what it returned); each exported variable.
 public class Script: Element {
     public override var portCount: String { "-/-" }
     public override var processing: String { "ah/ah" }
@@ -50,6 +51,8 @@ public class Script: Element {
     var variables: [String: String] = [:]
     var pc = 0
     var waitingForStop = false
+    /// Stop events still awaited by the current `wait_stop`.
+    var stopsAwaited = 0
     var pendingStops = 0
     var paused = false
     var timer: Timer?
@@ -153,8 +156,11 @@ public class Script: Element {
     func stopEvent() -> Bool {
         guard kind == .driver else { return false }
         if waitingForStop {
-            waitingForStop = false
-            timer?.schedule(after: 0)
+            stopsAwaited -= 1
+            if stopsAwaited <= 0 {
+                waitingForStop = false
+                timer?.schedule(after: 0)
+            }
         } else {
             pendingStops += 1
         }
@@ -214,8 +220,12 @@ public class Script: Element {
                 }
             case "write", "writeq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
+                let value = op == "writeq" ? ConfigText.unquote(args) : args
                 do {
-                    try router.write(qualified(handler), op == "writeq" ? ConfigText.unquote(args) : args)
+                    let warnings = try router.write(qualified(handler), value)
+                    if !warnings.isEmpty {
+                        router.chatter("While calling '\(handler)\(value.isEmpty ? "" : " " + value)':\n" + warnings.map { "  " + $0 }.joined(separator: "\n"))
+                    }
                 } catch {
                     router.chatter(handlerFailure(handler, args, error, write: true))
                 }
@@ -236,11 +246,15 @@ public class Script: Element {
                 paused = true
                 return
             case "wait_stop", "pause", "wait_step":
-                // In a DriverManager, pausing waits for the next stop event, as Click's.
-                if pendingStops > 0 {
-                    pendingStops -= 1
+                // In a DriverManager, pausing waits for the next stop event, as Click's;
+                // `wait_stop N` for N of them.
+                let wanted = max(1, Int(expand(raw).trimmingCharacters()) ?? 1)
+                if pendingStops >= wanted {
+                    pendingStops -= wanted
                     continue
                 }
+                stopsAwaited = wanted - pendingStops
+                pendingStops = 0
                 waitingForStop = true
                 if kind != .driver { router.chatter("\(landmark): wait_stop outside a DriverManager") }
                 return
@@ -455,14 +469,27 @@ public class Script: Element {
         case "random":
             // Click: no argument, a random 32-bit number; otherwise N1 and N2, both
             // unsigned 32-bit and both required, and a number from N1 to N2.
-            if a.isEmpty { return .value(String(UInt32.random(in: 0...UInt32.max, using: &router.random))) }
+            if a.isEmpty { return .value(String(router.random.clickRandom())) }
             var args = Arguments(a)
             let n1 = args.mandatory("N1", .unsignedInteger)
             let n2 = args.mandatory("N2", .unsignedInteger)
             let errors = args.finish()
             guard errors.isEmpty, let n1, let n2 else { return .failure(errors) }
             guard n1 <= n2 else { return .failure(["bad N"]) }
-            return .value(String(Int.random(in: n1...n2, using: &router.random)))
+            return .value(String(router.random.clickRandom(UInt32(n1), UInt32(n2))))
+        case "cat", "catq":
+            // A file's contents (quoted for catq), as Click's userlevel Script.
+            guard a.count == 1 else { return .failure(["bad FILE"]) }
+            guard let f = fopen(a[0], "r") else { return .failure(["\(a[0]): \(String(cString: strerror(errno)))"]) }
+            defer { fclose(f) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while true {
+                let n = fread(&buffer, 1, buffer.count, f)
+                if n <= 0 { break }
+                bytes += buffer[0..<n]
+            }
+            return .value(name == "catq" ? ConfigText.quote(bytes: bytes) : String(decoding: bytes, as: UTF8.self))
         default:
             return builtin(name, a).map { .value($0) }
         }
@@ -506,7 +533,6 @@ public class Script: Element {
         case "length": return String(a.joined(separator: " ").count)
         case "now": return formatTimestamp(router.clock.now())
         case "unquote": return a.joined(separator: " ")
-        case "cat": return a.joined()
         case "htons", "ntohs":
             guard a.count == 1, let v = UInt16(a[0]) else { return nil }
             return String(v.byteSwapped)
@@ -553,7 +579,7 @@ public class Script: Element {
         }
         h.readWithParameter("length") { text in String(text.utf8.count) }
         for name in ["add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge",
-                     "not", "and", "or", "if", "first", "now", "random", "unquote", "cat", "sprintf", "htons", "htonl", "ntohs", "ntohl"] {
+                     "not", "and", "or", "if", "first", "now", "random", "unquote", "cat", "catq", "sprintf", "htons", "htonl", "ntohs", "ntohl"] {
             h.readWithParameter(name) { [unowned self] (text: String) throws(ElementError) in
                 switch self.checkedBuiltin(name, ConfigText.words(text).map(ConfigText.unquote)) {
                 case .value(let v)?: return v

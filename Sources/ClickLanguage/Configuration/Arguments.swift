@@ -103,10 +103,14 @@ extension ValueType where Value == IPv4Prefix {
         let t = ConfigText.unquote(text)
         return IPv4Prefix.parse(t) ?? context.addressNames.ipv4Prefix(t, context: context.elementName)
     }
-    /// Like `ipv4Prefix`, but a bare address means /32.
+    /// Like `ipv4Prefix`, but an address means /32, as Click's `IPPrefixArg(true)` reads
+    /// it: `ADDR/LEN` first, then an address (a name that is one too: `a` of
+    /// `AddressInfo(a 1.0.0.2/24)` is 1.0.0.2/32), then a prefix name (`a:ipnet`).
     public static let ipv4PrefixOrAddress = ValueType("IP address prefix") { text, context in
         let t = ConfigText.unquote(text)
-        return IPv4Prefix.parse(t, allowBare: true) ?? context.addressNames.ipv4Prefix(t, context: context.elementName)
+        if t.contains("/"), let p = IPv4Prefix.parse(t) { return p }
+        if let a = ValueType<IPv4Address>.ipv4Address.parse(t, context) { return IPv4Prefix(address: a, length: 32) }
+        return context.addressNames.ipv4Prefix(t, context: context.elementName)
     }
 }
 
@@ -263,6 +267,26 @@ public struct Arguments {
             keywordLengths[i] = -1
         }
         return result
+    }
+
+    /// Click's `Args::consume` followed by a fresh `Args(conf)`: the arguments not read yet
+    /// (with the keywords read so far taken out, so positional arguments after them are
+    /// next), as new Arguments. Read them, then `absorb` them back.
+    public mutating func consume() -> Arguments {
+        var rest: [String] = []
+        for i in keywordLengths.indices where keywordLengths[i] >= 0 {
+            rest.append(arguments[i])
+            keywordLengths[i] = -1
+        }
+        return Arguments(rest, context: context)
+    }
+
+    /// Takes back what was read from `consume()`'s arguments: their errors and names, and
+    /// what is left of them (for `finish`).
+    public mutating func absorb(_ rest: Arguments) {
+        var rest = rest
+        requested += rest.requested
+        errors += rest.finish()
     }
 
     /// Checks that every argument was read. Returns all errors (empty on success).

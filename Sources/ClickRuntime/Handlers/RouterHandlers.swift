@@ -127,14 +127,20 @@ extension Router {
         }
     }
 
-    /// Calls a write handler.
-    public func write(_ fullName: String, _ value: String) throws(HandlerError) {
+    /// Calls a write handler; returns the warnings it raised (a live reconfiguration's),
+    /// for the caller to report as Click reports them, under the call.
+    @discardableResult
+    public func write(_ fullName: String, _ value: String) throws(HandlerError) -> [String] {
         let (_, h) = try handler(fullName)
         guard let write = h.write else { throw HandlerError(kind: .permissionDenied, message: "handler '\(fullName)' is read-only") }
+        let outer = writeWarnings
+        writeWarnings = []
+        defer { writeWarnings = outer }
         do {
             try write(value)
         } catch {
             throw HandlerError(kind: .failed, message: error.message)
         }
+        return writeWarnings ?? []
     }
 }

@@ -11,6 +11,8 @@ public final class Router {
     public let pool: PacketPool
     /// AddressInfo names, filled while configuring.
     public var addressNames = AddressNames()
+    /// While a write handler runs: the warnings it raises (see `write`); nil otherwise.
+    public var writeWarnings: [String]?
     /// The random numbers elements draw (`RandomSeed` seeds it).
     public var random = RandomSource()
     /// Handlers per element index; `globalHandlers` are the router's own.
@@ -346,7 +348,6 @@ public final class Router {
         next.libraries = libraries
         next.definitions = definitions
         next.routerShared = routerShared
-        next.stopInterceptor = stopInterceptor
         next.standardOutput = standardOutput
         for e in next.elements {
             if let old = element(named: e.name), old.className == e.className { e.takeState(from: old) }

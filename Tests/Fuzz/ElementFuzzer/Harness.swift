@@ -96,7 +96,7 @@ enum ElementHarness {
             injector.inject(bytes)
             router.scheduler.maximumRounds = 4
             router.run()
-            for h in releases where (try? router.handler(h)) != nil { try? router.write(h, "") }
+            for h in releases where (try? router.handler(h)) != nil { _ = try? router.write(h, "") }
             precondition(router.pool.outstanding == 0, "configuration \(k): packets leaked: \(router.pool.outstanding)")
         }
     }
