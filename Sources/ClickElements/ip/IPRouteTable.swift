@@ -27,6 +27,11 @@ public struct IPRoute: Equatable, Sendable {
     var description: String {
         "\(prefix)\t\(gateway.map(\.description) ?? "-")\t\(port)"
     }
+
+    /// Click's `IPRoute::unparse()`, as its messages quote a route: spaces, not tabs.
+    var plain: String {
+        "\(prefix) \(gateway.map(\.description) ?? "-") \(port)"
+    }
 }
 
 /// Longest-prefix-match over a route list, compiled to a sorted array of address ranges so
@@ -191,6 +196,11 @@ public class IPLookupBase: Element {
         return route
     }
 
+    /// Click's message for adding a route whose prefix is taken.
+    func conflict(_ route: IPRoute, in table: RangeRouteTable) -> ElementError {
+        ElementError("conflict with existing route '\(table.routes.first { $0.prefix == route.prefix }?.plain ?? "")'")
+    }
+
     public override func addHandlers(_ h: inout HandlerSet) {
         h.read("table") { [unowned self] in self.table.routes.map { $0.description + "\n" }.joined() }
         h.readWithParameter("lookup") { [unowned self] (text: String) throws(ElementError) in
@@ -201,9 +211,7 @@ public class IPLookupBase: Element {
         guard dynamic else { return }
         h.write("add") { [unowned self] (text: String) throws(ElementError) in
             let route = try self.parseRoute(text)
-            if !self.table.add(route, replace: false) {
-                throw ElementError("conflict with existing route '\(self.table.routes.first { $0.prefix == route.prefix }?.description ?? "")'")
-            }
+            if !self.table.add(route, replace: false) { throw self.conflict(route, in: self.table) }
         }
         h.write("set") { [unowned self] (text: String) throws(ElementError) in
             _ = self.table.add(try self.parseRoute(text), replace: true)
@@ -221,7 +229,7 @@ public class IPLookupBase: Element {
                 case "": continue
                 case "add":
                     let route = try self.parseRoute(rest)
-                    if !copy.add(route, replace: false) { throw ElementError("conflict with existing route") }
+                    if !copy.add(route, replace: false) { throw self.conflict(route, in: copy) }
                 case "set":
                     _ = copy.add(try self.parseRoute(rest), replace: true)
                 case "remove":

@@ -45,7 +45,12 @@ extension Router {
         var g = HandlerSet()
         g.read("version") { Router.version }
         g.read("driver") { "userlevel" }
-        g.read("config") { [unowned self] in self.configurationText.isEmpty ? self.flat.unparse() : self.configurationText }
+        // As Click's: the text given, or the flat configuration when there is none or the
+        // configuration says `require(compact_config)`.
+        g.read("config") { [unowned self] in
+            let compact = self.flat.requirements.contains { $0.type == "compact_config" && $0.value.isEmpty }
+            return self.configurationText.isEmpty || compact ? self.flat.unparse() : self.configurationText
+        }
         g.read("flatconfig") { [unowned self] in self.flat.unparse() }
         g.read("list") { [unowned self] in "\(self.elements.count)\n" + self.elements.map { $0.name + "\n" }.joined() }
         g.read("classes") { [unowned self] in
