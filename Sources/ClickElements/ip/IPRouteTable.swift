@@ -48,6 +48,9 @@ struct RangeRouteTable {
         rebuild()
     }
 
+    /// Compiles the route list to ranges: every route paints the ranges it covers, shorter
+    /// prefixes first so that longer ones win. Prefixes nest or are disjoint, so a range is
+    /// painted at most once per prefix length: O(n log n) for n routes.
     mutating func rebuild() {
         var bounds: Set<UInt32> = [0]
         for r in routes {
@@ -56,12 +59,26 @@ struct RangeRouteTable {
             if end != UInt32.max { bounds.insert(end + 1) }
         }
         starts = bounds.sorted()
-        // Longest prefixes first, so the first route containing a range wins.
-        let order = routes.indices.sorted { routes[$0].prefix.mask.nonzeroBitCount > routes[$1].prefix.mask.nonzeroBitCount }
-        targets = starts.map { start in
-            for i in order where routes[i].prefix.contains(IPv4Address(start)) { return Int32(i) }
-            return -1
+        targets = [Int32](repeating: -1, count: starts.count)
+        let order = routes.indices.sorted { routes[$0].prefix.mask.nonzeroBitCount < routes[$1].prefix.mask.nonzeroBitCount }
+        for i in order {
+            let p = routes[i].prefix
+            var k = firstRange(atOrAfter: p.network.value)
+            while k < starts.count && starts[k] <= p.broadcast.value {
+                targets[k] = Int32(i)
+                k += 1
+            }
         }
+    }
+
+    /// The index of the first range starting at or after `address`.
+    private func firstRange(atOrAfter address: UInt32) -> Int {
+        var lo = 0, hi = starts.count
+        while lo < hi {
+            let mid = (lo + hi) >> 1
+            if starts[mid] < address { lo = mid + 1 } else { hi = mid }
+        }
+        return lo
     }
 
     /// The table as parallel arrays: range starts, and per range the output port (-1 for
@@ -81,21 +98,25 @@ struct RangeRouteTable {
         return t < 0 ? nil : routes[Int(t)]
     }
 
-    mutating func add(_ route: IPRoute, replace: Bool) -> Bool {
+    /// Adds `route` (replacing one with the same prefix when `replace`); false when the
+    /// prefix is taken and not replaced. `compile: false` leaves the ranges stale until
+    /// `rebuild()`, for a batch of changes.
+    mutating func add(_ route: IPRoute, replace: Bool, compile: Bool = true) -> Bool {
         if let i = routes.firstIndex(where: { $0.prefix == route.prefix }) {
             guard replace else { return false }
             routes[i] = route
         } else {
             routes.append(route)
         }
-        rebuild()
+        if compile { rebuild() }
         return true
     }
 
-    mutating func remove(_ prefix: IPv4Prefix) -> Bool {
+    /// Removes the route for `prefix`; false when there is none. `compile` as for `add`.
+    mutating func remove(_ prefix: IPv4Prefix, compile: Bool = true) -> Bool {
         guard let i = routes.firstIndex(where: { $0.prefix == prefix }) else { return false }
         routes.remove(at: i)
-        rebuild()
+        if compile { rebuild() }
         return true
     }
 }
@@ -229,17 +250,18 @@ public class IPLookupBase: Element {
                 case "": continue
                 case "add":
                     let route = try self.parseRoute(rest)
-                    if !copy.add(route, replace: false) { throw self.conflict(route, in: copy) }
+                    if !copy.add(route, replace: false, compile: false) { throw self.conflict(route, in: copy) }
                 case "set":
-                    _ = copy.add(try self.parseRoute(rest), replace: true)
+                    _ = copy.add(try self.parseRoute(rest), replace: true, compile: false)
                 case "remove":
                     guard let p = IPv4Prefix.parse(ConfigText.words(rest).first ?? "", allowBare: true),
-                        copy.remove(IPv4Prefix(address: p.network, mask: p.mask))
+                        copy.remove(IPv4Prefix(address: p.network, mask: p.mask), compile: false)
                     else { throw ElementError("bad remove '\(rest)'") }
                 default:
                     throw ElementError("unknown command '\(verb)'")
                 }
             }
+            copy.rebuild()
             self.table = copy
         }
     }

@@ -273,7 +273,7 @@ public class IPRewriter: Element {
     /// When a guaranteed flow expires once its guarantee runs out.
     func bestEffortExpiry(_ flow: Int32) -> Int64 {
         let m = table.mappings[Int(flow)]
-        return m.expiry + flowTimeout(m) - guarantee(m.key.proto)
+        return m.expiry.saturatingAdd(flowTimeout(m)).saturatingSubtract(guarantee(m.key.proto))
     }
 
     /// Removes a flow (both directions), given its forward mapping.
@@ -586,7 +586,7 @@ public class IPRewriter: Element {
         let replyOutput = table.mappings[Int(m.partner)].output
         var expiry = m.expiry
         if m.guaranteed { expiry = bestEffortExpiry(f) }
-        let seconds = (expiry + Self.second / 2 - now) / Self.second
+        let seconds = expiry.saturatingAdd(Self.second / 2).saturatingSubtract(now) / Self.second
         return " [\(reply ? "" : "*")\(m.output) \(reply ? "*" : "")\(replyOutput)] i\(m.input) exp\(seconds)"
     }
 }

@@ -28,7 +28,8 @@ import ClickRuntime
 ///
 /// Ports: none, or any number of inputs and outputs for TYPE PACKET (agnostic).
 /// Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`
-/// (read with a name) and `set` (write); the builtins, read with parameters: `add`, `sub`,
+/// (read with a name), `set` (write) and `shift` (read with a name: the first word, taken
+/// off); the builtins, read with parameters: `add`, `sub`,
 /// `mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,
 /// `le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,
 /// `cat` and `catq` (a file's contents, quoted for `catq`), `sprintf`, `htons`, `htonl`,
@@ -570,6 +571,13 @@ public class Script: Element {
         h.write("set") { [unowned self] text in
             let (name, value) = ConfigText.firstWord(text)
             self.variables[name] = value
+        }
+        // `shift VAR`: the first word of VAR, which loses it.
+        h.readWithParameter("shift") { [unowned self] text in
+            let name = text.trimmingCharacters()
+            let (first, rest) = ConfigText.firstWord(self.variables[name] ?? "")
+            self.variables[name] = rest
+            return first
         }
         // `export VAR` makes VAR a read/write handler of the script.
         for (op, text) in instructions where op == "export" || op == "exportq" {
