@@ -44,6 +44,8 @@ public enum StandardElements {
         IPAddrRewriter.self, IPAddrPairRewriter.self, ICMPRewriter.self, ARPTable.self,
         ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self,
         IPRateMonitor.self, IPInputCombo.self, IPOutputCombo.self,
+        // Click's self-test elements that its test suite runs.
+        TokenBucketTest.self,
     ]
 
     /// Other names Click knows these classes by.

@@ -78,7 +78,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/analysis/AverageCounter.swift"),
         "BandwidthRatedSplitter": ElementDocumentation(
             synopsis: "BandwidthRatedSplitter(RATE [, *keywords* BURST_DURATION, BURST_BYTES])",
-            text: "RatedSplitter with RATE in bytes per second (bandwidth syntax), each packet costing its\nlength; the bucket holds BURST_BYTES (default: BURST_DURATION worth).\n\nPorts: 1 input, 1 or 2 outputs, push. Handlers: `rate` (read/write).",
+            text: "RatedSplitter with RATE in bytes per second (bandwidth syntax), each packet costing its\nlength. As in Click, a packet goes to output 0 while the bucket holds 128 kB (131072\nbytes), which the bucket holds beyond BURST_BYTES (default: BURST_DURATION of RATE).\n\nPorts: 1 input, 1 or 2 outputs, push. Handlers: `rate` (read/write).",
             keywords: ["BURST_BYTES", "BURST_DURATION", "RATE"],
             keywordArguments: ["BURST_BYTES", "BURST_DURATION"],
             handlers: ["rate"],
@@ -86,10 +86,10 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/RatedSplitter.swift"),
         "BandwidthRatedUnqueue": ElementDocumentation(
             synopsis: "BandwidthRatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_BYTES])",
-            text: "RatedUnqueue with RATE in bytes per second (bandwidth syntax, e.g. `1Mbps`), each\npacket costing its length; the bucket holds BURST_BYTES (default: BURST_DURATION worth).\n\nPorts: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).",
+            text: "RatedUnqueue with RATE in bytes per second (bandwidth syntax, e.g. `1Mbps`), each\npacket costing its length. As in Click, a packet goes while the bucket holds 128 kB\n(131072 bytes), which the bucket holds beyond BURST_BYTES (default: BURST_DURATION of\nRATE).\n\nPorts: 1 pull input, 1 push output.\n\nHandlers: `rate` (read/write), `count` (read), `calls` (read), `active` (read/write),\n`scheduled` (read).",
             keywords: ["BURST_BYTES", "BURST_DURATION", "RATE"],
             keywordArguments: ["BURST_BYTES", "BURST_DURATION"],
-            handlers: ["rate", "count"],
+            handlers: ["rate", "count", "calls", "active", "scheduled"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/RatedUnqueue.swift"),
         "BandwidthShaper": ElementDocumentation(
@@ -798,7 +798,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/RatedSource.swift"),
         "RatedSplitter": ElementDocumentation(
             synopsis: "RatedSplitter(RATE [, *keywords* BURST_DURATION, BURST_SIZE])",
-            text: "Sends at most RATE packets per second to output 0 and the rest to output 1 (dropped\nwhen there is none). The token bucket starts full and holds BURST_DURATION worth of\nRATE (default 20 ms) or BURST_SIZE tokens.\n\nPorts: 1 input, 1 or 2 outputs, push. Handlers: `rate` (read/write).",
+            text: "Sends at most RATE packets per second to output 0 and the rest to output 1 (dropped\nwhen there is none), with Click's token bucket: it starts full, holds BURST_SIZE\ntokens (default: BURST_DURATION, 20 ms, of RATE) and refills every millisecond.\n\nPorts: 1 input, 1 or 2 outputs, push. Handlers: `rate` (read/write).",
             keywords: ["BURST_DURATION", "BURST_SIZE", "RATE"],
             keywordArguments: ["BURST_DURATION", "BURST_SIZE"],
             handlers: ["rate"],
@@ -806,10 +806,10 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/RatedSplitter.swift"),
         "RatedUnqueue": ElementDocumentation(
             synopsis: "RatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_SIZE])",
-            text: "Pulls packets from its input and pushes them out at no more than RATE packets per\nsecond, with a token bucket holding BURST_SIZE tokens (default: BURST_DURATION, 20 ms,\nworth of tokens). Sleeps while upstream is empty and between tokens.\n\nPorts: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).",
+            text: "Pulls packets from its input and pushes them out at no more than RATE packets per\nsecond, one per task run, with Click's token bucket: it holds BURST_SIZE tokens\n(default: BURST_DURATION, 20 ms, of RATE) and refills every millisecond. Sleeps while\nupstream is empty and until the next token.\n\nPorts: 1 pull input, 1 push output.\n\nHandlers: `rate` (read/write), `count` (read), `calls` (read: task runs, empty runs,\npushes and failed pulls), `active` (read/write), `scheduled` (read).",
             keywords: ["BURST_DURATION", "BURST_SIZE", "RATE"],
             keywordArguments: ["BURST_DURATION", "BURST_SIZE"],
-            handlers: ["rate", "count"],
+            handlers: ["rate", "count", "calls", "active", "scheduled"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/RatedUnqueue.swift"),
         "Resize": ElementDocumentation(
@@ -1108,6 +1108,14 @@ extension ElementDocumentation {
             handlers: ["count", "filename", "flush"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/io/ToIPSummaryDump.swift"),
+        "TokenBucketTest": ElementDocumentation(
+            synopsis: "TokenBucketTest()",
+            text: "Click's self-test of its token bucket, run here against this project's TokenBucket (the\none the rated elements use): rates and capacities, refills by the jiffy, removal, the\ntime until tokens arrive, idle and unlimited rates. On initialization it reports\n\"All tests pass!\", or fails naming the first check that did not hold.\n\nPorts: none.",
+            keywords: [],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/test/TokenBucketTest.swift"),
         "Truncate": ElementDocumentation(
             synopsis: "Truncate(LENGTH [, *keywords* EXTRA_LENGTH])",
             text: "Shortens packets longer than LENGTH bytes to LENGTH. With EXTRA_LENGTH (default true),\nthe bytes removed are added to the EXTRA_LENGTH annotation, so that ToDump and\nToIPSummaryDump still record the original length.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `length` (read/write).",

@@ -8,17 +8,15 @@ extension Element {
         bandwidth ? args.mandatory("RATE", .bandwidth) ?? 0 : Double(args.mandatory("RATE", .unsignedInteger) ?? 0)
     }
 
-    /// The token bucket size of the rated elements, as Click's RatedUnqueue reads it:
-    /// BURST_DURATION (default 20 ms of RATE) or BURST_SIZE (BURST_BYTES for bandwidth
-    /// rates) in tokens, not both.
-    func readBurst(_ args: inout Arguments, rate: Double, bandwidth: Bool) -> Double {
+    /// The burst of the rated elements, as Click's RatedUnqueue reads it: BURST_DURATION
+    /// (default 20 ms) or BURST_SIZE (BURST_BYTES for bandwidth rates), not both.
+    func readBurst(_ args: inout Arguments, bandwidth: Bool) -> RatedBurst {
         let duration = args.keyword("BURST_DURATION", .seconds(fractionDigits: 3))
         let size = args.keyword(bandwidth ? "BURST_BYTES" : "BURST_SIZE", .unsignedInteger)
         if duration != nil && size != nil {
             args.error("cannot specify both BURST_DURATION and \(bandwidth ? "BURST_BYTES" : "BURST_SIZE")")
         }
-        let tokens = size.map(Double.init) ?? (rate * Double(duration ?? 20_000_000) / 1e9).rounded(.down)
-        return min(max(1, tokens), Double(UInt32.max))
+        return RatedBurst(milliseconds: UInt64((duration ?? 20_000_000) / 1_000_000), size: size.map { UInt32(clamping: $0) }, bandwidth: bandwidth)
     }
 }
 
@@ -85,5 +83,23 @@ struct VLANTagArguments {
     @inline(__always) func tag(for p: Packet) -> (tci: UInt16, untagged: Bool) {
         let t = fromAnnotation ? UInt16(bigEndian: p.annotation16(Annotation.vlanTCI)) : tci
         return (t, Int(t & 0xFFF) == nativeVLAN)
+    }
+}
+
+/// How a rated element sizes its token bucket (Click's RatedUnqueue::configure_helper).
+struct RatedBurst {
+    var milliseconds: UInt64 = 20
+    var size: UInt32?
+    var bandwidth = false
+
+    /// Click's slack for bandwidth buckets: a packet may go while this many bytes remain.
+    static let bandwidthThreshold: UInt32 = 131_072
+
+    /// The bucket capacity in tokens for `rate`: BURST_SIZE, or BURST_DURATION of the
+    /// rate; bandwidth buckets hold the threshold more; never 0.
+    func capacity(rate: UInt32) -> UInt32 {
+        var tokens = size ?? UInt32(clamping: UInt64(rate) * milliseconds / 1000)
+        if bandwidth { tokens = tokens.addingReportingOverflow(Self.bandwidthThreshold).overflow ? .max : tokens + Self.bandwidthThreshold }
+        return tokens == 0 ? 1 : tokens
     }
 }

@@ -17,12 +17,12 @@ public final class RatedSource: Element {
     public override var processing: String { "a/a" }
 
     var data = InfiniteSource.defaultData
-    var rate = 10.0
+    var rate: UInt32 = 10
     var limit = -1
     var active = true
     var stop = false
     public private(set) var count = 0
-    var bucket = TokenBucket(rate: 10, capacity: 1, now: 0)
+    var bucket = TokenBucket()
     var timer: Timer?
 
     public override func configure(_ args: inout Arguments) {
@@ -30,15 +30,27 @@ public final class RatedSource: Element {
         let r = args.positional("RATE", .unsignedInteger)
         limit = args.positional("LIMIT", .integer) ?? -1
         active = args.positional("ACTIVE", .bool) ?? true
-        if let length = args.keyword("LENGTH", .integer) { d = InfiniteSource.resized(d, to: length, &args) }
+        let lengthGiven = args.keyword("LENGTH", .integer)
+        if let length = lengthGiven { d = InfiniteSource.resized(d, to: length, &args) }
         stop = args.keyword("STOP", .bool) ?? false
         let bandwidth = args.keyword("BANDWIDTH", .bandwidth)
         data = d
-        if let bandwidth, bandwidth > 0 { rate = (bandwidth / Double(max(d.count, 1))).rounded(.down) } else if let r { rate = Double(r) }
+        if let r { rate = UInt32(clamping: r) }
+        var burst = Self.burst(rate)
+        if let bandwidth, bandwidth >= 1 {
+            // As Click: the rate in whole packets, a burst of at least two packets' bytes.
+            rate = UInt32(clamping: UInt64(min(bandwidth, 4e9)) / UInt64(max(d.count, 1)))
+            burst = Self.burst(rate)
+            if let length = lengthGiven, burst < 2 * length { burst = UInt32(clamping: 2 * length) }
+        }
+        bucket.assign(rate: rate, capacity: burst)
     }
 
+    /// Click's burst for a packet rate: two packets, or 10 ms of the rate.
+    static func burst(_ rate: UInt32) -> UInt32 { rate < 200 ? 2 : rate / 100 }
+
     public override func initialize() throws(ElementError) {
-        bucket = TokenBucket(rate: rate, capacity: max(1, rate / 50), now: router.clock.now())
+        bucket.set(1)
         if outputIsPush(0) {
             let t = makeTimer()
             timer = t
@@ -60,11 +72,9 @@ public final class RatedSource: Element {
             if stop { router.requestStop() }
             return
         }
-        let now = router.clock.now()
-        bucket.refill(now)
+        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
         withScratchBatch { batch in
-            while bucket.tokens >= 1 && !batch.isFull && (limit < 0 || count < limit), let p = make() {
-                bucket.tokens -= 1
+            while !batch.isFull && (limit < 0 || count < limit) && bucket.removeIf(1), let p = make() {
                 batch.append(p)
                 count &+= 1
             }
@@ -73,18 +83,18 @@ public final class RatedSource: Element {
         if limit >= 0 && count >= limit {
             // As with InfiniteSource, the stop comes one step after the last packet.
             timer.schedule(after: 0)
+        } else if bucket.contains(1) {
+            timer.schedule(after: 0)
         } else {
-            // At high rates, wake once per ~50 µs worth of tokens rather than per packet:
-            // the average rate is kept and the thread is not woken 100,000 times a second.
-            timer.schedule(after: max(bucket.wait(for: min(bucket.capacity, max(1, rate * 50e-6))), 1_000))
+            let wait = bucket.timeUntilContains(1)
+            if wait != .max { timer.schedule(after: Int64(wait) * 1_000_000) }
         }
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         guard active, limit < 0 || count < limit else { return }
-        bucket.refill(router.clock.now())
-        if bucket.tokens >= 1, !batch.isFull, let p = make() {
-            bucket.tokens -= 1
+        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        if !batch.isFull, bucket.removeIf(1), let p = make() {
             batch.append(p)
             count &+= 1
         }
@@ -98,13 +108,13 @@ public final class RatedSource: Element {
         h.integer("count", get: { [unowned self] in self.count })
         h.write("reset") { [unowned self] _ in
             self.count = 0
+            self.bucket.set(1)
             self.timer?.schedule(after: 0)
         }
-        h.readWrite("rate", read: { [unowned self] in formatNumber(self.rate) }, write: { [unowned self] (t: String) throws(ElementError) in
-            let r = Double(try ValueType.unsignedInteger.written(t))
+        h.readWrite("rate", read: { [unowned self] in "\(self.bucket.rate)" }, write: { [unowned self] (t: String) throws(ElementError) in
+            let r = UInt32(clamping: try ValueType.unsignedInteger.written(t))
             self.rate = r
-            self.bucket.rate = r
-            self.bucket.capacity = Swift.max(1, r / 50)
+            self.bucket.assignAdjusting(rate: r, capacity: Self.burst(r))
             self.timer?.schedule(after: 0)
         })
         h.integer("limit", get: { [unowned self] in self.limit }, set: { [unowned self] n in
@@ -112,6 +122,7 @@ public final class RatedSource: Element {
             self.timer?.schedule(after: 0)
         })
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
+            if v, !self.active || !(self.timer?.isScheduled ?? true) { self.bucket.set(1) }
             self.active = v
             if v { self.timer?.schedule(after: 0) }
         })

@@ -4,32 +4,39 @@ import ClickRuntime
 /// RatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_SIZE])
 ///
 /// Pulls packets from its input and pushes them out at no more than RATE packets per
-/// second, with a token bucket holding BURST_SIZE tokens (default: BURST_DURATION, 20 ms,
-/// worth of tokens). Sleeps while upstream is empty and between tokens.
+/// second, one per task run, with Click's token bucket: it holds BURST_SIZE tokens
+/// (default: BURST_DURATION, 20 ms, of RATE) and refills every millisecond. Sleeps while
+/// upstream is empty and until the next token.
 ///
-/// Ports: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).
+/// Ports: 1 pull input, 1 push output.
+///
+/// Handlers: `rate` (read/write), `count` (read), `calls` (read: task runs, empty runs,
+/// pushes and failed pulls), `active` (read/write), `scheduled` (read).
 public class RatedUnqueue: Element {
     public override var portCount: String { "1/1" }
     public override var processing: String { "l/h" }
-    var rate = 0.0
-    var burstSize = 0.0
+    var burst = RatedBurst()
     public private(set) var count = 0
-    var bucket = TokenBucket(rate: 1, capacity: 1, now: 0)
+    var bucket = TokenBucket()
     var task: Task?
     var timer: Timer?
     var signal: UpstreamSignal?
-    /// Tokens per packet: 1, or the packet length for the bandwidth variant.
-    func cost(_ p: Packet) -> Double { 1 }
+    var active = true
+    var runs = 0, emptyRuns = 0, failedPulls = 0
 
     var isBandwidth: Bool { false }
+    /// The tokens the bucket must hold before a pull.
+    var threshold: UInt32 { 1 }
+    /// Tokens per packet: 1, or the packet length for the bandwidth variant.
+    func cost(_ p: Packet) -> UInt32 { 1 }
 
     public override func configure(_ args: inout Arguments) {
-        rate = readRate(&args, bandwidth: isBandwidth)
-        burstSize = readBurst(&args, rate: rate, bandwidth: isBandwidth)
+        let rate = UInt32(clamping: UInt64(max(0, min(readRate(&args, bandwidth: isBandwidth), 4e9))))
+        burst = readBurst(&args, bandwidth: isBandwidth)
+        bucket.assign(rate: rate, capacity: burst.capacity(rate: rate))
     }
 
     public override func initialize() throws(ElementError) {
-        bucket = TokenBucket(rate: rate, capacity: burstSize, now: router.clock.now())
         timer = makeTimer()
         (task, signal) = startPulling()
     }
@@ -40,46 +47,67 @@ public class RatedUnqueue: Element {
     }
 
     public override func runTask(_ task: Task) -> Bool {
-        bucket.refill(router.clock.now())
-        var moved = 0
+        runs &+= 1
+        guard active else {
+            task.unschedule()
+            return false
+        }
+        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        guard bucket.contains(threshold) else {
+            task.unschedule()
+            timer?.schedule(after: Int64(bucket.timeUntilContains(threshold)) * 1_000_000)
+            emptyRuns &+= 1
+            return false
+        }
+        var worked = false
         withScratchBatch { batch in
-            while bucket.tokens >= 1 && !batch.isFull {
-                let before = batch.count
-                input(0, into: &batch, max: 1)
-                if batch.count == before { break }
-                bucket.tokens -= cost(batch[batch.count - 1])
-                moved += 1
+            input(0, into: &batch, max: 1)
+            if batch.count > 0 {
+                bucket.remove(cost(batch[0]))
+                count &+= 1
+                worked = true
+                output(0, &batch)
             }
-            count &+= batch.count
-            output(0, &batch)
         }
-        if bucket.tokens < 1 {
-            task.unschedule()
-            timer?.schedule(after: max(bucket.wait(for: 1), 1_000))
-        } else if moved == 0, let signal, !signal.isActive {
-            task.unschedule()
+        if !worked {
+            failedPulls &+= 1
+            emptyRuns &+= 1
+            if let signal, !signal.isActive { task.unschedule() }
         }
-        return moved > 0
+        return worked
     }
 
     public override func runTimer(_ timer: Timer) { task?.schedule() }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
-        h.rate("rate", bandwidth: isBandwidth, get: { [unowned self] in self.rate }, set: { [unowned self] r in
-            self.rate = r
-            self.bucket.rate = r
+        h.read("calls") { [unowned self] in
+            "\(self.runs) calls to run_task()\n\(self.emptyRuns) empty runs\n\(self.count) pushes\n\(self.failedPulls) failed pulls\n"
+        }
+        h.bucketRate(bandwidth: isBandwidth, get: { [unowned self] in self.bucket.rate }, set: { [unowned self] r in
+            self.bucket.assign(rate: r, capacity: self.burst.capacity(rate: r))
         })
+        h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
+            self.active = v
+            if v { self.task?.schedule() }
+        })
+        h.boolean("scheduled", get: { [unowned self] in self.task?.isScheduled ?? false })
     }
 }
 
 /// BandwidthRatedUnqueue(RATE [, *keywords* BURST_DURATION, BURST_BYTES])
 ///
 /// RatedUnqueue with RATE in bytes per second (bandwidth syntax, e.g. `1Mbps`), each
-/// packet costing its length; the bucket holds BURST_BYTES (default: BURST_DURATION worth).
+/// packet costing its length. As in Click, a packet goes while the bucket holds 128 kB
+/// (131072 bytes), which the bucket holds beyond BURST_BYTES (default: BURST_DURATION of
+/// RATE).
 ///
-/// Ports: 1 pull input, 1 push output. Handlers: `rate` (read/write), `count` (read).
+/// Ports: 1 pull input, 1 push output.
+///
+/// Handlers: `rate` (read/write), `count` (read), `calls` (read), `active` (read/write),
+/// `scheduled` (read).
 public final class BandwidthRatedUnqueue: RatedUnqueue {
-    override func cost(_ p: Packet) -> Double { Double(p.length) }
+    override func cost(_ p: Packet) -> UInt32 { UInt32(p.length) }
+    override var threshold: UInt32 { RatedBurst.bandwidthThreshold }
     override var isBandwidth: Bool { true }
 }

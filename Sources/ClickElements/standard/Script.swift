@@ -118,7 +118,12 @@ public class Script: Element {
         if kind == .driver {
             router.stopInterceptor = { [unowned self] in self.stopEvent() }
         }
-        if kind != .passive && kind != .packet { timer?.schedule(after: 0) }
+        if kind == .driver, let timer {
+            // Click's driver manager takes its first steps before any task runs.
+            router.scheduler.runFirst(timer)
+        } else if kind != .passive && kind != .packet {
+            timer?.schedule(after: 0)
+        }
     }
 
     /// A PACKET script runs from the start for each packet, with `$input` the input port;
@@ -186,6 +191,21 @@ public class Script: Element {
         }
     }
 
+    /// `wait_stop [N]`: in a DriverManager, pausing waits for the next stop event (N of
+    /// them), as Click's. True when the script must wait; false when stops already came.
+    func awaitStops(_ raw: String) -> Bool {
+        let wanted = max(1, Int(expand(raw).trimmingCharacters()) ?? 1)
+        if pendingStops >= wanted {
+            pendingStops -= wanted
+            return false
+        }
+        stopsAwaited = wanted - pendingStops
+        pendingStops = 0
+        waitingForStop = true
+        if kind != .driver { router.chatter("\(landmark): wait_stop outside a DriverManager") }
+        return true
+    }
+
     /// Runs instructions until one waits.
     func run() {
         paused = false
@@ -234,6 +254,11 @@ public class Script: Element {
             case "wait", "wait_time", "wait_for":
                 let text = expand(raw)
                 if text.isEmpty {
+                    // A bare `wait` is Click's wait_step: a stop event in a DriverManager.
+                    if kind == .driver {
+                        if awaitStops(raw) { return }
+                        continue
+                    }
                     paused = true
                     return
                 }
@@ -247,18 +272,7 @@ public class Script: Element {
                 paused = true
                 return
             case "wait_stop", "pause", "wait_step":
-                // In a DriverManager, pausing waits for the next stop event, as Click's;
-                // `wait_stop N` for N of them.
-                let wanted = max(1, Int(expand(raw).trimmingCharacters()) ?? 1)
-                if pendingStops >= wanted {
-                    pendingStops -= wanted
-                    continue
-                }
-                stopsAwaited = wanted - pendingStops
-                pendingStops = 0
-                waitingForStop = true
-                if kind != .driver { router.chatter("\(landmark): wait_stop outside a DriverManager") }
-                return
+                if awaitStops(raw) { return }
             case "goto":
                 jumps += 1
                 if jumps > Self.maximumJumps {

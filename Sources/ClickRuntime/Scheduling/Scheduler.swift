@@ -39,6 +39,8 @@ public final class Scheduler {
     public let clock: RouterClock
     private var runList: [Task] = []
     private var heap: [Timer] = []
+    /// Timers that fire once when `run()` starts, before the first round of tasks.
+    private var firstTimers: [Timer] = []
     private struct Watch {
         let fd: Int32
         unowned(unsafe) let watcher: any DescriptorWatcher
@@ -189,8 +191,17 @@ public final class Scheduler {
     /// configurations that may never stop by themselves).
     public var maximumRounds: Int?
 
+    /// Fires `timer` when `run()` starts, before any task runs (Click's driver manager,
+    /// whose first instructions come before the first task).
+    public func runFirst(_ timer: Timer) {
+        firstTimers.append(timer)
+    }
+
     /// Runs until `stop()` (or, in simulated time, until nothing can ever happen again).
     public func run() {
+        let first = firstTimers
+        firstTimers = []
+        for timer in first where !stopRequested { timer.element.runTimer(timer) }
         var rounds = 0
         while !stopRequested {
             if let maximumRounds {

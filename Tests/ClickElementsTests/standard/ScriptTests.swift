@@ -21,6 +21,13 @@ import Testing
         #expect(out == ["count 5"])
     }
 
+    /// As in Click 2.1: a DriverManager's first steps come before any task runs, and a
+    /// bare `wait` waits for a stop event.
+    @Test func driverManagerStartsBeforeTasksAndBareWaitAwaitsAStop() throws {
+        let out = try output("InfiniteSource(LIMIT 3, STOP true) -> c :: Counter -> Discard; DriverManager(print $(c.count), wait, print $(c.count))")
+        #expect(out == ["0", "3"])
+    }
+
     @Test func loopsVariablesAndArithmetic() throws {
         let out = try output("Script(set i 0, label top, set i $(add $i 1), goto top $(lt $i 5), print $i $(mul $i 3) $(if $(eq $i 5) yes no), stop)")
         #expect(out == ["5 15 yes"])
