@@ -5,6 +5,23 @@ import Testing
 @testable import ClickRuntime
 
 @Suite struct RouterConstructionTests {
+    /// Flow codes as Click reads them: letters per port (the last repeats), bracketed sets,
+    /// negated sets, and `#` tying input i to output i.
+    @Test func flowCodesConnectPortsAsClickReadsThem() {
+        #expect(flowReaches("x/x", input: 0, output: 0))
+        #expect(!flowReaches("x/y", input: 0, output: 0))
+        // Bypass: input 0 reaches both outputs, input 1 only output 0.
+        #expect(flowReaches("xy/[xy]x", input: 0, output: 0))
+        #expect(flowReaches("xy/[xy]x", input: 0, output: 1))
+        #expect(flowReaches("xy/[xy]x", input: 1, output: 0))
+        #expect(!flowReaches("xy/[xy]x", input: 1, output: 1))
+        #expect(!flowReaches("x/[^x]", input: 0, output: 0))
+        #expect(flowReaches("x/[^y]", input: 0, output: 0))
+        #expect(flowReaches("#/#", input: 2, output: 2))
+        #expect(!flowReaches("#/#", input: 1, output: 2))
+        #expect(flowReaches("", input: 0, output: 0))
+    }
+
     @Test func portRangeErrors() {
         let b = build("i :: InfiniteSource -> [1] c :: Counter -> Discard")
         #expect(b.router == nil)

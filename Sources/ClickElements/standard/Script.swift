@@ -243,11 +243,14 @@ public class Script: Element {
                 let (handler, args) = ConfigText.firstWord(expand(raw))
                 let value = op == "writeq" ? ConfigText.unquote(args) : args
                 do {
+                    writeStatus = 0
                     let warnings = try router.write(qualified(handler), value)
                     if !warnings.isEmpty {
                         router.chatter("While calling '\(handler)\(value.isEmpty ? "" : " " + value)':\n" + warnings.map { "  " + $0 }.joined(separator: "\n"))
                     }
                 } catch {
+                    // Click's handlers fail with -EINVAL.
+                    writeStatus = -22
                     router.chatter(handlerFailure(handler, args, error, write: true))
                 }
                 if router.replacement != nil { return }
@@ -420,9 +423,13 @@ public class Script: Element {
             } else if chars[i + 1] == UInt8(ascii: "{") {
                 var j = i + 2
                 while j < chars.count && chars[j] != UInt8(ascii: "}") { j += 1 }
-                let value = variables[string((i + 2)..<min(j, chars.count))] ?? ""
+                let value = variableValue(string((i + 2)..<min(j, chars.count)))
                 out += (quoting ? ConfigText.quote(value) : value).utf8
                 i = j + 1
+            } else if chars[i + 1] == UInt8(ascii: "#") || chars[i + 1] == UInt8(ascii: "?") {
+                let value = variableValue(string((i + 1)..<(i + 2)))
+                out += (quoting ? ConfigText.quote(value) : value).utf8
+                i += 2
             } else {
                 var j = i + 1
                 while j < chars.count && word(chars[j]) { j += 1 }
@@ -430,7 +437,7 @@ public class Script: Element {
                     out.append(c)
                     i += 1
                 } else {
-                    let value = variables[string((i + 1)..<j)] ?? ""
+                    let value = variableValue(string((i + 1)..<j))
                     out += (quoting ? ConfigText.quote(value) : value).utf8
                     i = j
                 }
@@ -438,6 +445,30 @@ public class Script: Element {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// A variable's value as Click's Script finds it: the script's own variables first,
+    /// then `$args` (the words `run` was given), `$1`... (one of them), `$#` (how many),
+    /// `$?` (the last write's status), `$0` (the handler that ran the script).
+    func variableValue(_ name: String) -> String {
+        if let v = variables[name] { return v }
+        switch name {
+        case "args": return runArgs
+        case "#": return String(ConfigText.words(runArgs).count)
+        case "?": return String(writeStatus)
+        case "0": return runHandlerName
+        default:
+            guard let n = Int(name), n > 0 else { return "" }
+            let words = ConfigText.words(runArgs)
+            return n <= words.count ? words[n - 1] : ""
+        }
+    }
+
+    /// What `run` was given, for `$args`, `$1`... and `$#`.
+    var runArgs = ""
+    /// The handler that ran the script (`run`), for `$0`.
+    var runHandlerName = ""
+    /// The status of the last `write`: 0, or -22 (EINVAL) when it failed; `$?`.
+    var writeStatus = 0
 
     /// Errors reported while expanding `$(...)` calls, so far.
     var expansionErrors = 0
@@ -565,15 +596,19 @@ public class Script: Element {
         }
         // Written, `run` starts the script; read with arguments, it runs it with $1, $2...
         // set to them and gives what it returned.
-        h.write("run") { [unowned self] _ in
+        h.write("run") { [unowned self] text in
+            self.runArgs = text
+            self.runHandlerName = "\(self.name).run"
             self.pc = 0
             self.run()
+            self.runHandlerName = ""
         }
         h.readWithParameter("run") { [unowned self] text in
-            for (i, word) in ConfigText.words(text).enumerated() { self.variables[String(i + 1)] = word }
-            self.variables["args"] = text
+            self.runArgs = text
+            self.runHandlerName = "\(self.name).run"
             self.pc = 0
             self.run()
+            self.runHandlerName = ""
             return self.ending == .returned ? self.variables["_"] ?? "" : ""
         }
         h.write("goto") { [unowned self] (text: String) throws(ElementError) in

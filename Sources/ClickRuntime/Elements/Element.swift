@@ -39,6 +39,8 @@ open class Element: DescriptorWatcher {
     public internal(set) var inputSources: UnsafeMutablePointer<PortTarget>? = nil
     public internal(set) var ninputs = 0
     public internal(set) var noutputs = 0
+    /// The element's first task, once it made one (for the task handlers).
+    public internal(set) var firstTask: Task?
     /// The router that runs this element; set when the router creates the element, before
     /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
     public unowned(unsafe) var router: Router! = nil

@@ -23,6 +23,18 @@ public struct HandlerError: Error, CustomStringConvertible, Sendable {
 extension Router {
     static let version = "2.1.0-clickos-swift"
 
+    /// Click's task handlers (`scheduled`, `tickets`, `home_thread`) for every element
+    /// that made a task while initializing, unless it has its own.
+    func addTaskHandlers() {
+        for e in elements {
+            guard let task = e.firstTask, handlers[e.index]["scheduled"] == nil else { continue }
+            handlers[e.index].boolean("scheduled", get: { [unowned task] in task.isScheduled })
+            // One thread, and Click's default share of it.
+            handlers[e.index].read("tickets") { "1024" }
+            handlers[e.index].read("home_thread") { "0" }
+        }
+    }
+
     func addHandlers() {
         handlers = elements.map { [unowned self] e in
             var set = HandlerSet()

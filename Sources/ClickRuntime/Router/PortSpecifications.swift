@@ -69,17 +69,41 @@ func declaredProcessing(_ spec: String, inputs: Int, outputs: Int) -> (inputs: [
     return (expand(inSpec, inputs), expand(outSpec, outputs))
 }
 
-/// Click's flow code: for each input, the outputs it can reach. `"x/x"` means all to all;
-/// letters pair inputs with outputs (`"xy/x"`: input 0 reaches output 0, input 1 none).
+/// Click's flow code: for each input, the outputs it can reach. Each side gives one code
+/// per port, the last repeating: a letter, or a bracketed set of letters (`[xy]`, or
+/// `[^x]` for all but x). An input reaches an output when their codes share a letter;
+/// `#` pairs each input with the output of the same number. `"x/x"` means all to all,
+/// `"xy/x"` input 0 to output 0 and input 1 nowhere, `"xy/[xy]x"` input 1 to output 0.
 func flowReaches(_ flowCode: String, input: Int, output: Int) -> Bool {
     let sides = flowCode.split(separator: "/", omittingEmptySubsequences: false)
     guard sides.count == 2 else { return true }
-    func code(_ side: Substring, _ i: Int) -> Character? {
-        let letters = Array(side)
-        guard !letters.isEmpty else { return nil }
-        return letters[min(i, letters.count - 1)]
+    /// The code of port `i` on `side`: its letters, and whether the set is negated.
+    func code(_ side: Substring, _ i: Int) -> (letters: Set<Character>, negated: Bool)? {
+        var codes: [(Set<Character>, Bool)] = []
+        var chars = side.makeIterator()
+        while let c = chars.next() {
+            if c == "[" {
+                var set = Set<Character>(), negated = false, first = true
+                while let d = chars.next(), d != "]" {
+                    if first && d == "^" { negated = true } else { set.insert(d) }
+                    first = false
+                }
+                codes.append((set, negated))
+            } else {
+                codes.append(([c], false))
+            }
+        }
+        guard !codes.isEmpty else { return nil }
+        return codes[min(i, codes.count - 1)]
     }
     guard let a = code(sides[0], input), let b = code(sides[1], output) else { return true }
-    if a == "#" || b == "#" { return input == output }
-    return a == b
+    if a.letters.contains("#") || b.letters.contains("#") {
+        if input != output { return false }
+    }
+    func contains(_ code: (letters: Set<Character>, negated: Bool), _ c: Character) -> Bool {
+        code.letters.contains(c) != code.negated
+    }
+    // Letters of the alphabet the codes use, plus one no code names (for two negations).
+    let alphabet = a.letters.union(b.letters).union(["\u{1}"])
+    return alphabet.contains { $0 != "#" && contains(a, $0) && contains(b, $0) } || (a.letters.contains("#") && b.letters.contains("#"))
 }

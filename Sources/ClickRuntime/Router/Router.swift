@@ -1,4 +1,9 @@
 import ClickLanguage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// A running Click configuration: its elements, their connections, one scheduler thread
 /// and one packet pool. Built from a flat configuration with Click's checks and messages
@@ -25,8 +30,12 @@ public final class Router {
     /// Receives messages that elements print (Print, Message, Script) as Click's chatter.
     public var chatter: (String) -> Void = { _ in }
     /// Receives what Script's `print` and `printn` write, newlines included (Click prints
-    /// it to standard output).
-    public var standardOutput: (String) -> Void = { print($0, terminator: "") }
+    /// it to standard output), flushed after every text as Click's Script flushes, so that
+    /// it keeps its place among chatter when both go to one file.
+    public var standardOutput: (String) -> Void = {
+        print($0, terminator: "")
+        fflush(nil)  // all C streams: stdout is a C global Swift 6 will not name here
+    }
     /// Intercepts stop events (DriverManager): return true if handled.
     public var stopInterceptor: (() -> Bool)? = nil
     /// What building this router used, kept for hot reconfiguration.
@@ -112,7 +121,10 @@ public final class Router {
             if connected { router.configure(log: log) }
         }
         if log.errorCount == before { router.addHandlers() }
-        if log.errorCount == before { router.initialize(log: log) }
+        if log.errorCount == before {
+            router.initialize(log: log)
+            router.addTaskHandlers()
+        }
         if log.errorCount > before {
             log.error("Router could not be initialized!", at: nil)
             router.cleanup()

@@ -286,6 +286,7 @@ extension Element {
     public func makeTask() -> Task {
         let task = Task(element: self)
         router.scheduler.adopt(task)
+        if firstTask == nil { firstTask = task }
         return task
     }
 
