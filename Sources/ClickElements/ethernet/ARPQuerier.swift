@@ -78,6 +78,11 @@ public final class ARPQuerier: Element {
             myIP = ip.value
             myEther = ether
             if entry.ipv4 == nil, let p = entry.ipv4Prefix { mask = p.mask }
+        } else if let device = DeviceAddresses.lookup(ConfigText.unquote(first)), let prefix = device.ipv4Prefix, let ether = device.ether {
+            // A device's name, as Click's userlevel driver allows: its address and netmask.
+            myIP = prefix.address.value
+            myEther = ether
+            mask = prefix.mask
         } else {
             positional.error("expected 'IP, ETH' or an AddressInfo name with both")
         }

@@ -55,12 +55,16 @@ extension ConfigText {
     /// variables inside it expanded, to a nesting depth of `maximumCallNesting` (deeper
     /// calls are kept as written: each level is a recursion and a rescan).
     public static func expand(_ text: String, in environment: VariableEnvironment?) -> String {
-        expand(text, in: environment, depth: 0)
+        expand(text, in: environment, depth: 0, variableDepth: 0)
     }
+
+    /// Variable values are expanded again where they are used, to this depth (Click's 10),
+    /// so that `define($B $A:gw, $A eth0)` gives `$B` as `eth0:gw` and `define($A $A)` ends.
+    static let maximumVariableDepth = 10
 
     public static let maximumCallNesting = 100
 
-    private static func expand(_ text: String, in environment: VariableEnvironment?, depth: Int) -> String {
+    private static func expand(_ text: String, in environment: VariableEnvironment?, depth: Int, variableDepth: Int) -> String {
         guard let environment, text.utf8.contains(36) else { return text }
         let s = Array(text.utf8)
         var out: [UInt8] = []
@@ -81,7 +85,7 @@ extension ConfigText {
                     continue
                 }
             case 36:
-                guard i + 1 < s.count, quote != 39 else { break }
+                guard i + 1 < s.count, quote != 39, variableDepth <= maximumVariableDepth else { break }
                 let dollar = i
                 var name: [UInt8]
                 var braced = false
@@ -93,7 +97,7 @@ extension ConfigText {
                     name = Array(s[(i + 2)..<j])
                     // `${a[$n]}`: variables inside the braces are expanded first.
                     if name.contains(36) {
-                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1).utf8)
+                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth + 1).utf8)
                     }
                     braced = true
                     i = j + 1
@@ -116,7 +120,7 @@ extension ConfigText {
                     out.append(contentsOf: s[copied..<dollar])
                     if nested && depth < maximumCallNesting {
                         out.append(contentsOf: Array("$(".utf8))
-                        out.append(contentsOf: Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1).utf8))
+                        out.append(contentsOf: Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth).utf8))
                         out.append(41)
                     } else {
                         out.append(contentsOf: s[dollar..<i])
@@ -134,7 +138,8 @@ extension ConfigText {
                 } else {
                     break
                 }
-                if let value = lookup(name, braced: braced, in: environment) {
+                if let found = lookup(name, braced: braced, in: environment) {
+                    let value = expand(found, in: environment, depth: depth, variableDepth: variableDepth + 1)
                     out.append(contentsOf: s[copied..<dollar])
                     if quote == 34 {
                         out.append(contentsOf: Array(quotedBody(Array(value.utf8)).utf8))

@@ -114,36 +114,44 @@ public struct AddressNames: Sendable {
     static func split(_ text: String) -> (String, String?) {
         if let colon = text.lastIndex(of: ":") {
             let kind = String(text[text.index(after: colon)...])
-            if ["ip", "ipnet", "bcast", "gw", "eth", "ip6", "ip6net"].contains(kind) {
+            let canonical = ["ip": "ip", "ip4": "ip", "ipnet": "ipnet", "net": "ipnet", "ip4net": "ipnet", "bcast": "bcast",
+                             "gw": "gw", "eth": "eth", "ether": "eth", "ethernet": "eth", "ip6": "ip6", "ip6net": "ip6net"]
+            if let kind = canonical[kind.lowercased()] {
                 return (String(text[..<colon]), kind)
             }
         }
         return (text, nil)
     }
 
+    /// An IPv4 address: `NAME`, `NAME:ip`, `NAME:bcast`, `NAME:gw`, from AddressInfo, else
+    /// from the device called NAME (`:gw` is then the default route's gateway through it).
     public func ipv4(_ text: String, context: String) -> IPv4Address? {
         let (name, kind) = Self.split(text)
-        guard let e = entry(name, context: context) else { return nil }
+        let e = entry(name, context: context)
         switch kind {
-        case nil, "ip": return e.ipv4
-        case "bcast": return e.ipv4Prefix?.broadcast
-        case "gw": return e.ipv4Prefix.map { IPv4Address($0.network.value &+ 1) }
+        case nil, "ip": return e?.ipv4 ?? DeviceAddresses.lookup(name)?.ipv4Prefix?.address
+        case "bcast": return (e?.ipv4Prefix ?? DeviceAddresses.lookup(name)?.ipv4Prefix)?.broadcast
+        case "gw":
+            if let p = e?.ipv4Prefix { return IPv4Address(p.network.value | 1) }
+            guard let device = DeviceAddresses.lookup(name) else { return nil }
+            return device.gateway ?? device.ipv4Prefix.map { IPv4Address($0.network.value | 1) }
         default: return nil
         }
     }
 
     public func ipv4Prefix(_ text: String, context: String) -> IPv4Prefix? {
         let (name, kind) = Self.split(text)
-        guard kind == nil || kind == "ipnet", let e = entry(name, context: context) else { return nil }
-        if let p = e.ipv4Prefix { return p }
-        if kind == nil, let a = e.ipv4 { return IPv4Prefix(address: a, length: 32) }
+        guard kind == nil || kind == "ipnet" else { return nil }
+        let e = entry(name, context: context)
+        if let p = e?.ipv4Prefix ?? (e == nil ? DeviceAddresses.lookup(name)?.ipv4Prefix : nil) { return p }
+        if kind == nil, let a = e?.ipv4 { return IPv4Prefix(address: a, length: 32) }
         return nil
     }
 
     public func ether(_ text: String, context: String) -> EtherAddress? {
         let (name, kind) = Self.split(text)
         guard kind == nil || kind == "eth" else { return nil }
-        return entry(name, context: context)?.ether
+        return entry(name, context: context)?.ether ?? DeviceAddresses.lookup(name)?.ether
     }
 
     public func ipv6(_ text: String, context: String) -> IPv6Address? {

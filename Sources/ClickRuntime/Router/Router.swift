@@ -114,8 +114,7 @@ public final class Router {
         router.registry = registry
         let before = log.errorCount
         router.create(registry: registry, log: log)
-        // Every check that can run does, so that one pass reports every problem: hookup
-        // errors and configuration errors together.
+        // As Click: hookup checks first, and elements are configured only when they pass.
         if log.errorCount == before {
             let connected = router.connect(log: log)
             if connected { router.configure(log: log) }
@@ -249,7 +248,9 @@ public final class Router {
             e.outputProcessing = outputs[i].map { $0 == .pull ? .pull : .push }
         }
 
-        // Hookup completeness (Router::check_hookup_completeness).
+        // Hookup completeness (Router::check_hookup_completeness). Click configures no
+        // element when it fails, so neither do we.
+        let errorsBeforeCompleteness = log.errorCount
         var outgoing = [[Int]](repeating: [], count: n)
         var incoming = [[Int]](repeating: [], count: n)
         for (k, c) in flat.connections.enumerated() {
@@ -291,7 +292,7 @@ public final class Router {
                 (to.inputSources! + c.toPort).initialize(to: PortTarget(element: .passUnretained(from), port: c.fromPort))
             }
         }
-        return true
+        return log.errorCount == errorsBeforeCompleteness
     }
 
     private var configureOrder: [Element] {

@@ -96,6 +96,11 @@ extension FilterParser {
                 guard let t = take(), let v = number(t) ?? FilterNames.icmpTypes[t] else { throw error("expected ICMP type") }
                 return Self.test(.transport, 0, 1, op, value: v, proto: 1)
             }
+            // `icmp NAME`: an ICMP type name after `icmp` is `icmp type NAME`.
+            if p == "icmp", let t = peek(), let v = FilterNames.icmpTypes[t] {
+                position += 1
+                return Self.test(.transport, 0, 1, .eq, value: v, proto: 1)
+            }
             if p != "ip" { q.proto = p }
             sawQualifier = true
             if peek() == nil || ![ "host", "net", "port", "src", "dst"].contains(peek() ?? "") {
@@ -115,6 +120,16 @@ extension FilterParser {
             if let t = peek(), FilterNames.tcpFlags[t] != nil {
                 position += 1
                 return try tcpOption(t)
+            }
+            // A bare ICMP type name is `icmp type NAME`, unless it names a port too.
+            if let t = peek(), let v = FilterNames.icmpTypes[t], last.kind == nil,
+                !(position > 0 && ["tcp", "udp", "tcpudp"].contains(tokens[position - 1]) && portNumber(t) != nil)
+            {
+                if portNumber(t) != nil {
+                    throw error("'<none>  \(t)' is ambiguous; try 'port  \(t)', 'port  \(t)', 'icmp type  \(t)'")
+                }
+                position += 1
+                return Self.test(.transport, 0, 1, .eq, value: v, proto: 1)
             }
             if accept("frag") { return Self.test(.network, 6, 2, .ne, value: 0, mask: 0x3FFF) }
             if accept("unfrag") { return Self.test(.network, 6, 2, .eq, value: 0, mask: 0x3FFF) }
