@@ -29,8 +29,8 @@ extension Router {
         for e in elements {
             guard let task = e.firstTask, handlers[e.index]["scheduled"] == nil else { continue }
             handlers[e.index].boolean("scheduled", get: { [unowned task] in task.isScheduled })
-            // One thread, and Click's default share of it.
-            handlers[e.index].read("tickets") { "1024" }
+            // One thread; the task's share of it, as Click's stride scheduler counts.
+            handlers[e.index].integer("tickets", get: { [unowned task] in task.tickets }, set: { [unowned task] n in task.setTickets(n) })
             handlers[e.index].read("home_thread") { "0" }
         }
     }

@@ -16,6 +16,9 @@ public final class Router {
     public let pool: PacketPool
     /// AddressInfo names, filled while configuring.
     public var addressNames = AddressNames()
+    /// ScheduleInfo's shares, filled while configuring: full element (or compound) name to
+    /// a multiple of the default tickets in 1/1024ths.
+    public var scheduleShares: [String: Int] = [:]
     /// While a write handler runs: the warnings it raises (see `write`); nil otherwise.
     public var writeWarnings: [String]?
     /// The random numbers elements draw (`RandomSeed` seeds it).

@@ -64,22 +64,87 @@ public final class Scheduler {
     public var hasScheduledTasks: Bool { !runList.isEmpty }
     public var hasTimers: Bool { !heap.isEmpty }
 
+    /// False while every task has the default tickets: tasks then run round-robin, each
+    /// once per round, the cheapest loop. Once a task has another share, the run list is
+    /// kept in Click's stride order (lowest pass first) and `run` runs Click's way.
+    public private(set) var strideOrder = false
+
+    /// `a` comes after `b` in pass order (Click's PASS_GT, which wraps).
+    @inline(__always) static func passAfter(_ a: UInt32, _ b: UInt32) -> Bool { Int32(bitPattern: a &- b) > 0 }
+
     func add(_ task: Task) {
-        task.slot = runList.count
         task.isScheduled = true
-        runList.append(task)
+        guard strideOrder else {
+            task.slot = runList.count
+            runList.append(task)
+            return
+        }
+        // As Click's Task::fast_schedule: one stride past the head's pass, before the first
+        // task whose pass is greater.
+        task.pass = (runList.first?.pass ?? 0) &+ task.stride
+        insertInPassOrder(task, from: 0)
     }
 
     func remove(_ task: Task) {
         let i = task.slot
-        let last = runList.removeLast()
-        if i < runList.count {
-            runList[i] = last
-            last.slot = i
+        if strideOrder {
+            runList.remove(at: i)
+            for k in i..<runList.count { runList[k].slot = k }
+        } else {
+            let last = runList.removeLast()
+            if i < runList.count {
+                runList[i] = last
+                last.slot = i
+            }
         }
         task.slot = -1
         task.isScheduled = false
     }
+
+    private func insertInPassOrder(_ task: Task, from start: Int) {
+        var j = start
+        while j < runList.count, !Self.passAfter(runList[j].pass, task.pass) { j += 1 }
+        runList.insert(task, at: j)
+        for k in j..<runList.count { runList[k].slot = k }
+    }
+
+    /// Switches to stride order (a task's tickets changed): the scheduled tasks are put in
+    /// pass order as if scheduled again in their current order.
+    func useStrideOrder() {
+        guard !strideOrder else { return }
+        strideOrder = true
+        let tasks = runList
+        runList.removeAll(keepingCapacity: true)
+        for t in tasks { add(t) }
+    }
+
+    /// Click's RouterThread::run_tasks under stride scheduling: the head runs; if it stays
+    /// scheduled its pass grows by its stride (to the next task's pass if it did no work,
+    /// and the round ends when it is alone and idle) and it moves behind every task whose
+    /// pass is not greater. Returns whether any task worked.
+    private func runTasksInStrideOrder() -> Bool {
+        var worked = false
+        var budget = Self.tasksPerRound
+        while budget > 0, !stopRequested, let task = runList.first {
+            budget -= 1
+            let didWork = task.element.runTask(task)
+            worked = worked || didWork
+            guard task.isScheduled, task.slot == 0 else { continue }
+            task.pass &+= task.stride
+            if !didWork {
+                if runList.count < 2 { break }
+                let next = runList[1].pass
+                if Self.passAfter(next, task.pass) { task.pass = next }
+            }
+            runList.removeFirst()
+            for k in runList.indices { runList[k].slot = k }
+            insertInPassOrder(task, from: 0)
+        }
+        return worked
+    }
+
+    /// Click's tasks per iteration of its driver loop, between timer checks.
+    static let tasksPerRound = 128
 
     /// Makes `task` and `timer` belong to this scheduler.
     public func adopt(_ task: Task) { task.scheduler = self }
@@ -218,11 +283,15 @@ public final class Scheduler {
             // A stop request takes effect once this round of tasks is over, as in Click
             // (whose driver checks for stops between task batches): every task scheduled
             // now gets its turn, so two sources with STOP both finish their batch.
-            while i < runList.count {
-                let task = runList[i]
-                if task.element.runTask(task) { worked = true }
-                // The task may have unscheduled itself (and another moved into its slot).
-                if i < runList.count && runList[i] === task { i += 1 }
+            if strideOrder {
+                worked = runTasksInStrideOrder()
+            } else {
+                while i < runList.count {
+                    let task = runList[i]
+                    if task.element.runTask(task) { worked = true }
+                    // The task may have unscheduled itself (and another moved into its slot).
+                    if i < runList.count && runList[i] === task { i += 1 }
+                }
             }
             if stopRequested { break }
             if !heap.isEmpty && runTimers(now: clock.now()) > 0 { worked = true }
@@ -282,12 +351,37 @@ public final class Scheduler {
 }
 
 extension Element {
-    /// A new task for this element on its router's thread (not yet scheduled).
+    /// A new task for this element on its router's thread (not yet scheduled), with the
+    /// tickets ScheduleInfo gives the element.
     public func makeTask() -> Task {
         let task = Task(element: self)
         router.scheduler.adopt(task)
+        if let tickets = scheduleTickets() { task.setTickets(tickets) }
         if firstTask == nil { firstTask = task }
         return task
+    }
+
+    /// The tickets ScheduleInfo gives this element, nil for the default: the shares of the
+    /// element and of each compound holding it, multiplied (Click's ScheduleInfo::query).
+    /// Above 32768 tickets, a warning and 32768.
+    func scheduleTickets() -> Int? {
+        let shares = router.scheduleShares
+        guard !shares.isEmpty else { return nil }
+        var tickets = Task.defaultTickets
+        var found = false
+        var prefix = ""
+        for component in name.split(separator: "/", omittingEmptySubsequences: false) {
+            prefix += prefix.isEmpty ? String(component) : "/" + component
+            guard let share = shares[prefix], share != Task.defaultTickets else { continue }
+            tickets = Int((Int64(tickets) * Int64(share)) >> 10)
+            found = true
+        }
+        guard found else { return nil }
+        if tickets > Task.maximumTickets {
+            router.chatter("\(landmark): While initializing '\(declaration)':\n  warning: ScheduleInfo too high; reduced to 32")
+            tickets = Task.maximumTickets
+        }
+        return tickets
     }
 
     /// A new timer for this element on its router's thread.

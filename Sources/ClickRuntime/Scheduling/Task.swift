@@ -10,9 +10,27 @@ public final class Task {
     unowned(unsafe) var scheduler: Scheduler?
     /// Position in the scheduler's run list while scheduled.
     var slot = -1
+    /// The task's share of its thread under Click's stride scheduler: 1024 by default,
+    /// from 1 to 32768 (`tickets` handler, ScheduleInfo).
+    public private(set) var tickets = Task.defaultTickets
+    /// Stride-scheduling state: the pass grows by the stride each run; the lowest runs next.
+    var stride: UInt32 = Task.stride1 / UInt32(Task.defaultTickets)
+    var pass: UInt32 = 0
+
+    public static let defaultTickets = 1 << 10
+    public static let maximumTickets = 1 << 15
+    static let stride1: UInt32 = 1 << 16
 
     public init(element: Element) {
         self.element = element
+    }
+
+    /// Sets the task's tickets, pinned to 1...32768 as Click pins them. A task with other
+    /// than the default share makes its scheduler order tasks by pass, as Click's does.
+    public func setTickets(_ n: Int) {
+        tickets = min(max(n, 1), Task.maximumTickets)
+        stride = Task.stride1 / UInt32(tickets)
+        if tickets != Task.defaultTickets { scheduler?.useStrideOrder() }
     }
 
     /// Puts the task on its thread's run list.
