@@ -21,6 +21,10 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -629,4 +633,57 @@ int clickos_pin_thread(int cpu) {
     CPU_ZERO(&set);
     CPU_SET(cpu, &set);
     return sched_setaffinity(0, sizeof set, &set);
+}
+
+int clickos_tun_open(const char *name, int tap, char *name_out) {
+    int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -errno;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    ifr.ifr_flags = tap ? IFF_TAP : IFF_TUN;
+    if (name && *name) strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    memcpy(name_out, ifr.ifr_name, IFNAMSIZ);
+    name_out[IFNAMSIZ - 1] = 0;
+    return fd;
+}
+
+int clickos_interface_configure(const char *name, uint32_t address, uint32_t netmask, int mtu,
+                                const unsigned char *ether, int tap, int *step) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -errno;
+    struct ifreq ifr;
+    struct sockaddr_in sin;
+    int result = 0;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    /* Linux wants the address before the netmask. */
+    sin.sin_addr.s_addr = address;
+    memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+    if (ioctl(s, SIOCSIFADDR, &ifr) < 0) { *step = 0; result = -errno; goto out; }
+    sin.sin_addr.s_addr = netmask;
+    memcpy(&ifr.ifr_addr, &sin, sizeof sin);
+    if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) { *step = 1; result = -errno; goto out; }
+    if (mtu > 0) {
+        ifr.ifr_mtu = mtu;
+        if (ioctl(s, SIOCSIFMTU, &ifr) < 0) { *step = 2; result = -errno; goto out; }
+    }
+    if (ether) {
+        ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+        memcpy(ifr.ifr_hwaddr.sa_data, ether, 6);
+        if (ioctl(s, SIOCSIFHWADDR, &ifr) < 0) { *step = 3; result = -errno; goto out; }
+    }
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) { *step = 4; result = -errno; goto out; }
+    if (tap) ifr.ifr_flags &= ~IFF_NOARP;
+    ifr.ifr_flags |= IFF_UP | IFF_PROMISC;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) { *step = 4; result = -errno; goto out; }
+out:
+    close(s);
+    return result;
 }

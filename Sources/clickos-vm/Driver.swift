@@ -106,7 +106,12 @@ enum Driver {
             router.cleanup()
             vm.close()
         }
-        if !writeOutput(flat, options) { return 1 }
+        // Click writes each element's configuration as the element normalises it.
+        var normalized = flat
+        for (i, e) in router.elements.enumerated() where i < normalized.elements.count {
+            if let c = e.normalizedConfiguration { normalized.elements[i].configuration = c }
+        }
+        if !writeOutput(normalized, options) { return 1 }
         // Click's -q still prints the -h handlers and takes -x's status.
         if options.quit || router.elements.isEmpty { return finish(router, options) }
         do {

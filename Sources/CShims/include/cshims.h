@@ -9,6 +9,18 @@
 
 /// A raw AF_PACKET socket bound to interface `ifname` (all protocols), non-blocking.
 /// Returns the descriptor, or -1 with errno set.
+/// Opens /dev/net/tun as a TUN (tap == 0) or TAP device named `name` (empty: the kernel
+/// picks), non-blocking, with the 4-byte packet information header. The device's name is
+/// written to `name_out` (IFNAMSIZ bytes). Returns the descriptor, or -errno.
+int clickos_tun_open(const char *name, int tap, char *name_out);
+
+/// Sets interface `name`'s IPv4 address and netmask (network order), MTU (0: unchanged)
+/// and Ethernet address (NULL: unchanged), and brings it up, promiscuous; a TAP device
+/// answers ARP. Returns 0, or -errno with the step that failed in `*step` (0 address,
+/// 1 netmask, 2 MTU, 3 Ethernet address, 4 flags).
+int clickos_interface_configure(const char *name, uint32_t address, uint32_t netmask, int mtu,
+                                const unsigned char *ether, int tap, int *step);
+
 int clickos_packet_socket(const char *ifname, int promiscuous);
 
 /// A raw AF_PACKET socket that receives nothing yet (protocol 0), non-blocking: give it

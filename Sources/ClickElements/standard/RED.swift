@@ -92,6 +92,10 @@ public final class RED: Element, PacketAction {
         drops = old.drops
     }
 
+    public override var normalizedConfiguration: String? {
+        "\(minThresh), \(maxThresh), \(formatNumber(maxP)), QUEUES" + queues.map { " " + $0.name }.joined() + ", STABILITY \(stability)"
+    }
+
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("min_thresh", get: { [unowned self] in self.minThresh }, set: { [unowned self] (v: Int) throws(ElementError) in
             guard v >= 0, v <= self.maxThresh else { throw ElementError("MIN_THRESH must be between 0 and MAX_THRESH") }

@@ -32,6 +32,7 @@ public final class StrideSched: Element {
             if t < 0 {
                 args.error("tickets must be >= 0", keyword: "TICKETS\(i)")
             } else {
+                if t > Self.maxTickets { configurationWarning("input \(i)'s tickets reduced to \(Self.maxTickets)") }
                 tickets.append(Swift.min(t, Self.maxTickets))
             }
             i += 1
@@ -86,6 +87,8 @@ public final class StrideSched: Element {
             got += 1
         }
     }
+
+    public override var normalizedConfiguration: String? { tickets.map(String.init).joined(separator: ", ") }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         for i in 0..<tickets.count {

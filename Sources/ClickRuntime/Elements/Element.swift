@@ -81,6 +81,10 @@ open class Element: DescriptorWatcher {
     open var flowCode: String { "x/x" }
     /// Elements with a lower phase are configured first (AddressInfo before its users).
     open var configurePhase: Int { ConfigurePhase.normal }
+    /// Click's `configuration()`: the configuration as the element normalises it (defaults
+    /// filled in, values clamped), for `-o` output and the `config` handler once the router
+    /// is initialized; nil keeps the configuration as written.
+    open var normalizedConfiguration: String? { nil }
     /// True if a running element accepts a new configuration through its `config` handler.
     open var canLiveReconfigure: Bool { false }
 

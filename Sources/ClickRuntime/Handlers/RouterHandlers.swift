@@ -45,7 +45,7 @@ extension Router {
                     try self.reconfigure(e, with: text)
                 })
             } else {
-                set.read("config") { [unowned e] in e.configuration }
+                set.read("config") { [unowned e] in e.normalizedConfiguration ?? e.configuration }
             }
             set.read("ports") { [unowned self, unowned e] in self.portsDescription(e) }
             set.read("handlers") { [unowned self, unowned e] in
