@@ -17,7 +17,7 @@ public enum StandardElements {
         RatedSource.self, TimedSource.self, RatedUnqueue.self, BandwidthRatedUnqueue.self,
         Shaper.self, BandwidthShaper.self, TimedSink.self, RoundRobinSched.self, PrioSched.self,
         Tee.self, PullTee.self, Paint.self, PaintTee.self, PaintSwitch.self, CheckPaint.self,
-        Strip.self, Unstrip.self, StripToNetworkHeader.self, Null.self, PushNull.self, PullNull.self, Align.self, Print.self,
+        Strip.self, Unstrip.self, Pad.self, StripToNetworkHeader.self, Null.self, PushNull.self, PullNull.self, Align.self, Print.self,
         Message.self, Script.self, DriverManager.self, Switch.self, StaticSwitch.self,
         RoundRobinSwitch.self, HashSwitch.self, FlowHashSwitch.self, FlowJunction.self,
         RandomSwitch.self, AddressInfo.self, ScheduleInfo.self, ClickyInfo.self, PortInfo.self, Classifier.self, IPFilter.self,
@@ -45,7 +45,7 @@ public enum StandardElements {
         ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self,
         IPRateMonitor.self, IPInputCombo.self, IPOutputCombo.self,
         // Click's self-test elements that its test suite runs.
-        TokenBucketTest.self, SchedOrderTest.self,
+        TokenBucketTest.self, SchedOrderTest.self, NeighborhoodTest.self,
     ]
 
     /// Other names Click knows these classes by.

@@ -37,7 +37,9 @@ struct MetricsAndCapacityTests {
         var text = ""
         #expect(eventually(10) {
             text = shell("curl -s http://127.0.0.1:\(port)/metrics")
+            // Each VM's port counters appear once its stats page is first read: wait for both.
             return text.contains(#"clickos_agent_port_rx_packets_total{vm="sink",port="0"}"#)
+                && text.contains(#"clickos_agent_port_tx_packets_total{vm="src",port="0"}"#)
         }, "metrics: \(text)\n\(agent.log)")
         for expected in [#"clickos_agent_messages_total{direction="out",type="register"} 1"#,
                          #"clickos_agent_messages_total{direction="in",type="desired_state"} 1"#,

@@ -152,6 +152,27 @@ import Testing
         #expect(names.ipv4("mazu", context: "encap") == nil)
         #expect(names.ether("mazu", context: "c/x") == nil)
     }
+
+    /// A name no AddressInfo defines is looked up among the host's devices, as in Click's
+    /// userlevel driver; AddressInfo's own values may name devices too. (`lo` is
+    /// 127.0.0.1/8 on every Linux host, with no Ethernet address and no default route.)
+    @Test func deviceNamesAreAddresses() {
+        var names = AddressNames()
+        #expect(names.ipv4("lo", context: "x")?.description == "127.0.0.1")
+        #expect(names.ipv4Prefix("lo:net", context: "x")?.description == "127.0.0.1/8")
+        #expect(names.ipv4("lo:bcast", context: "x")?.description == "127.255.255.255")
+        #expect(names.ether("lo", context: "x") == nil)
+        #expect(names.ipv4("nosuchdevice0", context: "x") == nil)
+        #expect(names.define(configuration: "a lo:ip4, b lo, c b:net", elementName: "ai").isEmpty)
+        #expect(names.ipv4("a", context: "x")?.description == "127.0.0.1")
+        #expect(names.ipv4Prefix("a", context: "x")?.description == "127.0.0.1/32")
+        #expect(names.ipv4Prefix("b", context: "x")?.description == "127.0.0.1/8")
+        #expect(names.ipv4Prefix("c", context: "x")?.description == "127.0.0.1/8")
+        #expect(names.define(configuration: "d lo:eth", elementName: "ai") == ["\"lo:eth\" is not a recognizable address"])
+        // An AddressInfo name wins over a device of the same name.
+        #expect(names.define(configuration: "lo 10.1.2.3", elementName: "ai").isEmpty)
+        #expect(names.ipv4("lo", context: "x")?.description == "10.1.2.3")
+    }
 }
 
 @Suite struct ArgumentTests {

@@ -149,4 +149,37 @@ import Testing
         #expect(r.stderr.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/a.sock"))
     }
+
+    /// Click's conf/schedorder1.click: three tasks with 1, 2 and 3 times the default tickets
+    /// (ScheduleInfo) run in the stride order Click 2.1's userlevel driver prints, exactly,
+    /// including the change when the LIMIT 10 task drops out.
+    @Test func scheduleInfoGivesClicksStrideOrder() throws {
+        let config = """
+            s1 :: SchedOrderTest(1, SIZE 100, STOP true);
+            s2 :: SchedOrderTest(2, SIZE 100, LIMIT 10);
+            s3 :: SchedOrderTest(3, SIZE 100);
+            ScheduleInfo(s1 1, s2 2, s3 3);
+            DriverManager(wait_stop, print s1.order, stop);
+            """
+        let r = try run(["-e", config])
+        #expect(r.status == 0, "stderr: \(r.stderr)")
+        let click = "1 3 2 3 3 1 2 3 2 3 3 1 2 3 2 3 3 1 2 3 2 3 3 1 2 3 2 3 3 1 "
+            + "2 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 1 3 3 3 3 1\n"
+        #expect(r.stdout == click)
+        let tickets = try run(["-q", "-e", "a :: SchedOrderTest(1); ScheduleInfo(a 40)", "-h", "a.tickets"])
+        #expect(tickets.stderr.contains("ScheduleInfo too high; reduced to 32"), "\(tickets.stderr)")
+        #expect(tickets.stdout == "32768\n")
+    }
+
+    /// `-o` writes each element's configuration as the element normalised it, as Click's
+    /// configuration() does: StrideSched's tickets clamped (with Click's warning), RED's
+    /// queues and stability filled in.
+    @Test func outputShowsNormalisedConfigurations() throws {
+        let r = try run(["-q", "-o", "-", "-e",
+                         "Idle -> [0] s :: StrideSched(3, 100000); Idle -> [1] s; s -> Discard; Idle -> q :: Queue -> r :: RED(10,100,.5) -> Discard"])
+        #expect(r.status == 0)
+        #expect(r.stderr == "config:1: While configuring 's :: StrideSched':\n  warning: input 1's tickets reduced to 32768\n")
+        #expect(r.stdout.contains("s :: StrideSched(3, 32768);\n"), "\(r.stdout)")
+        #expect(r.stdout.contains("r :: RED(10, 100, 0.5, QUEUES q, STABILITY 4);\n"), "\(r.stdout)")
+    }
 }

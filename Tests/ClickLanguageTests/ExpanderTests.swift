@@ -202,6 +202,16 @@ import Testing
         #expect(flat.elements.first { $0.className == "Message" }?.configuration == "outer inner-one one")
     }
 
+    /// A definition's value is expanded where it is used, as in Click: `$a` defined as `$b`
+    /// takes `$b`'s value, through ten levels; a cycle stops there, unexpanded.
+    @Test func definitionsReferToOtherDefinitions() {
+        let (flat, log) = flatten("define($a $b, $b $c, $c 7); q :: Queue($a); m :: Message(${a}x $b)")
+        #expect(!log.hasErrors, "\(log.text)")
+        #expect(flat.elements.map(\.configuration) == ["7", "7x 7"])
+        let (cyclic, _) = flatten("define($a $b, $b $a); q :: Queue($a)")
+        #expect(cyclic.elements[0].configuration.hasPrefix("$"))
+    }
+
     @Test func formalsShadowOuterVariables() {
         let text = "define($a top);\nelementclass E { $a | input -> Paint($a) -> output }\nIdle -> E(3) -> Paint($a) -> Discard;"
         let (flat, _) = flatten(text)

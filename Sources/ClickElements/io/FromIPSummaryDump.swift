@@ -402,7 +402,10 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
                 return nil
             }
             for (k, b) in payload.enumerated() { p.data.setByte(old + k, b) }
-            d.setBE16(2, UInt16(truncatingIfNeeded: p.length))
+            // ip_len, when given, stays the packet's length, as in Click: the bytes beyond
+            // the payload are the EXTRA_LENGTH annotation.
+            d.setBE16(2, UInt16(truncatingIfNeeded: byteCount ?? p.length))
+            if let byteCount { p.setAnnotation32(Annotation.extraLength, UInt32(max(0, byteCount - p.length))) }
         } else if let byteCount {
             d.setBE16(2, UInt16(byteCount))
             p.setAnnotation32(Annotation.extraLength, UInt32(max(0, byteCount - p.length)))

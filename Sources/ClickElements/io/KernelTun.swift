@@ -5,14 +5,14 @@ import CShims
 import ClickLanguage
 import ClickRuntime
 
-/// KernelTun(ADDR/MASK [, GATEWAY, *keywords* TAP, HEADROOM, ETHER, MTU, BURST,
-/// IGNORE_QUEUE_OVERFLOWS, DEVNAME])
+/// KernelTun(ADDR [, GATEWAY, *keywords* TAP, HEADROOM, ETHER, MTU, BURST,
+/// IGNORE_QUEUE_OVERFLOWS, DEVNAME, DEV_NAME])
 ///
 /// A Linux TUN device: the router's way to the host's own IP stack. KernelTun allocates a
-/// /dev/net/tun device (named DEVNAME, or the next free `tunN`), gives the kernel's side the
-/// address ADDR with netmask MASK, brings it up, and, with a nonzero GATEWAY (on the same
+/// /dev/net/tun device (named DEVNAME or DEV_NAME, or the next free `tunN`), gives the
+/// kernel's side the address and netmask ADDR (`1.0.0.1/8`), brings it up, and, with a nonzero GATEWAY (on the same
 /// network), adds a default route through it. Packets the kernel sends into the device
-/// (to any other address in ADDR/MASK) come out of output 0 as IP packets with their IP
+/// (to any other address in ADDR's network) come out of output 0 as IP packets with their IP
 /// header marked and the time they arrived; anything that is not IP goes to output 1, or
 /// is dropped without one. IP packets pushed or pulled into the input go to the kernel
 /// (the packet's IP header onwards; packets with no IP header, of another IP version, or
@@ -236,14 +236,14 @@ public class KernelTun: Element {
     }
 }
 
-/// KernelTap(ADDR/MASK [, GATEWAY, *keywords* HEADROOM, ETHER, MTU, BURST,
-/// IGNORE_QUEUE_OVERFLOWS, DEVNAME])
+/// KernelTap(ADDR [, GATEWAY, *keywords* TAP, HEADROOM, ETHER, MTU, BURST,
+/// IGNORE_QUEUE_OVERFLOWS, DEVNAME, DEV_NAME])
 ///
 /// A Linux TAP device: KernelTun carrying Ethernet frames. The kernel's side of the
-/// device (`tapN`, or DEVNAME) gets ADDR/MASK and answers ARP; frames it sends come out
-/// of output 0 with their Ethernet header, and frames pushed or pulled into the input go
-/// to the kernel (at least 14 bytes, at most MTU after the Ethernet header). ETHER sets
-/// the device's Ethernet address.
+/// device (`tapN`, or DEVNAME) gets the address and netmask ADDR and answers ARP; frames
+/// it sends come out of output 0 with their Ethernet header, and frames pushed or pulled
+/// into the input go to the kernel (at least 14 bytes, at most MTU after the Ethernet
+/// header). ETHER sets the device's Ethernet address; TAP is always true.
 ///
 /// Ports: 0 or 1 input (agnostic); 1 or 2 outputs (push).
 ///

@@ -17,10 +17,11 @@ public final class UDPIPEncap: Element, PacketAction {
     var checksum = true
     var id: UInt16 = 0
 
-    static let portType = ValueType<UInt16>("port") { text, _ in
+    /// A UDP port: a number, a PortInfo name, or a name from the services list.
+    static let portType = ValueType<UInt16>("port") { text, context in
         let t = ConfigText.unquote(text)
         if let n = UInt16(t) { return n }
-        return FilterNames.ports[t].map { UInt16($0) }
+        return (context.addressNames.port(t, protocol: "udp", context: context.elementName) .map { UInt32($0) } ?? FilterNames.ports[t]).flatMap { UInt16(exactly: $0) }
     }
 
     public override func configure(_ args: inout Arguments) {

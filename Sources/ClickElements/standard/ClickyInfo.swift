@@ -1,9 +1,9 @@
 import ClickLanguage
 import ClickRuntime
 
-/// ClickyInfo([*keywords* STYLE, ...])
+/// ClickyInfo([ARGUMENTS...])
 ///
-/// Information for the Clicky GUI (its style sheet, for example), which this project does
+/// Information for the Clicky GUI (its STYLE sheet, for example), which this project does
 /// not use: the configuration is kept as written, so a configuration that names it runs
 /// and flattens unchanged, and nothing else happens.
 ///

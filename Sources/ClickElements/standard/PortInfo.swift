@@ -1,11 +1,15 @@
 import ClickLanguage
 import ClickRuntime
 
-/// PortInfo(NAME PORT[/PROTOCOL], ...)
+/// PortInfo(NAME PORT[/PROTOCOL] [NAME...], ...)
 ///
-/// Defines mnemonic names for TCP and UDP ports (`PortInfo(foo 80/udp)`). The names are
-/// visible to the elements configured after it in the same compound or below (IPFilter
-/// and IPClassifier's `port` primitives). `#` starts a comment inside an argument.
+/// Defines mnemonic names for TCP and UDP ports (`PortInfo(foo 80/udp)`), used by
+/// IPFilter and IPClassifier's `port` primitives, UDPIPEncap and the other elements that
+/// take a port. Names are visible to the elements configured after it in the same
+/// compound or below. Further words after the port are more names for it, up to a word
+/// starting with `#`, which begins a comment; an argument starting with `#` is a comment,
+/// and an empty argument is allowed. A PROTOCOL other than `tcp` or `udp` is skipped, as in
+/// Click.
 ///
 /// Ports: none.
 public final class PortInfo: Element {
@@ -15,20 +19,28 @@ public final class PortInfo: Element {
 
     public override func configure(_ args: inout Arguments) {
         for argument in args.remaining() {
-            let text = argument.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            let words = ConfigText.words(text)
-            if words.isEmpty { continue }
-            guard words.count == 2 else {
-                args.error("expected 'NAME PORT[/PROTOCOL]'")
+            var words = ConfigText.words(argument)[...]
+            guard let first = words.popFirst(), !first.hasPrefix("#") else { continue }
+            let portText = words.popFirst() ?? ""
+            let digits = portText.prefix { $0.isASCII && $0.isNumber }
+            let rest = portText.dropFirst(digits.count)
+            guard let port = Int(digits), rest.isEmpty || rest.hasPrefix("/") else {
+                args.error("expected 'NAME PORT/PROTO'")
                 continue
             }
-            let spec = words[1].split(separator: "/")
-            guard let port = Int(spec[0]), (0...65535).contains(port), spec.count <= 2 else {
-                args.error("bad port '\(words[1])'")
+            // Click takes any 32-bit number; a port beyond 65535 could never match, so it is refused.
+            guard port <= 65535 else {
+                args.error("bad port '\(portText)'")
                 continue
             }
-            ports[words[0]] = (port, spec.count == 2 ? String(spec[1]) : nil)
-            router.addressNames.definePort(words[0], port: port, protocol: spec.count == 2 ? String(spec[1]) : nil, elementName: name)
+            let proto = rest.isEmpty ? nil : String(rest.dropFirst()).lowercased()
+            if let proto, proto != "tcp", proto != "udp" { continue }
+            var name: Substring? = Substring(first)
+            while let n = name, !n.hasPrefix("#") {
+                ports[String(n)] = (port, proto)
+                router.addressNames.definePort(String(n), port: port, protocol: proto, elementName: self.name)
+                name = words.popFirst().map { Substring($0) }
+            }
         }
     }
 }

@@ -1,15 +1,17 @@
 import ClickLanguage
 import ClickRuntime
 
-/// RED(MIN_THRESH, MAX_THRESH, MAX_P [, *keywords* QUEUES, STABILITY])
+/// RED(MIN_THRESH, MAX_THRESH, MAX_P [, *keywords* QUEUES, STABILITY, GENTLE])
 ///
 /// Random Early Detection (Floyd and Jacobson) in front of a queue: keeps an average of
 /// the downstream queue lengths (weight 2^-STABILITY, default 4), passes every packet
 /// while the average is below MIN_THRESH, drops every packet above MAX_THRESH, and in
 /// between drops with a probability rising linearly to MAX_P, spread out by the count
-/// since the last drop. The queues are the Queue-like elements reached downstream
-/// through output 0, or the elements named in QUEUES (space-separated). Dropped packets
-/// go to output 1 if it exists.
+/// since the last drop. With GENTLE true (the default) the probability rises on from
+/// MAX_P to 1 between MAX_THRESH and twice MAX_THRESH, and only above that is every packet
+/// dropped. The queues are the nearest queues downstream of a push output (upstream of a
+/// pull input), or the elements named in QUEUES (space-separated). Dropped packets go to
+/// output 1 if it exists.
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push).
 ///
@@ -22,11 +24,14 @@ public final class RED: Element, PacketAction {
     var maxThresh = 0
     var maxP = 0.0
     var stability = 4
+    var gentle = true
     var queueNames: [String] = []
     var queues: [QueueBase] = []
     /// Average queue length.
     public private(set) var average = 0.0
     var countSinceDrop = -1
+    /// Click's `_random_value`: uniform in [0, 1), drawn anew after each early drop.
+    var randomValue = 0.5
     public private(set) var drops = 0
 
     public override func configure(_ args: inout Arguments) {
@@ -35,31 +40,55 @@ public final class RED: Element, PacketAction {
         maxP = args.mandatory("MAX_P", .fixedPoint(fractionBits: 16)) ?? 0
         if let q = args.keyword("QUEUES", .string) { queueNames = q.split(whereSeparator: \.isWhitespace).map(String.init) }
         stability = args.keyword("STABILITY", .unsignedInteger) ?? 4
-        if maxThresh < minThresh { args.error("MAX_THRESH must be >= MIN_THRESH") }
-        if maxP < 0 || maxP > 1 { args.error("must be between 0 and 1", keyword: "MAX_P") }
-        if stability > 16 { args.error("must be at most 16", keyword: "STABILITY") }
+        gentle = args.keyword("GENTLE", .bool) ?? true
+        if maxThresh > 0xFFFF {
+            args.error("MAX_THRESH must be <= 65535")
+        } else if maxThresh < minThresh {
+            args.error("MIN_THRESH must be <= MAX_THRESH")
+        } else if maxP < 0 || maxP > 1 {
+            args.error("MAX_P must be between 0 and 1")
+        } else if stability > 16 {
+            args.error("STABILITY must be between 0 and 16")
+        }
     }
 
     public override func initialize() throws(ElementError) {
+        randomValue = router.random.unitInterval()
         if !queueNames.isEmpty {
             queues = []
             for name in queueNames {
                 guard let e = router.element(named: name) else { throw ElementError("no element named '\(name)'") }
-                guard let q = e as? QueueBase else { throw ElementError("'\(name)' is not a queue") }
+                guard let q = e as? QueueBase else { throw ElementError("'\(name)' is not a Storage element") }
                 queues.append(q)
             }
         } else {
-            var element: Element = self
-            for _ in 0..<64 {
-                guard element.noutputs > 0, let targets = element.outputTargets else { break }
-                element = targets[0].element.takeUnretainedValue()
-                if let q = element as? QueueBase {
-                    queues = [q]
-                    break
-                }
-            }
-            if queues.isEmpty { throw ElementError("no Queue downstream") }
+            queues = nearestQueues()
+            if queues.isEmpty { throw ElementError("no nearby Queues") }
         }
+    }
+
+    /// The queues nearest downstream of a push output 0, or upstream of a pull input 0, as
+    /// Click's RED finds them: every path is followed to its first queue.
+    func nearestQueues() -> [QueueBase] {
+        let push = outputIsPush(0)
+        var found: [QueueBase] = []
+        var seen: Set<ObjectIdentifier> = [ObjectIdentifier(self)]
+        var pending: [Element] = [self]
+        while let element = pending.popLast(), seen.count < 1024 {
+            if element !== self, let q = element as? QueueBase {
+                if !found.contains(where: { $0 === q }) { found.append(q) }
+                continue
+            }
+            let next = push ? element.outputTargets : element.inputSources
+            guard let next else { continue }
+            let ports = push ? element.noutputs : element.ninputs
+            for port in 0..<ports where push ? element.outputIsPush(port) : element.inputIsPull(port) {
+                if element === self && port > 0 { break }
+                let neighbour = next[port].element.takeUnretainedValue()
+                if seen.insert(ObjectIdentifier(neighbour)).inserted { pending.append(neighbour) }
+            }
+        }
+        return found
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
@@ -71,16 +100,23 @@ public final class RED: Element, PacketAction {
             countSinceDrop = -1
             return 0
         }
-        var drop = average >= Double(maxThresh)
-        if !drop {
+        let killThresh = gentle && maxP < 1 ? 2 * maxThresh : maxThresh
+        var drop = average > Double(killThresh)
+        if drop {
+            countSinceDrop = -1
+        } else {
             countSinceDrop += 1
-            let pb = maxP * (average - Double(minThresh)) / Double(max(maxThresh - minThresh, 1))
-            let denominator = 1 - Double(countSinceDrop) * pb
-            let pa = denominator <= 0 ? 1 : pb / denominator
-            drop = router.random.unitInterval() < pa
+            let pb = average <= Double(maxThresh)
+                ? maxP * (average - Double(minThresh)) / Double(max(maxThresh - minThresh, 1))
+                : maxP + (1 - maxP) * (average - Double(maxThresh)) / Double(max(maxThresh, 1))
+            // As Click: drops spread evenly, the next after count > R / pb packets.
+            drop = countSinceDrop > 0 && pb > 0 && Double(countSinceDrop) * pb > randomValue
         }
         guard drop else { return 0 }
-        countSinceDrop = 0
+        if countSinceDrop >= 0 {
+            countSinceDrop = 0
+            randomValue = router.random.unitInterval()
+        }
         drops &+= 1
         return noutputs > 1 ? 1 : -1
     }

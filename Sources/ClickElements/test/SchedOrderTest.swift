@@ -11,7 +11,7 @@ import ClickRuntime
 /// Ports: none.
 ///
 /// Handlers: `order` (read) gives the IDs in the order the tasks ran, separated by spaces;
-/// the task handlers (`scheduled`, `tickets`, `home_thread`).
+/// when its task runs, the task handlers (`scheduled`, `tickets`, `home_thread`).
 public final class SchedOrderTest: Element {
     public override var portCount: String { "0/0" }
 

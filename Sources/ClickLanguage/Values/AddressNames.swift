@@ -61,6 +61,13 @@ public struct AddressNames: Sendable {
                     entry.ipv6Prefix = (a, length)
                 } else if let a = IPv6Address.parse(word) {
                     entry.ipv6 = a
+                } else if let named = named(word, context: elementName) {
+                    // Another name, or a device (`eth0`, `eth0:ip4`), as Click's AddressInfo reads its own values.
+                    entry.ipv4 = named.ipv4 ?? entry.ipv4
+                    entry.ipv4Prefix = named.ipv4Prefix ?? entry.ipv4Prefix
+                    entry.ipv6 = named.ipv6 ?? entry.ipv6
+                    entry.ipv6Prefix = named.ipv6Prefix ?? entry.ipv6Prefix
+                    entry.ether = named.ether ?? entry.ether
                 } else {
                     errors.append("\"\(word)\" is not a recognizable address")
                 }
@@ -68,6 +75,26 @@ public struct AddressNames: Sendable {
             entries[scope + name] = entry
         }
         return errors
+    }
+
+    /// What `text` (a defined name or a device, with an optional kind suffix) stands for
+    /// as an AddressInfo value: everything it names without a suffix, one kind with one.
+    func named(_ text: String, context: String) -> Entry? {
+        let (name, kind) = Self.split(text)
+        var found = Entry()
+        switch kind {
+        case nil:
+            if let e = entry(name, context: context) { return e }
+            guard let device = DeviceAddresses.lookup(name) else { return nil }
+            found.ipv4 = device.ipv4Prefix?.address
+            found.ipv4Prefix = device.ipv4Prefix
+            found.ether = device.ether
+        case "ipnet": found.ipv4Prefix = ipv4Prefix(text, context: context)
+        case "eth": found.ether = ether(text, context: context)
+        case "ip6": found.ipv6 = ipv6(text, context: context)
+        default: found.ipv4 = ipv4(text, context: context)
+        }
+        return found == Entry() ? nil : found
     }
 
     /// The compound prefix of an element name: `a/b/c` -> `a/b/`.

@@ -67,6 +67,13 @@ import Testing
         #expect(try passes("IPFilter(allow icmp[0:1] == 0)", all) == [3])
         #expect(try passes("IPFilter(allow tcp ? dst port 22 : true)", all) == [1, 2, 3])
         #expect(try passes("IPFilter(allow icmp type echo-reply)", all) == [3])
+        // ICMP type names stand alone or after `icmp`, as in Click; a bare `echo` is also a
+        // port name, and Click refuses it with the choices.
+        #expect(try passes("IPFilter(allow echo-reply)", all) == [3])
+        #expect(try passes("IPFilter(allow icmp echo-reply)", all) == [3])
+        #expect(try passes("IPFilter(allow icmp echo)", all) == [])
+        #expect(build("Idle -> IPFilter(allow echo) -> Discard").log.errorMessages
+            .contains("  pattern 0: '<none>  echo' is ambiguous; try 'port  echo', 'port  echo', 'icmp type  echo'"))
         #expect(try passes("IPFilter(allow (tcp && !(dst port 22)) || udp)", all) == [0, 2])
     }
 

@@ -24,4 +24,15 @@ import Testing
         #expect(abs(gaps[0] - 0.5) < 0.01 && abs(gaps[1] - 1.5) < 0.01, "\(gaps)")
         #expect(col.timestamps.map { $0 / 100_000_000 } == [105, 110, 125])
     }
+
+    /// ip_len with a shorter payload: the header keeps ip_len and the rest is the
+    /// EXTRA_LENGTH annotation (Click's Pad-01), so Pad restores the full length.
+    @Test func ipLenBeyondThePayloadIsExtraLength() throws {
+        let s = try ScratchFiles(["in": "!data ip_src ip_len payload\n1.0.0.1 50 \"HiFart\"\n1.0.0.2 - \"HiFart\"\n"])
+        _ = try IPSummaryDumpFormatTests().run("""
+            FromIPSummaryDump(\(s.path("in")), STOP true) -> t :: Tee -> to :: ToIPSummaryDump(\(s.path("out")), FIELDS ip_src ip_len ip_capture_len);
+            t[1] -> Pad -> to
+            """)
+        #expect(try s.dataLines("out") == ["1.0.0.1 50 46", "1.0.0.1 50 50", "1.0.0.2 46 46", "1.0.0.2 46 46"])
+    }
 }

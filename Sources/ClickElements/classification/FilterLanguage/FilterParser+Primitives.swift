@@ -29,7 +29,8 @@ extension FilterParser {
 
     func portNumber(_ text: String) -> UInt32? {
         if let n = number(text), n <= 65535 { return n }
-        return FilterNames.ports[text] ?? context.addressNames.port(text, context: context.elementName).map { UInt32($0) }
+        // PortInfo's names first, then the services list, as Click's NameInfo asks them.
+        return context.addressNames.port(text, context: context.elementName).map { UInt32($0) } ?? FilterNames.ports[text]
     }
 
     func isValueToken(_ t: String) -> Bool {
