@@ -45,7 +45,7 @@ public enum StandardElements {
         ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self,
         IPRateMonitor.self, IPInputCombo.self, IPOutputCombo.self,
         // Click's self-test elements that its test suite runs.
-        TokenBucketTest.self, SchedOrderTest.self, NeighborhoodTest.self,
+        TokenBucketTest.self, SchedOrderTest.self, NeighborhoodTest.self, TimerTest.self,
     ]
 
     /// Other names Click knows these classes by.

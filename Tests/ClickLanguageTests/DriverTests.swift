@@ -182,4 +182,24 @@ import Testing
         #expect(r.stdout.contains("s :: StrideSched(3, 32768);\n"), "\(r.stdout)")
         #expect(r.stdout.contains("r :: RED(10, 100, 0.5, QUEUES q, STABILITY 4);\n"), "\(r.stdout)")
     }
+
+    /// Click's timer-02: TimerTest timers fire in expiry order on simulated time, a timer
+    /// rescheduled through `schedule_after 0` first.
+    @Test func timersFireInExpiryOrder() throws {
+        let r = try run(["--simtime", "-e", """
+            t1 :: TimerTest(DELAY .03s);
+            t2 :: TimerTest(DELAY .02s);
+            t3 :: TimerTest(DELAY .01s);
+            DriverManager(write t1.schedule_after 0, wait .05s, stop);
+            """])
+        #expect(r.status == 0)
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.map { $0.split(separator: " ").dropFirst().joined(separator: " ") }
+            == ["t1 :: TimerTest fired", "t3 :: TimerTest fired", "t2 :: TimerTest fired"], "\(r.stderr)")
+        let times = lines.compactMap { Double($0.split(separator: ":").first ?? "") }
+        #expect(times.count == 3)
+        if times.count == 3 {
+            #expect(abs(times[1] - times[0] - 0.01) < 0.001 && abs(times[2] - times[0] - 0.02) < 0.001, "\(times)")
+        }
+    }
 }

@@ -1134,7 +1134,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/analysis/TimeFilter.swift"),
         "TimeSortedSched": ElementDocumentation(
             synopsis: "TimeSortedSched([*keywords* STOP, BUFFER])",
-            text: "Merges packet streams that arrive sorted by timestamp: each pull returns the\nchronologically next packet among its inputs, keeping up to BUFFER packets (default 1)\nper input. With STOP true, stops the driver once no packets are left and every\nupstream notifier says none will come. Its own empty notifier is active while it holds\npackets or any upstream notifier is active.\n\nPorts: any number of pull inputs, 1 pull output.\n\nHandlers: `well_ordered` (read: \"false\" once an input stream went backwards in time).",
+            text: "Merges packet streams that arrive sorted by timestamp: each pull returns the\nchronologically next packet among its inputs, keeping up to BUFFER packets (default 1)\nper input. With STOP true, stops the driver whenever no packets are left and every\nupstream notifier says none will come (a DriverManager sees each such drain). Its own empty notifier is active while it holds\npackets or any upstream notifier is active.\n\nPorts: any number of pull inputs, 1 pull output.\n\nHandlers: `well_ordered` (read: \"false\" once an input stream went backwards in time).",
             keywords: ["BUFFER", "STOP"],
             keywordArguments: ["BUFFER", "STOP"],
             handlers: ["well_ordered"],
@@ -1156,6 +1156,14 @@ extension ElementDocumentation {
             handlers: ["count", "interval", "active"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/TimedSource.swift"),
+        "TimerTest": ElementDocumentation(
+            synopsis: "TimerTest([*keywords* DELAY, SCHEDULE, BENCHMARK])",
+            text: "Click's test of timers: one timer that, when it fires, prints `TIME: NAME :: TimerTest\nfired` (TIME its expiry). With DELAY (a time) or SCHEDULE true it is scheduled DELAY\nafter configuration. BENCHMARK (Click's timer benchmark count) is accepted and has no\neffect here; `Benchmarks/` measures this project's timers.\n\nPorts: none.\n\nHandlers: `scheduled` (read/write: true schedules the timer at its last expiry, false\nunschedules it), `expiry` (read: the time it was last scheduled for),\n`schedule_after` (write: a time from now), `unschedule` (write).",
+            keywords: ["BENCHMARK", "DELAY", "SCHEDULE"],
+            keywordArguments: ["BENCHMARK", "DELAY", "SCHEDULE"],
+            handlers: ["scheduled", "expiry", "schedule_after", "unschedule"],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/test/TimerTest.swift"),
         "ToDevice": ElementDocumentation(
             synopsis: "ToDevice(DEVNAME [, BURST, *keywords* METHOD, DEBUG, ALLOW_NONEXISTENT])",
             text: "Sends frames (with their link header) out of the Linux interface DEVNAME through an\nAF_PACKET socket, up to BURST (default 64) per system call (sendmmsg); or, inside a\nVM, out of the VM's port N for `ToDevice(N)` (ClickOS naming). Its input is agnostic,\nas in ClickOS: pulled (after a Queue), it sends BURST at a time and sleeps while\nupstream is empty or, on a VM port, takes only what the link has room for and leaves\nthe rest queued; pushed, it sends at once and drops what does not fit (counted in\n`drops`). Sent frames go to output 0 if it exists; frames that could not be sent go to\noutput 1 if it exists; otherwise both are freed.\n\nPorts: 1 input (agnostic), 0 to 2 outputs (push).\n\nHandlers: `count`, `drops` (read); with a VM port, `link` (read: up or down, and why).",

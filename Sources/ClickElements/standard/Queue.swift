@@ -177,6 +177,11 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         while let p = dequeue() { p.kill() }
     }
 
+    /// The configuration once `capacity` was written (Click's keyword handler rewrites it).
+    var writtenConfiguration: String?
+
+    public override var normalizedConfiguration: String? { writtenConfiguration }
+
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("length", get: { [unowned self] in self.length })
         h.integer("highwater_length", get: { [unowned self] in self.highwater })
@@ -184,6 +189,8 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
         h.integer("capacity", get: { [unowned self] in self.capacity }, set: { [unowned self] n throws(ElementError) in
             guard n >= 0 else { throw ElementError("capacity must be non-negative") }
             self.resizeRing(n)
+            self.writtenConfiguration = ConfigText.replacingKeyword(
+                "CAPACITY", with: String(n), position: 0, in: self.writtenConfiguration ?? self.configuration)
         })
         h.write("reset_counts") { [unowned self] _ in
             self.drops = 0

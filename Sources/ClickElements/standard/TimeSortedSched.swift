@@ -5,8 +5,8 @@ import ClickRuntime
 ///
 /// Merges packet streams that arrive sorted by timestamp: each pull returns the
 /// chronologically next packet among its inputs, keeping up to BUFFER packets (default 1)
-/// per input. With STOP true, stops the driver once no packets are left and every
-/// upstream notifier says none will come. Its own empty notifier is active while it holds
+/// per input. With STOP true, stops the driver whenever no packets are left and every
+/// upstream notifier says none will come (a DriverManager sees each such drain). Its own empty notifier is active while it holds
 /// packets or any upstream notifier is active.
 ///
 /// Ports: any number of pull inputs, 1 pull output.
@@ -76,10 +76,8 @@ public final class TimeSortedSched: Element, EmptyNotifier {
         let holding = buffers.contains { !$0.isEmpty }
         let more = (0..<ninputs).contains { inputMayHavePackets($0) }
         emptySignal.set(holding || more)
-        if got == 0 && stop && !holding && !more {
-            stop = false
-            router.requestStop()
-        }
+        // Each time it runs dry, as Click's: a DriverManager's next `wait` sees the next drain.
+        if got == 0 && stop && !holding && !more { router.requestStop() }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {

@@ -409,6 +409,28 @@ public enum ConfigText {
         arguments.joined(separator: ", ")
     }
 
+    /// The configuration after a write to a keyword handler, as Click's
+    /// `reconfigure_keyword_handler` leaves it: the `KEYWORD value` argument replaced, or
+    /// else the positional argument at `position` (when given and present), or else
+    /// `KEYWORD value` appended.
+    public static func replacingKeyword(_ keyword: String, with value: String, position: Int?, in configuration: String) -> String {
+        var arguments = arguments(configuration)
+        let named = arguments.firstIndex { argument in
+            let bytes = Array(argument.utf8)
+            guard let length = keywordLength(bytes) else { return false }
+            return String(decoding: bytes[..<length], as: UTF8.self) == keyword
+        }
+        if let named {
+            arguments[named] = keyword + " " + value
+        } else if let position, position < arguments.count,
+            !arguments[..<(position + 1)].contains(where: { keywordLength(Array($0.utf8)) != nil }) {
+            arguments[position] = value
+        } else {
+            arguments.append(keyword + " " + value)
+        }
+        return joinArguments(arguments)
+    }
+
     /// `cp_word`: the unquoted value if `text` is exactly one non-empty word.
     public static func word(_ text: String) -> String? {
         let parts = words(text)

@@ -39,6 +39,13 @@ import Testing
         #expect(try r.read("q.capacity") == "5")
         try r.write("q.reset", "")
         #expect(try r.read("q.length") == "0")
+        // The configuration follows the write as Click's keyword handler rewrites it.
+        #expect(try r.read("q.config") == "5")
+        for (config, expected) in [("", "CAPACITY 7"), ("CAPACITY 3", "CAPACITY 7"), ("3", "7")] {
+            let other = build("Idle -> q :: Queue(\(config)) -> Discard")
+            try other.router?.write("q.capacity", "7")
+            #expect(try other.router?.read("q.config") == expected)
+        }
     }
 
     @Test func emptyQueueLetsPullersSleep() throws {

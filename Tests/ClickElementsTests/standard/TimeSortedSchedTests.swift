@@ -25,5 +25,16 @@ import Testing
         #expect(col.packets.map { $0[19] } == [1, 2, 3, 4, 5, 6])
         #expect(col.timestamps.map { $0 / 1_000_000_000 } == [1, 2, 3, 4, 5, 6])
         #expect(try b.router?.read("t.well_ordered") == "true")
+
+        // Each drain is a stop event: a DriverManager waits for the first, wakes a third
+        // source, and the second drain ends it (Click's notifier-01).
+        let (again, _) = buildAndRun("""
+            t :: TimeSortedSched(STOP true)
+            FromDump(\(a)) -> [0] t; f :: FromDump(\(c), ACTIVE false) -> Queue -> [1] t
+            t -> Unqueue -> col :: Collector
+            DriverManager(wait, write f.active true, wait)
+            """)
+        let all = try #require(again.element("col", as: Collector.self), "\(again.log.text)")
+        #expect(all.packets.map { $0[19] } == [1, 4, 5, 2, 3, 6])
     }
 }
