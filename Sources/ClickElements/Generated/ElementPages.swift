@@ -350,7 +350,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Queue.swift"),
         "FullNoteQueue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
-            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
+            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue\nand FullNoteQueue only, when it is full and has room again (sources pause and resume);\nSimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
             keywords: ["CAPACITY"],
             keywordArguments: [],
             handlers: ["length", "highwater_length", "drops", "capacity", "reset_counts", "reset"],
@@ -614,7 +614,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/ip/IPRouteTable.swift"),
         "LinkUnqueue": ElementDocumentation(
             synopsis: "LinkUnqueue(LATENCY, BANDWIDTH)",
-            text: "Emulates a serial link: pulls a packet only when the link is free, takes its length\ndivided by BANDWIDTH (e.g. `10Mbps`) to put it on the link, and pushes it out LATENCY\nseconds after its last byte went on. So every packet is delayed by LATENCY plus its\nown transmission time plus that of the packets ahead of it. Output timestamps are the\ntimes the packets leave the link.\n\nPorts: 1 pull input, 1 push output.\n\nHandlers: `latency`, `bandwidth`, `size` (read: packets in, or partly in, the link);\n`reset` (write: drops them).",
+            text: "Emulates a serial link: pulls a packet only when the link is free, takes its length\n(with its EXTRA_LENGTH annotation) divided by BANDWIDTH (e.g. `10Mbps`) to put it on the link, and pushes it out LATENCY\nseconds after its last byte went on. So every packet is delayed by LATENCY plus its\nown transmission time plus that of the packets ahead of it. Output timestamps are the\ntimes the packets leave the link.\n\nPorts: 1 pull input, 1 push output.\n\nHandlers: `latency`, `bandwidth`, `size` (read: packets in, or partly in, the link);\n`reset` (write: drops them).",
             keywords: ["BANDWIDTH", "LATENCY"],
             keywordArguments: [],
             handlers: ["latency", "bandwidth", "size", "reset"],
@@ -678,7 +678,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/test/NeighborhoodTest.swift"),
         "NotifierQueue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
-            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
+            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue\nand FullNoteQueue only, when it is full and has room again (sources pause and resume);\nSimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
             keywords: ["CAPACITY"],
             keywordArguments: [],
             handlers: ["length", "highwater_length", "drops", "capacity", "reset_counts", "reset"],
@@ -782,7 +782,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Null.swift"),
         "Queue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
-            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
+            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue\nand FullNoteQueue only, when it is full and has room again (sources pause and resume);\nSimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
             keywords: ["CAPACITY"],
             keywordArguments: [],
             handlers: ["length", "highwater_length", "drops", "capacity", "reset_counts", "reset"],
@@ -790,7 +790,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Queue.swift"),
         "QueueBase": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
-            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
+            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue\nand FullNoteQueue only, when it is full and has room again (sources pause and resume);\nSimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
             keywords: ["CAPACITY"],
             keywordArguments: [],
             handlers: ["length", "highwater_length", "drops", "capacity", "reset_counts", "reset"],
@@ -1022,7 +1022,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/PullSwitch.swift"),
         "SimpleQueue": ElementDocumentation(
             synopsis: "Queue([CAPACITY]) — also SimpleQueue, NotifierQueue, FullNoteQueue",
-            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it\nhas room again (sources resume). The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
+            text: "Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY\npackets (default 1000); a packet arriving when full is dropped, or pushed out of\noutput 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue\nand FullNoteQueue only, when it is full and has room again (sources pause and resume);\nSimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,\ndoubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.\n\nPorts: 1 input (push), 1 or 2 outputs (0 pull, 1 push).\n\nHandlers: `length`, `highwater_length`, `drops` (read); `capacity` (read/write);\n`reset_counts`, `reset` (write: `reset` empties the queue).",
             keywords: ["CAPACITY"],
             keywordArguments: [],
             handlers: ["length", "highwater_length", "drops", "capacity", "reset_counts", "reset"],

@@ -372,10 +372,17 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             case 17, 1: transportLength = 8
             default: break
             }
+            // An ip_len too short for the whole transport header keeps only what fits
+            // (at least 4 bytes, the ports, once any), as Click's.
+            let hl = max(20, headerLength.map { ($0 + 3) & ~3 } ?? 20)
+            if let byteCount, byteCount > 0, payload == nil, byteCount < hl + transportLength {
+                transportLength = max(0, byteCount - hl)
+                if transportLength > 0 && transportLength < 4 { transportLength = 4 }
+            }
         }
         p.take(20 - transportLength)
         // A longer TCP header (tcp_off) and IP options (ip_hl), zero-filled, as Click's.
-        if proto == 6, firstFragment, let off = tcpOffset.map({ ($0 + 3) & ~3 }), off > 20 {
+        if proto == 6, firstFragment, transportLength == 20, let off = tcpOffset.map({ ($0 + 3) & ~3 }), off > 20 {
             guard p.put(off - 20) else {
                 p.kill()
                 return nil
@@ -436,6 +443,8 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         let t = d + headerLength
         let length = p.length - headerLength
         switch d.byte(9) {
+        case 6 where transportLength < 18, 17 where transportLength < 8, 1 where transportLength < 4:
+            return  // a header cut short by ip_len has no room for its checksum
         case 6:
             t.setBE16(16, 0)
             t.setBE16(16, transportChecksum(d, proto: 6, transport: t, length: length))

@@ -4,7 +4,7 @@ import ClickRuntime
 /// LinkUnqueue(LATENCY, BANDWIDTH)
 ///
 /// Emulates a serial link: pulls a packet only when the link is free, takes its length
-/// divided by BANDWIDTH (e.g. `10Mbps`) to put it on the link, and pushes it out LATENCY
+/// (with its EXTRA_LENGTH annotation) divided by BANDWIDTH (e.g. `10Mbps`) to put it on the link, and pushes it out LATENCY
 /// seconds after its last byte went on. So every packet is delayed by LATENCY plus its
 /// own transmission time plus that of the packets ahead of it. Output timestamps are the
 /// times the packets leave the link.
@@ -23,6 +23,8 @@ public final class LinkUnqueue: Element {
     var transitHead = 0
     /// When the link can take the next packet's first byte.
     var linkFree: Int64 = 0
+    /// Whether the last pull got a packet: the link has been busy since.
+    var backToBack = false
     var task: Task?
     var timer: Timer?
     var signal: UpstreamSignal?
@@ -83,10 +85,16 @@ public final class LinkUnqueue: Element {
             }
             guard let p = got else {
                 pulledNothing = true
+                backToBack = false
                 break
             }
-            let start = Swift.max(now, linkFree)
-            let transmit = Int64((Double(p.length) / bandwidth * 1e9).rounded(.up))
+            // Back to back (the link never went idle), the packet follows the previous one
+            // exactly, however late this task ran, as in Click.
+            let start = backToBack ? linkFree : Swift.max(now, linkFree)
+            backToBack = true
+            // The packet's whole length, with what a Truncate or a trace left out (EXTRA_LENGTH).
+            let bytes = Double(p.length) + Double(p.annotation32(Annotation.extraLength))
+            let transmit = Int64((bytes / bandwidth * 1e9).rounded(.up))
             linkFree = start.saturatingAdd(transmit)
             p.timestamp = linkFree.saturatingAdd(latency)
             inTransit.append(p)

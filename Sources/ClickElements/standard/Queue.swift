@@ -5,8 +5,9 @@ import ClickRuntime
 ///
 /// Stores packets pushed into it (FIFO) until they are pulled. Holds at most CAPACITY
 /// packets (default 1000); a packet arriving when full is dropped, or pushed out of
-/// output 1 if it exists. Announces when it becomes non-empty (pullers wake) and when it
-/// has room again (sources resume). The ring grows with the queue (from 1,024 slots,
+/// output 1 if it exists. Announces when it becomes non-empty (pullers wake) and, Queue
+/// and FullNoteQueue only, when it is full and has room again (sources pause and resume);
+/// SimpleQueue and NotifierQueue let sources push on into a full queue, as Click's. The ring grows with the queue (from 1,024 slots,
 /// doubling, up to CAPACITY): a large CAPACITY costs memory only when it is used.
 ///
 /// Ports: 1 input (push), 1 or 2 outputs (0 pull, 1 push).
@@ -27,6 +28,10 @@ public class QueueBase: Element, EmptyNotifier, FullNotifier {
     public internal(set) var drops = 0
     public let emptySignal = NotifierSignal(active: false)
     public let fullSignal = NotifierSignal(active: true)
+    /// Whether sources upstream pause while it is full: Queue and FullNoteQueue announce
+    /// it; as in Click, SimpleQueue, NotifierQueue, FrontDropQueue and MixedQueue do not
+    /// (their sources keep pushing, and the overflow is dropped).
+    public var announcesFull: Bool { true }
 
     public required init() {
         ring = UnsafeMutablePointer<Packet>.allocate(capacity: 1)
@@ -208,9 +213,11 @@ public final class Queue: QueueBase {
 }
 
 public final class SimpleQueue: QueueBase {
+    public override var announcesFull: Bool { false }
 }
 
 public final class NotifierQueue: QueueBase {
+    public override var announcesFull: Bool { false }
 }
 
 public final class FullNoteQueue: QueueBase {
@@ -224,6 +231,7 @@ public final class FullNoteQueue: QueueBase {
 /// `highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`
 /// (write).
 public final class FrontDropQueue: QueueBase {
+    public override var announcesFull: Bool { false }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         var dropped = 0
@@ -256,6 +264,7 @@ public final class FrontDropQueue: QueueBase {
 /// `highwater_length`, `drops` (read); `capacity` (read/write); `reset_counts`, `reset`
 /// (write).
 public final class MixedQueue: QueueBase {
+    public override var announcesFull: Bool { false }
     public override var portCount: String { "2/1" }
     public override var processing: String { "h/l" }
 

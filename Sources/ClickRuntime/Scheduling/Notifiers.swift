@@ -8,6 +8,13 @@ public protocol EmptyNotifier: Element {
 /// notifier): sources pause while `fullSignal` is inactive (the queue is full).
 public protocol FullNotifier: Element {
     var fullSignal: NotifierSignal { get }
+    /// False for an element that has the signal but does not announce it to upstream
+    /// sources (Click's NotifierQueue, FrontDropQueue, MixedQueue).
+    var announcesFull: Bool { get }
+}
+
+extension FullNotifier {
+    public var announcesFull: Bool { true }
 }
 
 extension Element {
@@ -45,7 +52,7 @@ extension Element {
         guard let targets = outputTargets, port < noutputs, outputIsPush(port) else { return nil }
         var element = targets[port].element.takeUnretainedValue()
         for _ in 0..<64 {
-            if let n = element as? any FullNotifier { return n.fullSignal }
+            if let n = element as? any FullNotifier { return n.announcesFull ? n.fullSignal : nil }
             guard element.noutputs > 0, element.outputIsPush(0), let down = element.outputTargets else { return nil }
             element = down[0].element.takeUnretainedValue()
         }

@@ -26,4 +26,21 @@ import Testing
         #expect(try r.read("l.latency") == "0.01")
         #expect(try r.read("l.bandwidth") == "1000")
     }
+
+    /// Click's LinkUnqueue-01 on simulated time: trace packets with ip_len but no payload
+    /// take the link for their whole length (EXTRA_LENGTH counted), and back-to-back
+    /// packets follow each other exactly.
+    @Test func wholeLengthsBackToBackOnSimulatedTime() throws {
+        let s = try ScratchFiles(["in": "!data ip_src ip_len\n1.0.0.1 20\n1.0.0.2 20\n1.0.0.3 1600\n1.0.0.4 20\n"])
+        let b = build("""
+            FromIPSummaryDump(\(s.path("in")), STOP true) -> Queue -> LinkUnqueue(0.005s, 100kb/s) -> col :: Collector;
+            DriverManager(wait, wait_time 0.3s, stop)
+            """, simulatedTime: true)
+        let r = try #require(b.router, "\(b.log.text)")
+        r.run()
+        let col = try #require(b.element("col", as: Collector.self))
+        let gaps = col.arrivals.map { $0 - (col.arrivals.first ?? 0) }
+        #expect(gaps == [0, 1_600_000, 129_600_000, 131_200_000])
+        #expect(col.packets.map(\.count) == [20, 20, 40, 20])
+    }
 }

@@ -48,6 +48,17 @@ import Testing
         }
     }
 
+    /// Click's notifier-04: Queue and FullNoteQueue pause their source when full;
+    /// NotifierQueue, SimpleQueue and FrontDropQueue let it push on into drops.
+    @Test func onlySomeQueuesPauseTheirSources() throws {
+        for (queue, expected) in [("Queue", "5"), ("FullNoteQueue", "5"), ("NotifierQueue", "15"), ("SimpleQueue", "15"), ("FrontDropQueue", "15")] {
+            let b = build("i :: InfiniteSource(LIMIT 15) -> c :: Counter -> q :: \(queue)(5) -> Idle; DriverManager(wait 0.1s, stop)")
+            let r = try #require(b.router, "\(b.log.text)")
+            r.run()
+            #expect(try r.read("c.count") == expected, "\(queue)")
+        }
+    }
+
     @Test func emptyQueueLetsPullersSleep() throws {
         let b = build("inj :: Injector -> q :: Queue -> u :: Unqueue -> col :: Collector")
         let r = try #require(b.router, "\(b.log.text)")
