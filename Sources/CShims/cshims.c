@@ -164,6 +164,18 @@ static void on_interrupt(int sig) {
     interrupted = 1;
 }
 
+/* Signals that Script(TYPE SIGNAL ...) elements wait for: the handler only marks them;
+   the router runs the scripts at its next scheduler round. */
+#define CLICKOS_NSIG 65
+static volatile sig_atomic_t signal_pending[CLICKOS_NSIG];
+static volatile sig_atomic_t signals_pending;
+static int watched[CLICKOS_NSIG];
+
+static void on_watched(int sig) {
+    if (sig > 0 && sig < CLICKOS_NSIG) signal_pending[sig] = 1;
+    signals_pending = 1;
+}
+
 void clickos_catch_interrupts(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -172,9 +184,9 @@ void clickos_catch_interrupts(void) {
        ends with EINTR). */
     sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigemptyset(&interrupt_set);
+    /* A signal a Script already waits for keeps its handler until the script gives it up. */
+    if (!watched[SIGINT]) sigaction(SIGINT, &sa, NULL);
+    if (!watched[SIGTERM]) sigaction(SIGTERM, &sa, NULL);
     sigaddset(&interrupt_set, SIGINT);
     sigaddset(&interrupt_set, SIGTERM);
     /* A parent may have started us with these signals blocked: open them. */
@@ -184,6 +196,53 @@ void clickos_catch_interrupts(void) {
 
 const volatile int *clickos_interrupt_flag(void) {
     return (const volatile int *)&interrupted;
+}
+
+int clickos_signal_watch(int sig) {
+    if (sig <= 0 || sig >= CLICKOS_NSIG || sig == SIGKILL || sig == SIGSTOP) return -1;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_watched;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, NULL) != 0) return -1;
+    watched[sig] = 1;
+    sigaddset(&interrupt_set, sig);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    sigprocmask(SIG_UNBLOCK, &one, NULL);
+    return 0;
+}
+
+void clickos_signal_restore(int sig) {
+    if (sig <= 0 || sig >= CLICKOS_NSIG || !watched[sig]) return;
+    watched[sig] = 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    if (catching && (sig == SIGINT || sig == SIGTERM)) {
+        sa.sa_handler = on_interrupt;
+        sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    } else {
+        sa.sa_handler = SIG_DFL;
+        sigdelset(&interrupt_set, sig);
+    }
+    sigaction(sig, &sa, NULL);
+}
+
+int clickos_signal_take(int sig) {
+    if (sig <= 0 || sig >= CLICKOS_NSIG || !signal_pending[sig]) return 0;
+    signal_pending[sig] = 0;
+    return 1;
+}
+
+const volatile int *clickos_signals_pending_flag(void) {
+    return (const volatile int *)&signals_pending;
+}
+
+void clickos_signals_pending_clear(void) {
+    signals_pending = 0;
 }
 
 /* ---- memif and shared memory ---- */
@@ -598,6 +657,12 @@ int clickos_pidfd_open(int pid) {
     return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
+static int signals_watched(void) {
+    for (int sig = 1; sig < CLICKOS_NSIG; ++sig)
+        if (watched[sig]) return 1;
+    return 0;
+}
+
 int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
     struct timespec ts, *limit = NULL;
     if (timeout_ns >= 0) {
@@ -606,13 +671,13 @@ int clickos_ppoll(void *fds, unsigned long count, long long timeout_ns) {
         limit = &ts;
     }
     /* A zero-timeout check cannot lose a wake-up: no masking needed. */
-    if (!catching || timeout_ns == 0) return ppoll((struct pollfd *) fds, count, limit, NULL);
+    if ((!catching && !signals_watched()) || timeout_ns == 0) return ppoll((struct pollfd *) fds, count, limit, NULL);
     sigset_t open_mask;
     sigprocmask(SIG_BLOCK, &interrupt_set, &open_mask);
-    sigdelset(&open_mask, SIGINT);
-    sigdelset(&open_mask, SIGTERM);
+    for (int sig = 1; sig < CLICKOS_NSIG; ++sig)
+        if (sigismember(&interrupt_set, sig) == 1) sigdelset(&open_mask, sig);
     int r;
-    if (interrupted) {
+    if (interrupted || signals_pending) {
         r = -1;
         errno = EINTR;
     } else {

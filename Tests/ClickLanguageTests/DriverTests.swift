@@ -202,4 +202,26 @@ import Testing
             #expect(abs(times[1] - times[0] - 0.01) < 0.001 && abs(times[2] - times[0] - 0.02) < 0.001, "\(times)")
         }
     }
+
+    /// Script(TYPE SIGNAL ...), as Click's Script-signal tests: signals before the script
+    /// runs count once; a script that ends listens again; after `exit` the signal has its
+    /// default effect (USR1 kills the process).
+    @Test func signalScriptsRunAndRearm() throws {
+        let ended = try run(["-e", """
+            Script(print "K 1", set y $(kill USR1 $$), print "K 2", set y $(kill USR1 $$), wait 0.05s,
+                   set y $(kill USR1 $$), wait 0.05s, stop);
+            Script(TYPE SIGNAL USR1, print "got USR1", end)
+            """])
+        #expect(ended.status == 0, "\(ended.stderr)")
+        #expect(ended.stdout == "K 1\nK 2\ngot USR1\ngot USR1\n")
+        let exited = try run(["-e", """
+            Script(print "K 1", set y $(kill USR1 $$), wait 0.05s, print "K 2", set y $(kill USR1 $$), wait 0.05s, stop);
+            Script(TYPE SIGNAL USR1, print "got USR1", exit)
+            """])
+        #expect(exited.status == SIGUSR1, "killed by the signal: \(exited.status)")
+        #expect(exited.stdout == "K 1\ngot USR1\nK 2\n")
+        let bad = try run(["-q", "-e", "Script(TYPE SIGNAL FROB, end)"])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("bad signal number"))
+    }
 }

@@ -67,6 +67,17 @@ void clickos_catch_interrupts(void);
 /// The flag the interrupt handler sets (non-zero after SIGINT or SIGTERM).
 const volatile int *clickos_interrupt_flag(void);
 
+/// Script(TYPE SIGNAL ...): catches `sig`, marking it pending (and the flag
+/// `clickos_signals_pending_flag`) and waking a sleeping `clickos_ppoll`; -1 for a signal
+/// that cannot be caught. `clickos_signal_restore` gives the signal back (SIGINT and SIGTERM
+/// to the driver's graceful stop once it catches them, others to their default action);
+/// `clickos_signal_take` says whether `sig` arrived since the last take, and clears it.
+int clickos_signal_watch(int sig);
+void clickos_signal_restore(int sig);
+int clickos_signal_take(int sig);
+const volatile int *clickos_signals_pending_flag(void);
+void clickos_signals_pending_clear(void);
+
 // MARK: memif and shared memory
 
 /// An anonymous shared-memory file of `size` bytes (memfd_create + ftruncate, sealed

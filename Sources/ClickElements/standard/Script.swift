@@ -17,7 +17,8 @@ import ClickRuntime
 /// jumps, giving up"). Text is expanded first: `$VAR`, `${VAR}`, and `$(HANDLER ARGS)`
 /// calls a read handler, either another element's (`$(c.count)`) or one of the script's
 /// own: `add sub mul div idiv mod rem min max neg abs eq ne lt gt le ge not and or if first
-/// length now random unquote cat sprintf htons htonl ntohs ntohl`.
+/// length now random unquote cat kill sprintf htons htonl ntohs ntohl`. `$$` is the
+/// process ID.
 ///
 /// TYPE ACTIVE (the default) starts at initialization; PASSIVE waits for its `run`
 /// handler. TYPE PACKET (the default when the script has ports) runs from the start for
@@ -25,6 +26,12 @@ import ClickRuntime
 /// output its `return` names (0 after `end`; `exit` drops it). DriverManager is a Script
 /// of TYPE DRIVER: stop events (sources' STOP, the `stop` handler) advance it at
 /// `wait_stop` instead of stopping the router, and the router stops when its script ends.
+/// TYPE SIGNAL SIGNO... runs the script from the start soon after the process gets one of
+/// the signals (names ABRT ALRM HUP INT IO PIPE QUIT TERM TSTP USR1 USR2, or numbers below
+/// 32); signals that arrive before it runs count once. A signal script that reaches its
+/// end waits for its signals again; one that `exit`s does not, and the signal then has its
+/// default effect (for INT and TERM, the driver's graceful stop). Several scripts may wait
+/// for one signal: all run.
 ///
 /// Ports: none, or any number of inputs and outputs for TYPE PACKET (agnostic).
 /// Handlers: `step`, `run`, `goto` (write); `$VAR` values through `get`
@@ -32,15 +39,28 @@ import ClickRuntime
 /// off); the builtins, read with parameters: `add`, `sub`,
 /// `mul`, `div`, `idiv`, `mod`, `rem`, `min`, `max`, `neg`, `abs`, `eq`, `ne`, `lt`, `gt`,
 /// `le`, `ge`, `not`, `and`, `or`, `if`, `first`, `length`, `now`, `random`, `unquote`,
-/// `cat` and `catq` (a file's contents, quoted for `catq`), `sprintf`, `htons`, `htonl`,
+/// `cat` and `catq` (a file's contents, quoted for `catq`), `kill` (`SIGNO PID...`: sends
+/// a signal), `sprintf`, `htons`, `htonl`,
 /// `ntohs`, `ntohl`; `run` (read with arguments: runs the script with `$1`... set and
 /// gives what it returned); each exported variable.
-public class Script: Element {
+public class Script: Element, SignalHandling {
     public override var portCount: String { "-/-" }
     public override var processing: String { "ah/ah" }
     public override var configurePhase: Int { ConfigurePhase.last }
 
-    enum Kind { case active, passive, driver, packet }
+    enum Kind { case active, passive, driver, packet, signal }
+    /// TYPE SIGNAL's signals.
+    var signals: [Int32] = []
+    /// Click's signal names (`TYPE SIGNAL`, the `kill` builtin); numbers work too.
+    static let signalNames: [String: Int32] = [
+        "ABRT": SIGABRT, "ALRM": SIGALRM, "HUP": SIGHUP, "INT": SIGINT, "IO": SIGIO, "PIPE": SIGPIPE,
+        "QUIT": SIGQUIT, "TERM": SIGTERM, "TSTP": SIGTSTP, "USR1": SIGUSR1, "USR2": SIGUSR2,
+    ]
+
+    static func signalNumber(_ word: String) -> Int32? {
+        if let n = Int32(word) { return n >= 0 && n < 32 ? n : nil }
+        return signalNames[word]
+    }
     /// How the last run ended: `return`ed (the `_` variable holds the value), reached an
     /// `end` (explicit or the implicit one after the last instruction), or `exit`ed.
     enum Ending { case returned, ended, exited }
@@ -74,7 +94,12 @@ public class Script: Element {
             let (word, rest) = ConfigText.firstWord(first)
             if word == "TYPE" {
                 typed = true
-                switch rest.uppercased() {
+                let typeWords = ConfigText.words(rest)
+                switch typeWords.first?.uppercased() == "SIGNAL" ? "SIGNAL" : rest.uppercased() {
+                case "SIGNAL":
+                    kind = .signal
+                    signals = typeWords.dropFirst().compactMap(Self.signalNumber)
+                    if signals.isEmpty || signals.count != typeWords.count - 1 { args.error("bad signal number") }
                 case "ACTIVE": kind = .active
                 case "PASSIVE": kind = .passive
                 case "DRIVER": kind = .driver
@@ -121,9 +146,26 @@ public class Script: Element {
         if kind == .driver, let timer {
             // Click's driver manager takes its first steps before any task runs.
             router.scheduler.runFirst(timer)
+        } else if kind == .signal {
+            for signal in signals where !router.addSignalHandler(signal, self) {
+                throw ElementError("cannot catch signal \(signal)")
+            }
         } else if kind != .passive && kind != .packet {
             timer?.schedule(after: 0)
         }
+    }
+
+    /// TYPE SIGNAL: the script runs from the start; once it reaches its end (not `exit`
+    /// or `return`) it waits for its signals again, as Click's.
+    public func handleSignal(_ signal: Int32) {
+        pc = 0
+        run()
+    }
+
+    /// After a run: a signal script that ended listens again.
+    func rearmSignals() {
+        guard kind == .signal, pc >= instructions.count, ending == .ended else { return }
+        for signal in signals { router.addSignalHandler(signal, self) }
     }
 
     /// A PACKET script runs from the start for each packet, with `$input` the input port;
@@ -210,6 +252,7 @@ public class Script: Element {
     func run() {
         paused = false
         ending = .ended
+        defer { rearmSignals() }
         var budget = 100_000
         var jumps = 0
         while pc < instructions.count {
@@ -426,7 +469,7 @@ public class Script: Element {
                 let value = variableValue(string((i + 2)..<min(j, chars.count)))
                 out += (quoting ? ConfigText.quote(value) : value).utf8
                 i = j + 1
-            } else if chars[i + 1] == UInt8(ascii: "#") || chars[i + 1] == UInt8(ascii: "?") {
+            } else if chars[i + 1] == UInt8(ascii: "#") || chars[i + 1] == UInt8(ascii: "?") || chars[i + 1] == UInt8(ascii: "$") {
                 let value = variableValue(string((i + 1)..<(i + 2)))
                 out += (quoting ? ConfigText.quote(value) : value).utf8
                 i += 2
@@ -455,6 +498,7 @@ public class Script: Element {
         case "args": return runArgs
         case "#": return String(ConfigText.words(runArgs).count)
         case "?": return String(writeStatus)
+        case "$": return String(getpid())
         case "0": return runHandlerName
         default:
             guard let n = Int(name), n > 0 else { return "" }
@@ -523,6 +567,16 @@ public class Script: Element {
             guard errors.isEmpty, let n1, let n2 else { return .failure(errors) }
             guard n1 <= n2 else { return .failure(["bad N"]) }
             return .value(String(router.random.clickRandom(UInt32(n1), UInt32(n2))))
+        case "kill":
+            // `kill SIGNO PID...`: sends a signal, as Click's userlevel Script.
+            guard let word = a.first, let signal = Self.signalNumber(word) else { return .failure(["bad SIGNO"]) }
+            for text in a.dropFirst() {
+                guard let pid = Int32(text) else { return .failure(["bad PID"]) }
+                if Glibc.kill(pid, signal) != 0 {
+                    return .failure(["kill(\(pid), \(signal)): \(String(cString: strerror(errno)))"])
+                }
+            }
+            return .value("")
         case "cat", "catq":
             // A file's contents (quoted for catq), as Click's userlevel Script.
             guard a.count == 1 else { return .failure(["bad FILE"]) }
@@ -636,7 +690,7 @@ public class Script: Element {
         }
         h.readWithParameter("length") { text in String(text.utf8.count) }
         for name in ["add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge",
-                     "not", "and", "or", "if", "first", "now", "random", "unquote", "cat", "catq", "sprintf", "htons", "htonl", "ntohs", "ntohl"] {
+                     "not", "and", "or", "if", "first", "now", "random", "unquote", "cat", "catq", "kill", "sprintf", "htons", "htonl", "ntohs", "ntohl"] {
             h.readWithParameter(name) { [unowned self] (text: String) throws(ElementError) in
                 switch self.checkedBuiltin(name, ConfigText.words(text).map(ConfigText.unquote)) {
                 case .value(let v)?: return v

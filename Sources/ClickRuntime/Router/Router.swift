@@ -41,6 +41,8 @@ public final class Router {
     }
     /// Intercepts stop events (DriverManager): return true if handled.
     public var stopInterceptor: (() -> Bool)? = nil
+    /// The elements waiting for signals (RouterSignals.swift), in registration order.
+    var signalHandlers: [(signal: Int32, element: any SignalHandling)] = []
     /// What building this router used, kept for hot reconfiguration.
     public private(set) var registry = ElementRegistry()
     public var libraries: (any LibraryResolver)? = nil
@@ -328,6 +330,7 @@ public final class Router {
     /// Stops every element (tasks, timers, files) and drops what they hold.
     public func cleanup() {
         for e in elements.reversed() { e.cleanup() }
+        removeSignalHandlers()
     }
 
     // MARK: Running

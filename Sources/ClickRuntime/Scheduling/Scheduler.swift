@@ -252,6 +252,11 @@ public final class Scheduler {
     /// signal also interrupts the idle sleep, so an idle router stops at once.
     public var interruptFlag: UnsafePointer<Int32>?
 
+    /// Set while elements wait for signals (Script TYPE SIGNAL): when the flag is non-zero
+    /// at the top of a round, it is cleared and `onSignal` runs.
+    public var signalFlag: UnsafePointer<Int32>?
+    public var onSignal: (() -> Void)?
+
     /// When set, `run()` also returns after this many passes (fuzzing and tests run
     /// configurations that may never stop by themselves).
     public var maximumRounds: Int?
@@ -276,6 +281,10 @@ public final class Scheduler {
             if let interruptFlag, interruptFlag.pointee != 0 {
                 stopRequested = true
                 break
+            }
+            if let signalFlag, signalFlag.pointee != 0 {
+                clickos_signals_pending_clear()
+                onSignal?()
             }
             iterations &+= 1
             var worked = false
