@@ -295,11 +295,21 @@ public final class Scheduler {
             if strideOrder {
                 worked = runTasksInStrideOrder()
             } else {
-                while i < runList.count {
-                    let task = runList[i]
-                    if task.element.runTask(task) { worked = true }
-                    // The task may have unscheduled itself (and another moved into its slot).
-                    if i < runList.count && runList[i] === task { i += 1 }
+                // Up to Click's 128 task runs between timer checks, round after round of
+                // the run list, while the tasks have work (idle polls end the round).
+                var budget = Self.tasksPerRound
+                while budget > 0 && !stopRequested {
+                    var passWorked = false
+                    i = 0
+                    while i < runList.count && budget > 0 {
+                        let task = runList[i]
+                        budget -= 1
+                        if task.element.runTask(task) { passWorked = true }
+                        // The task may have unscheduled itself (and another moved into its slot).
+                        if i < runList.count && runList[i] === task { i += 1 }
+                    }
+                    worked = worked || passWorked
+                    if !passWorked || runList.isEmpty { break }
                 }
             }
             if stopRequested { break }
