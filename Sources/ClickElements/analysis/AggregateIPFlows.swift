@@ -10,11 +10,16 @@ import ClickRuntime
 /// ICMP errors get the number of the flow they quote, and the paint of the direction that
 /// flow's reply would have. A flow is forgotten after TCP_TIMEOUT (default 24 hours),
 /// TCP_DONE_TIMEOUT after a FIN or RST (30 s), or UDP_TIMEOUT (60 s) without packets; a
-/// later packet starts a new flow. Other packets, and later fragments unless FRAGMENTS is
-/// true (then they get aggregate 0), go to output 1 or are dropped.
+/// later packet starts a new flow. With FRAGMENTS true (the default when pushed; refused
+/// when pulled) fragments get their datagram's flow: from a fragment on, a host pair's
+/// packets are held, in order, until the fragments of a datagram meet (by IP ID) or are
+/// FRAGMENT_TIMEOUT seconds (default 30) older than the newest packet; a later fragment
+/// whose first fragment never came is dropped. Other packets (and, with FRAGMENTS false,
+/// later fragments) go to output 1 or are dropped.
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `count` (live
-/// flows), `next` (the next flow number) (read); `clear` (write).
+/// flows), `next` (the next flow number) (read); `clear` (write: lets out every held
+/// packet and forgets every flow; numbering carries on).
 public final class AggregateIPFlows: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
@@ -22,7 +27,23 @@ public final class AggregateIPFlows: Element, PacketAction {
     var tcpDoneTimeout: Int64 = 30_000_000_000
     var udpTimeout: Int64 = 60_000_000_000
     var handleICMP = false
-    var passFragments = false
+    /// FRAGMENTS: nil until initialize decides (true when pushed, as Click's default).
+    var fragmentsSetting: Bool?
+    var fragments = false
+    var fragmentTimeout: Int64 = 30
+    /// Per host pair (protocol and the two addresses, lower first), the packets held while
+    /// a fragmented datagram may still learn its flow, in arrival order.
+    var held: [HostPair: [Packet]] = [:]
+    var heldCount = 0
+    /// The newest packet's second, for the fragment timeout.
+    var activeSecond: Int64 = 0
+
+    /// Click's HostPairInfo key.
+    struct HostPair: Hashable {
+        var proto: UInt8
+        var a: UInt32
+        var b: UInt32
+    }
     /// Forward and reply entries; a mapping's `output` field holds the flow number and
     /// `tcpState` bit 1 marks a FIN or RST seen.
     var table = FlowTable(capacity: 8192)
@@ -38,10 +59,28 @@ public final class AggregateIPFlows: Element, PacketAction {
         tcpDoneTimeout = args.keyword("TCP_DONE_TIMEOUT", .unsignedInteger).map(seconds) ?? tcpDoneTimeout
         udpTimeout = args.keyword("UDP_TIMEOUT", .wholeSeconds) ?? udpTimeout
         unsupportedKeywords(&args, ["REAP"], because: "flows expire by their own timeouts, checked as packets arrive")
-        unsupportedKeywords(&args, ["FRAGMENT_TIMEOUT"])
+        fragmentTimeout = (args.keyword("FRAGMENT_TIMEOUT", .wholeSeconds) ?? 30_000_000_000) / 1_000_000_000
         handleICMP = args.keyword("ICMP", .bool) ?? false
-        passFragments = args.keyword("FRAGMENTS", .bool) ?? false
+        fragmentsSetting = args.keyword("FRAGMENTS", .bool)
     }
+
+    public override func initialize() throws(ElementError) {
+        let pulled = inputIsPull(0)
+        if fragmentsSetting == true && pulled {
+            throw ElementError("'FRAGMENTS true' is incompatible with pull; run this element in a push context")
+        }
+        fragments = fragmentsSetting ?? !pulled
+    }
+
+    public override func cleanup() {
+        for (_, packets) in held { for p in packets { p.kill() } }
+        held = [:]
+        heldCount = 0
+    }
+
+    /// What `classify` answers for a packet it kept (a fragment, or any packet behind one
+    /// of its host pair's).
+    static let heldPacket = -2
 
     func other(_ p: Packet) -> Int { noutputs > 1 ? 1 : -1 }
 
@@ -76,10 +115,15 @@ public final class AggregateIPFlows: Element, PacketAction {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return other(p) }
         let proto = ip.byte(IPv4Header.proto)
         let hl = Int(ip.byte(0) & 0x0F) << 2
-        if ip.be16(IPv4Header.fragment) & 0x1FFF != 0 {
-            guard passFragments else { return other(p) }
+        let fragment = ip.be16(IPv4Header.fragment)
+        if fragment & 0x1FFF != 0 {
+            // A later fragment: no ports. Held, with its host pair's paint, until a first
+            // fragment with its IP ID gives it a flow (Click's FRAGMENTS).
+            guard fragments, proto == 6 || proto == 17 else { return other(p) }
+            let (src, dst) = (ip.be32(IPv4Header.source), ip.be32(IPv4Header.destination))
             p.setAnnotation32(Annotation.aggregate, 0)
-            return 0
+            p.paint = src > dst ? 1 : 0
+            return Self.heldPacket
         }
         let available = p.networkLength - hl
         if proto == 1 && handleICMP {
@@ -98,7 +142,58 @@ public final class AggregateIPFlows: Element, PacketAction {
         }
         p.setAnnotation32(Annotation.aggregate, UInt32(truncatingIfNeeded: mapping.output))
         p.paint = mapping.isReply ? 1 : 0
+        // A first fragment, or a packet behind a held one of its host pair, waits its turn.
+        if fragments && (fragment & 0x2000 != 0 || (heldCount > 0 && held[hostPair(p)] != nil)) { return Self.heldPacket }
         return 0
+    }
+
+    func hostPair(_ p: Packet) -> HostPair {
+        guard let ip = p.networkHeader else { return HostPair(proto: 0, a: 0, b: 0) }
+        let (src, dst) = (ip.be32(IPv4Header.source), ip.be32(IPv4Header.destination))
+        return HostPair(proto: ip.byte(IPv4Header.proto), a: min(src, dst), b: max(src, dst))
+    }
+
+    static func isFragment(_ p: Packet) -> Bool { (p.networkHeader?.be16(IPv4Header.fragment) ?? 0) & 0x3FFF != 0 }
+
+    /// Holds `p` behind its host pair's packets, then lets out, in order, the held packets
+    /// that need not wait: those that are not fragments, and fragments older than
+    /// FRAGMENT_TIMEOUT (or all, with `flush`).
+    func hold(_ p: Packet?, key: HostPair, into out: inout PacketBatch, flush: Bool = false) {
+        var queue = held[key] ?? []
+        if let p {
+            queue.append(p)
+            heldCount += 1
+            activeSecond = p.timestamp / 1_000_000_000
+        }
+        while let head = queue.first,
+              flush || head.timestamp / 1_000_000_000 < activeSecond - fragmentTimeout || !Self.isFragment(head) {
+            queue.removeFirst()
+            heldCount -= 1
+            guard let id = head.networkHeader?.be16(IPv4Header.id) else {
+                head.kill()
+                continue
+            }
+            // The datagram's flow: from the head to its fellow fragments, or the other way.
+            let aggregate = head.annotation32(Annotation.aggregate)
+            if aggregate != 0 {
+                for q in queue where q.networkHeader?.be16(IPv4Header.id) == id {
+                    q.setAnnotation32(Annotation.aggregate, aggregate)
+                    q.paint = head.paint
+                }
+            } else if let known = queue.first(where: { $0.networkHeader?.be16(IPv4Header.id) == id && $0.annotation32(Annotation.aggregate) != 0 }) {
+                head.setAnnotation32(Annotation.aggregate, known.annotation32(Annotation.aggregate))
+                head.paint = known.paint
+            } else {
+                head.kill()
+                continue
+            }
+            if out.isFull {
+                output(0, &out)
+                out.count = 0
+            }
+            out.append(head)
+        }
+        held[key] = queue.isEmpty ? nil : queue
     }
 
     /// An ICMP error quoting a known flow: that flow's number, reply-direction paint.
@@ -121,7 +216,26 @@ public final class AggregateIPFlows: Element, PacketAction {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         now = router.clock.now()
-        pushThrough(&batch)
+        guard fragments else { return pushThrough(&batch) }
+        withScratchBatch { out in
+            for i in 0..<batch.count {
+                let p = batch[i]
+                switch classify(p, now: now) {
+                case 0:
+                    if out.isFull {
+                        output(0, &out)
+                        out.count = 0
+                    }
+                    out.append(p)
+                case Self.heldPacket:
+                    hold(p, key: hostPair(p), into: &out)
+                default:
+                    if noutputs > 1 { output(1, single: p) } else { p.kill() }
+                }
+            }
+            batch.count = 0
+            if out.count > 0 { output(0, &out) }
+        }
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
@@ -138,9 +252,14 @@ public final class AggregateIPFlows: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.table.count / 2 })
         h.integer("next", get: { [unowned self] in Int(self.nextAggregate) })
+        // As Click's: every held packet goes out (or is dropped), every flow is forgotten,
+        // and numbering carries on.
         h.write("clear") { [unowned self] _ in
+            self.withScratchBatch { out in
+                for key in Array(self.held.keys) { self.hold(nil, key: key, into: &out, flush: true) }
+                if out.count > 0 { self.output(0, &out) }
+            }
             self.table = FlowTable(capacity: 8192)
-            self.nextAggregate = 1
         }
     }
 }
