@@ -20,7 +20,7 @@ public enum StandardElements {
         Strip.self, Unstrip.self, Pad.self, StripToNetworkHeader.self, Null.self, PushNull.self, PullNull.self, Align.self, Print.self,
         Message.self, Script.self, DriverManager.self, Switch.self, StaticSwitch.self,
         RoundRobinSwitch.self, HashSwitch.self, FlowHashSwitch.self, FlowJunction.self,
-        RandomSwitch.self, AddressInfo.self, ScheduleInfo.self, ClickyInfo.self, PortInfo.self, Classifier.self, IPFilter.self,
+        RandomSwitch.self, AddressInfo.self, ScheduleInfo.self, ClickyInfo.self, AlignmentInfo.self, PortInfo.self, Classifier.self, IPFilter.self,
         IPClassifier.self, CheckIPHeader.self, MarkIPHeader.self, DecIPTTL.self,
         DropBroadcasts.self, FixIPSrc.self, GetIPAddress.self, SetIPAddress.self,
         SetIPChecksum.self, IPMirror.self, IPGWOptions.self, IPFragmenter.self, ICMPError.self,

@@ -68,6 +68,14 @@ extension ElementDocumentation {
             handlers: [],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/Align.swift"),
+        "AlignmentInfo": ElementDocumentation(
+            synopsis: "AlignmentInfo(ELEMENT [MODULUS OFFSET ...], ...)",
+            text: "Says how the packets arriving at ELEMENT's inputs are aligned: at input N, packet data\nstarts OFFSET bytes past a MODULUS-byte boundary (click-align inserts it). This\nproject's packets always start at a fixed, 64-byte-aligned headroom, so the information\nis checked as Click checks it (pairs of integers; one element described alike by every\nAlignmentInfo, else \"conflicting AlignmentInfo\"; reported, and, as in Click, the router\nruns anyway) and has no other effect. Names of\nelements that do not exist are ignored, as in Click.\n\nPorts: none.",
+            keywords: ["ELEMENT", "MODULUS", "OFFSET"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/standard/AlignmentInfo.swift"),
         "AverageCounter": ElementDocumentation(
             synopsis: "AverageCounter([*keywords* IGNORE])",
             text: "Counts packets and bytes, and reports their average rate from the first packet (after\nthe first IGNORE seconds) to the most recent one.\n\nPorts: 1 input, 1 output, agnostic.\n\nHandlers: `count`, `byte_count`, `rate`, `byte_rate`, `bit_rate` (read); `reset` (write).",

@@ -38,3 +38,18 @@ import Testing
         #expect(throws: (any Error).self) { try r.read("n.upstream", parameter: "far") }
     }
 }
+
+@Suite struct AlignmentInfoTests {
+    /// Click's AlignmentInfo-01 and its checks: reported under the element, and the router
+    /// still runs (as Click's, whose configure does not fail).
+    @Test func alignmentInfoIsCheckedAndRuns() throws {
+        let ok = build("AlignmentInfo(src 8 2) AlignmentInfo(dst 8 2) src :: Idle -> dst :: Discard")
+        #expect(ok.router != nil && !ok.log.hasErrors && ok.chatter.isEmpty, "\(ok.log.text)")
+        let conflict = build("AlignmentInfo(src 8 2) AlignmentInfo(src 4 2) src :: Idle -> dst :: Discard")
+        #expect(conflict.router != nil)
+        #expect(conflict.chatter.joined().contains("While configuring 'AlignmentInfo@2 :: AlignmentInfo':\n  conflicting AlignmentInfo for 'src'"), "\(conflict.chatter)")
+        let bad = build("AlignmentInfo(src x y, nosuch 1 1) src :: Idle -> dst :: Discard")
+        #expect(bad.router != nil)
+        #expect(bad.chatter.joined().hasSuffix("\n  expected CHUNK\n  expected OFFSET"), "\(bad.chatter)")
+    }
+}
