@@ -42,7 +42,7 @@ public enum StandardElements {
         FromIPSummaryDump.self, ToIPSummaryDump.self, SetIPECN.self, VXLANEncap.self,
         VXLANDecap.self, IPPrint.self, RED.self, ICMPPingSource.self, ARPPrint.self,
         IPAddrRewriter.self, IPAddrPairRewriter.self, ICMPRewriter.self, ARPTable.self,
-        ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self,
+        ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self, AggregateCounter.self,
         IPRateMonitor.self, IPInputCombo.self, IPOutputCombo.self,
         // Click's self-test elements that its test suite runs.
         TokenBucketTest.self, SchedOrderTest.self, NeighborhoodTest.self, TimerTest.self,

@@ -208,6 +208,8 @@ public class Script: Element, SignalHandling {
             if stopsAwaited <= 0 {
                 waitingForStop = false
                 timer?.schedule(after: 0)
+                // As Click's driver: the next step comes before any other task runs.
+                router.scheduler.endTaskBatch()
             }
         } else {
             pendingStops += 1

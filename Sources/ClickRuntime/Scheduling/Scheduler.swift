@@ -125,7 +125,7 @@ public final class Scheduler {
     private func runTasksInStrideOrder() -> Bool {
         var worked = false
         var budget = Self.tasksPerRound
-        while budget > 0, !stopRequested, let task = runList.first {
+        while budget > 0, !stopRequested, !batchEnded, let task = runList.first {
             budget -= 1
             let didWork = task.element.runTask(task)
             worked = worked || didWork
@@ -145,6 +145,14 @@ public final class Scheduler {
 
     /// Click's tasks per iteration of its driver loop, between timer checks.
     static let tasksPerRound = 128
+
+    /// Set by `endTaskBatch`: the current batch of task runs ends after the running task.
+    private var batchEnded = false
+
+    /// Ends the current batch of task runs once the running task returns, so that timers
+    /// due now (a DriverManager's next step after a stop event, as Click's driver checks
+    /// stops after every task) run before any other task.
+    public func endTaskBatch() { batchEnded = true }
 
     /// Makes `task` and `timer` belong to this scheduler.
     public func adopt(_ task: Task) { task.scheduler = self }
@@ -287,6 +295,7 @@ public final class Scheduler {
                 onSignal?()
             }
             iterations &+= 1
+            batchEnded = false
             var worked = false
             var i = 0
             // A stop request takes effect once this round of tasks is over, as in Click
@@ -298,10 +307,10 @@ public final class Scheduler {
                 // Up to Click's 128 task runs between timer checks, round after round of
                 // the run list, while the tasks have work (idle polls end the round).
                 var budget = Self.tasksPerRound
-                while budget > 0 && !stopRequested {
+                while budget > 0 && !stopRequested && !batchEnded {
                     var passWorked = false
                     i = 0
-                    while i < runList.count && budget > 0 {
+                    while i < runList.count && budget > 0 && !batchEnded {
                         let task = runList[i]
                         budget -= 1
                         if task.element.runTask(task) { passWorked = true }
