@@ -5,8 +5,9 @@ import CShims
 import ClickLanguage
 
 /// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
-/// which starts at 1,000,000,000 s, advances one microsecond per reading (so timestamps
-/// are distinct) and jumps to the next timer when the router is idle.
+/// which starts at 1,000,000,000 s, advances one nanosecond per reading (so timestamps
+/// are distinct; Click's nanosecond build does the same) and jumps to the next timer when
+/// the router is idle.
 public final class RouterClock {
     public let isSimulated: Bool
     private var simulated: Int64
@@ -19,7 +20,7 @@ public final class RouterClock {
     @inline(__always) public func now() -> Int64 {
         if isSimulated {
             // A warp to a timer at the end of time stays there rather than wrapping.
-            simulated = simulated.saturatingAdd(1_000)
+            simulated = simulated.saturatingAdd(1)
             return simulated
         }
         var ts = timespec()
@@ -192,6 +193,8 @@ public final class Scheduler {
     func arm(_ timer: Timer, at time: Int64) {
         if timer.isScheduled { disarm(timer) }
         timer.expiry = time
+        armings &+= 1
+        timer.armedOrder = armings
         timer.isScheduled = true
         timer.heapIndex = heap.count
         heap.append(timer)
@@ -212,11 +215,20 @@ public final class Scheduler {
         timer.heapIndex = -1
     }
 
+    /// Timers fire in order of expiry, and timers due at the same moment in the order they
+    /// were scheduled (so which of two runs first does not depend on the heap's shape).
+    @inline(__always) static func before(_ a: Timer, _ b: Timer) -> Bool {
+        a.expiry < b.expiry || (a.expiry == b.expiry && a.armedOrder < b.armedOrder)
+    }
+
+    /// Timers armed so far: each arming's order, for ties.
+    private var armings: UInt64 = 0
+
     private func siftUp(_ start: Int) {
         var i = start
         while i > 0 {
             let parent = (i - 1) / 2
-            if heap[parent].expiry <= heap[i].expiry { break }
+            if !Self.before(heap[i], heap[parent]) { break }
             heap.swapAt(parent, i)
             heap[parent].heapIndex = parent
             heap[i].heapIndex = i
@@ -229,8 +241,8 @@ public final class Scheduler {
         while true {
             let l = 2 * i + 1, r = l + 1
             var m = i
-            if l < heap.count && heap[l].expiry < heap[m].expiry { m = l }
-            if r < heap.count && heap[r].expiry < heap[m].expiry { m = r }
+            if l < heap.count && Self.before(heap[l], heap[m]) { m = l }
+            if r < heap.count && Self.before(heap[r], heap[m]) { m = r }
             if m == i { return }
             heap.swapAt(m, i)
             heap[m].heapIndex = m

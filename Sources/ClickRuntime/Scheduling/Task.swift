@@ -55,6 +55,8 @@ public final class Timer {
     public internal(set) var isScheduled = false
     unowned(unsafe) var scheduler: Scheduler?
     var heapIndex = -1
+    /// When it was last armed, among its scheduler's armings (ties between equal expiries).
+    var armedOrder: UInt64 = 0
 
     public init(element: Element) {
         self.element = element
