@@ -774,7 +774,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Null.swift"),
         "PullSwitch": ElementDocumentation(
             synopsis: "PullSwitch([INPUT]) — and SimplePullSwitch([INPUT])",
-            text: "Pulls only from input INPUT (-1: none).\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
+            text: "Pulls only from input INPUT (-1: none). PullSwitch is an empty notifier, as Click's: its\nsignal follows the chosen input's upstream notifiers (always active when that input has\nnone, never with -1), so a puller behind it sleeps while the chosen input is empty and\nwakes when the switch or the input changes. SimplePullSwitch has no notifier.\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
             keywords: ["INPUT"],
             keywordArguments: [],
             handlers: ["switch"],
@@ -1030,7 +1030,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Shaper.swift"),
         "SimplePullSwitch": ElementDocumentation(
             synopsis: "PullSwitch([INPUT]) — and SimplePullSwitch([INPUT])",
-            text: "Pulls only from input INPUT (-1: none).\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
+            text: "Pulls only from input INPUT (-1: none). PullSwitch is an empty notifier, as Click's: its\nsignal follows the chosen input's upstream notifiers (always active when that input has\nnone, never with -1), so a puller behind it sleeps while the chosen input is empty and\nwakes when the switch or the input changes. SimplePullSwitch has no notifier.\n\nPorts: any number of pull inputs, 1 pull output. Handlers: `switch` (read/write).",
             keywords: ["INPUT"],
             keywordArguments: [],
             handlers: ["switch"],

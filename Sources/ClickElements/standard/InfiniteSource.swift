@@ -13,7 +13,20 @@ import ClickRuntime
 ///
 /// Handlers: `count` (read), `reset` (write), `data`, `length`, `limit`, `burst`,
 /// `active` (read/write).
-public final class InfiniteSource: Element {
+public final class InfiniteSource: Element, EmptyNotifier {
+    /// Pulled, it says when it has nothing more to give (inactive, or at LIMIT), as Click's
+    /// ActiveNotifier, so its puller sleeps; a handler that makes it able to give again
+    /// wakes it.
+    public let emptySignal = NotifierSignal(active: true)
+
+    /// Wakes a sleeping puller once the source can give packets again.
+    func wakeIfAble() {
+        if active && (limit < 0 || count < limit) {
+            emptySignal.set(true)
+            task?.schedule()
+        }
+    }
+
     public override var portCount: String { "0/1" }
     public override var processing: String { "a/a" }
 
@@ -147,11 +160,17 @@ public final class InfiniteSource: Element {
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
-        guard active else { return }
+        guard active else {
+            emptySignal.set(false)
+            return
+        }
         var n = Swift.min(max, batch.capacity - batch.count)
         if limit >= 0 { n = Swift.min(n, limit - count) }
         if n <= 0 {
-            if limit >= 0 && count >= limit && stop { router.requestStop() ; active = false }
+            if limit >= 0 && count >= limit {
+                emptySignal.set(false)
+                if stop { router.requestStop() ; active = false }
+            }
             return
         }
         count &+= generate(n, into: &batch)
@@ -166,7 +185,7 @@ public final class InfiniteSource: Element {
         h.write("reset") { [unowned self] _ in
             self.count = 0
             self.active = true
-            self.task?.schedule()
+            self.wakeIfAble()
         }
         h.readWrite("data", read: { [unowned self] in String(decoding: self.data, as: UTF8.self) }, write: { [unowned self] text in
             self.setData(ConfigText.unquoteBytes(text))
@@ -179,7 +198,7 @@ public final class InfiniteSource: Element {
         })
         h.integer("limit", get: { [unowned self] in self.limit }, set: { [unowned self] n in
             self.limit = n
-            if self.active { self.task?.schedule() }
+            self.wakeIfAble()
         })
         h.integer("burst", get: { [unowned self] in self.burst }, set: { [unowned self] n throws(ElementError) in
             guard n >= 1 else { throw ElementError("burst must be at least 1") }
@@ -187,7 +206,7 @@ public final class InfiniteSource: Element {
         })
         h.boolean("active", get: { [unowned self] in self.active }, set: { [unowned self] v in
             self.active = v
-            if v { self.task?.schedule() }
+            self.wakeIfAble()
         })
     }
 }
