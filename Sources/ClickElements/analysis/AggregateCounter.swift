@@ -56,41 +56,29 @@ public final class AggregateCounter: Element {
         ipBytes = args.keyword("IP_BYTES", .bool) ?? false
         multipacket = args.keyword("MULTIPACKET", .bool) ?? true
         extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
-        let aggregateFreeze = args.keyword("AGGREGATE_FREEZE", .unsignedInteger)
-        let countFreeze = args.keyword("COUNT_FREEZE", .unsignedInteger)
-        let aggregateStop = args.keyword("AGGREGATE_STOP", .unsignedInteger)
-        let countStop = args.keyword("COUNT_STOP", .unsignedInteger)
-        let aggregateCallText = args.keyword("AGGREGATE_CALL", .raw)
-        let countCallText = args.keyword("COUNT_CALL", .raw)
+        aggregateCall = thresholdCall(&args, "AGGREGATE", counting: "number of aggregates")
+        countCall = thresholdCall(&args, "COUNT", counting: "count")
         banner = args.keyword("BANNER", .string) ?? ""
-        aggregateCall = nil
-        countCall = nil
-        if [aggregateFreeze != nil, aggregateStop != nil, aggregateCallText != nil].filter({ $0 }).count > 1 {
-            args.error("'AGGREGATE_FREEZE', 'AGGREGATE_STOP', and 'AGGREGATE_CALL' are mutually exclusive")
-        } else if let n = aggregateFreeze {
-            aggregateCall = HandlerCall(name + ".freeze true").map { (UInt64(n), $0) }
-        } else if let n = aggregateStop {
-            aggregateCall = HandlerCall(name + ".stop").map { (UInt64(n), $0) }
-        } else if let text = aggregateCallText {
-            guard let parsed = Self.parseCall(text) else {
-                args.error("AGGREGATE_CALL first word should be unsigned (number of aggregates)")
-                return
-            }
-            aggregateCall = parsed
+    }
+
+    /// PREFIX_FREEZE N, PREFIX_STOP N or PREFIX_CALL `N HANDLER [VALUE]` (at most one), as
+    /// the call they stand for: freezing and stopping call this element's own handlers.
+    func thresholdCall(_ args: inout Arguments, _ prefix: String, counting: String) -> (at: UInt64, call: HandlerCall)? {
+        let freeze = args.keyword(prefix + "_FREEZE", .unsignedInteger)
+        let stop = args.keyword(prefix + "_STOP", .unsignedInteger)
+        let callText = args.keyword(prefix + "_CALL", .raw)
+        if [freeze != nil, stop != nil, callText != nil].filter({ $0 }).count > 1 {
+            args.error("'\(prefix)_FREEZE', '\(prefix)_STOP', and '\(prefix)_CALL' are mutually exclusive")
+            return nil
         }
-        if [countFreeze != nil, countStop != nil, countCallText != nil].filter({ $0 }).count > 1 {
-            args.error("'COUNT_FREEZE', 'COUNT_STOP', and 'COUNT_CALL' are mutually exclusive")
-        } else if let n = countFreeze {
-            countCall = HandlerCall(name + ".freeze true").map { (UInt64(n), $0) }
-        } else if let n = countStop {
-            countCall = HandlerCall(name + ".stop").map { (UInt64(n), $0) }
-        } else if let text = countCallText {
-            guard let parsed = Self.parseCall(text) else {
-                args.error("COUNT_CALL first word should be unsigned (count)")
-                return
-            }
-            countCall = parsed
+        if let n = freeze { return HandlerCall(name + ".freeze true").map { (UInt64(n), $0) } }
+        if let n = stop { return HandlerCall(name + ".stop").map { (UInt64(n), $0) } }
+        guard let text = callText else { return nil }
+        guard let parsed = Self.parseCall(text) else {
+            args.error("\(prefix)_CALL first word should be unsigned (\(counting))")
+            return nil
         }
+        return parsed
     }
 
     /// `N HANDLER [VALUE]`.

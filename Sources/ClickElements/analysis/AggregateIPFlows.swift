@@ -13,8 +13,8 @@ import ClickRuntime
 /// later packet starts a new flow. With FRAGMENTS true (the default when pushed; refused
 /// when pulled) fragments get their datagram's flow: from a fragment on, a host pair's
 /// packets are held, in order, until the fragments of a datagram meet (by IP ID) or are
-/// FRAGMENT_TIMEOUT seconds (default 30) older than the newest packet; a later fragment
-/// whose first fragment never came is dropped. Other packets (and, with FRAGMENTS false,
+/// FRAGMENT_TIMEOUT seconds (default 30) older than the newest packet, or 1,024 packets are
+/// held; a later fragment whose first fragment never came is dropped. Other packets (and, with FRAGMENTS false,
 /// later fragments) go to output 1 or are dropped.
 ///
 /// Ports: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `count` (live
@@ -81,6 +81,11 @@ public final class AggregateIPFlows: Element, PacketAction {
     /// What `classify` answers for a packet it kept (a fragment, or any packet behind one
     /// of its host pair's).
     static let heldPacket = -2
+
+    /// The most packets held at once: beyond it the oldest of the arriving packet's host
+    /// pair go on (or are dropped) at once, so a flood of fragments whose first never comes
+    /// cannot take the packet pool.
+    static let maximumHeld = 1024
 
     func other(_ p: Packet) -> Int { noutputs > 1 ? 1 : -1 }
 
@@ -166,7 +171,8 @@ public final class AggregateIPFlows: Element, PacketAction {
             activeSecond = p.timestamp / 1_000_000_000
         }
         while let head = queue.first,
-              flush || head.timestamp / 1_000_000_000 < activeSecond - fragmentTimeout || !Self.isFragment(head) {
+              flush || heldCount > Self.maximumHeld || head.timestamp / 1_000_000_000 < activeSecond - fragmentTimeout
+                || !Self.isFragment(head) {
             queue.removeFirst()
             heldCount -= 1
             guard let id = head.networkHeader?.be16(IPv4Header.id) else {

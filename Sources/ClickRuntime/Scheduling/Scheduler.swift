@@ -65,8 +65,8 @@ public final class Scheduler {
     public var hasScheduledTasks: Bool { !runList.isEmpty }
     public var hasTimers: Bool { !heap.isEmpty }
 
-    /// False while every task has the default tickets: tasks then run round-robin, each
-    /// once per round, the cheapest loop. Once a task has another share, the run list is
+    /// False while every task has the default tickets: tasks then run round-robin (pass
+    /// after pass of the run list, up to 128 runs between timer checks), the cheapest loop. Once a task has another share, the run list is
     /// kept in Click's stride order (lowest pass first) and `run` runs Click's way.
     public private(set) var strideOrder = false
 

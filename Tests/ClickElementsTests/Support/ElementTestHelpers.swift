@@ -14,6 +14,29 @@ let repositoryRoot: URL = {
     return dir
 }()
 
+/// The debug `clickos-vm` the process tests start.
+var clickosVMBinary: String { repositoryRoot.appendingPathComponent(".build/debug/clickos-vm").path }
+
+/// Whether this process may make network namespaces: root, with iproute2.
+var canMakeNamespaces: Bool {
+    getuid() == 0 && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip"))
+}
+
+/// Runs `arguments` (found on PATH), returning its status and everything it printed.
+@discardableResult
+func runCommand(_ arguments: [String]) throws -> (Int32, String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = arguments
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
 /// Injects `packets` into `middle` between an Injector and a Collector; returns what came out.
 func passThrough(_ middle: String, _ packets: [[UInt8]]) throws -> (out: [[UInt8]], bad: [[UInt8]]) {
     let b = build("inj :: Injector -> \(middle) -> ok :: Collector")

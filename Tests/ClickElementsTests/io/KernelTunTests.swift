@@ -5,44 +5,23 @@ import Testing
 /// own: the router's way to the host stack. Needs root, /dev/net/tun and iproute2 (CI runs as
 /// root; elsewhere the tests are skipped and say why).
 @Suite struct KernelTunTests {
-    static var canRun: Bool {
-        getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/net/tun")
-            && (FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip"))
-    }
+    static var canRun: Bool { canMakeNamespaces && FileManager.default.fileExists(atPath: "/dev/net/tun") }
 
-    static var binary: String {
-        repositoryRoot.appendingPathComponent(".build/debug/clickos-vm").path
-    }
-
-    /// Runs `arguments` (through env), returning the status and everything printed.
-    @discardableResult
-    func sh(_ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
 
     /// Click's conf/test-tun.click in small: the router pings the host stack at the tunnel's
     /// address, and the host's replies come out of the tunnel as IP packets.
     @Test(.enabled(if: KernelTunTests.canRun, "needs root, /dev/net/tun and iproute2 to make a TUN device in a network namespace"))
     func hostStackAnswersPingsThroughTheTunnel() throws {
         let ns = "cos-tun\(getpid() % 10000)"
-        defer { _ = try? sh(["ip", "netns", "del", ns]) }
-        try #require(try sh(["ip", "netns", "add", ns]).0 == 0)
+        defer { _ = try? runCommand(["ip", "netns", "del", ns]) }
+        try #require(try runCommand(["ip", "netns", "add", ns]).0 == 0)
         let config = """
             ICMPPingSource(10.77.0.2, 10.77.0.1, INTERVAL 0.1, LIMIT 5) -> Queue -> tun :: KernelTun(10.77.0.1/24);
             tun -> CheckIPHeader -> IPClassifier(icmp type echo-reply) -> c :: Counter -> Discard;
             tun[1] -> Discard;
             Script(wait 1.2, stop)
             """
-        let (status, out) = try sh(["ip", "netns", "exec", ns, Self.binary, "-e", config, "-h", "c.count", "-h", "tun.dev_name"])
+        let (status, out) = try runCommand(["ip", "netns", "exec", ns, clickosVMBinary, "-e", config, "-h", "c.count", "-h", "tun.dev_name"])
         #expect(status == 0, "\(out)")
         #expect(out.contains("c.count:\n5\n"), "\(out)")
         #expect(out.contains("tun.dev_name:\ntun0\n"), "\(out)")
@@ -53,8 +32,8 @@ import Testing
     @Test(.enabled(if: KernelTunTests.canRun, "needs root, /dev/net/tun and iproute2 to make a TAP device in a network namespace"))
     func routerAnswersTheHostThroughATap() throws {
         let ns = "cos-tap\(getpid() % 10000)"
-        defer { _ = try? sh(["ip", "netns", "del", ns]) }
-        try #require(try sh(["ip", "netns", "add", ns]).0 == 0)
+        defer { _ = try? runCommand(["ip", "netns", "del", ns]) }
+        try #require(try runCommand(["ip", "netns", "add", ns]).0 == 0)
         let config = """
             tap :: KernelTap(10.78.0.1/24);
             tap -> c :: Classifier(12/0806 20/0001, 12/0800, -);
@@ -66,13 +45,13 @@ import Testing
             """
         let router = Process()
         router.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        router.arguments = ["ip", "netns", "exec", ns, Self.binary, "-e", config, "-h", "arps.count", "-h", "pings.count"]
+        router.arguments = ["ip", "netns", "exec", ns, clickosVMBinary, "-e", config, "-h", "arps.count", "-h", "pings.count"]
         let out = Pipe()
         router.standardOutput = out
         router.standardError = out
         try router.run()
         usleep(800_000)
-        let (pingStatus, pinged) = try sh(["ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.78.0.2"])
+        let (pingStatus, pinged) = try runCommand(["ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.78.0.2"])
         router.waitUntilExit()
         let printed = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(pingStatus == 0, "\(pinged)")
@@ -87,7 +66,7 @@ import Testing
                                   ("KernelTun(10.77.0.1/24, BURST 0) -> Discard", "BURST must be >= 1"),
                                   ("KernelTun(frob) -> Discard", "ADDR: parse error")] {
             let p = Process()
-            p.executableURL = URL(fileURLWithPath: Self.binary)
+            p.executableURL = URL(fileURLWithPath: clickosVMBinary)
             p.arguments = ["-q", "-e", config]
             let err = Pipe()
             p.standardError = err

@@ -5,27 +5,7 @@ import Testing
 /// namespaces, one clickos-vm sending through AF_PACKET, another receiving from its ring.
 /// Needs root and iproute2 (CI runs as root; elsewhere the test is skipped and says why).
 @Suite struct PacketSocketTests {
-    static var canRun: Bool {
-        getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip")
-    }
-
-    static var binary: String {
-        repositoryRoot.appendingPathComponent(".build/debug/clickos-vm").path
-    }
-
-    @discardableResult
-    func sh(_ arguments: [String]) throws -> (Int32, String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = arguments
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    static var canRun: Bool { canMakeNamespaces }
 
     @Test(.enabled(if: PacketSocketTests.canRun, "needs root and iproute2 to create network namespaces and a veth pair"))
     func framesCrossAVethPair() throws {
@@ -33,13 +13,13 @@ import Testing
         let (a, b) = ("cos-a\(tag)", "cos-b\(tag)")
         let (va, vb) = ("cva\(tag)", "cvb\(tag)")
         defer {
-            _ = try? sh(["ip", "netns", "del", a])
-            _ = try? sh(["ip", "netns", "del", b])
+            _ = try? runCommand(["ip", "netns", "del", a])
+            _ = try? runCommand(["ip", "netns", "del", b])
         }
         for cmd in [["ip", "netns", "add", a], ["ip", "netns", "add", b], ["ip", "link", "add", va, "type", "veth", "peer", "name", vb],
                     ["ip", "link", "set", va, "netns", a], ["ip", "link", "set", vb, "netns", b],
                     ["ip", "-n", a, "link", "set", va, "up"], ["ip", "-n", b, "link", "set", vb, "up"]] {
-            let (status, output) = try sh(cmd)
+            let (status, output) = try runCommand(cmd)
             try #require(status == 0, "\(cmd.joined(separator: " ")): \(output)")
         }
         let frame = [0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 8, 0, 0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
@@ -47,7 +27,7 @@ import Testing
         let hex = frame.map { String(format: "%02x", $0) }.joined()
         let receiver = Process()
         receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        receiver.arguments = ["ip", "netns", "exec", b, Self.binary, "-e",
+        receiver.arguments = ["ip", "netns", "exec", b, clickosVMBinary, "-e",
                               "FromDevice(\(vb)) -> cl :: Classifier(6/020000000001, -); cl [0] -> c :: Counter -> Discard; cl [1] -> Discard; Script(wait 3, stop)",
                               "-h", "c.count"]
         let out = Pipe()
@@ -56,7 +36,7 @@ import Testing
         receiver.standardError = errors
         try receiver.run()
         usleep(700_000)
-        let (status, sent) = try sh(["ip", "netns", "exec", a, Self.binary, "-e",
+        let (status, sent) = try runCommand(["ip", "netns", "exec", a, clickosVMBinary, "-e",
                                      "InfiniteSource(DATA \\<\(hex)>, LIMIT 200, STOP true) -> Queue -> t :: ToDevice(\(va))", "-h", "t.count"])
         #expect(status == 0)
         #expect(sent.trimmingCharacters(in: .whitespacesAndNewlines) == "200")
@@ -68,7 +48,7 @@ import Testing
 
     @Test func unknownInterfacesAreReported() throws {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.executableURL = URL(fileURLWithPath: clickosVMBinary)
         p.arguments = ["-q", "-e", "FromDevice(nosuchdev0) -> Discard"]
         let err = Pipe()
         p.standardError = err

@@ -60,7 +60,7 @@ enum ElementHarness {
         // numbers by the parser fuzzer's seeds instead.)
         """
         in :: FrameInjector -> AdjustTimestamp(1e300) -> SetTimestampDelta -> AdjustTimestamp(-1e300) -> tf :: TimeFilter(0, 99999999999) -> MarkIPHeader
-            -> AggregateIPFlows(TCP_TIMEOUT 4294967295, TCP_DONE_TIMEOUT 4294967295, UDP_TIMEOUT 4294967295)
+            -> af :: AggregateIPFlows(TCP_TIMEOUT 4294967295, TCP_DONE_TIMEOUT 4294967295, UDP_TIMEOUT 4294967295)
             -> xr :: IPRewriter(pattern 10.0.0.9 1024-65535 - - 0 1, drop, TIMEOUT 4294967295, TCP_TIMEOUT 4294967295, REAP_INTERVAL 4294967295, MAPPING_CAPACITY 64)
             -> rs :: RatedSplitter(4294967295) -> bs :: BandwidthRatedSplitter(4294967295Bps) -> RandomSample(1)
             -> dq :: Queue(100000000) -> Unqueue(BURST 2147483647) -> Discard;
@@ -70,8 +70,8 @@ enum ElementHarness {
     ]
 
     /// Handlers that release packets an element legitimately keeps (ARP's waiting
-    /// packets), written before the leak check.
-    static let releases = ["q.clear", "r.clear", "dq.reset"]
+    /// packets, AggregateIPFlows' held fragments), written before the leak check, in order.
+    static let releases = ["q.clear", "r.clear", "af.clear", "dq.reset"]
 
     nonisolated(unsafe) static let registry: ElementRegistry = {
         var registry = StandardElements.registry
