@@ -19,6 +19,8 @@ public enum ClickConfiguration {
     ///   - libraries: where `require(library FILE)` finds files; nil refuses libraries.
     ///   - maximumElements: refuse expansions larger than this (compounds can nest
     ///     exponentially).
+    ///   - maximumExpansionBytes: refuse variable expansions that scan and write more than
+    ///     this in all (nested `define`s can stand for gigabytes).
     ///   - log: receives every diagnostic. The result is meaningful only without errors.
     public static func flatten(
         _ text: String,
@@ -27,6 +29,7 @@ public enum ClickConfiguration {
         knownClasses: Set<String>? = nil,
         libraries: (any LibraryResolver)? = nil,
         maximumElements: Int = 1_000_000,
+        maximumExpansionBytes: Int = ConfigText.defaultExpansionBudget,
         log: DiagnosticLog
     ) -> FlatConfiguration {
         let source = ClickArchive.configuration(in: text) ?? text
@@ -35,7 +38,7 @@ public enum ClickConfiguration {
         for (name, value) in definitions {
             parser.top.scope.define(name, value, override: true)
         }
-        var expander = Expander(top: parser.top, types: parser.types, file: file, maximumElements: maximumElements, log: log)
+        var expander = Expander(top: parser.top, types: parser.types, file: file, maximumElements: maximumElements, maximumExpansionBytes: maximumExpansionBytes, log: log)
         let (elements, connections) = expander.run(top: parser.top)
         let requirements = parser.requirements.map { FlatConfiguration.Requirement(type: $0.0, value: $0.1) }
         return FlatConfiguration(requirements: requirements, elements: elements, connections: connections)

@@ -151,6 +151,35 @@ import Testing
         text += "Idle -> C24 -> Discard;"
         #expect(flatten(text, maximumElements: 5_000).1.errorMessages.contains { $0.hasPrefix("configuration too large") })
     }
+
+    /// Each compound passes its argument on twice: 40 levels would be 2^41 bytes (the parser
+    /// fuzzer's timeout in CI). Ten levels are 2 kB and expand; forty are refused, quickly.
+    @Test func exponentialVariablesAreCapped() {
+        func doubling(_ levels: Int) -> String {
+            var text = "elementclass C0 { $a | input -> Message($a) -> output }\n"
+            for i in 1..<levels { text += "elementclass C\(i) { $a | input -> C\(i - 1)($a$a) -> output }\n" }
+            return text + "Idle -> C\(levels - 1)(xy) -> Discard;"
+        }
+        let log = DiagnosticLog()
+        let small = ClickConfiguration.flatten(doubling(10), maximumExpansionBytes: 1 << 20, log: log)
+        #expect(!log.hasErrors, "\(log.text)")
+        #expect(small.elements.first { $0.className == "Message" }?.configuration.utf8.count == 2 << 9)
+        let huge = DiagnosticLog()
+        let flat = ClickConfiguration.flatten(doubling(40), maximumExpansionBytes: 1 << 20, log: huge)
+        #expect(huge.errorMessages.contains("configuration too large: variable expansion exceeds 1048576 bytes"), "\(huge.text)")
+        #expect(flat.elements.allSatisfy { $0.configuration.utf8.count <= 1 << 20 })
+    }
+
+    /// Variables that expand to nothing still cost their scanning: `$b` used 200 times,
+    /// each `$c` 200 times, ... ten deep is 200^10 lookups of an empty value.
+    @Test func emptyVariableFanOutIsCapped() {
+        var defines: [String] = ["$v0 "]
+        for i in 1...10 { defines.append("$v\(i) " + String(repeating: "$v\(i - 1)", count: 200)) }
+        let text = "define(" + defines.joined(separator: ", ") + ");\nm :: Message($v10 x);"
+        let log = DiagnosticLog()
+        _ = ClickConfiguration.flatten(text, maximumExpansionBytes: 1 << 20, log: log)
+        #expect(log.errorMessages.contains("configuration too large: variable expansion exceeds 1048576 bytes"), "\(log.text)")
+    }
 }
 
 @Suite struct VariableTests {

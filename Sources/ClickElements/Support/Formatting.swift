@@ -7,13 +7,17 @@ func formatNumber(_ v: Double) -> String {
     v == v.rounded() && abs(v) < 1e15 ? String(Int(v)) : String(v)
 }
 
-/// Click's timestamp text: seconds, a dot, microseconds (`1000000000.000001`); a negative
-/// time has a minus sign before its magnitude (`-1.500000`), as Click prints it.
+/// Click's timestamp text: seconds, a dot, then microseconds when the time is a whole
+/// number of them (`1000000000.000001`), nanoseconds otherwise (`1000.500000123`), as
+/// Click built with nanosecond timestamps (its default on Linux) prints it. A negative
+/// time has a minus sign before its magnitude (`-1.500000`).
 public func formatTimestamp(_ nanoseconds: Int64) -> String {
     let magnitude = nanoseconds.magnitude
     let seconds = magnitude / 1_000_000_000
-    let m = String((magnitude % 1_000_000_000) / 1_000)
-    return (nanoseconds < 0 ? "-" : "") + "\(seconds)." + String(repeating: "0", count: 6 - m.count) + m
+    let fraction = magnitude % 1_000_000_000
+    let digits = fraction % 1_000 == 0 ? 6 : 9
+    let m = String(digits == 6 ? fraction / 1_000 : fraction)
+    return (nanoseconds < 0 ? "-" : "") + "\(seconds)." + String(repeating: "0", count: digits - m.count) + m
 }
 
 /// A number rounded to two decimals, as Click's AverageCounter prints rates.

@@ -8,8 +8,9 @@ import ClickRuntime
 ///
 /// Writes packets to FILENAME (`-` for standard output) as a pcap file tcpdump reads:
 /// link type ENCAP (ETHER by default, IP, ...), at most SNAPLEN bytes per packet (default
-/// 2000), timestamps from the timestamp annotation (microseconds, or nanoseconds with
-/// NANO). Packets pass through to output 0 if it exists.
+/// 2000), timestamps from the timestamp annotation: nanoseconds by default, as Click built
+/// with nanosecond timestamps (its default on Linux) writes them; microseconds with
+/// `NANO false`. Packets pass through to output 0 if it exists.
 ///
 /// A header that cannot be written fails initialization ("unable to write file header").
 /// A later write error (a full disk, a file size limit) is reported once, as Click does
@@ -26,7 +27,7 @@ public final class ToDump: Element, PacketAction {
     /// (bytes a Truncate removed).
     var extraLength = true
     var linktype: UInt32 = 1
-    var nano = false
+    var nano = true
     var unbuffered = false
     var file: UnsafeMutablePointer<FILE>? = nil
     var ownsFile = false
@@ -44,7 +45,7 @@ public final class ToDump: Element, PacketAction {
         extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
         unsupportedKeywords(&args, ["USE_ENCAP_FROM"], because: "give ENCAP instead")
         unbuffered = args.keyword("UNBUFFERED", .bool) ?? false
-        nano = args.keyword("NANO", .bool) ?? false
+        nano = args.keyword("NANO", .bool) ?? true
         if snaplen == 0 { snaplen = 65535 }
     }
 

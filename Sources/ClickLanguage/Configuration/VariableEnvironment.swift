@@ -54,9 +54,24 @@ extension ConfigText {
     /// undefined variable is left as written. `$(...)` (a Script handler call) is kept, with
     /// variables inside it expanded, to a nesting depth of `maximumCallNesting` (deeper
     /// calls are kept as written: each level is a recursion and a rescan).
-    public static func expand(_ text: String, in environment: VariableEnvironment?) -> String {
-        expand(text, in: environment, depth: 0, variableDepth: 0)
+    ///
+    /// Each variable is expanded afresh where it is used, so a few hundred bytes of nested
+    /// `define`s can stand for gigabytes (`$a$a` with `a` as `$b$b`, ...). `budget` is how
+    /// many bytes the expansion may scan and write in all; it is charged as it goes, and
+    /// the result is nil once it runs out (nothing partial is returned).
+    public static func expand(_ text: String, in environment: VariableEnvironment?, budget: inout Int) -> String? {
+        expand(text, in: environment, depth: 0, variableDepth: 0, budget: &budget)
     }
+
+    /// `expand(_:in:budget:)` with `defaultExpansionBudget`.
+    public static func expand(_ text: String, in environment: VariableEnvironment?) -> String? {
+        var budget = defaultExpansionBudget
+        return expand(text, in: environment, budget: &budget)
+    }
+
+    /// How many bytes one configuration's expansion may scan and write unless told
+    /// otherwise: far beyond any real configuration (a 500,000-route table is 15 MB).
+    public static let defaultExpansionBudget = 64 << 20
 
     /// Variable values are expanded again where they are used, to this depth (Click's 10),
     /// so that `define($B $A:gw, $A eth0)` gives `$B` as `eth0:gw` and `define($A $A)` ends.
@@ -64,9 +79,11 @@ extension ConfigText {
 
     public static let maximumCallNesting = 100
 
-    private static func expand(_ text: String, in environment: VariableEnvironment?, depth: Int, variableDepth: Int) -> String {
+    private static func expand(_ text: String, in environment: VariableEnvironment?, depth: Int, variableDepth: Int, budget: inout Int) -> String? {
         guard let environment, text.utf8.contains(36) else { return text }
         let s = Array(text.utf8)
+        budget -= s.count
+        if budget < 0 { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(s.count + 16)
         var copied = 0
@@ -97,7 +114,8 @@ extension ConfigText {
                     name = Array(s[(i + 2)..<j])
                     // `${a[$n]}`: variables inside the braces are expanded first.
                     if name.contains(36) {
-                        name = Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth + 1).utf8)
+                        guard let inner = expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth + 1, budget: &budget) else { return nil }
+                        name = Array(inner.utf8)
                     }
                     braced = true
                     i = j + 1
@@ -119,8 +137,9 @@ extension ConfigText {
                     i = j
                     out.append(contentsOf: s[copied..<dollar])
                     if nested && depth < maximumCallNesting {
+                        guard let inner = expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth, budget: &budget) else { return nil }
                         out.append(contentsOf: Array("$(".utf8))
-                        out.append(contentsOf: Array(expand(String(decoding: name, as: UTF8.self), in: environment, depth: depth + 1, variableDepth: variableDepth).utf8))
+                        out.append(contentsOf: Array(inner.utf8))
                         out.append(41)
                     } else {
                         out.append(contentsOf: s[dollar..<i])
@@ -139,7 +158,9 @@ extension ConfigText {
                     break
                 }
                 if let found = lookup(name, braced: braced, in: environment) {
-                    let value = expand(found, in: environment, depth: depth, variableDepth: variableDepth + 1)
+                    guard let value = expand(found, in: environment, depth: depth, variableDepth: variableDepth + 1, budget: &budget) else { return nil }
+                    budget -= (dollar - copied) + value.utf8.count
+                    if budget < 0 { return nil }
                     out.append(contentsOf: s[copied..<dollar])
                     if quote == 34 {
                         out.append(contentsOf: Array(quotedBody(Array(value.utf8)).utf8))

@@ -6,6 +6,11 @@ struct Expander {
     /// Largest number of elements an expansion may create (compounds can nest
     /// exponentially; this keeps hostile input from exhausting memory).
     let maximumElements: Int
+    /// Bytes the variable expansions of the whole configuration may scan and write
+    /// (nested `define`s can stand for gigabytes; see `ConfigText.expand`).
+    let maximumExpansionBytes: Int
+    private var expansionBudget: Int
+    private var expansionReported = false
 
     /// How a tunnel element relates to its compound (or group) instance.
     private enum Role {
@@ -32,9 +37,11 @@ struct Expander {
     private var roles: [Role]
     private var overflowReported = false
 
-    init(top: CompoundClass, types: [String: ElementType], file: String, maximumElements: Int, log: DiagnosticLog) {
+    init(top: CompoundClass, types: [String: ElementType], file: String, maximumElements: Int, maximumExpansionBytes: Int, log: DiagnosticLog) {
         self.log = log
         self.maximumElements = maximumElements
+        self.maximumExpansionBytes = maximumExpansionBytes
+        expansionBudget = maximumExpansionBytes
         self.types = types
         self.file = file
         names = top.names
@@ -142,7 +149,11 @@ struct Expander {
             names[which] = Parser.deanonymize(names[which], index: which, map: &elementMap)
         }
         guard !elementTypes[which].isTunnel else { return }
-        configurations[which] = ConfigText.expand(configurations[which], in: environment)
+        guard let configuration = expandVariables(configurations[which], in: environment, at: landmarks[which]) else {
+            elementTypes[which] = .error(elementTypes[which].className)
+            return
+        }
+        configurations[which] = configuration
         guard case .compound(let compound) = elementTypes[which] else { return }
 
         var arguments = ConfigText.arguments(configurations[which])
@@ -159,7 +170,11 @@ struct Expander {
             scope.define(chosen.scope.names[i], i < arguments.count ? arguments[i] : "", override: true)
         }
         for i in chosen.formalCount..<chosen.scope.names.count {
-            scope.define(chosen.scope.names[i], ConfigText.expand(chosen.scope.values[i], in: scope), override: true)
+            guard let value = expandVariables(chosen.scope.values[i], in: scope, at: landmarks[which]) else {
+                elementTypes[which] = .error(compound.name)
+                return
+            }
+            scope.define(chosen.scope.names[i], value, override: true)
         }
         if depth >= Self.maximumNesting {
             if !nestingReported {
@@ -170,6 +185,18 @@ struct Expander {
             return
         }
         instantiate(chosen, at: which, in: scope, depth: depth)
+    }
+
+    /// Substitutes variables into `text`, charged to the configuration's expansion budget;
+    /// nil (reported once) when the budget runs out.
+    private mutating func expandVariables(_ text: String, in environment: VariableEnvironment, at landmark: Landmark) -> String? {
+        if let expanded = ConfigText.expand(text, in: environment, budget: &expansionBudget) { return expanded }
+        if !expansionReported {
+            log.error("configuration too large: variable expansion exceeds \(maximumExpansionBytes) bytes", at: landmark)
+            expansionReported = true
+        }
+        expansionBudget = 0
+        return nil
     }
 
     /// Chooses the overload of `compound` that fits the ports used and the arguments

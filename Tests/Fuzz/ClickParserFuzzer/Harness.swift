@@ -47,11 +47,11 @@ enum ParserHarness {
     static func run(_ bytes: UnsafeRawBufferPointer) {
         let text = String(decoding: bytes, as: UTF8.self)
         let log = DiagnosticLog()
-        let flat = ClickConfiguration.flatten(text, file: "fuzz", definitions: [("X", "1")], maximumElements: 20_000, log: log)
+        let flat = ClickConfiguration.flatten(text, file: "fuzz", definitions: [("X", "1")], maximumElements: 20_000, maximumExpansionBytes: 1 << 20, log: log)
         _ = log.text
         if !log.hasErrors {
             let again = DiagnosticLog()
-            _ = ClickConfiguration.flatten(flat.unparse(), file: "fuzz", maximumElements: 20_000, log: again)
+            _ = ClickConfiguration.flatten(flat.unparse(), file: "fuzz", maximumElements: 20_000, maximumExpansionBytes: 1 << 20, log: again)
             if flat.elements.count <= 200 { build(flat, text: text) }
         }
         for element in flat.elements.prefix(64) {
