@@ -39,11 +39,9 @@ public final class IPFilter: Element {
                 verdict = Int(n)
             }
             var parser = FilterParser(rest, context: args.context)
-            do {
-                rules.append((try parser.parseAll(), verdict))
-            } catch {
-                args.error("pattern \(i): \(error.message)")
-            }
+            let parsed = Result { () throws(FilterSyntaxError) in try parser.parseAll() }
+            report(parser, parsed, pattern: i, &args)
+            if case .success(let e) = parsed { rules.append((e, verdict)) }
         }
         program.compile(rules)
     }
@@ -73,11 +71,9 @@ public final class IPClassifier: Element {
         let patterns = args.remaining()
         for (i, pattern) in patterns.enumerated() {
             var parser = FilterParser(pattern, context: args.context)
-            do {
-                rules.append((try parser.parseAll(), i))
-            } catch {
-                args.error("pattern \(i): \(error.message)")
-            }
+            let parsed = Result { () throws(FilterSyntaxError) in try parser.parseAll() }
+            report(parser, parsed, pattern: i, &args)
+            if case .success(let e) = parsed { rules.append((e, i)) }
         }
         if patterns.count != noutputs { args.error("need \(noutputs) arguments, one per output port") }
         program.compile(rules)
@@ -89,6 +85,14 @@ public final class IPClassifier: Element {
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.read("program") { [unowned self] in describe(self.program) }
+    }
+}
+
+/// Reports a pattern's warnings and errors as Click words them (`pattern 2: ...`).
+func report(_ parser: FilterParser, _ parsed: Result<FilterExpression, FilterSyntaxError>, pattern i: Int, _ args: inout Arguments) {
+    for w in parser.warnings { args.warning("pattern \(i): \(w)") }
+    if case .failure(let error) = parsed {
+        for m in error.messages { args.error("pattern \(i): \(m)") }
     }
 }
 

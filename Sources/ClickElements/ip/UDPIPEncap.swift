@@ -21,7 +21,7 @@ public final class UDPIPEncap: Element, PacketAction {
     static let portType = ValueType<UInt16>("port") { text, context in
         let t = ConfigText.unquote(text)
         if let n = UInt16(t) { return n }
-        return (context.addressNames.port(t, protocol: "udp", context: context.elementName) .map { UInt32($0) } ?? FilterNames.ports[t]).flatMap { UInt16(exactly: $0) }
+        return (context.addressNames.port(t, protocol: "udp", context: context.elementName) ?? ServiceNames.port(t, protocol: "udp")).flatMap { UInt16(exactly: $0) }
     }
 
     public override func configure(_ args: inout Arguments) {

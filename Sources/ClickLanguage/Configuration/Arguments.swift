@@ -171,6 +171,28 @@ public struct Arguments {
         errors.append(keyword.map { "\($0): \(message)" } ?? message)
     }
 
+    /// Warnings given with `warning(_:)`, each with the number of errors before it.
+    public private(set) var warnings: [(afterErrors: Int, text: String)] = []
+
+    /// A warning about the configuration, printed as given (Click's wording puts
+    /// `warning: ` where its error handler's prefix ends: `pattern 3: warning: ...`), in
+    /// order with the errors. Warnings alone do not fail the configuration.
+    public mutating func warning(_ text: String) {
+        warnings.append((errors.count, text))
+    }
+
+    /// The errors and warnings in the order they were given.
+    public var messages: [String] {
+        var out: [String] = []
+        var w = 0
+        for (i, e) in errors.enumerated() {
+            while w < warnings.count, warnings[w].afterErrors <= i { out.append(warnings[w].text); w += 1 }
+            out.append(e)
+        }
+        out += warnings[w...].map(\.text)
+        return out
+    }
+
     private func value(at index: Int, keywordLength: Int) -> String {
         guard keywordLength > 0 else { return arguments[index] }
         let bytes = Array(arguments[index].utf8)

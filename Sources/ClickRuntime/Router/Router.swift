@@ -311,7 +311,10 @@ public final class Router {
             let errors = args.finish()
             if !errors.isEmpty {
                 log.error("While configuring '\(e.declaration)':", at: e.landmark)
-                for message in errors { log.error("  " + message, at: nil) }
+                for message in args.messages { log.error("  " + message, at: nil) }
+            } else if !args.warnings.isEmpty {
+                log.message("While configuring '\(e.declaration)':", at: e.landmark)
+                for message in args.messages { log.message("  " + message, at: nil) }
             }
         }
     }

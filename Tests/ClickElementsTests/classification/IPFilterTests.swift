@@ -116,7 +116,40 @@ import Testing
         let e = build("Idle -> IPFilter(allow tcp, allow frobnicate 3) -> Discard").log.errorMessages
         #expect(e.contains("  pattern 1: unknown term 'frobnicate'"))
         #expect(build("Idle -> IPFilter(maybe tcp) -> Discard").log.errorMessages.contains("  pattern 0: unknown slot ID 'maybe'"))
-        #expect(build("Idle -> IPFilter(allow ip[9:9] == 1) -> Discard").log.errorMessages.contains("  pattern 0: field length must be 1 to 4 in 'ip[9:9]'"))
+        #expect(build("Idle -> IPFilter(allow ip[9:9] == 1) -> Discard").log.errorMessages.contains("  pattern 0: LEN in '[POS:LEN]' out of range, should be between 1 and 4"))
+    }
+
+    /// Found by scripts/click-differential.py against Click 2.1: `ip hl` counts 32-bit
+    /// words (a 4-bit field); `net A mask M` is accepted; ports may be named from Click's
+    /// list (`netbios-ns`) or /etc/services.
+    @Test func clickFieldsMasksAndPortNames() throws {
+        #expect(try passes("IPFilter(allow ip hl 5)", all) == [0, 1, 2, 3])
+        #expect(try passes("IPFilter(allow ip hl > 5)", all) == [])
+        #expect(try passes("IPFilter(allow dst net 192.168.0.0 mask 255.255.0.0)", all) == [2])
+        #expect(try passes("IPFilter(allow src host 172.16.9.9 mask 255.255.0.0)", all) == [3])
+        let netbios = Frames.ipv4(src: [10, 0, 0, 1], dst: [10, 0, 0, 2], proto: 17, sport: 1, dport: 137)
+        #expect(try passes("IPFilter(allow dst port netbios-ns)", all + [netbios]) == [4])
+        if ServiceNames.port("kerberos", protocol: "udp") == 88 {
+            let kerberos = Frames.ipv4(src: [10, 0, 0, 1], dst: [10, 0, 0, 2], proto: 17, sport: 1, dport: 88)
+            #expect(try passes("IPFilter(allow udp dst port kerberos)", all + [kerberos]) == [4])
+        }
+    }
+
+    /// Click's range checks, word for word: values and masks wider than the field are
+    /// errors; an order relation no packet can change is a warning and a constant.
+    @Test func clickRangeChecks() throws {
+        let e = build("Idle -> IPFilter(allow ip vers 16, allow port 70000, allow ip hl & 16 5, allow ip[9:4] 3) -> Discard").log.errorMessages
+        #expect(e.contains("  pattern 0: 'ip vers': out of range, bound 15"))
+        #expect(e.contains("  pattern 1: 'port': out of range, bound 65535"))
+        #expect(e.contains("  pattern 2: 'ip hl': mask out of range, bound 0xF"))
+        #expect(e.contains("  pattern 3: field [9:4] does not fit in a single word"))
+        #expect(e.contains("  pattern 3: specify header field or 'port'"))
+        let warned = build("Idle -> f :: IPFilter(allow ip ttl > 300, 0 port >= 0) -> Discard")
+        #expect(!warned.log.hasErrors, "\(warned.log.text)")
+        #expect(warned.log.text.contains("  pattern 0: warning: relation '> 300' is always false (range 0-255)"), "\(warned.log.text)")
+        #expect(warned.log.text.contains("  pattern 1: warning: relation '>= 0' is always true (range 0-65535)"))
+        #expect(try passes("IPFilter(allow ip ttl > 300, deny port >= 0, allow all)", all) == [])
+        #expect(try passes("IPFilter(deny ip ttl > 300, allow ip ttl < 256)", all) == [0, 1, 2, 3])
     }
 
     /// As Click 2.1: a direction with a bare value implies its kind; after a protocol, Click

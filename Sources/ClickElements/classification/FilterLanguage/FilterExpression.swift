@@ -29,18 +29,17 @@ public indirect enum FilterExpression: Sendable, Equatable {
 }
 
 public struct FilterSyntaxError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+    /// Click's messages for the problem, in order (a misplaced field gives two).
+    public var messages: [String]
+    public var message: String { messages.joined(separator: "\n") }
     public var description: String { message }
+
+    public init(message: String) { messages = [message] }
+    public init(messages: [String]) { self.messages = messages }
 }
 
 enum FilterNames {
     static let protocols: [String: UInt32] = ["icmp": 1, "igmp": 2, "ipip": 4, "tcp": 6, "udp": 17]
-    static let ports: [String: UInt32] = [
-        "echo": 7, "discard": 9, "daytime": 13, "ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25,
-        "time": 37, "domain": 53, "dns": 53, "bootps": 67, "bootpc": 68, "tftp": 69, "finger": 79, "www": 80,
-        "http": 80, "pop3": 110, "auth": 113, "nntp": 119, "ntp": 123, "imap": 143, "snmp": 161, "snmp-trap": 162,
-        "bgp": 179, "irc": 194, "ldap": 389, "https": 443, "syslog": 514, "rip": 520, "imaps": 993, "pop3s": 995,
-    ]
     static let icmpTypes: [String: UInt32] = [
         "echo-reply": 0, "unreachable": 3, "sourcequench": 4, "redirect": 5, "echo": 8, "routeradvert": 9,
         "routersolicit": 10, "timeexceeded": 11, "time-exceeded": 11, "parameterproblem": 12, "timestamp": 13,

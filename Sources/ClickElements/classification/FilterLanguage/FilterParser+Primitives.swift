@@ -28,9 +28,9 @@ extension FilterParser {
     }
 
     func portNumber(_ text: String) -> UInt32? {
-        if let n = number(text), n <= 65535 { return n }
+        if let n = number(text) { return n }
         // PortInfo's names first, then the services list, as Click's NameInfo asks them.
-        return context.addressNames.port(text, context: context.elementName).map { UInt32($0) } ?? FilterNames.ports[text]
+        return (context.addressNames.port(text, context: context.elementName) ?? ServiceNames.port(text)).map { UInt32($0) }
     }
 
     func isValueToken(_ t: String) -> Bool {
@@ -91,11 +91,11 @@ extension FilterParser {
                 return try parseIPField(field)
             }
             if p == "tcp", accept("opt") { return try tcpOption(take() ?? "") }
-            if p == "tcp", accept("win") { return try relation(.transport, 14, 2, proto: 6) }
+            if p == "tcp", accept("win") { return try relation(Field(name: "tcp win", base: .transport, offset: 14, length: 2, full: 0xFFFF, proto: 6)) }
             if p == "icmp", accept("type") {
                 let op = parseOp() ?? .eq
-                guard let t = take(), let v = number(t) ?? FilterNames.icmpTypes[t] else { throw error("expected ICMP type") }
-                return Self.test(.transport, 0, 1, op, value: v, proto: 1)
+                guard let t = take(), let v = number(t) ?? FilterNames.icmpTypes[t] else { throw error("'icmp type': value missing") }
+                return try compare(Field(name: "icmp type", base: .transport, offset: 0, length: 1, full: 0xFF, proto: 1), op, v, mask: nil)
             }
             // `icmp NAME`: an ICMP type name after `icmp` is `icmp type NAME`.
             if p == "icmp", let t = peek(), let v = FilterNames.icmpTypes[t] {
@@ -180,30 +180,62 @@ extension FilterParser {
         }
     }
 
-    mutating func relation(_ base: FilterNode.Base, _ offset: Int, _ length: Int, proto: Int16 = -1, shift: UInt32 = 0, fieldMask: UInt32 = 0xFFFF_FFFF) throws(FilterSyntaxError) -> FilterExpression {
-        var mask = fieldMask
+    /// A header field a relation compares: `length` bytes at `offset` of `base`, of which
+    /// the value is the bits `full << shift` (`ip vers` is 4 bits above the low 4).
+    struct Field {
+        var name: String
+        var base: FilterNode.Base
+        var offset: Int
+        var length: Int
+        var shift: UInt32 = 0
+        var full: UInt32
+        var proto: Int16 = -1
+    }
+
+    /// `FIELD [& MASK] [OP] VALUE` after the field's name.
+    mutating func relation(_ field: Field) throws(FilterSyntaxError) -> FilterExpression {
+        var provided: UInt32? = nil
         if accept("&") {
             guard let m = take().flatMap(number) else { throw error("expected mask") }
-            mask &= m << shift
+            provided = m
         }
         let op = parseOp() ?? .eq
-        guard let t = take(), let v = number(t) else { throw error("expected number") }
-        return Self.test(base, offset, length, op, value: v << shift, mask: mask, proto: proto)
+        guard let t = take(), let v = number(t) else { throw error("'\(field.name)': value missing") }
+        return try compare(field, op, v, mask: provided)
+    }
+
+    /// Click's `Primitive::set_mask`: a mask wider than the field is an error; an order
+    /// relation that no value of the field can change is a warning and a constant (`ip ttl
+    /// > 255` is always false); a value wider than the field is an error.
+    mutating func compare(_ field: Field, _ op: FilterNode.Op, _ value: UInt32, mask provided: UInt32?) throws(FilterSyntaxError) -> FilterExpression {
+        let mask = provided.flatMap { $0 == 0 ? nil : $0 } ?? field.full
+        guard mask & field.full == mask else {
+            throw error("'\(field.name)': mask out of range, bound 0x\(String(field.full, radix: 16, uppercase: true))")
+        }
+        let below = op == .lt || op == .ge   // Click's OP_LT, negated for >=
+        let above = op == .gt || op == .le   // OP_GT, negated for <=
+        if (below && (value == 0 || value > mask)) || (above && value >= mask) {
+            let negated = op == .ge || op == .le
+            let always = below && value > mask ? !negated : negated
+            let spelled = [FilterNode.Op.lt: "<", .ge: ">=", .gt: ">", .le: "<="][op] ?? "="
+            warnings.append("warning: relation '\(spelled) \(value)' is always \(always) (range 0-\(mask))")
+            return .constant(always)
+        }
+        if !below && !above, value > field.full {
+            throw error("'\(field.name)': out of range, bound \(field.full)")
+        }
+        return Self.test(field.base, field.offset, field.length, op, value: value << field.shift, mask: mask << field.shift, proto: field.proto)
     }
 
     mutating func parseIPField(_ field: String) throws(FilterSyntaxError) -> FilterExpression {
         switch field {
-        case "vers": return try relation(.network, 0, 1, shift: 4, fieldMask: 0xF0)
-        case "hl":
-            // Header length in bytes; the field counts 32-bit words.
-            let op = parseOp() ?? .eq
-            guard let t = take(), let v = number(t) else { throw error("expected number") }
-            return Self.test(.network, 0, 1, op, value: v / 4, mask: 0x0F)
-        case "id": return try relation(.network, 4, 2)
-        case "tos": return try relation(.network, 1, 1)
-        case "dscp": return try relation(.network, 1, 1, shift: 2, fieldMask: 0xFC)
-        case "ttl": return try relation(.network, 8, 1)
-        case "len": return try relation(.network, 2, 2)
+        case "vers": return try relation(Field(name: "ip vers", base: .network, offset: 0, length: 1, shift: 4, full: 0xF))
+        case "hl": return try relation(Field(name: "ip hl", base: .network, offset: 0, length: 1, full: 0xF))
+        case "id": return try relation(Field(name: "ip id", base: .network, offset: 4, length: 2, full: 0xFFFF))
+        case "tos": return try relation(Field(name: "ip tos", base: .network, offset: 1, length: 1, full: 0xFF))
+        case "dscp": return try relation(Field(name: "ip dscp", base: .network, offset: 1, length: 1, shift: 2, full: 0x3F))
+        case "ttl": return try relation(Field(name: "ip ttl", base: .network, offset: 8, length: 1, full: 0xFF))
+        case "len": return try relation(Field(name: "ip len", base: .network, offset: 2, length: 2, full: 0xFFFF))
         case "ect": return Self.test(.network, 1, 1, .ne, value: 0, mask: 0x03)
         case "ce": return Self.test(.network, 1, 1, .eq, value: 3, mask: 0x03)
         case "frag": return Self.test(.network, 6, 2, .ne, value: 0, mask: 0x3FFF)
@@ -213,7 +245,7 @@ extension FilterParser {
             guard let t = take() else { throw error("expected protocol") }
             if t == "tcpudp" { return protoTest("tcpudp") }
             guard let v = FilterNames.protocols[t] ?? number(t) else { throw error("unknown protocol '\(t)'") }
-            return Self.test(.network, 9, 1, op, value: v)
+            return try compare(Field(name: "proto", base: .network, offset: 9, length: 1, full: 0xFF), op, v, mask: nil)
         }
     }
 
@@ -221,27 +253,48 @@ extension FilterParser {
     mutating func parseBytes(_ token: String) throws(FilterSyntaxError) -> FilterExpression {
         guard let open = token.firstIndex(of: "["), token.hasSuffix("]") else { throw error("bad field '\(token)'") }
         let which = String(token[..<open])
-        let inside = token[token.index(after: open)..<token.index(before: token.endIndex)]
-        let parts = inside.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let pos = Int(parts[0]), pos >= 0, pos < 65536 else { throw error("bad offset in '\(token)'") }
-        let length = parts.count == 2 ? Int(parts[1]) ?? 0 : 1
-        guard (1...4).contains(length) else { throw error("field length must be 1 to 4 in '\(token)'") }
+        let inside = String(token[token.index(after: open)..<token.index(before: token.endIndex)]).filter { !$0.isWhitespace }
+        // `[POS]`, `[POS:LEN]` or `[POS,LAST]`, as Click reads them.
+        var pos = 0, length = 1
+        func integer(_ text: Substring) -> Int? { IntegerValue.parse(String(text)).flatMap { Int(exactly: $0) } }
+        if let colon = inside.firstIndex(of: ":"), let p = integer(inside[..<colon]), let l = integer(inside[inside.index(after: colon)...]) {
+            pos = p; length = l
+        } else if let comma = inside.firstIndex(of: ","), let p = integer(inside[..<comma]), let last = integer(inside[inside.index(after: comma)...]) {
+            pos = p; length = last - p + 1
+        } else if let p = integer(inside[...]) {
+            pos = p
+        } else {
+            throw error("syntax error after '[', expected '[POS]' or '[POS:LEN]'")
+        }
+        guard (1...4).contains(length) else {
+            throw FilterSyntaxError(messages: ["LEN in '[POS:LEN]' out of range, should be between 1 and 4", "specify header field or 'port'"])
+        }
+        guard pos >= 0, pos < 65536, pos / 4 == (pos + length - 1) / 4 else {
+            throw FilterSyntaxError(messages: ["field [\(pos):\(length)] does not fit in a single word", "specify header field or 'port'"])
+        }
         let proto: Int16 = which == "tcp" ? 6 : which == "udp" ? 17 : which == "icmp" ? 1 : -1
-        return try relation(which == "ip" ? .network : .transport, pos, length, proto: proto)
+        let full: UInt32 = length == 4 ? 0xFFFF_FFFF : (1 << (8 * UInt32(length))) - 1
+        return try relation(Field(name: (which == "transp" ? "ip" : which) + "[...]", base: which == "ip" ? .network : .transport,
+                                  offset: pos, length: length, full: full, proto: proto))
     }
 
-    func value(_ t: String, _ q: Qualifiers) throws(FilterSyntaxError) -> FilterExpression {
+    mutating func value(_ t: String, _ q: Qualifiers) throws(FilterSyntaxError) -> FilterExpression {
         switch q.kind {
         case .port:
             guard let p = portNumber(t) else { throw error("bad port '\(t)'") }
             let proto: Int16 = q.proto == "tcp" ? 6 : q.proto == "udp" ? 17 : 256
-            func side(_ offset: Int) -> FilterExpression { Self.test(.transport, offset, 2, q.op, value: p, proto: proto) }
-            return directional(q.direction, src: side(0), dst: side(2))
+            let name = [Direction.src: "src ", .dst: "dst ", .srcOrDst: "src or dst ", .srcAndDst: "src and dst "][q.direction, default: ""] + "port"
+            // One comparison (and at most one warning) per primitive, applied to each side.
+            let field = Field(name: name, base: .transport, offset: 0, length: 2, full: 0xFFFF, proto: proto)
+            let src = try compare(field, q.op, p, mask: nil)
+            guard case .test(var node) = src else { return src }
+            node.offset = 2
+            return directional(q.direction, src: src, dst: .test(node))
         case .proto:
             guard let v = FilterNames.protocols[t] ?? number(t) else { throw error("unknown protocol '\(t)'") }
             return Self.test(.network, 9, 1, q.op, value: v)
         case .host, .net:
-            let prefix: IPv4Prefix
+            var prefix: IPv4Prefix
             if q.kind == .host {
                 if let (a, _) = IPv4Address.parse(t) { prefix = IPv4Prefix(address: a, length: 32) }
                 else if let a = context.addressNames.ipv4(t, context: context.elementName) { prefix = IPv4Prefix(address: a, length: 32) }
@@ -251,13 +304,12 @@ extension FilterParser {
                 guard let p = IPv4Prefix.parse(t, allowBare: true) ?? context.addressNames.ipv4Prefix(t, context: context.elementName) else {
                     throw error("bad IP prefix '\(t)'")
                 }
-                var parsed = p
-                // `net A mask M`.
-                if peek() == "mask" {
-                    throw error("use 'net A/M' instead of 'net A mask M'")
-                }
-                parsed = IPv4Prefix(address: parsed.network, mask: parsed.mask)
-                prefix = parsed
+                prefix = IPv4Prefix(address: p.network, mask: p.mask)
+            }
+            // `net A mask M`, `host A mask M`: the mask replaces the prefix's.
+            if accept("mask") {
+                guard let t = take(), let (m, _) = IPv4Address.parse(t) else { throw error("'ip \(q.kind == .host ? "host" : "net")': bad mask") }
+                prefix = IPv4Prefix(address: IPv4Address(prefix.address.value & m.value), mask: m.value)
             }
             func side(_ offset: Int) -> FilterExpression {
                 Self.test(.network, offset, 4, q.op, value: prefix.address.value & prefix.mask, mask: prefix.mask)

@@ -18,6 +18,9 @@ struct FilterParser {
     var position = 0
     var last = Qualifiers()
     let context: ValueContext
+    /// Click's warnings about the expression (`warning: relation '> 300' is always
+    /// false (range 0-255)`), in order.
+    var warnings: [String] = []
 
     init(_ text: String, context: ValueContext) {
         self.context = context
