@@ -77,6 +77,9 @@ public final class IPClassifier: Element {
         }
         if patterns.count != noutputs { args.error("need \(noutputs) arguments, one per output port") }
         program.compile(rules)
+        if args.succeeded, let reachable = program.reachableOutputs {
+            for i in 0..<noutputs where !reachable.contains(i) { args.warning("warning: output \(i) matches no packets") }
+        }
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {

@@ -123,7 +123,7 @@ public final class CheckIPHeader: Element, PacketAction {
         let vhl = ip.byte(0)
         guard vhl >> 4 == 4 else { return reject(.badVersion) }
         let hl = Int(vhl & 0x0F) << 2
-        guard hl >= 20, hl <= available else { return reject(.badHeaderLength) }
+        guard hl >= 20 else { return reject(.badHeaderLength) }  // a header longer than the packet fails the length check below, as in Click
         let ipLength = Int(ip.be16(IPv4Header.totalLength))
         guard ipLength >= hl, ipLength <= available else { return reject(.badIPLength) }
         if checksum {

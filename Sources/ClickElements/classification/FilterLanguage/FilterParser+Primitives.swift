@@ -219,12 +219,31 @@ extension FilterParser {
             let always = below && value > mask ? !negated : negated
             let spelled = [FilterNode.Op.lt: "<", .ge: ">=", .gt: ">", .le: "<="][op] ?? "="
             warnings.append("warning: relation '\(spelled) \(value)' is always \(always) (range 0-\(mask))")
-            return .constant(always)
+            // The comparison goes, the field stays: `dst port <= 65535` still wants a TCP
+            // or UDP packet, as in Click (`(x & 0) == 0` holds wherever the field exists).
+            return Self.test(field.base, field.offset, field.length, always ? .eq : .ne, value: 0, mask: 0, proto: field.proto)
         }
-        if !below && !above, value > field.full {
+        if below || above {
+            // As Click compiles it: `x < v` is `!(x > v - 1)`, and a value with bits the
+            // mask lacks is raised to the equivalent one that has only mask bits
+            // (`tcp[0] & 5 > 2` is `> 1`).
+            var u = below ? value - 1 : value
+            let low: UInt32 = (1 << field.shift) - 1
+            u = u << field.shift | low
+            let m = mask << field.shift | low
+            if u & m != u {
+                let missing = (u & m) ^ (u & (field.full << field.shift | low))
+                let below = missing == 0 ? UInt32.max : UInt32.max >> UInt32(missing.leadingZeroBitCount + 1)
+                u = (u | below) & m
+            }
+            let negated = op == .lt || op == .le
+            return Self.test(field.base, field.offset, field.length, negated ? .le : .gt, value: u, mask: m, proto: field.proto)
+        }
+        if value > field.full {
             throw error("'\(field.name)': out of range, bound \(field.full)")
         }
-        return Self.test(field.base, field.offset, field.length, op, value: value << field.shift, mask: mask << field.shift, proto: field.proto)
+        // Click compares the value under the mask: `ip[0:2] & 0x1c 59` is `& 0x1c == 0x18`.
+        return Self.test(field.base, field.offset, field.length, op, value: (value & mask) << field.shift, mask: mask << field.shift, proto: field.proto)
     }
 
     mutating func parseIPField(_ field: String) throws(FilterSyntaxError) -> FilterExpression {

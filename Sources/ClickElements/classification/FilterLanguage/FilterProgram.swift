@@ -118,6 +118,7 @@ final class FilterProgram {
             let target: Int32 = verdict < 0 ? -1 : -2 - Int32(verdict)
             next = emit(expression, yes: target, no: next, into: &list)
         }
+        reachableOutputs = Self.reachableVerdicts(list, entry: next).map { Set($0.filter { $0 <= -2 }.map { Int(-2 - $0) }) }
         let (t, v, g) = Self.buildTables(&list)
         nodes.deallocate()
         capacity = max(list.count, 1)
@@ -134,6 +135,92 @@ final class FilterProgram {
         for (i, x) in v.enumerated() { (tableValues + i).initialize(to: x) }
         tableTargets = .allocate(capacity: max(g.count, 1))
         for (i, x) in g.enumerated() { (tableTargets + i).initialize(to: x) }
+    }
+
+    /// The outputs some packet can reach, as Click's optimiser finds them (its "output N
+    /// matches no packets" warning); nil when the program is too large to explore.
+    private(set) var reachableOutputs: Set<Int>?
+
+    /// What a path through the program has learned about one field.
+    private struct Fact {
+        var base: FilterNode.Base
+        var offset: Int32
+        var length: UInt8
+        var mask: UInt32
+        var value: UInt32
+        /// True: the field is present and equals `value` under `mask`; false: it does not
+        /// (or is absent).
+        var equal: Bool
+    }
+
+    /// Every verdict reachable from `entry`, following on each path only the branches its
+    /// earlier outcomes allow (a test of a field a previous test fixed, a transport test of
+    /// a protocol already ruled out). nil after `limit` steps.
+    private static func reachableVerdicts(_ list: [FilterNode], entry: Int32, limit: Int = 100_000) -> Set<Int32>? {
+        var found: Set<Int32> = []
+        var steps = 0
+        func allowed(_ n: FilterNode) -> Set<UInt32> { n.proto == 256 ? [6, 17] : [UInt32(n.proto)] }
+        func decided(_ n: FilterNode, _ facts: [Fact], _ protocols: Set<UInt32>?) -> Bool? {
+            if n.base == .always { return true }
+            if n.mask == 0, n.op == .ne { return false }
+            if n.base == .transport, n.proto >= 0, let protocols, protocols.isDisjoint(with: allowed(n)) { return false }
+            // Fields of the fixed IP header are always there (CheckIPHeader passed).
+            let present = n.base == .network && Int(n.offset) + Int(n.length) <= 20
+            if n.mask == 0, n.op == .eq, present { return true }
+            if let protocols, n.base == .network, n.offset == 9, n.length == 1, n.mask == 0xFF, n.op == .eq || n.op == .ne {
+                if !protocols.contains(n.value) { return n.op == .ne }
+                if protocols == [n.value] { return n.op == .eq }
+            }
+            if n.base == .transport, n.proto >= 0 {
+                for f in facts where f.base == .network && f.offset == 9 && f.length == 1 && f.mask == 0xFF {
+                    let allowed: (UInt32) -> Bool = { n.proto == 256 ? ($0 == 6 || $0 == 17) : $0 == UInt32(n.proto) }
+                    if f.equal, !allowed(f.value) { return false }
+                    if !f.equal, n.proto != 256, f.value == UInt32(n.proto) { return false }
+                }
+            }
+            guard n.op != .oneOf else { return nil }
+            for f in facts where f.base == n.base && f.offset == n.offset && f.length == n.length {
+                if f.equal, n.mask & ~f.mask == 0 {
+                    let w = f.value & n.mask
+                    switch n.op {
+                    case .eq: return w == n.value
+                    case .ne: return w != n.value
+                    case .lt: return w < n.value
+                    case .gt: return w > n.value
+                    case .le: return w <= n.value
+                    case .ge: return w >= n.value
+                    case .oneOf: return nil
+                    }
+                }
+                if !f.equal, f.mask == n.mask, f.value == n.value, n.op == .eq { return false }
+                if !f.equal, f.mask == n.mask, f.value == n.value, n.op == .ne, present { return true }
+            }
+            return nil
+        }
+        /// `protocols`: the IP protocols a transport test that held on this path allows.
+        func visit(_ at: Int32, _ facts: [Fact], _ protocols: Set<UInt32>?) -> Bool {
+            steps += 1
+            if steps > limit { return false }
+            guard at >= 0 else { found.insert(at); return true }
+            let n = list[Int(at)]
+            if let outcome = decided(n, facts, protocols) { return visit(outcome ? n.yes : n.no, facts, protocols) }
+            let narrowed = n.base == .transport && n.proto >= 0 ? (protocols ?? allowed(n)).intersection(allowed(n)) : protocols
+            var yes = facts, no = facts
+            if n.op == .eq || n.op == .ne {
+                let fact = Fact(base: n.base, offset: n.offset, length: n.length, mask: n.mask, value: n.value, equal: true)
+                var negated = fact
+                negated.equal = false
+                if n.op == .eq {
+                    yes.append(fact)
+                    no.append(negated)
+                } else {
+                    yes.append(negated)
+                    if n.base == .network, Int(n.offset) + Int(n.length) <= 20 { no.append(fact) }
+                }
+            }
+            return visit(n.yes, yes, narrowed) && visit(n.no, no, protocols)
+        }
+        return visit(entry, [], nil) ? found : nil
     }
 
     private func emit(_ e: FilterExpression, yes: Int32, no: Int32, into list: inout [FilterNode]) -> Int32 {
