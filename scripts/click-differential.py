@@ -107,7 +107,7 @@ def random_options(rng):
     if kind == 2:
         return b"\x83\x0b\x04" + ip_bytes(rng.choice(OUTSIDE)) + ip_bytes(rng.choice(INSIDE)) + b"\x00"  # LSRR
     if kind == 3:
-        return b"\x44\x0c\x05\x00" + b"\0" * 8               # timestamp
+        return b"\x01" * 4                                  # NOPs (a timestamp option would hold the time of day)
     return b"\x94\x04\x00\x00"                              # router alert
 
 

@@ -20,7 +20,8 @@ public enum ClickConfiguration {
     ///   - maximumElements: refuse expansions larger than this (compounds can nest
     ///     exponentially).
     ///   - maximumExpansionBytes: refuse variable expansions that scan and write more than
-    ///     this in all (nested `define`s can stand for gigabytes).
+    ///     this in all (nested `define`s can stand for gigabytes); nil is
+    ///     `ConfigText.defaultExpansionBudget`.
     ///   - log: receives every diagnostic. The result is meaningful only without errors.
     public static func flatten(
         _ text: String,
@@ -29,7 +30,7 @@ public enum ClickConfiguration {
         knownClasses: Set<String>? = nil,
         libraries: (any LibraryResolver)? = nil,
         maximumElements: Int = 1_000_000,
-        maximumExpansionBytes: Int = ConfigText.defaultExpansionBudget,
+        maximumExpansionBytes: Int? = nil,
         log: DiagnosticLog
     ) -> FlatConfiguration {
         let source = ClickArchive.configuration(in: text) ?? text
@@ -38,7 +39,7 @@ public enum ClickConfiguration {
         for (name, value) in definitions {
             parser.top.scope.define(name, value, override: true)
         }
-        var expander = Expander(top: parser.top, types: parser.types, file: file, maximumElements: maximumElements, maximumExpansionBytes: maximumExpansionBytes, log: log)
+        var expander = Expander(top: parser.top, types: parser.types, file: file, maximumElements: maximumElements, maximumExpansionBytes: maximumExpansionBytes ?? ConfigText.defaultExpansionBudget, log: log)
         let (elements, connections) = expander.run(top: parser.top)
         let requirements = parser.requirements.map { FlatConfiguration.Requirement(type: $0.0, value: $0.1) }
         return FlatConfiguration(requirements: requirements, elements: elements, connections: connections)

@@ -141,7 +141,9 @@ import Testing
     @Test func timestampsOfAnyValuePrint() {
         #expect(formatTimestamp(1_000_000_000_000_001_000) == "1000000000.000001")
         #expect(formatTimestamp(-1_500_000_000) == "-1.500000")
-        #expect(formatTimestamp(Int64.min) == "-9223372036.854775")
-        #expect(formatTimestamp(Int64.max) == "9223372036.854775")
+        #expect(formatTimestamp(Int64.min) == "-9223372036.854775808")
+        #expect(formatTimestamp(Int64.max) == "9223372036.854775807")
+        // Nanoseconds when the time is not whole microseconds, as Click's default build.
+        #expect(formatTimestamp(1000_500_000_123) == "1000.500000123")
     }
 }

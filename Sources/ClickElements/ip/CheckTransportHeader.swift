@@ -33,22 +33,38 @@ public class CheckTransportHeader: Element, PacketAction {
         }
     }
 
+    /// Click's checks, in its order. The transport header is where the IP header says it
+    /// ends, fragments included (a later fragment usually fails on length or checksum,
+    /// as in Click). TCP: the data offset within the IP length, which the packet holds;
+    /// UDP: the UDP length within the packet; ICMP: the rest of the packet, with the
+    /// minimum (errors: 36 bytes) or exact (timestamps: 20, information: 8) length of its
+    /// type.
     @inline(__always) public func action(_ p: Packet) -> Int {
-        guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == proto, let t = p.transportHeader, let o = p.transportHeaderOffset,
-            ip.be16(IPv4Header.fragment) & 0x1FFF == 0
-        else { return bad(0) }
-        let length = min(Int(ip.be16(2)) - (Int(ip.byte(0) & 0x0F) << 2), p.length - o)
+        guard let ip = p.networkHeader, let nh = p.networkHeaderOffset, p.length - nh >= 20, ip.byte(9) == proto else { return bad(0) }
+        let hl = Int(ip.byte(0) & 0x0F) << 2
+        let available = p.length - nh - hl
+        let t = ip + hl
         switch proto {
         case 6:
-            guard length >= 20, Int(t.byte(12) >> 4) * 4 >= 20, Int(t.byte(12) >> 4) * 4 <= length else { return bad(1) }
-            let c = internetChecksum(t, length, initial: pseudoSum(ip, length))
-            if c != 0 { return bad(2) }
+            let length = Int(ip.be16(2)) - hl
+            guard length >= 20, available >= length else { return bad(1) }
+            let offset = Int(t.byte(12) >> 4) * 4
+            guard offset >= 20, offset <= length else { return bad(1) }
+            if internetChecksum(t, length, initial: pseudoSum(ip, length)) != 0 { return bad(2) }
         case 17:
-            guard length >= 8, Int(t.be16(4)) <= length, t.be16(4) >= 8 else { return bad(1) }
-            if t.be16(6) != 0, internetChecksum(t, Int(t.be16(4)), initial: pseudoSum(ip, Int(t.be16(4)))) != 0 { return bad(2) }
+            guard available >= 8 else { return bad(1) }
+            let length = Int(t.be16(4))
+            guard length >= 8, available >= length else { return bad(1) }
+            if t.be16(6) != 0, internetChecksum(t, length, initial: pseudoSum(ip, length)) != 0 { return bad(2) }
         default:
-            guard length >= 4 else { return bad(1) }
-            guard internetChecksum(t, length) == 0 else { return bad(2) }
+            guard available >= 8 else { return bad(1) }
+            switch t.byte(0) {
+            case 3, 4, 5, 11, 12: guard available >= 36 else { return bad(1) }
+            case 13, 14: guard available == 20 else { return bad(1) }
+            case 15, 16: guard available == 8 else { return bad(1) }
+            default: break
+            }
+            guard internetChecksum(t, available) == 0 else { return bad(2) }
         }
         return 0
     }

@@ -71,7 +71,7 @@ extension ConfigText {
 
     /// How many bytes one configuration's expansion may scan and write unless told
     /// otherwise: far beyond any real configuration (a 500,000-route table is 15 MB).
-    public static let defaultExpansionBudget = 64 << 20
+    public static let defaultExpansionBudget = 256 << 20
 
     /// Variable values are expanded again where they are used, to this depth (Click's 10),
     /// so that `define($B $A:gw, $A eth0)` gives `$B` as `eth0:gw` and `define($A $A)` ends.

@@ -197,13 +197,18 @@ final class FilterProgram {
             }
             return nil
         }
-        /// `protocols`: the IP protocols a transport test that held on this path allows.
-        func visit(_ at: Int32, _ facts: [Fact], _ protocols: Set<UInt32>?) -> Bool {
+        // A work list, not recursion: a program of thousands of rules is as deep.
+        // `protocols`: the IP protocols the transport tests that held on a path allow.
+        var pending: [(at: Int32, facts: [Fact], protocols: Set<UInt32>?)] = [(entry, [], nil)]
+        while let (at, facts, protocols) = pending.popLast() {
             steps += 1
-            if steps > limit { return false }
-            guard at >= 0 else { found.insert(at); return true }
+            if steps > limit { return nil }
+            guard at >= 0 else { found.insert(at); continue }
             let n = list[Int(at)]
-            if let outcome = decided(n, facts, protocols) { return visit(outcome ? n.yes : n.no, facts, protocols) }
+            if let outcome = decided(n, facts, protocols) {
+                pending.append((outcome ? n.yes : n.no, facts, protocols))
+                continue
+            }
             let narrowed = n.base == .transport && n.proto >= 0 ? (protocols ?? allowed(n)).intersection(allowed(n)) : protocols
             var yes = facts, no = facts
             if n.op == .eq || n.op == .ne {
@@ -218,9 +223,13 @@ final class FilterProgram {
                     if n.base == .network, Int(n.offset) + Int(n.length) <= 20 { no.append(fact) }
                 }
             }
-            return visit(n.yes, yes, narrowed) && visit(n.no, no, protocols)
+            // The most recent outcomes are enough (and keep a long path cheap).
+            if yes.count > 32 { yes.removeFirst() }
+            if no.count > 32 { no.removeFirst() }
+            pending.append((n.no, no, protocols))
+            pending.append((n.yes, yes, narrowed))
         }
-        return visit(entry, [], nil) ? found : nil
+        return found
     }
 
     private func emit(_ e: FilterExpression, yes: Int32, no: Int32, into list: inout [FilterNode]) -> Int32 {
