@@ -287,7 +287,8 @@ def rewriter_spec(rng, outs):
     k = rng.randrange(7)
     fo, ro = rng.randrange(outs), rng.randrange(outs)
     if k == 0:
-        return "pattern %s %s - - %d %d" % (PUBLIC, rng.choice(["50000-50005", "50000-50005#", "50000", "-"]), fo, ro)
+        # Click picks a port of a plain range at random; `#` makes the choice sequential.
+        return "pattern %s %s - - %d %d" % (PUBLIC, rng.choice(["50000-50005#", "50000", "-"]), fo, ro)
     if k == 1:
         return "pattern - - %s %s %d %d" % (rng.choice(OUTSIDE), rng.choice(["80", "-", "8080"]), fo, ro)
     if k == 2:
@@ -297,7 +298,7 @@ def rewriter_spec(rng, outs):
     if k == 4:
         return "keep %d %d" % (fo, ro)
     if k == 5:
-        return "pattern %s 50000-50005 %s - %d %d" % (PUBLIC, rng.choice(OUTSIDE), fo, ro)
+        return "pattern %s 50000-50005# %s - %d %d" % (PUBLIC, rng.choice(OUTSIDE), fo, ro)
     return "rr"
 
 
@@ -308,7 +309,7 @@ def case_rewriter(rng):
     head = ""
     for i, s in enumerate(specs):
         if s == "rr":
-            pats = ", ".join("%s 50000-50005 %s - %d %d" % (PUBLIC, rng.choice(OUTSIDE + ["-"]), rng.randrange(outs), rng.randrange(outs))
+            pats = ", ".join("%s 50000-50005# %s - %d %d" % (PUBLIC, rng.choice(OUTSIDE + ["-"]), rng.randrange(outs), rng.randrange(outs))
                              for _ in range(rng.randrange(1, 4)))
             head += "m%d :: RoundRobinIPMapper(%s);\n" % (i, pats)
             specs[i] = "m%d" % i
@@ -330,7 +331,7 @@ def case_icmp_rewriters(rng):
         config += outputs(2)
     else:
         config = IP_INPUT + " -> c :: IPClassifier(dst host %s, -);\n" % PUBLIC
-        config += "rw :: IPRewriter(pattern %s 50000-50005 - - 0 1, pass 1);\n" % PUBLIC
+        config += "rw :: IPRewriter(pattern %s 50000-50005# - - 0 1, pass 1);\n" % PUBLIC
         config += "c[1] -> IPClassifier(icmp type unreachable or icmp type timeexceeded, -) => [0] i :: ICMPRewriter(rw, %s), [0] rw;\n" % rng.choice(["drop", "pass 1"])
         config += "c[0] -> [1] rw;\ni[0] -> ToDump(out0.pcap, ENCAP IP);\ni[1] -> ToDump(out1.pcap, ENCAP IP);\n"
         config += "rw[0] -> ToDump(out2.pcap, ENCAP IP);\nrw[1] -> ToDump(out3.pcap, ENCAP IP);\n"

@@ -354,7 +354,10 @@ public class IPRewriter: Element {
         guard handled, ip.be16(IPv4Header.fragment) & 0x1FFF == 0, transportLength >= 8, let t = p.transportHeader else {
             return passOrDrop(port)
         }
-        let key = FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2), proto: proto)
+        // UDPRewriter keeps one table for TCP and UDP, as Click's (its flow IDs have no
+        // protocol): a TCP flow and a UDP flow on the same ports are one mapping.
+        let key = FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2),
+                         proto: flavor == .udpStyle ? 17 : proto)
         var m = table.find(key)
         if m < 0 {
             let (made, output) = newFlow(key, port: port, now: now)
@@ -486,6 +489,8 @@ public class IPRewriter: Element {
     /// The mapping a reply to the packet quoted in an ICMP error would use (Click's
     /// `get_entry` with `get_entry_reply`): `search` is the quoted flow reversed.
     func replyEntry(for search: FlowID) -> FlowMapping? {
+        var search = search
+        if flavor == .udpStyle, search.proto == 6 { search.proto = 17 }
         let m = table.find(search)
         return m >= 0 ? table.mappings[Int(m)] : nil
     }

@@ -97,6 +97,21 @@ import Testing
         #expect(try s.dataLines("out") == ["> 1.0.0.2 1024 1.0.0.2 20 1", "> 1.0.0.2 1024 1.0.0.2 30 2", "> 1.0.0.2 55226 1.0.0.2 20 3"])
     }
 
+    /// Found by scripts/click-differential.py: UDPRewriter keeps one table for TCP and UDP
+    /// (Click's flow IDs have no protocol), so a UDP packet on a TCP flow's ports takes
+    /// that flow's mapping, and a TCP flow's port is taken for UDP too. Click 2.1 printed
+    /// these lines.
+    @Test func udpRewriterSharesOneTableBetweenProtocols() throws {
+        let s = try ScratchFiles([
+            "in": "!data proto src sport dst dport\nT 10.0.0.1 1000 18.26.4.10 53\nU 10.0.0.2 1000 18.26.4.10 53\nU 10.0.0.1 1000 18.26.4.10 53\n",
+        ])
+        _ = try run("""
+            FromIPSummaryDump(\(s.path("in")), STOP true) -> UDPRewriter(pattern 1.0.0.1 50000-50001# - - 0 0)
+                -> ToIPSummaryDump(\(s.path("out")), FIELDS proto src sport dst dport)
+            """)
+        #expect(try s.dataLines("out") == ["T 1.0.0.1 50000 18.26.4.10 53", "U 1.0.0.1 50001 18.26.4.10 53", "U 1.0.0.1 50000 18.26.4.10 53"])
+    }
+
     /// IPRewriter-10 (part): the table and lookups, after a pattern write replaced input 0's
     /// flows.
     @Test func tableLookupAndPatternWrite() throws {
