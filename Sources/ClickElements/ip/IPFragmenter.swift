@@ -52,7 +52,9 @@ public final class IPFragmenter: Element {
         // The common case: every packet fits, and the batch goes on as it is.
         var fits = true
         for i in 0..<batch.count {
-            guard let ip = batch[i].networkHeader, Int(ip.be16(IPv4Header.totalLength)) <= mtu else {
+            // As Click: what counts is the packet's length from its IP header on, not the
+            // IP length field (a packet with EXTRA_LENGTH is not fragmented).
+            guard batch[i].networkHeader != nil, batch[i].networkLength <= mtu else {
                 fits = false
                 break
             }
@@ -71,8 +73,7 @@ public final class IPFragmenter: Element {
                 p.kill()
                 continue
             }
-            let total = Int(ip.be16(IPv4Header.totalLength))
-            if total <= mtu {
+            if p.networkLength <= mtu {
                 if out.isFull { output(0, &out) }
                 out.append(p)
                 continue
@@ -103,7 +104,14 @@ public final class IPFragmenter: Element {
     /// fragment; annotations and timestamp are kept.
     func split(_ p: Packet, _ ip: UnsafeMutableRawPointer, offset: Int, emit: (Packet) -> Void) {
         let total = Int(ip.be16(IPv4Header.totalLength))
-        let fragmentField = ip.be16(IPv4Header.fragment)
+        var fragmentField = ip.be16(IPv4Header.fragment)
+        if fragmentField & 0x4000 != 0 {
+            // As Click: a DF packet fragmented anyway (HONOR_DF false) loses DF, and its ID,
+            // which cannot be trusted to be unique, becomes a random one (Click stores the
+            // low 16 bits of `click_random()` in host order).
+            ip.setBE16(IPv4Header.id, UInt16(truncatingIfNeeded: router.random.clickRandom()).byteSwapped)
+            fragmentField &= ~0x4000
+        }
         let hl = Int(ip.byte(0) & 0x0F) << 2
         let laterOptions = copiedOptions(ip, hl)
         let baseOffset = Int(fragmentField & 0x1FFF) * 8
