@@ -9,8 +9,10 @@ import ClickRuntime
 /// `needfrag`, `transit`, `reassembly`, `erroratptr`, `missingopt`, `length`. The message
 /// carries as much of the offending packet as fits in MTU bytes (default 576, RFC 1812
 /// 4.3.2.3), with TTL 200 and IP identifiers counted from 1, as Click's. No error is sent about
-/// an ICMP error, a later fragment, a link broadcast or a broadcast/multicast address
-/// (including BADADDRS). Redirects take the gateway from the destination annotation;
+/// an ICMP error, a later fragment, a link broadcast, a packet to a broadcast/multicast address
+/// (including BADADDRS) or from one that cannot answer (net 0, 127, class E), nor a redirect
+/// about a source-routed packet; other errors about one carry the route reversed (RFC 1812
+/// 4.3.2.6). Redirects take the gateway from the destination annotation;
 /// parameter problems the pointer from the ICMP_PARAMPROB annotation; "needfrag" the MTU
 /// (PMTU). The FIX_IP_SRC annotation is set so that FixIPSrc can correct the source.
 ///
@@ -82,55 +84,105 @@ public final class ICMPError: Element {
         return identifiers.next
     }
 
-    func isBadAddress(_ a: UInt32) -> Bool {
-        a == 0 || a == 0xFFFF_FFFF || a >> 28 == 0xE || badAddresses.contains(a)
+    /// Click's `unicast`: not the limited broadcast, not multicast, not in BADADDRS.
+    func isUnicast(_ a: UInt32) -> Bool {
+        a != 0xFFFF_FFFF && a >> 28 != 0xE && !badAddresses.contains(a)
     }
 
-    /// The error packet for `p`, or nil when none should be sent.
+    /// Click's `valid_source`: unicast, and not net 0, net 127 or class E.
+    func isValidSource(_ a: UInt32) -> Bool {
+        let net = a >> 24
+        return isUnicast(a) && net != 0 && net != 127 && net & 0xF0 != 0xF0
+    }
+
+    /// Where a loose or strict source route option whose pointer is sane starts in the
+    /// `length` option bytes after the fixed header (Click's `valid_source_route`).
+    func sourceRoute(_ ip: UnsafeMutableRawPointer, headerLength: Int) -> Int? {
+        var o = 20
+        while o < headerLength {
+            let kind = ip.byte(o)
+            if kind == 1 { o += 1; continue }
+            if kind == 0 || o + 1 >= headerLength { return nil }
+            let length = Int(ip.byte(o + 1))
+            if length < 2 || o + length > headerLength { return nil }
+            if (kind == 131 || kind == 137), length >= 3 {
+                let pointer = Int(ip.byte(o + 2))
+                if pointer >= 4, pointer % 4 == 0, pointer <= length + 1 { return o }
+            }
+            o += length
+        }
+        return nil
+    }
+
+    /// The error packet for `p`, or nil when none should be sent: Click's checks in its
+    /// order (RFC 1812 4.3.2.7), then the message.
     func makeError(for p: Packet) -> Packet? {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return nil }
+        let hl = Int(ip.byte(0) & 0x0F) << 2
+        // No errors about ICMP errors (Click checks `hlen + 4` against the whole packet).
+        if ip.byte(IPv4Header.proto) == 1 {
+            if hl + 4 > p.length || hl >= p.networkLength || Self.errorTypes.contains(ip.byte(hl)) { return nil }
+        }
+        let src = ip.be32(IPv4Header.source), dst = ip.be32(IPv4Header.destination)
+        if !isUnicast(dst) { return nil }
         let t = p.meta.pointee.packetType
         if t == PacketType.broadcast || t == PacketType.multicast { return nil }
-        let hl = Int(ip.byte(0) & 0x0F) << 2
-        guard hl >= 20, hl <= p.networkLength else { return nil }
-        let src = ip.be32(IPv4Header.source), dst = ip.be32(IPv4Header.destination)
-        if isBadAddress(src) || isBadAddress(dst) { return nil }
+        if !isValidSource(src) { return nil }
         if ip.be16(IPv4Header.fragment) & 0x1FFF != 0 { return nil }
-        if ip.byte(IPv4Header.proto) == 1, p.networkLength >= hl + 1 {
-            let icmpType = ip.byte(hl)
-            if ![0, 8, 13, 14, 15, 16, 17, 18].contains(icmpType) { return nil }   // not about errors
+        var route = sourceRoute(ip, headerLength: min(hl, p.networkLength))
+        if let r = route {
+            // No redirects for source-routed packets (5.2.7.2); a parameter problem about
+            // the route itself ignores it (4.3.2.6).
+            if type == 5 { return nil }
+            let pointer = Int(p.annotation8(Annotation.icmpParameterProblem))
+            if type == 12, code == 0, r <= pointer, pointer < r + Int(ip.byte(r + 1)) { route = nil }
         }
+        // The reversed source route goes into the error's header (4.3.2.6).
+        var optionLength = 0
+        if let r = route { optionLength = Int(ip.byte(r + 2)) - 1 }
+        let headerLength = (20 + optionLength + 3) & ~3
         // RFC 1812 4.3.2.3: as much of the packet as fits in MTU bytes (576 by default).
-        let quoted = min(p.networkLength, mtu - 28)
-        let total = 20 + 8 + quoted
+        let quoted = max(0, min(p.networkLength, mtu - headerLength - 8))
+        let total = headerLength + 8 + quoted
         guard let q = pool.make() else { return nil }
         guard q.put(total) else {
             q.kill()
             return nil
         }
         let d = q.data
-        d.initializeMemory(as: UInt8.self, repeating: 0, count: 28)
-        d.setByte(0, 0x45)
+        d.initializeMemory(as: UInt8.self, repeating: 0, count: headerLength + 8)
+        d.setByte(0, 0x40 | UInt8(headerLength >> 2))
         d.setBE16(IPv4Header.totalLength, UInt16(total))
         d.setBE16(IPv4Header.id, nextIdentification())
         d.setByte(IPv4Header.ttl, 200)
         d.setByte(IPv4Header.proto, 1)
         d.setBE32(IPv4Header.source, source.value)
         d.setBE32(IPv4Header.destination, src)
+        if let r = route {
+            d.setByte(20, ip.byte(r))
+            d.setByte(21, UInt8(optionLength))
+            d.setByte(22, 4)
+            var from = r + Int(ip.byte(r + 2)) - 5, to = 23
+            while from >= r + 3 {
+                (d + to).copyMemory(from: ip + from, byteCount: 4)
+                from -= 4
+                to += 4
+            }
+        }
         setIPChecksum(d)
-        let icmp = d + 20
+        let icmp = d + headerLength
         icmp.setByte(0, type)
         icmp.setByte(1, code)
         if type == 5 {
             icmp.setBE32(4, p.destinationIPAnnotation)
-        } else if type == 12 {
+        } else if type == 12, code == 0 {
             icmp.setByte(4, p.annotation8(Annotation.icmpParameterProblem))
         } else if type == 3 && code == 4 {
             icmp.setBE16(6, UInt16(clamping: pmtu))
         }
         (icmp + 8).copyMemory(from: ip, byteCount: quoted)
         icmp.setBE16(2, internetChecksum(icmp, 8 + quoted))
-        q.setNetworkHeader(at: 0, headerLength: 20)
+        q.setNetworkHeader(at: 0, headerLength: headerLength)
         q.destinationIPAnnotation = src
         q.timestamp = router.clock.now()
         if useFixAnno { q.setAnnotation8(Annotation.fixIPSource, 1) }
