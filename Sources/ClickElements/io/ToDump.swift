@@ -10,7 +10,8 @@ import ClickRuntime
 /// link type ENCAP (ETHER by default, IP, ...), at most SNAPLEN bytes per packet (default
 /// 2000), timestamps from the timestamp annotation: nanoseconds by default, as Click built
 /// with nanosecond timestamps (its default on Linux) writes them; microseconds with
-/// `NANO false`. Packets pass through to output 0 if it exists.
+/// `NANO false`; a packet without a timestamp gets the current time. Packets pass through
+/// to output 0 if it exists.
 ///
 /// A header that cannot be written fails initialization ("unable to write file header").
 /// A later write error (a full disk, a file size limit) is reported once, as Click does
@@ -91,7 +92,9 @@ public final class ToDump: Element, PacketAction {
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let file else { return 0 }
-        let ts = p.timestamp
+        // A packet without a timestamp (one made by ARPResponder, say) is written with
+        // the current time, as Click's ToDump does.
+        let ts = p.timestamp != 0 ? p.timestamp : router.clock.now()
         let seconds = UInt32(truncatingIfNeeded: ts / 1_000_000_000)
         let fraction = UInt32(truncatingIfNeeded: nano ? ts % 1_000_000_000 : (ts % 1_000_000_000) / 1000)
         let captured = min(p.length, snaplen)
