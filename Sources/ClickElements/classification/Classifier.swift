@@ -70,6 +70,9 @@ public final class Classifier: Element {
             args.error("need \(noutputs) arguments, one per output port")
         }
         compile()
+        if args.succeeded, let reachable = reachableOutputs {
+            for i in 0..<noutputs where !reachable.contains(i) { args.warning("warning: output \(i) matches no packets") }
+        }
     }
 
     /// Parses one pattern into clauses; nil on a syntax error.
@@ -113,10 +116,13 @@ public final class Classifier: Element {
                 value.append(v & m)
                 mask.append(m)
             }
+            // Bytes the mask ignores at either end are not tested at all, as in Click: a
+            // packet too short for them still matches (`47/f0%00` holds for any packet).
+            var start = mask.firstIndex { $0 != 0 } ?? value.count
+            let stop = (mask.lastIndex { $0 != 0 } ?? -1) + 1
             var chunks: [Chunk] = []
-            var start = 0
-            while start < value.count {
-                let width = min(8, value.count - start)
+            while start < stop {
+                let width = min(8, stop - start)
                 var v: UInt64 = 0, m: UInt64 = 0
                 for j in 0..<width {
                     v |= UInt64(value[start + j]) << (8 * UInt64(j))
@@ -142,7 +148,13 @@ public final class Classifier: Element {
         for rule in rules.reversed() {
             // The rule's clauses, last first, each continuing to `next` when it holds.
             var next = Self.outcome(rule.output)
-            for clause in rule.clauses.reversed() where !clause.chunks.isEmpty {
+            for clause in rule.clauses.reversed() {
+                // A clause whose mask ignores every byte always holds: negated, the rule
+                // can never match (Click: "output N matches no packets").
+                if clause.chunks.isEmpty {
+                    if clause.negated { next = fail }
+                    continue
+                }
                 // A clause holds when all its chunks match; negated, when one does not.
                 let holds = next, fails = fail
                 var target = clause.negated ? fails : holds
@@ -175,11 +187,51 @@ public final class Classifier: Element {
             }
             tests[i].no = t
         }
+        reachableOutputs = Self.reachableOutputs(tests, entry: start)
         program?.deallocate()
         let p = UnsafeMutablePointer<Test>.allocate(capacity: max(tests.count, 1))
         for (i, t) in tests.enumerated() { (p + i).initialize(to: t) }
         program = p
         entry = start
+    }
+
+    /// The outputs some packet can reach (Click's "output N matches no packets" warning):
+    /// each path follows only the branches its earlier outcomes on the same bytes allow.
+    /// nil when the program is too large to explore.
+    var reachableOutputs: Set<Int>?
+
+    static func reachableOutputs(_ tests: [Test], entry: Int32, limit: Int = 100_000) -> Set<Int>? {
+        /// A path's knowledge: the bytes of a test are (or are not) `value`.
+        struct Fact { var test: Test; var equal: Bool }
+        var found: Set<Int> = []
+        var steps = 0
+        var pending: [(Int32, [Fact])] = [(entry, [])]
+        while let (at, facts) = pending.popLast() {
+            steps += 1
+            if steps > limit { return nil }
+            guard at >= 0 else {
+                if at <= -2 { found.insert(Int(-at - 2)) }
+                continue
+            }
+            let t = tests[Int(at)]
+            var outcome: Bool? = nil
+            // Only the same bytes tested again are decided (as far as Click's optimiser
+            // goes; reasoning across overlapping tests would warn where Click does not).
+            for f in facts where f.test.offset == t.offset && f.test.width == t.width && f.test.mask == t.mask {
+                if f.equal { outcome = f.test.value == t.value } else if f.test.value == t.value { outcome = false }
+            }
+            if let outcome {
+                pending.append((outcome ? t.yes : t.no, facts))
+                continue
+            }
+            var yes = facts, no = facts
+            yes.append(Fact(test: t, equal: true))
+            no.append(Fact(test: t, equal: false))
+            if yes.count > 32 { yes.removeFirst(); no.removeFirst() }
+            pending.append((t.no, no))
+            pending.append((t.yes, yes))
+        }
+        return found
     }
 
     @inline(__always) static func load(_ data: UnsafeMutableRawPointer, _ c: Test) -> UInt64 {
