@@ -50,12 +50,12 @@ public class CheckTransportHeader: Element, PacketAction {
             guard length >= 20, available >= length else { return bad(1) }
             let offset = Int(t.byte(12) >> 4) * 4
             guard offset >= 20, offset <= length else { return bad(1) }
-            if internetChecksum(t, length, initial: pseudoSum(ip, length)) != 0 { return bad(2) }
+            if internetChecksum(t, length, initial: pseudoHeaderSum(ip, proto: proto, length: length)) != 0 { return bad(2) }
         case 17:
             guard available >= 8 else { return bad(1) }
             let length = Int(t.be16(4))
             guard length >= 8, available >= length else { return bad(1) }
-            if t.be16(6) != 0, internetChecksum(t, length, initial: pseudoSum(ip, length)) != 0 { return bad(2) }
+            if t.be16(6) != 0, internetChecksum(t, length, initial: pseudoHeaderSum(ip, proto: proto, length: length)) != 0 { return bad(2) }
         default:
             guard available >= 8 else { return bad(1) }
             switch t.byte(0) {
@@ -67,10 +67,6 @@ public class CheckTransportHeader: Element, PacketAction {
             guard internetChecksum(t, available) == 0 else { return bad(2) }
         }
         return 0
-    }
-
-    func pseudoSum(_ ip: UnsafeMutableRawPointer, _ length: Int) -> UInt32 {
-        UInt32(ip.be16(12)) &+ UInt32(ip.be16(14)) &+ UInt32(ip.be16(16)) &+ UInt32(ip.be16(18)) &+ UInt32(proto) &+ UInt32(length)
     }
 
     /// Counts a bad packet (reporting it as Click does) and sends it to output 1.
