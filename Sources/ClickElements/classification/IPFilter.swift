@@ -91,9 +91,12 @@ public final class IPClassifier: Element {
     }
 }
 
-/// Reports a pattern's warnings and errors as Click words them (`pattern 2: ...`).
+/// Reports a pattern's warnings and errors as Click words them (`pattern 2: ...`), in the
+/// order Click finds them; any error fails the configuration.
 func report(_ parser: FilterParser, _ parsed: Result<FilterExpression, FilterSyntaxError>, pattern i: Int, _ args: inout Arguments) {
-    for w in parser.warnings { args.warning("pattern \(i): \(w)") }
+    for note in parser.notes {
+        if note.isError { args.error("pattern \(i): \(note.text)") } else { args.warning("pattern \(i): \(note.text)") }
+    }
     if case .failure(let error) = parsed {
         for m in error.messages { args.error("pattern \(i): \(m)") }
     }

@@ -144,6 +144,9 @@ import Testing
         #expect(e.contains("  pattern 2: 'ip hl': mask out of range, bound 0xF"))
         #expect(e.contains("  pattern 3: field [9:4] does not fit in a single word"))
         #expect(e.contains("  pattern 3: specify header field or 'port'"))
+        // Every out-of-range value of a pattern is reported, in Click's order.
+        let both = build("Idle -> IPFilter(allow ip ttl 300 and ip vers 20) -> Discard").log.errorMessages
+        #expect(both.contains("  pattern 0: 'ip ttl': out of range, bound 255") && both.contains("  pattern 0: 'ip vers': out of range, bound 15"), "\(both)")
         let warned = build("Idle -> f :: IPFilter(allow ip ttl > 300, 0 port >= 0) -> Discard")
         #expect(!warned.log.hasErrors, "\(warned.log.text)")
         #expect(warned.log.text.contains("  pattern 0: warning: relation '> 300' is always false (range 0-255)"), "\(warned.log.text)")

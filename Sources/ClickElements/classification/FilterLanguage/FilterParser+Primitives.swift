@@ -209,8 +209,10 @@ extension FilterParser {
     /// > 255` is always false); a value wider than the field is an error.
     mutating func compare(_ field: Field, _ op: FilterNode.Op, _ value: UInt32, mask provided: UInt32?) throws(FilterSyntaxError) -> FilterExpression {
         let mask = provided.flatMap { $0 == 0 ? nil : $0 } ?? field.full
+        // Range errors are noted and parsing goes on, as Click reports every one.
         guard mask & field.full == mask else {
-            throw error("'\(field.name)': mask out of range, bound 0x\(String(field.full, radix: 16, uppercase: true))")
+            notes.append((true, "'\(field.name)': mask out of range, bound 0x\(String(field.full, radix: 16, uppercase: true))"))
+            return .constant(false)
         }
         let below = op == .lt || op == .ge   // Click's OP_LT, negated for >=
         let above = op == .gt || op == .le   // OP_GT, negated for <=
@@ -218,7 +220,7 @@ extension FilterParser {
             let negated = op == .ge || op == .le
             let always = below && value > mask ? !negated : negated
             let spelled = [FilterNode.Op.lt: "<", .ge: ">=", .gt: ">", .le: "<="][op] ?? "="
-            warnings.append("warning: relation '\(spelled) \(value)' is always \(always) (range 0-\(mask))")
+            notes.append((false, "warning: relation '\(spelled) \(value)' is always \(always) (range 0-\(mask))"))
             // The comparison goes, the field stays: `dst port <= 65535` still wants a TCP
             // or UDP packet, as in Click (`(x & 0) == 0` holds wherever the field exists).
             return Self.test(field.base, field.offset, field.length, always ? .eq : .ne, value: 0, mask: 0, proto: field.proto)
@@ -240,7 +242,8 @@ extension FilterParser {
             return Self.test(field.base, field.offset, field.length, negated ? .le : .gt, value: u, mask: m, proto: field.proto)
         }
         if value > field.full {
-            throw error("'\(field.name)': out of range, bound \(field.full)")
+            notes.append((true, "'\(field.name)': out of range, bound \(field.full)"))
+            return .constant(false)
         }
         // Click compares the value under the mask: `ip[0:2] & 0x1c 59` is `& 0x1c == 0x18`.
         return Self.test(field.base, field.offset, field.length, op, value: (value & mask) << field.shift, mask: mask << field.shift, proto: field.proto)

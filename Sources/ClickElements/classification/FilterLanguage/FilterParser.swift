@@ -18,9 +18,10 @@ struct FilterParser {
     var position = 0
     var last = Qualifiers()
     let context: ValueContext
-    /// Click's warnings about the expression (`warning: relation '> 300' is always
-    /// false (range 0-255)`), in order.
-    var warnings: [String] = []
+    /// What Click reports about the expression and goes on parsing after, in order:
+    /// warnings (`warning: relation '> 300' is always false (range 0-255)`) and errors in
+    /// a primitive's value (`'ip hl': out of range, bound 15`).
+    var notes: [(isError: Bool, text: String)] = []
 
     init(_ text: String, context: ValueContext) {
         self.context = context
