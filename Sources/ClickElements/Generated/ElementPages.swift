@@ -140,6 +140,14 @@ extension ElementDocumentation {
             handlers: ["drops", "drop_details"],
             conditionalHandlers: ["drop_details"],
             file: "Sources/ClickElements/ip/CheckIPHeader.swift"),
+        "CheckLength": ElementDocumentation(
+            synopsis: "CheckLength(LENGTH)",
+            text: "Sends packets longer than LENGTH bytes to output 1 (or drops them without output 1);\nthe others go on to output 0.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push).",
+            keywords: ["LENGTH"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/standard/CheckLength.swift"),
         "CheckPaint": ElementDocumentation(
             synopsis: "CheckPaint(COLOR [, ANNO])",
             text: "Packets painted COLOR go to output 0; others go to output 1, or are dropped if there is\nno output 1.\n\nPorts: 1 input, 1 or 2 outputs, agnostic/push on output 1. Handlers: `color`\n(read/write).",
@@ -1060,6 +1068,14 @@ extension ElementDocumentation {
             handlers: [],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/StaticSwitch.swift"),
+        "StoreData": ElementDocumentation(
+            synopsis: "StoreData(OFFSET, DATA)",
+            text: "Changes packet data starting at byte OFFSET to DATA (a string, `\\<hex>` for bytes).\nOnly what fits is written: a packet shorter than OFFSET + DATA keeps its length, and one\nno longer than OFFSET passes unchanged, as in Click.\n\nPorts: 1 input, 1 output, agnostic.",
+            keywords: ["DATA", "OFFSET"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/standard/StoreData.swift"),
         "StoreIPAddress": ElementDocumentation(
             synopsis: "StoreIPAddress([ADDR,] OFFSET | src | dst)",
             text: "Writes ADDR (or the destination address annotation) into the packet at byte OFFSET;\n`src` and `dst` name the IP header's fields and fix the IP checksum (and the TCP/UDP\nchecksum of first fragments) incrementally.\n\nPorts: 1 input, 1 output, agnostic.",

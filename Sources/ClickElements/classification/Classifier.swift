@@ -201,11 +201,28 @@ public final class Classifier: Element {
     var reachableOutputs: Set<Int>?
 
     static func reachableOutputs(_ tests: [Test], entry: Int32, limit: Int = 100_000) -> Set<Int>? {
-        /// A path's knowledge: the bytes of a test are (or are not) `value`.
-        struct Fact { var test: Test; var equal: Bool }
+        /// One aligned 4-byte word of a test, as Click's programs compare them: the bytes
+        /// `value` under `mask`, in memory order.
+        struct Word: Equatable { var offset: Int; var mask: UInt32; var value: UInt32 }
+        func words(_ t: Test) -> [Word] {
+            var out: [Word] = []
+            for j in 0..<t.width {
+                let m = UInt8(truncatingIfNeeded: t.mask >> (8 * UInt64(j)))
+                guard m != 0 else { continue }
+                let v = UInt8(truncatingIfNeeded: t.value >> (8 * UInt64(j)))
+                let at = t.offset + j, base = at & ~3, shift = UInt32(8 * (at - base))
+                if out.last?.offset != base { out.append(Word(offset: base, mask: 0, value: 0)) }
+                out[out.count - 1].mask |= UInt32(m) << shift
+                out[out.count - 1].value |= UInt32(v) << shift
+            }
+            return out
+        }
+        let split = tests.map(words)
+        /// A path's knowledge: words known under a mask, and single words known not to be a value.
+        struct Knowledge { var known: [Word] = []; var not: [Word] = [] }
         var found: Set<Int> = []
         var steps = 0
-        var pending: [(Int32, [Fact])] = [(entry, [])]
+        var pending: [(Int32, Knowledge)] = [(entry, Knowledge())]
         while let (at, facts) = pending.popLast() {
             steps += 1
             if steps > limit { return nil }
@@ -213,21 +230,29 @@ public final class Classifier: Element {
                 if at <= -2 { found.insert(Int(-at - 2)) }
                 continue
             }
-            let t = tests[Int(at)]
+            let t = tests[Int(at)], parts = split[Int(at)]
+            // Decided as far as Click's optimiser decides: a word known under a wider mask
+            // gives the answer; a single word known not to be this value says no.
             var outcome: Bool? = nil
-            // Only the same bytes tested again are decided (as far as Click's optimiser
-            // goes; reasoning across overlapping tests would warn where Click does not).
-            for f in facts where f.test.offset == t.offset && f.test.width == t.width && f.test.mask == t.mask {
-                if f.equal { outcome = f.test.value == t.value } else if f.test.value == t.value { outcome = false }
+            var allKnown = !parts.isEmpty
+            for w in parts {
+                if let k = facts.known.first(where: { $0.offset == w.offset && w.mask & ~$0.mask == 0 }) {
+                    if k.value & w.mask != w.value { outcome = false }
+                } else {
+                    allKnown = false
+                }
             }
+            if outcome == nil, parts.count == 1, facts.not.contains(parts[0]) { outcome = false }
+            if outcome == nil, allKnown { outcome = true }
             if let outcome {
                 pending.append((outcome ? t.yes : t.no, facts))
                 continue
             }
             var yes = facts, no = facts
-            yes.append(Fact(test: t, equal: true))
-            no.append(Fact(test: t, equal: false))
-            if yes.count > 32 { yes.removeFirst(); no.removeFirst() }
+            yes.known += parts
+            if parts.count == 1 { no.not.append(parts[0]) }
+            if yes.known.count > 32 { yes.known.removeFirst(yes.known.count - 32) }
+            if no.not.count > 32 { no.not.removeFirst() }
             pending.append((t.no, no))
             pending.append((t.yes, yes))
         }

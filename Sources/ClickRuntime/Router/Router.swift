@@ -300,8 +300,13 @@ public final class Router {
         return log.errorCount == errorsBeforeCompleteness
     }
 
+    /// The elements by configure phase, in the order Click's driver sorts them (its
+    /// `click_qsort`, which is not stable: the order within a phase is Click's too).
     private var configureOrder: [Element] {
-        elements.enumerated().sorted { ($0.element.configurePhase, $0.offset) < ($1.element.configurePhase, $1.offset) }.map(\.element)
+        var order = Array(elements.indices)
+        let phases = elements.map(\.configurePhase)
+        ClickSort.sort(&order) { phases[$0] - phases[$1] }
+        return order.map { elements[$0] }
     }
 
     private func configure(log: DiagnosticLog) {

@@ -288,11 +288,18 @@ extension FilterParser {
         } else {
             throw error("syntax error after '[', expected '[POS]' or '[POS:LEN]'")
         }
-        guard (1...4).contains(length) else {
-            throw FilterSyntaxError(messages: ["LEN in '[POS:LEN]' out of range, should be between 1 and 4", "specify header field or 'port'"])
+        // A bad field is noted and its relation read on, as Click goes on parsing.
+        var problem: String? = nil
+        if !(1...4).contains(length) {
+            problem = "LEN in '[POS:LEN]' out of range, should be between 1 and 4"
+        } else if pos < 0 || pos >= 65536 || pos / 4 != (pos + length - 1) / 4 {
+            problem = "field [\(pos):\(length)] does not fit in a single word"
         }
-        guard pos >= 0, pos < 65536, pos / 4 == (pos + length - 1) / 4 else {
-            throw FilterSyntaxError(messages: ["field [\(pos):\(length)] does not fit in a single word", "specify header field or 'port'"])
+        if let problem {
+            notes.append((true, problem))
+            notes.append((true, "specify header field or 'port'"))
+            _ = try relation(Field(name: which + "[...]", base: .network, offset: 0, length: 4, full: .max))
+            return .constant(false)
         }
         let proto: Int16 = which == "tcp" ? 6 : which == "udp" ? 17 : which == "icmp" ? 1 : -1
         let full: UInt32 = length == 4 ? 0xFFFF_FFFF : (1 << (8 * UInt32(length))) - 1
