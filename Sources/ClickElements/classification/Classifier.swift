@@ -144,8 +144,10 @@ public final class Classifier: Element {
     /// `Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -)` reads the type field once.
     func compile() {
         var tests: [Test] = []
+        // Which rule each test belongs to (for the reachability walk).
+        var testRules: [Int] = []
         var fail = Self.outcome(-1)
-        for rule in rules.reversed() {
+        for (ruleIndex, rule) in rules.enumerated().reversed() {
             // The rule's clauses, last first, each continuing to `next` when it holds.
             var next = Self.outcome(rule.output)
             for clause in rule.clauses.reversed() {
@@ -161,6 +163,7 @@ public final class Classifier: Element {
                 for chunk in clause.chunks.reversed() {
                     tests.append(Test(offset: chunk.offset, width: chunk.width, mask: chunk.mask, value: chunk.value,
                                       yes: target, no: clause.negated ? holds : fails))
+                    testRules.append(ruleIndex)
                     target = Int32(tests.count - 1)
                 }
                 next = target
@@ -187,7 +190,7 @@ public final class Classifier: Element {
             }
             tests[i].no = t
         }
-        reachableOutputs = Self.reachableOutputs(tests, entry: start)
+        reachableOutputs = Self.reachableOutputs(tests, rules: testRules, entry: start)
         program?.deallocate()
         let p = UnsafeMutablePointer<Test>.allocate(capacity: max(tests.count, 1))
         for (i, t) in tests.enumerated() { (p + i).initialize(to: t) }
@@ -200,10 +203,10 @@ public final class Classifier: Element {
     /// nil when the program is too large to explore.
     var reachableOutputs: Set<Int>?
 
-    static func reachableOutputs(_ tests: [Test], entry: Int32, limit: Int = 100_000) -> Set<Int>? {
+    static func reachableOutputs(_ tests: [Test], rules: [Int], entry: Int32, limit: Int = 100_000) -> Set<Int>? {
         /// One aligned 4-byte word of a test, as Click's programs compare them: the bytes
         /// `value` under `mask`, in memory order.
-        struct Word: Equatable { var offset: Int; var mask: UInt32; var value: UInt32 }
+        struct Word: Equatable { var offset: Int; var mask: UInt32; var value: UInt32; var rule = 0 }
         func words(_ t: Test) -> [Word] {
             var out: [Word] = []
             for j in 0..<t.width {
@@ -230,19 +233,24 @@ public final class Classifier: Element {
                 if at <= -2 { found.insert(Int(-at - 2)) }
                 continue
             }
-            let t = tests[Int(at)], parts = split[Int(at)]
-            // Decided as far as Click's optimiser decides: a word known under a wider mask
-            // gives the answer; a single word known not to be this value says no.
+            let t = tests[Int(at)], rule = rules[Int(at)]
+            let parts = split[Int(at)].map { var w = $0; w.rule = rule; return w }
+            // Decided as far as Click's optimiser decides: a word an earlier rule's test
+            // knows under a wider mask (this rule's, under the same mask) gives the answer;
+            // a single word an earlier rule knows not to be this value says no.
             var outcome: Bool? = nil
             var allKnown = !parts.isEmpty
             for w in parts {
-                if let k = facts.known.first(where: { $0.offset == w.offset && w.mask & ~$0.mask == 0 }) {
+                if let k = facts.known.first(where: { $0.offset == w.offset && ($0.rule < rule ? w.mask & ~$0.mask == 0 : w.mask == $0.mask) }) {
                     if k.value & w.mask != w.value { outcome = false }
                 } else {
                     allKnown = false
                 }
             }
-            if outcome == nil, parts.count == 1, facts.not.contains(parts[0]) { outcome = false }
+            if outcome == nil, parts.count == 1,
+                facts.not.contains(where: { $0.rule < rule && $0.offset == parts[0].offset && $0.mask == parts[0].mask && $0.value == parts[0].value }) {
+                outcome = false
+            }
             if outcome == nil, allKnown { outcome = true }
             if let outcome {
                 pending.append((outcome ? t.yes : t.no, facts))
