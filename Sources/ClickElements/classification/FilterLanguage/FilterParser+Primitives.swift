@@ -298,7 +298,10 @@ extension FilterParser {
         if let problem {
             notes.append((true, problem))
             notes.append((true, "specify header field or 'port'"))
+            // Its relation is read but not checked (Click has no field to check it against).
+            let noted = notes.count
             _ = try relation(Field(name: which + "[...]", base: .network, offset: 0, length: 4, full: .max))
+            notes.removeSubrange(noted...)
             return .constant(false)
         }
         let proto: Int16 = which == "tcp" ? 6 : which == "udp" ? 17 : which == "icmp" ? 1 : -1
