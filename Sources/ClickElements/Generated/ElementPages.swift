@@ -278,7 +278,7 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/Script.swift"),
         "DropBroadcasts": ElementDocumentation(
             synopsis: "DropBroadcasts",
-            text: "Drops packets that arrived as link-level broadcasts or multicasts (packet type\nannotation), as a router must not forward them (RFC 1812 4.2.2.11).\n\nPorts: 1 input, 1 output, agnostic. Handlers: `drops` (read).",
+            text: "Drops packets that arrived as link-level broadcasts or multicasts (packet type\nannotation), as a router must not forward them (RFC 1812 4.2.2.11); with a second\noutput they go there instead. The first one dropped is reported, as Click does\n(\"DropBroadcasts: dropped a packet\").\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read).",
             keywords: [],
             keywordArguments: [],
             handlers: ["drops"],
@@ -948,6 +948,14 @@ extension ElementDocumentation {
             handlers: ["step", "run", "goto", "get", "set", "shift", "add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge", "not", "and", "or", "if", "first", "length", "now", "random", "unquote", "cat", "catq", "kill", "sprintf", "htons", "htonl", "ntohs", "ntohl"],
             conditionalHandlers: ["get", "set", "shift", "add", "sub", "mul", "div", "idiv", "mod", "rem", "min", "max", "neg", "abs", "eq", "ne", "lt", "gt", "le", "ge", "not", "and", "or", "if", "first", "length", "now", "random", "unquote", "cat", "catq", "kill", "sprintf", "htons", "htonl", "ntohs", "ntohl", "run"],
             file: "Sources/ClickElements/standard/Script.swift"),
+        "SetAnnoByte": ElementDocumentation(
+            synopsis: "SetAnnoByte(ANNO, VALUE)",
+            text: "Sets the one-byte annotation ANNO (a name such as PAINT, or a byte offset) of each\npacket to VALUE. Obsolete in Click, which warns so (\"use Paint(VALUE, ANNO) instead\"),\nand so does this one; it still works.\n\nPorts: 1 input, 1 output, agnostic.",
+            keywords: ["ANNO", "VALUE"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/standard/SetAnnoByte.swift"),
         "SetIPAddress": ElementDocumentation(
             synopsis: "SetIPAddress(IPADDR [, ANNO])",
             text: "Sets the destination address annotation (or annotation ANNO) to IPADDR.\n\nPorts: 1 input, 1 output, agnostic. Handlers: `addr` (read/write).",
@@ -980,6 +988,14 @@ extension ElementDocumentation {
             handlers: ["ecn"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/ip/SetIPECN.swift"),
+        "SetPacketType": ElementDocumentation(
+            synopsis: "SetPacketType(TYPE)",
+            text: "Sets each packet's packet type annotation to TYPE: HOST, BROADCAST, MULTICAST,\nOTHERHOST, OUTGOING or LOOPBACK (any case), as a link layer would (DropBroadcasts and\nICMPError read it).\n\nPorts: 1 input, 1 output, agnostic.",
+            keywords: ["TYPE"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/standard/SetPacketType.swift"),
         "SetTCPChecksum": ElementDocumentation(
             synopsis: "SetTCPChecksum([FIXOFF])",
             text: "Sets the TCP checksum of IP packets (network and transport headers set, as\nCheckIPHeader leaves them), as Click does: whatever the IP protocol says, over the IP\nlength less the IP header, with the pseudo-header of the final destination when the\nheader carries a source route. A packet whose TCP length is below 20 bytes or beyond\nits data is dropped, each with the message \"SetTCPChecksum: bad lengths\". With FIXOFF\n(default false) a TCP data offset below 5 words is set to 5, and one beyond the TCP\nlength (in a packet that is not a fragment) to that length.\n\nPorts: 1 input, 1 output, agnostic.",

@@ -304,4 +304,5 @@ public enum PacketType {
     public static let multicast: UInt8 = 2
     public static let otherHost: UInt8 = 3
     public static let outgoing: UInt8 = 4
+    public static let loopback: UInt8 = 5
 }
