@@ -24,7 +24,7 @@ public final class GetIPAddress: Element, PacketAction {
         } else {
             offset = args.mandatory("OFFSET", .unsignedInteger) ?? 16
         }
-        if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("bad annotation", keyword: "ANNO") }
+        if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("parse error", keyword: "ANNO") }
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

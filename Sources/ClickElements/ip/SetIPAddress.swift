@@ -12,7 +12,7 @@ public final class SetIPAddress: Element, PacketAction {
 
     public override func configure(_ args: inout Arguments) {
         address = args.mandatory("IPADDR", .ipv4Address) ?? address
-        if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("bad annotation", keyword: "ANNO") }
+        if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("parse error", keyword: "ANNO") }
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {

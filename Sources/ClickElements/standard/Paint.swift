@@ -14,7 +14,7 @@ public final class Paint: Element, PacketAction {
         let c = args.mandatory("COLOR", .uint8)
         let anno = args.positional("ANNO", .word)
         if let c { color = UInt8(c) }
-        if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
+        if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {

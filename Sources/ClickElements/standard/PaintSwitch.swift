@@ -13,7 +13,7 @@ public final class PaintSwitch: Element, PacketAction {
     var offset = Annotation.paint
 
     public override func configure(_ args: inout Arguments) {
-        if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
+        if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
     @inline(__always) public func action(_ packet: Packet) -> Int {

@@ -15,7 +15,7 @@ public final class PaintTee: Element {
 
     public override func configure(_ args: inout Arguments) {
         if let c = args.mandatory("COLOR", .uint8) { color = UInt8(c) }
-        if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
+        if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {

@@ -17,7 +17,7 @@ public final class SetAnnoByte: Element, PacketAction {
         let anno = args.mandatory("ANNO", .word)
         value = args.mandatory("VALUE", .uint8).map { UInt8($0) } ?? 0
         if let anno {
-            if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("bad annotation", keyword: "ANNO") }
+            if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
         }
     }
 

@@ -19,5 +19,9 @@ import Testing
 
     @Test func unknownTypesAreRefusedInClicksWords() {
         #expect(build("Idle -> SetPacketType(frob) -> Discard").log.errorMessages.contains("  unrecognized packet type 'frob'"))
+        // Click's AnnoArg says "parse error" for an annotation it does not know.
+        for config in ["Paint(1, FROB)", "SetAnnoByte(FROB, 3)", "GetIPAddress(16, FROB)"] {
+            #expect(build("Idle -> \(config) -> Discard").log.errorMessages.contains("  ANNO: parse error"), "\(config)")
+        }
     }
 }
