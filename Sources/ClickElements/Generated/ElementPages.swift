@@ -1244,6 +1244,14 @@ extension ElementDocumentation {
             handlers: ["length"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/Truncate.swift"),
+        "TruncateIPPayload": ElementDocumentation(
+            synopsis: "TruncateIPPayload([LENGTH, TRANSPORT, *keywords* EXTRA_LENGTH])",
+            text: "Cuts each IP packet down to its headers plus at most LENGTH bytes (default 0) of\npayload. The headers are the IP header and, with TRANSPORT (default true), the TCP\nheader (its data offset), the UDP header or the ICMP header (20 bytes for timestamps, 8\notherwise). A packet without a network header keeps its first LENGTH bytes. With\nEXTRA_LENGTH (default true) the bytes removed are added to the EXTRA_LENGTH annotation,\nso dumps still record the original length. As Click's.\n\nPorts: 1 input, 1 output, agnostic.",
+            keywords: ["EXTRA_LENGTH", "LENGTH", "TRANSPORT"],
+            keywordArguments: ["EXTRA_LENGTH"],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/ip/TruncateIPPayload.swift"),
         "UDPIPEncap": ElementDocumentation(
             synopsis: "UDPIPEncap(SRC, SPORT, DST, DPORT [, CHECKSUM])",
             text: "Prepends UDP and IPv4 headers (28 bytes of headroom): from SRC:SPORT to DST:DPORT\n(ports may be named, `DST_ANNO` takes the destination annotation), computing the UDP\nchecksum unless CHECKSUM is false.\n\nPorts: 1 input, 1 output, agnostic.",
