@@ -1092,6 +1092,14 @@ extension ElementDocumentation {
             handlers: [],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/StoreData.swift"),
+        "StoreEtherAddress": ElementDocumentation(
+            synopsis: "StoreEtherAddress(ADDR, OFFSET [, *keywords* ANNO])",
+            text: "Writes an Ethernet address into each packet at OFFSET (a byte offset, or `src` for 6\nand `dst` for 0): ADDR, or the 6-byte annotation ANNO (exactly one of them). A packet\ntoo short for the address goes to output 1, or is dropped. As Click's.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push).",
+            keywords: ["ADDR", "ANNO", "OFFSET"],
+            keywordArguments: ["ANNO"],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/ethernet/StoreEtherAddress.swift"),
         "StoreIPAddress": ElementDocumentation(
             synopsis: "StoreIPAddress([ADDR,] OFFSET | src | dst)",
             text: "Writes ADDR (or the destination address annotation) into the packet at byte OFFSET;\n`src` and `dst` name the IP header's fields and fix the IP checksum (and the TCP/UDP\nchecksum of first fragments) incrementally.\n\nPorts: 1 input, 1 output, agnostic.",
