@@ -284,6 +284,14 @@ extension ElementDocumentation {
             handlers: ["drops"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/ip/DropBroadcasts.swift"),
+        "EnsureEther": ElementDocumentation(
+            synopsis: "EnsureEther([ETHERTYPE, SRC, DST])",
+            text: "Makes sure each IP packet (network header set) starts with an Ethernet header, as\nClick's: one already there (14 bytes before the IP header, type IPv4 or IPv6) stays;\none stripped just before it (still in the headroom) is put back; otherwise anything\nbefore the IP header goes and a header ETHERTYPE (default 0x0800) from SRC (default\n01:01:01:01:01:01) to DST (default 02:02:02:02:02:02) is prepended. Packets without a\nnetwork header pass unchanged.\n\nPorts: 1 input, 1 output, agnostic.",
+            keywords: ["DST", "ETHERTYPE", "SRC"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/ethernet/EnsureEther.swift"),
         "EtherEncap": ElementDocumentation(
             synopsis: "EtherEncap(ETHERTYPE, SRC, DST)",
             text: "Prepends an Ethernet header (from headroom, no copy) with type ETHERTYPE (host order,\ne.g. 0x0800), source SRC and destination DST (addresses or AddressInfo names).\n\nPorts: 1 input, 1 output, agnostic.\n\nHandlers: `src`, `dst`, `ethertype` (read/write; the type reads as decimal).",
