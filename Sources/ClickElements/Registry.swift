@@ -17,7 +17,7 @@ public enum StandardElements {
         RatedSource.self, TimedSource.self, RatedUnqueue.self, BandwidthRatedUnqueue.self,
         Shaper.self, BandwidthShaper.self, TimedSink.self, RoundRobinSched.self, PrioSched.self,
         Tee.self, PullTee.self, Paint.self, PaintTee.self, PaintSwitch.self, CheckPaint.self,
-        Strip.self, Unstrip.self, Pad.self, StoreData.self, CheckLength.self, SetPacketType.self, SetAnnoByte.self, TruncateIPPayload.self, StoreEtherAddress.self, EnsureEther.self, StripToNetworkHeader.self, Null.self, PushNull.self, PullNull.self, Align.self, Print.self,
+        Strip.self, Unstrip.self, Pad.self, StoreData.self, CheckLength.self, SetPacketType.self, SetAnnoByte.self, TruncateIPPayload.self, StoreEtherAddress.self, EnsureEther.self, CheckARPHeader.self, StripToNetworkHeader.self, Null.self, PushNull.self, PullNull.self, Align.self, Print.self,
         Message.self, Script.self, DriverManager.self, Switch.self, StaticSwitch.self,
         RoundRobinSwitch.self, HashSwitch.self, FlowHashSwitch.self, FlowJunction.self,
         RandomSwitch.self, AddressInfo.self, ScheduleInfo.self, ClickyInfo.self, AlignmentInfo.self, PortInfo.self, Classifier.self, IPFilter.self,

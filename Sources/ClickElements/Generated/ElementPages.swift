@@ -124,6 +124,14 @@ extension ElementDocumentation {
             handlers: ["active"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/Bypass.swift"),
+        "CheckARPHeader": ElementDocumentation(
+            synopsis: "CheckARPHeader([OFFSET, *keywords* VERBOSE, DETAILS])",
+            text: "Checks the ARP header that starts OFFSET bytes into each packet (default 0): at least\n8 bytes, room for both address pairs, 6-byte hardware addresses for Ethernet and 4- or\n16-byte protocol addresses for IPv4 or IPv6. A good packet gets its network header\nannotation on the ARP header; a bad one goes to output 1 (or is dropped), the first\nreported (\"ARP header check failed: bad hardware type/length\"), every one with\nVERBOSE. DETAILS counts drops by reason. As Click's.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS).",
+            keywords: ["DETAILS", "OFFSET", "VERBOSE"],
+            keywordArguments: ["DETAILS", "VERBOSE"],
+            handlers: ["drops", "drop_details"],
+            conditionalHandlers: ["drop_details"],
+            file: "Sources/ClickElements/ethernet/CheckARPHeader.swift"),
         "CheckICMPHeader": ElementDocumentation(
             synopsis: "CheckTCPHeader — CheckUDPHeader — CheckICMPHeader ([*keywords* VERBOSE, DETAILS])",
             text: "Check the transport header of IP packets: the right protocol, enough bytes (TCP: the\ndata offset within the packet), and a correct checksum. Bad packets go to output 1, or\nare dropped. The first bad packet is reported (\"TCP header check failed: bad TCP\nchecksum\"); with VERBOSE every one is. DETAILS counts drops by reason.\n\nPorts: 1 input, 1 or 2 outputs, agnostic (output 1 push). Handlers: `drops` (read);\n`drop_details` (read, with DETAILS: count and reason per line).",
