@@ -33,3 +33,9 @@ func format3(_ v: Double) -> String {
     let frac = String(abs(scaled) % 1000)
     return (scaled < 0 ? "-" : "") + "\(abs(scaled) / 1000).\(String(repeating: "0", count: 3 - frac.count))\(frac)"
 }
+
+/// Click's `drop_details` handler text for the check elements: each reason's count and
+/// name, one per line.
+func dropDetails(_ counts: [Int], _ reasons: [String]) -> String {
+    zip(counts, reasons).map { "\($0)\t\($1)\n" }.joined()
+}

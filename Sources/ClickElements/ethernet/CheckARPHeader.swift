@@ -51,9 +51,7 @@ public final class CheckARPHeader: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("drops", get: { [unowned self] in self.drops })
         if reasonDrops != nil {
-            h.read("drop_details") { [unowned self] in
-                Self.reasons.indices.map { "\(self.reasonDrops?[$0] ?? 0)\t\(Self.reasons[$0])\n" }.joined()
-            }
+            h.read("drop_details") { [unowned self] in dropDetails(self.reasonDrops ?? [], Self.reasons) }
         }
     }
 }

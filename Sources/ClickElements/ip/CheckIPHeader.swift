@@ -153,9 +153,7 @@ public final class CheckIPHeader: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("drops", get: { [unowned self] in self.drops })
         if details {
-            h.read("drop_details") { [unowned self] in
-                Reason.allCases.map { "\(self.reasonCounts[$0.rawValue])\t\($0.text)\n" }.joined()
-            }
+            h.read("drop_details") { [unowned self] in dropDetails(self.reasonCounts, Reason.allCases.map(\.text)) }
         }
     }
 }

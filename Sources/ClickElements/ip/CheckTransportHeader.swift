@@ -84,9 +84,7 @@ public class CheckTransportHeader: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("drops", get: { [unowned self] in self.drops })
         if reasonDrops != nil {
-            h.read("drop_details") { [unowned self] in
-                (0..<3).map { "\(self.reasonDrops?[$0] ?? 0)\t\(self.reasonText($0))\n" }.joined()
-            }
+            h.read("drop_details") { [unowned self] in dropDetails(self.reasonDrops ?? [], (0..<3).map(self.reasonText)) }
         }
     }
 }
