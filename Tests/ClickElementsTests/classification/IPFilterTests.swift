@@ -144,6 +144,11 @@ import Testing
         #expect(e.contains("  pattern 2: 'ip hl': mask out of range, bound 0xF"))
         #expect(e.contains("  pattern 3: field [9:4] does not fit in a single word"))
         #expect(e.contains("  pattern 3: specify header field or 'port'"))
+        // Found by the differential run: Click's relation with a mask missing only the
+        // value's lowest bit never holds (its shift by 32 is a shift by nothing on x86).
+        #expect(try passes("IPFilter(allow ip[0:4] & 0xde > 7)", all) == [])
+        #expect(try passes("IPFilter(allow ip[0:4] & 0xde > 5)", all) == [])
+        #expect(try passes("IPFilter(allow ip[0:4] & 0xde > 0)", all) == [0, 1, 2, 3])
         // Every out-of-range value of a pattern is reported, in Click's order.
         let both = build("Idle -> IPFilter(allow ip ttl 300 and ip vers 20) -> Discard").log.errorMessages
         #expect(both.contains("  pattern 0: 'ip ttl': out of range, bound 255") && both.contains("  pattern 0: 'ip vers': out of range, bound 15"), "\(both)")

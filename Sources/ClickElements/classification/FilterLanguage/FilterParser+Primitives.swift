@@ -235,7 +235,10 @@ extension FilterParser {
             let m = mask << field.shift | low
             if u & m != u {
                 let missing = (u & m) ^ (u & (field.full << field.shift | low))
-                let below = missing == 0 ? UInt32.max : UInt32.max >> UInt32(missing.leadingZeroBitCount + 1)
+                // Click shifts by ffs_msb(missing), which is 32 for the lowest bit; on x86
+                // a shift by 32 shifts by nothing, so `ip[0:4] & 0xde > 7` becomes `> 0xde`,
+                // never true. `&>>` masks the shift the same way.
+                let below = missing == 0 ? UInt32.max : UInt32.max &>> UInt32(missing.leadingZeroBitCount + 1)
                 u = (u | below) & m
             }
             let negated = op == .lt || op == .le
