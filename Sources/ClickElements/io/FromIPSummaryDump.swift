@@ -223,6 +223,7 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         var payload: [UInt8]?
         var payloadLength: Int?
         var headerLength: Int?, tcpOffset: Int?
+        var ipOptions: [UInt8] = [], tcpOptions: [UInt8] = []
         var sawSport = false, sawDport = false, sawSrc = false, sawDst = false
         let tokens = SummaryFormat.tokens(line)
         var bad: [(SummaryField, Substring)] = []
@@ -341,7 +342,12 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
                 if let v = num(60) { headerLength = Int(v); ok += 1 }
             case .tcpOff:
                 if let v = num(60) { tcpOffset = Int(v); ok += 1 }
-            case .ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen:
+            case .ipOpt:
+                if let o = SummaryOptions.parseIP(token) { ipOptions = o; ipFields += 1 }
+            case .tcpOpt, .tcpNtopt, .tcpSack:
+                let mask: SummaryOptions.Mask = field == .tcpOpt ? .all : field == .tcpNtopt ? .noTimestamps : .sack
+                if let o = SummaryOptions.parseTCP(token, mask: mask) { tcpOptions = o; ipFields += 1 }
+            case .ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen, .payloadMD5, .payloadMD5Hex:
                 continue
             }
         }
@@ -360,6 +366,9 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             if !sawDport { t.setBE16(2, reversed ? f.sport : f.dport) }
             ipFields += 1
         }
+        // Options make room for themselves in their header (padded with EOL), as Click's.
+        if !ipOptions.isEmpty { headerLength = max(headerLength ?? 20, 20 + ipOptions.count) }
+        if !tcpOptions.isEmpty { tcpOffset = max(tcpOffset ?? 20, 20 + tcpOptions.count) }
         // Keep the transport header the protocol has (first fragments only).
         let proto = d.byte(9)
         let firstFragment = d.be16(6) & 0x1FFF == 0
@@ -389,6 +398,7 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             }
             for k in 40..<(20 + off) { d.setByte(k, 0) }
             t.setByte(12, (t.byte(12) & 0x0F) | UInt8(off << 2))
+            for (k, b) in tcpOptions.enumerated() { t.setByte(20 + k, b) }
             transportLength = off
         }
         var ipHeaderLength = 20
@@ -399,10 +409,16 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
             }
             (d + hl).copyMemory(from: d + 20, byteCount: transportLength)
             for k in 20..<hl { d.setByte(k, 0) }
+            for (k, b) in ipOptions.enumerated() { d.setByte(20 + k, b) }
             d.setByte(0, 0x40 | UInt8(hl >> 2))
             ipHeaderLength = hl
         }
         if let payload {
+            // An ICMP header is payload to Click's ipsumdump: the payload replaces it.
+            if proto == 1, firstFragment, !payload.isEmpty {
+                p.take(transportLength)
+                transportLength = min(transportLength, payload.count)
+            }
             let old = p.length
             guard p.put(payload.count) else {
                 p.kill()

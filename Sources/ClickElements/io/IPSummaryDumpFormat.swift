@@ -13,7 +13,9 @@ enum SummaryField: String, CaseIterable, Sendable {
     case tcpWindow = "tcp_window", tcpUrp = "tcp_urp"
     case icmpType = "icmp_type", icmpCode = "icmp_code", icmpTypeName = "icmp_type_name"
     case icmpFlowID = "icmp_flowid", icmpSeq = "icmp_seq"
-    case payload, payloadLen = "payload_len", count, link, direction, aggregate
+    case ipOpt = "ip_opt", tcpOpt = "tcp_opt", tcpNtopt = "tcp_ntopt", tcpSack = "tcp_sack"
+    case payload, payloadLen = "payload_len", payloadMD5 = "payload_md5", payloadMD5Hex = "payload_md5_hex"
+    case count, link, direction, aggregate
     case firstTimestamp = "first_timestamp", ethSrc = "eth_src", ethDst = "eth_dst", wireLen = "wire_len"
 
     static let synonyms: [String: String] = [
@@ -23,12 +25,13 @@ enum SummaryField: String, CaseIterable, Sendable {
         "first_ts": "first_timestamp", "packet_count": "count", "pkt_count": "count",
         "icmp_id": "icmp_flowid", "ip_sport": "sport", "ip_dport": "dport", "tcp_sport": "sport",
         "tcp_dport": "dport", "udp_sport": "sport", "udp_dport": "dport", "ip_capture_length": "ip_capture_len",
+        "tcp_seqno": "tcp_seq", "tcp_ackno": "tcp_ack", "payload_length": "payload_len",
     ]
 
     /// The field a name in a `!data` line or a FIELDS argument means: spaces become `_`, a
     /// name without `_` may take an `ip_` prefix (`src`, `len`), and synonyms apply.
     /// Fields written on output but not read back on input.
-    static let ignoredOnInput: Set<SummaryField> = [.ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen]
+    static let ignoredOnInput: Set<SummaryField> = [.ipSum, .ipCaptureLen, .ethSrc, .ethDst, .wireLen, .payloadMD5, .payloadMD5Hex]
 
     static func named(_ raw: String) -> SummaryField? {
         var name = String(raw.lowercased().map { $0 == " " ? "_" : $0 })
@@ -81,18 +84,6 @@ struct SummaryPacketView {
     }
 
     func transportHas(_ n: Int) -> Bool { transport != nil && transportCaptured >= n }
-
-    /// Transport header length when the protocol's header is fully present.
-    var transportHeaderLength: Int? {
-        switch proto {
-        case 6:
-            guard let t = transport, transportCaptured >= 20 else { return nil }
-            return Int(t.byte(12) >> 4) << 2
-        case 17: return transportHas(8) ? 8 : nil
-        case 1: return transportHas(4) ? (transportHas(8) ? 8 : 4) : nil
-        default: return nil
-        }
-    }
 }
 
 /// Writes and reads IPSummaryDump lines.
@@ -120,6 +111,18 @@ enum SummaryFormat {
             var v: UInt64 = 0
             for i in 0..<6 { v = v << 8 | UInt64(d.byte(i)) }
             return EtherAddress(v).description
+        case .payloadLen:
+            let length = payloadSpan(v).length
+            return String(v.ip == nil ? length + Int(p.annotation32(Annotation.extraLength)) : length)
+        case .payload, .payloadMD5, .payloadMD5Hex:
+            let (offset, length) = payloadSpan(v)
+            guard length == 0 || offset < p.length else { return "-" }
+            let bytes = UnsafeRawBufferPointer(start: p.data + offset, count: max(0, min(length, p.length - offset)))
+            switch f {
+            case .payload: return quote(bytes)
+            case .payloadMD5: return MD5.textDigest(bytes)
+            default: return MD5.hexDigest(bytes)
+            }
         default: break
         }
         guard let ip = v.ip else { return "-" }
@@ -150,6 +153,9 @@ enum SummaryFormat {
         case .ipFragOff:
             let off = ip.be16(6)
             return String(Int(off & 0x1FFF) * 8) + (off & 0x2000 != 0 ? "+" : "") + (off & 0x4000 != 0 ? "!" : "")
+        case .ipOpt:
+            guard v.headerLength <= 20 || v.captured >= v.headerLength else { return "-" }
+            return v.headerLength <= 20 ? "." : SummaryOptions.unparseIP(UnsafeRawBufferPointer(start: ip + 20, count: v.headerLength - 20))
         default: break
         }
         guard let t = v.transport else { return "-" }
@@ -176,14 +182,39 @@ enum SummaryFormat {
         case .icmpFlowID, .icmpSeq:
             guard icmp && v.transportHas(8), [0, 8, 13, 14, 15, 16, 17, 18].contains(t.byte(0)) else { return "-" }
             return String(t.be16(f == .icmpFlowID ? 4 : 6))
-        case .payload, .payloadLen:
-            guard let th = v.transportHeaderLength else { return "-" }
-            let total = Int(ip.be16(2)) - v.headerLength - th
-            if f == .payloadLen { return String(max(total, 0)) }
-            let n = max(0, min(total, v.transportCaptured - th))
-            return quote(UnsafeRawBufferPointer(start: t + th, count: n))
+        case .tcpOpt, .tcpNtopt, .tcpSack:
+            guard tcp, v.transportHas(13) else { return "-" }
+            let offset = Int(t.byte(12) >> 4) << 2
+            if f != .tcpOpt, offset == 32, v.transportHas(24), t.be32(20) == 0x0101_080A { return "." }
+            guard offset > 20 else { return "." }
+            guard v.transportHas(offset) else { return "-" }
+            let mask: SummaryOptions.Mask = f == .tcpOpt ? .allButPadding : f == .tcpNtopt ? .noTimestamps : .sack
+            return SummaryOptions.unparseTCP(UnsafeRawBufferPointer(start: t + 20, count: offset - 20), mask: mask)
         default: return "-"
         }
+    }
+
+    /// Where the payload starts in the packet and how long it is by the headers, as Click's
+    /// ipsumdump finds them: after the TCP (by its offset) or UDP header of a first fragment,
+    /// else from the IP payload on (ICMP headers are payload); a packet without an IP
+    /// header is all payload.
+    static func payloadSpan(_ v: SummaryPacketView) -> (offset: Int, length: Int) {
+        let p = v.packet
+        guard let ip = v.ip, let nh = p.networkHeaderOffset else { return (0, p.length) }
+        let ipLength = Int(ip.be16(2))
+        let tailpad = max(0, v.captured - ipLength)
+        var offset = nh + v.headerLength
+        if v.firstFragment {
+            switch v.proto {
+            case 6:
+                let transportLength = v.captured - v.headerLength - tailpad
+                let th = transportLength >= 13 ? Int(ip.byte(v.headerLength + 12) >> 4) << 2 : 0
+                offset += th >= 20 ? th : 20
+            case 17, 136: offset += 8
+            default: break
+            }
+        }
+        return (offset, max(0, ipLength - (offset - nh)))
     }
 
     /// A payload as a double-quoted string with C escapes (`"Hi\000"`).

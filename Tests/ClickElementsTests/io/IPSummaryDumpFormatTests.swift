@@ -36,6 +36,44 @@ import Testing
         #expect(try s.dataLines("out") == ["18.26.4.44 10.0.0.4 I echo 8 7 1 -", "10.0.0.4 18.26.4.44 I echo-reply 0 7 1 -"])
     }
 
+    /// IP and TCP options in their text forms, read and written back, and payload digests;
+    /// every expected line is Click 2.1's output for the same configuration and trace.
+    @Test func optionsAndDigestsAsClickWritesThem() throws {
+        let s = try ScratchFiles(["in": """
+            !data src proto payload ip_opt tcp_opt ip_frag ip_fragoff
+            1.0.0.1 T "hello" rr{1.2.3.4,^5.6.7.8}+2 mss1460;sackok;ts5:6;wscale7 . .
+            1.0.0.1 U "hello" ts.ip{1.2.3.4=5,^6.7.8.9=!7}++3 - . .
+            1.0.0.1 T "hellohello" nop;nop;148=1:2 sack1-2,sack3-4;99=5 F 0+
+            1.0.0.1 T "frag" ts{1,2,^}+1 . f 16
+            1.0.0.1 47 "gre" ts.preip{1.2.3.4=5,^6.7.8.9} nop;eol . .
+            1.0.0.1 T "x" bogus mss99999 . .
+            1.0.0.1 I "hello world" . - . .
+
+            """])
+        _ = try run("FromIPSummaryDump(\(s.path("in")), STOP true, CHECKSUM true) -> ToIPSummaryDump(\(s.path("out")), FIELDS proto payload payload_len payload_md5 payload_md5_hex ip_opt tcp_opt tcp_ntopt tcp_sack ip_hl tcp_off)")
+        #expect(try s.dataLines("out") == [
+            "T \"hello\" 5 DfeqQW7sQyxUX1zKqCrXsc 5d41402abc4b2a76b9719d911017c592 rr{1.2.3.4}+3 mss1460;sackok;ts5:6;wscale7 mss1460;sackok;wscale7 sackok 40 40",
+            "U \"hello\" 5 DfeqQW7sQyxUX1zKqCrXsc 5d41402abc4b2a76b9719d911017c592 ts.ip{1.2.3.4=5}+1++3 - - - 40 -",
+            "T \"hellohello\" 10 JqBmS6pTEub1MDDxOlcm8b 23b431acfeb41e15d466d75de822307c 148=1:2 sack1-2;sack3-4;99=5 sack1-2;sack3-4;99=5 sack1-2;sack3-4 28 44",
+            "T \"frag\" 4 d9mddjmUNaLT1zO@vz5DHc 43cf0c43c2b82750b67586fe559677a1 ts{1,2}+1 - - - 36 -",
+            "47 \"gre\" 3 sWev18voV1WgpuwpqmfqZc 124c54355f396f0d1b0f653d105340b3 ts.preip{1.2.3.4=5^6.7.8.9} - - - 40 -",
+            "T \"x\" 1 Dsn5HzcJast9iBLtvW1zMc 9dd4e461268c8034f5c8564e155c67a6 . . . . 20 20",
+            // The ICMP header is payload: the payload replaces it (and takes its checksum).
+            "I \"he\\332\\235o world\" 11 todPHDH_gvoF1Bq2vIWerc 9333a46117fa46e57cf506d995081391 . - - - 20 -",
+        ])
+    }
+
+    /// Options cut off by a short capture are unknown (`-`), as in Click's IPSummaryDump-01.
+    @Test func truncatedOptionsAreMissing() throws {
+        let s = try ScratchFiles(["in": "!data sport dport tcp_urp tcp_opt\n1 2 3 wscale10\n2 3 4 wscale10\n3 4 5 wscale10\n"])
+        _ = try run("""
+            FromIPSummaryDump(\(s.path("in")), STOP true, ZERO true) -> s :: RoundRobinSwitch -> t :: ToIPSummaryDump(\(s.path("out")), FIELDS sport dport tcp_urp tcp_opt)
+            s[1] -> Truncate(41) -> t
+            s[2] -> Truncate(23) -> t
+            """)
+        #expect(try s.dataLines("out") == ["1 2 3 wscale10", "2 3 4 -", "3 - - -"])
+    }
+
     @Test func configurationErrors() {
         let bad = build("Idle -> ToIPSummaryDump(/dev/null, FIELDS src bogus)")
         #expect(bad.router == nil)
