@@ -41,7 +41,7 @@ public enum StandardElements {
         TimeSortedSched.self, DelayUnqueue.self, DelayShaper.self, LinkUnqueue.self,
         FromIPSummaryDump.self, ToIPSummaryDump.self, SetIPECN.self, VXLANEncap.self,
         VXLANDecap.self, IPPrint.self, RED.self, ICMPPingSource.self, ARPPrint.self,
-        IPAddrRewriter.self, IPAddrPairRewriter.self, ICMPRewriter.self, ARPTable.self,
+        IPAddrRewriter.self, IPAddrPairRewriter.self, ICMPRewriter.self, FTPPortMapper.self, ARPTable.self,
         ICMPIPEncap.self, Clipboard.self, IPReassembler.self, AggregateIPFlows.self, AggregateCounter.self,
         IPRateMonitor.self, IPInputCombo.self, IPOutputCombo.self,
         // Click's self-test elements that its test suite runs.

@@ -332,6 +332,14 @@ extension ElementDocumentation {
             handlers: [],
             conditionalHandlers: [],
             file: "Sources/ClickElements/ethernet/EtherVLANEncap.swift"),
+        "FTPPortMapper": ElementDocumentation(
+            synopsis: "FTPPortMapper(CONTROL_REWRITER, DATA_REWRITER, DATA_REWRITER_INPUT)",
+            text: "Makes active FTP work through a NAT, as Click's FTPPortMapper. Expects FTP control\npackets (TCP, with their IP and transport headers set) on their way to\nCONTROL_REWRITER, a TCPRewriter or IPRewriter downstream that already has a mapping\nfor the control connection. A packet whose payload starts with a complete\n`PORT h1,h2,h3,h4,p1,p2` command (ended by CR or LF) gets a mapping for the data\nconnection it announces, from that address and port to the control connection's\ndestination at port (control port − 1), made in DATA_REWRITER as if its first packet\narrived on input DATA_REWRITER_INPUT (usually a pattern). The command is rewritten to\nname the mapped address and port, the IP length and checksum and the TCP checksum\nare fixed, and CONTROL_REWRITER is told that the connection's sequence numbers move\nby the change in length from the end of this packet on (so later segments, their\nacknowledgements and SACK blocks are shifted). The data flow takes the control\nflow's reply annotation. Other packets, and commands that do not parse, pass\nunchanged. Addresses and ports of the control packet itself are not changed.\n\nPorts: 1 input, 1 output, agnostic.\n\nWarns at initialization when CONTROL_REWRITER is not downstream.",
+            keywords: ["CONTROL_REWRITER", "DATA_REWRITER", "DATA_REWRITER_INPUT"],
+            keywordArguments: [],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/nat/FTPPortMapper.swift"),
         "FixIPSrc": ElementDocumentation(
             synopsis: "FixIPSrc(IPADDR)",
             text: "For packets whose FIX_IP_SRC annotation is set (by ICMPError), sets the IP source\naddress to IPADDR, clears the annotation and fixes the checksum.\n\nPorts: 1 input, 1 output, agnostic.",

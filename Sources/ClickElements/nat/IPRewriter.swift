@@ -93,6 +93,10 @@ public class IPRewriter: Element {
     /// The REPLY_ANNO byte offset, if any.
     var replyAnno: Int?
     var reaper: Timer?
+    /// TCP flows whose sequence numbers move (FTPPortMapper), by forward mapping; such a
+    /// flow's forward mapping has `Self.hasSequenceDeltas` in its `tcpState`.
+    var sequenceDeltas: [Int32: SequenceDeltas] = [:]
+    static let hasSequenceDeltas: UInt8 = 0x10
 
     static let second: Int64 = 1_000_000_000
 
@@ -283,6 +287,7 @@ public class IPRewriter: Element {
         heap.forget(table: table, flow: flow)
         let input = Int(m.input)
         if input < inputs.count { inputs[input].count -= 1 }
+        if m.tcpState & Self.hasSequenceDeltas != 0 { sequenceDeltas[flow] = nil }
         table.remove(flow)
     }
 
@@ -375,12 +380,56 @@ public class IPRewriter: Element {
         let f = table.mappings + Int(flow)
         if proto == 6 && flavor != .udpStyle {
             if fullHeader { f.pointee.tcpState = Self.tcpProgress(f.pointee.tcpState, ip, t, reply: isReply) }
+            if fullHeader, f.pointee.tcpState & Self.hasSequenceDeltas != 0, transportLength >= Int(t.byte(12) >> 4) << 2 {
+                applySequenceDeltas(t, flow: flow, reply: isReply, transportLength: transportLength)
+            }
         } else {
             if isReply { f.pointee.tcpState |= 1 }
             if f.pointee.tcpState < 6 { f.pointee.tcpState += 2 }
         }
         refresh(flow, proto: proto, now: now)
         return Int(mapping.output)
+    }
+
+    /// Shifts a TCP packet's sequence numbers by its flow's deltas (Click's TCPFlow::apply).
+    func applySequenceDeltas(_ t: UnsafeMutableRawPointer, flow: Int32, reply: Bool, transportLength: Int) {
+        guard var deltas = sequenceDeltas[flow], deltas.generation == table.mappings[Int(flow)].generation else {
+            sequenceDeltas[flow] = nil
+            table.mappings[Int(flow)].tcpState &= ~Self.hasSequenceDeltas
+            return
+        }
+        deltas.apply(t, direction: reply ? 1 : 0, transportLength: transportLength)
+        sequenceDeltas[flow] = deltas
+    }
+
+    /// The mapping flow `key` has (forward or reply), or nil (Click's `get_entry` with no input).
+    public func existingMapping(_ key: FlowID) -> Int32? {
+        let m = table.find(FlowID(saddr: key.saddr, sport: key.sport, daddr: key.daddr, dport: key.dport, proto: flavor == .udpStyle ? 17 : key.proto))
+        return m >= 0 ? m : nil
+    }
+
+    /// The mapping flow `key` has, or one made for it as if its first packet arrived on
+    /// `input` (Click's `get_entry`); nil when the input's spec makes none.
+    public func mapping(for key: FlowID, input: Int) -> Int32? {
+        if let m = existingMapping(key) { return m }
+        return newFlow(key, port: input, now: router.clock.now()).mapping
+    }
+
+    /// From sequence number `trigger` on, the TCP flow of mapping `m` carries `delta` more
+    /// bytes in `m`'s direction: later sequence numbers that way, and acknowledgements the
+    /// other way, are shifted to match. False when the flow is not TCP or `trigger` is
+    /// older than the last.
+    @discardableResult
+    public func addSequenceDelta(mapping m: Int32, trigger: UInt32, delta: Int32) -> Bool {
+        let mapping = table.mappings[Int(m)]
+        guard mapping.key.proto == 6, flavor == .tcpAndUDP || flavor == .tcpOnly else { return false }
+        let flow = mapping.isReply ? mapping.partner : m
+        let generation = table.mappings[Int(flow)].generation
+        var deltas = sequenceDeltas[flow].flatMap { $0.generation == generation ? $0 : nil } ?? SequenceDeltas(generation: generation)
+        guard deltas.add(direction: mapping.isReply ? 1 : 0, trigger: trigger, delta: delta) else { return false }
+        sequenceDeltas[flow] = deltas
+        table.mappings[Int(flow)].tcpState |= Self.hasSequenceDeltas
+        return true
     }
 
     /// After a packet: guaranteed for the guarantee, or best effort for the flow's timeout.
@@ -576,7 +625,9 @@ public class IPRewriter: Element {
         var s = ""
         for f in table.forwardMappings where include(table.mappings[Int(f)].key) {
             for i in [f, table.mappings[Int(f)].partner] {
-                s += unparseFlow(table.mappings[Int(i)]) + unparsePorts(flow: f, reply: i != f, now: now) + "\n"
+                var seq = ""
+                if let d = sequenceDeltas[f]?.transitions.first?.delta(i == f ? 0 : 1), d != 0 { seq = " seq " + (d > 0 ? "+" : "") + String(d) }
+                s += unparseFlow(table.mappings[Int(i)]) + seq + unparsePorts(flow: f, reply: i != f, now: now) + "\n"
             }
         }
         return s
