@@ -918,10 +918,10 @@ extension ElementDocumentation {
             file: "Sources/ClickElements/standard/RatedUnqueue.swift"),
         "Resize": ElementDocumentation(
             synopsis: "Resize([HEAD, TAIL])",
-            text: "Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end\nof each packet (both default 0); added bytes are zero. Packets that cannot be resized are dropped.\n\nPorts: 1 input, 1 output, agnostic.",
+            text: "Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end\nof each packet (both default 0), as Click's Resize. Added bytes are left as they are in\nthe buffer (Click leaves them uninitialized: bytes pulled off earlier come back);\nremoving more bytes than the packet has leaves it empty. A packet without the\nheadroom or tailroom to grow is dropped.\n\nPorts: 1 input, 1 output, agnostic.\n\nHandlers: `head`, `tail` (read/write).",
             keywords: ["HEAD", "TAIL"],
             keywordArguments: [],
-            handlers: [],
+            handlers: ["head", "tail"],
             conditionalHandlers: [],
             file: "Sources/ClickElements/standard/Resize.swift"),
         "RoundRobinIPMapper": ElementDocumentation(

@@ -4,9 +4,14 @@ import ClickRuntime
 /// Resize([HEAD, TAIL])
 ///
 /// Adds (positive) or removes (negative) HEAD bytes at the front and TAIL bytes at the end
-/// of each packet (both default 0); added bytes are zero. Packets that cannot be resized are dropped.
+/// of each packet (both default 0), as Click's Resize. Added bytes are left as they are in
+/// the buffer (Click leaves them uninitialized: bytes pulled off earlier come back);
+/// removing more bytes than the packet has leaves it empty. A packet without the
+/// headroom or tailroom to grow is dropped.
 ///
 /// Ports: 1 input, 1 output, agnostic.
+///
+/// Handlers: `head`, `tail` (read/write).
 public final class Resize: Element, PacketAction {
     var head = 0
     var tail = 0
@@ -19,19 +24,19 @@ public final class Resize: Element, PacketAction {
     @inline(__always) public func action(_ p: Packet) -> Int {
         if head > 0 {
             guard p.push(head) else { return -1 }
-            p.data.initializeMemory(as: UInt8.self, repeating: 0, count: head)
         } else if head < 0 {
-            guard p.pull(-head) else { return -1 }
+            _ = p.pull(min(-head, p.length))
         }
         if tail > 0 {
-            let old = p.length
             guard p.put(tail) else { return -1 }
-            (p.data + old).initializeMemory(as: UInt8.self, repeating: 0, count: tail)
         } else if tail < 0 {
-            guard p.length >= -tail else { return -1 }
-            p.take(-tail)
+            p.take(min(-tail, p.length))
         }
         return 0
     }
 
+    public override func addHandlers(_ h: inout HandlerSet) {
+        h.integer("head", get: { [unowned self] in self.head }, set: { [unowned self] (v: Int) throws(ElementError) in self.head = v })
+        h.integer("tail", get: { [unowned self] in self.tail }, set: { [unowned self] (v: Int) throws(ElementError) in self.tail = v })
+    }
 }
