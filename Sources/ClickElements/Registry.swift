@@ -35,7 +35,7 @@ public enum StandardElements {
         Bypass.self, InputSwitch.self, PullSwitch.self, MarkMACHeader.self, HostEtherFilter.self,
         VLANEncap.self, VLANDecap.self, SetVLANAnno.self, EtherVLANEncap.self,
         StripEtherVLANHeader.self, ToDump.self, FromDump.self, ControlSocket.self, FromDevice.self,
-        ToDevice.self, KernelTun.self, KernelTap.self, AverageCounter.self, RandomSample.self, IPRewriter.self, TCPRewriter.self,
+        ToDevice.self, KernelTun.self, McastSocket.self, KernelTap.self, AverageCounter.self, RandomSample.self, IPRewriter.self, TCPRewriter.self,
         UDPRewriter.self, ICMPPingRewriter.self, IPRewriterPatterns.self, RoundRobinIPMapper.self,
         SourceIPHashMapper.self, MixedQueue.self, SimplePullSwitch.self, StrideSched.self,
         TimeSortedSched.self, DelayUnqueue.self, DelayShaper.self, LinkUnqueue.self,

@@ -700,6 +700,14 @@ extension ElementDocumentation {
             handlers: [],
             conditionalHandlers: [],
             file: "Sources/ClickElements/ethernet/MarkMACHeader.swift"),
+        "McastSocket": ElementDocumentation(
+            synopsis: "McastSocket(MCASTIP, MCASTPORT [, SOURCEIP, SOURCEPORT, *keywords* LOOP, SNAPLEN, SNDBUF, RCVBUF, TIMESTAMP, HEADROOM])",
+            text: "Carries packets over multicast UDP, as Click's McastSocket: packets into the input are\nsent as UDP datagrams to group MCASTIP, port MCASTPORT; datagrams that arrive for the\ngroup come out of the output (the datagram's payload, stamped with the time it\narrived when TIMESTAMP, the default, is true). Packets do not flow through the\nelement (it is \"x/y\").\n\nWith SOURCEIP (and SOURCEPORT; 0 or absent picks one) the datagrams are sent from that\naddress on its interface, the group is joined there, and datagrams from this element\nitself are dropped on receipt. Otherwise the routing table picks the interface, and\nLOOP (default true: IP_MULTICAST_LOOP) decides whether this host, this element\nincluded, gets copies of what is sent.\n\nSNAPLEN (default 2048) bounds a received datagram (the rest counts in the\nEXTRA_LENGTH annotation); SNDBUF and RCVBUF set the socket buffers; HEADROOM is\naccepted for Click's sake (this project's packets have a fixed headroom).\n\nPorts: 0 or 1 input (agnostic: a pushed packet waits for the socket; a pulled input\nis drained as the socket accepts packets); 0 or 1 output (push).\n\nThe sockets are opened at initialization, before a jailed VM's system call\nallow-list applies (which allows sending and receiving on them, not opening more).",
+            keywords: ["HEADROOM", "LOOP", "MCASTIP", "MCASTPORT", "RCVBUF", "SNAPLEN", "SNDBUF", "SOURCEIP", "SOURCEPORT", "TIMESTAMP"],
+            keywordArguments: ["HEADROOM", "LOOP", "RCVBUF", "SNAPLEN", "SNDBUF", "TIMESTAMP"],
+            handlers: [],
+            conditionalHandlers: [],
+            file: "Sources/ClickElements/io/McastSocket.swift"),
         "Message": ElementDocumentation(
             synopsis: "Message(TEXT [, TYPE])",
             text: "Reports TEXT while the router is being configured, as a message (TYPE MESSAGE, the\ndefault), a warning (WARNING) or an error (ERROR, which stops the router from\ninitializing). Click prints it as `LANDMARK: While configuring 'm :: Message':` then the\ntext, indented.\n\nPorts: none.",
