@@ -175,7 +175,7 @@ public class Script: Element, SignalHandling {
             let p = batch[i]
             variables["input"] = String(port)
             pc = 0
-            run()
+            runInContext()
             let out: Int
             switch ending {
             case .returned: out = Int(variables["_"]?.trimmingCharacters() ?? "") ?? -1
@@ -198,7 +198,28 @@ public class Script: Element, SignalHandling {
 
     public override func cleanup() { timer?.unschedule() }
 
-    public override func runTimer(_ timer: Timer) { run() }
+    public override func runTimer(_ timer: Timer) { runInContext() }
+
+    /// Whether the current run reports under Click's `While executing 'SCRIPT':` (runs from
+    /// the timer and per packet; not runs from a handler call), and whether that line went.
+    var executingContext = false
+    var contextShown = false
+
+    /// Runs the script with its messages under `While executing`, as Click's.
+    func runInContext() {
+        executingContext = true
+        contextShown = false
+        defer { executingContext = false }
+        run()
+    }
+
+    /// A message of a handler call the script made.
+    func report(_ message: String) {
+        guard executingContext else { return router.chatter(message) }
+        let indented = message.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+        router.chatter(contextShown ? indented : "While executing '\(declaration)':\n" + indented)
+        contextShown = true
+    }
 
     /// A driver stop event: advances a DriverManager instead of stopping the router.
     func stopEvent() -> Bool {
@@ -282,7 +303,7 @@ public class Script: Element, SignalHandling {
                     // Click reports it on standard error, through its error handler.
                     router.chatter("\(qualified(handler)):\n\(value)")
                 } catch {
-                    router.chatter(handlerFailure(handler, args, error, write: false))
+                    report(handlerFailure(handler, args, error, write: false))
                 }
             case "write", "writeq":
                 let (handler, args) = ConfigText.firstWord(expand(raw))
@@ -291,12 +312,12 @@ public class Script: Element, SignalHandling {
                     writeStatus = 0
                     let warnings = try router.write(qualified(handler), value)
                     if !warnings.isEmpty {
-                        router.chatter("While calling '\(handler)\(value.isEmpty ? "" : " " + value)':\n" + warnings.map { "  " + $0 }.joined(separator: "\n"))
+                        report("While calling '\(handler)\(value.isEmpty ? "" : " " + value)':\n" + warnings.map { "  " + $0 }.joined(separator: "\n"))
                     }
                 } catch {
                     // Click's handlers fail with -EINVAL.
                     writeStatus = -22
-                    router.chatter(handlerFailure(handler, args, error, write: true))
+                    report(handlerFailure(handler, args, error, write: true))
                 }
                 if router.replacement != nil { return }
             case "wait", "wait_time", "wait_for":
@@ -400,7 +421,7 @@ public class Script: Element, SignalHandling {
             do {
                 result = try router.read(qualified(handler), parameter: op.hasSuffix("q") ? ConfigText.unquote(args) : args)
             } catch {
-                router.chatter(handlerFailure(handler, args, error, write: false))
+                report(handlerFailure(handler, args, error, write: false))
                 expansionErrors += 1
             }
         } else {

@@ -79,6 +79,24 @@ extension Router {
                 throw ElementError(error.diagnostics.map { $0.description }.joined(separator: "\n"))
             }
         }
+        // Click's userlevel time warp: a speed factor, or `nowait` (idle waits skipped).
+        g.read("timewarp") { [unowned self] in
+            let clock = self.scheduler.clock
+            return clock.isSimulated ? "simulation" : clock.noWait ? "nowait"
+                : clock.speed == clock.speed.rounded() && abs(clock.speed) < 1e15 ? String(Int64(clock.speed)) : String(clock.speed)
+        }
+        if !scheduler.clock.isSimulated {
+            g.write("timewarp") { [unowned self] (text: String) throws(ElementError) in
+                let t = text.trimmingCharacters()
+                if t == "nowait" {
+                    self.scheduler.clock.setWarp(speed: 1, noWait: true)
+                    return
+                }
+                guard let factor = Double(t), factor.isFinite else { throw ElementError("expected double") }
+                guard factor > 0 else { throw ElementError("timefactor must be > 0") }
+                self.scheduler.clock.setWarp(speed: factor, noWait: false)
+            }
+        }
         g.write("stop") { [unowned self] (text: String) throws(ElementError) in
             let n = IntegerValue.parse(text.trimmingCharacters()).map(Int.init) ?? 1
             self.requestStop(max(n, 1))

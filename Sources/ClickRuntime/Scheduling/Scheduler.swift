@@ -11,10 +11,23 @@ import ClickLanguage
 public final class RouterClock {
     public let isSimulated: Bool
     private var simulated: Int64
+    /// Click's time warp (the `timewarp` handler): router time runs `speed` times as fast
+    /// as the wall clock from `warpBase` on, and with `noWait` jumps to the next timer
+    /// when the router is idle. Off (the fast path) until first set.
+    private var warped = false
+    public private(set) var speed: Double = 1
+    public private(set) var noWait = false
+    private var warpBase: (real: Int64, router: Int64) = (0, 0)
 
     public init(simulated: Bool, start: Int64 = 1_000_000_000 * 1_000_000_000) {
         self.isSimulated = simulated
         self.simulated = start
+    }
+
+    @inline(__always) static func wallClock() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
     @inline(__always) public func now() -> Int64 {
@@ -23,14 +36,35 @@ public final class RouterClock {
             simulated = simulated.saturatingAdd(1)
             return simulated
         }
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
+        let real = Self.wallClock()
+        guard warped else { return real }
+        return warpBase.router &+ Int64(Double(real &- warpBase.real) * speed)
     }
 
-    /// Simulated time only: moves the clock forward to `time`.
+    /// Sets the time warp: `speed` times the wall clock (> 0), or, with `noWait`, the wall
+    /// clock's pace with idle waits skipped. Router time goes on from where it is.
+    public func setWarp(speed: Double, noWait: Bool) {
+        precondition(speed > 0, "checked by the timewarp handler")
+        let current = now()
+        warpBase = (Self.wallClock(), current)
+        self.speed = speed
+        self.noWait = noWait
+        warped = true
+    }
+
+    /// Router nanoseconds `interval` from now, in wall-clock nanoseconds.
+    func wallInterval(_ interval: Int64) -> Int64 {
+        warped && speed != 1 ? Int64(Double(interval) / speed) : interval
+    }
+
+    /// Simulated time, or a no-wait warp: moves the clock forward to `time`.
     func warp(to time: Int64) {
-        if isSimulated && time > simulated { simulated = time }
+        if isSimulated {
+            if time > simulated { simulated = time }
+        } else if noWait {
+            let current = now()
+            if time > current { warpBase.router &+= time &- current }
+        }
     }
 }
 
@@ -341,7 +375,7 @@ public final class Scheduler {
                 continue
             }
             // Idle: sleep until the next timer or file descriptor event.
-            if clock.isSimulated {
+            if clock.isSimulated || clock.noWait {
                 if !watches.isEmpty { pollWatches(timeout: 0) }
                 guard let next = heap.first else {
                     if watches.isEmpty { return }
@@ -360,7 +394,7 @@ public final class Scheduler {
             }
             var timeout: Int64 = -1
             if let next = heap.first {
-                timeout = max(0, next.expiry.saturatingAdd(-now))
+                timeout = clock.wallInterval(max(0, next.expiry.saturatingAdd(-now)))
             }
             pollWatches(timeout: timeout)
         }

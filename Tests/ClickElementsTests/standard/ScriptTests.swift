@@ -164,3 +164,55 @@ import Testing
         #expect(lines.contains("s0 :: Script: too many jumps, giving up"))
     }
 }
+
+/// Click's `timewarp` global handler: router time at a multiple of the wall clock, or
+/// idle waits skipped (`nowait`); Click's timewarp-01 in-process.
+@Suite struct TimeWarpTests {
+    func wallClock() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Runs `config` on the wall clock; its chatter and the wall seconds it took.
+    func runTimed(_ config: String) throws -> ([String], Double) {
+        let b = build(config, simulatedTime: false)
+        let router = try #require(b.router, "\(b.log.text)")
+        let box = ChatterBox()
+        router.chatter = { box.lines.append($0) }
+        router.standardOutput = { text in box.lines.append(contentsOf: text.split(separator: "\n").map(String.init)) }
+        let start = wallClock()
+        router.run()
+        let took = wallClock() - start
+        router.cleanup()
+        return (box.lines, took)
+    }
+
+    @Test func routerTimeRunsAtTheWarpedSpeed() throws {
+        // 2 s of router time at speed 8 is a quarter second on the wall clock (an unwarped
+        // run would take 2 s); the script sees 2 s pass.
+        let (lines, took) = try runTimed("Script(write timewarp 8, set a $(now), wait 2s, print $(sub $(now) $a), read timewarp, stop)")
+        #expect(lines.count == 2, "\(lines)")
+        let seen = Double(lines.first ?? "") ?? 0
+        #expect(seen >= 2 && seen < 2.5, "\(lines)")
+        #expect(lines.last == "timewarp:\n8")
+        #expect(took < 1.5, "took \(took) s")
+    }
+
+    @Test func noWaitSkipsIdleTime() throws {
+        let (lines, took) = try runTimed("Script(write timewarp nowait, set a $(now), wait 100s, print $(sub $(now) $a), read timewarp, write timewarp 0, write timewarp fast, stop)")
+        let seen = Double(lines.first ?? "") ?? 0
+        #expect(seen >= 100 && seen < 101, "\(lines)")
+        #expect(took < 10, "took \(took) s")
+        #expect(Array(lines.dropFirst()) == [
+            "timewarp:\nnowait",
+            "While executing 'Script@1 :: Script':\n  While calling 'timewarp 0':\n    timefactor must be > 0",
+            "  While calling 'timewarp fast':\n    expected double",
+        ])
+    }
+
+    @Test func simulatedTimeHasNoWarpToWrite() throws {
+        let (_, lines) = buildAndRun("Script(read timewarp, write timewarp 2, stop)")
+        #expect(lines == ["timewarp:\nsimulation", "While executing 'Script@1 :: Script':\n  no 'timewarp' write handler"])
+    }
+}
