@@ -23,6 +23,20 @@ import Testing
 
     let all = [tcp80, tcp22, udp53, icmp]
 
+    /// Outputs no packet reaches, found as Click finds them: across words of different
+    /// sizes on the same bytes (`ip[8:2]` fixes the protocol byte) and after a failed
+    /// test of a transport header alone (`tcp win >= 0` fails only for non-TCP). Click's
+    /// warnings for the same configurations (the second from a differential case).
+    @Test func unreachableOutputsAcrossWordsAndProtocols() {
+        let a = build("Idle -> o :: IPClassifier(ip[8:2] == 91 and src port 1, ip[8:2] == 91 and tcp, -) => Discard, Discard, Discard")
+        #expect(a.log.text.contains("config:1: While configuring 'o :: IPClassifier':\n  warning: output 0 matches no packets\n  warning: output 1 matches no packets"), "\(a.log.text)")
+        let b = build("Idle -> o :: IPClassifier(tcp win >= 0, tcp win 512, tcp opt rst && !(ip proto tcpudp), -) => Discard, Discard, Discard, Discard")
+        #expect(b.log.text.contains("  pattern 0: warning: relation '>= 0' is always true (range 0-65535)\n  warning: output 1 matches no packets\n  warning: output 2 matches no packets"), "\(b.log.text)")
+        // A failed `!=` teaches only its own word here (Click warns of nothing).
+        let c = build("Idle -> o :: IPClassifier(ip[9:2] != 162, ip ect, tcp opt ack) => Discard, Discard, Discard")
+        #expect(!c.log.text.contains("matches no packets"), "\(c.log.text)")
+    }
+
     @Test func allowDenyAndOrder() throws {
         #expect(try passes("IPFilter(allow tcp dst port 80 or icmp, deny all)", all) == [0, 3])
         #expect(try passes("IPFilter(deny tcp, allow all)", all) == [2, 3])

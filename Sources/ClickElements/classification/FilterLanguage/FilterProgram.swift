@@ -141,6 +141,9 @@ final class FilterProgram {
     /// matches no packets" warning); nil when the program is too large to explore.
     private(set) var reachableOutputs: Set<Int>?
 
+    /// The offset of a `Fact` saying that protocol `value`'s transport header is absent.
+    private static let absentTransport: Int32 = -1
+
     /// What a path through the program has learned about one field.
     private struct Fact {
         var base: FilterNode.Base
@@ -151,6 +154,9 @@ final class FilterProgram {
         /// True: the field is present and equals `value` under `mask`; false: it does not
         /// (or is absent).
         var equal: Bool
+        /// Learned from a `!=` test that failed: used only for the same word (in
+        /// differential runs, Click's optimiser mostly does not carry it further).
+        var fromNotEqual = false
     }
 
     /// Every verdict reachable from `entry`, following on each path only the branches its
@@ -160,6 +166,27 @@ final class FilterProgram {
         var found: Set<Int32> = []
         var steps = 0
         func allowed(_ n: FilterNode) -> Set<UInt32> { n.proto == 256 ? [6, 17] : [UInt32(n.proto)] }
+        /// The bits of the `length`-byte word at `offset` that tests holding on the path
+        /// fixed, byte by byte; `covers`: those tests read up to the word's end (so it is
+        /// there).
+        func known(base: FilterNode.Base, offset: Int32, length: UInt8, _ facts: [Fact]) -> (mask: UInt32, value: UInt32, covers: Bool) {
+            var mask: UInt32 = 0, value: UInt32 = 0
+            var covers = false
+            let n = Int(length)
+            for f in facts where f.equal && f.base == base && (!f.fromNotEqual || (f.offset == offset && f.length == length)) {
+                let fl = Int(f.length)
+                if Int(f.offset) + fl >= Int(offset) + n && Int(f.offset) < Int(offset) + n { covers = true }
+                for b in 0..<fl {
+                    let j = Int(f.offset) + b - Int(offset)
+                    guard j >= 0, j < n else { continue }
+                    let from = UInt32(8 * (fl - 1 - b)), to = UInt32(8 * (n - 1 - j))
+                    let bm = (f.mask >> from) & 0xFF, bv = (f.value >> from) & bm
+                    mask |= bm << to
+                    value = (value & ~(bm << to)) | (bv << to)
+                }
+            }
+            return (mask, value, covers)
+        }
         func decided(_ n: FilterNode, _ facts: [Fact], _ protocols: Set<UInt32>?) -> Bool? {
             if n.base == .always { return true }
             if n.mask == 0, n.op == .ne { return false }
@@ -178,20 +205,32 @@ final class FilterProgram {
                     if !f.equal, n.proto != 256, f.value == UInt32(n.proto) { return false }
                 }
             }
+            // The protocol byte, when the path fixed it, decides transport tests; so does a
+            // failed test of a protocol's transport header alone.
+            if n.base == .transport, n.proto >= 0 {
+                let p = known(base: .network, offset: 9, length: 1, facts)
+                if p.mask == 0xFF, !allowed(n).contains(p.value) { return false }
+                let absent = Set(facts.filter { $0.base == .transport && $0.offset == Self.absentTransport }.map(\.value))
+                if allowed(n).isSubset(of: absent) { return false }
+            }
             guard n.op != .oneOf else { return nil }
-            for f in facts where f.base == n.base && f.offset == n.offset && f.length == n.length {
-                if f.equal, n.mask & ~f.mask == 0 {
-                    let w = f.value & n.mask
-                    switch n.op {
-                    case .eq: return w == n.value
-                    case .ne: return w != n.value
-                    case .lt: return w < n.value
-                    case .gt: return w > n.value
-                    case .le: return w <= n.value
-                    case .ge: return w >= n.value
-                    case .oneOf: return nil
-                    }
+            // What the path fixed of the bytes this test reads, from every test that held
+            // on them (words of other offsets and lengths included).
+            // Like Click's optimiser, only a test of bits all fixed is decided.
+            let k = known(base: n.base, offset: n.offset, length: n.length, facts)
+            if n.mask & ~k.mask == 0, present || k.covers {
+                let w = k.value & n.mask
+                switch n.op {
+                case .eq: return w == n.value
+                case .ne: return w != n.value
+                case .lt: return w < n.value
+                case .gt: return w > n.value
+                case .le: return w <= n.value
+                case .ge: return w >= n.value
+                case .oneOf: return nil
                 }
+            }
+            for f in facts where f.base == n.base && f.offset == n.offset && f.length == n.length {
                 if !f.equal, f.mask == n.mask, f.value == n.value, n.op == .eq { return false }
                 if !f.equal, f.mask == n.mask, f.value == n.value, n.op == .ne, present { return true }
             }
@@ -220,7 +259,16 @@ final class FilterProgram {
                     no.append(negated)
                 } else {
                     yes.append(negated)
-                    if n.base == .network, Int(n.offset) + Int(n.length) <= 20 { no.append(fact) }
+                    var learned = fact
+                    learned.fromNotEqual = true
+                    if n.base == .network, Int(n.offset) + Int(n.length) <= 20 { no.append(learned) }
+                }
+            }
+            // A transport test of nothing but the header's presence failed: that protocol's
+            // transport header is not there (not that protocol, or a later fragment).
+            if n.base == .transport, n.proto >= 0, n.mask == 0, n.op == .eq {
+                for p in allowed(n) {
+                    no.append(Fact(base: .transport, offset: Self.absentTransport, length: 0, mask: 0, value: p, equal: false))
                 }
             }
             // The most recent outcomes are enough (and keep a long path cheap).
