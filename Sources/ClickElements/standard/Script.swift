@@ -205,9 +205,10 @@ public class Script: Element, SignalHandling {
     var executingContext = false
     var contextShown = false
 
-    /// Runs the script with its messages under `While executing`, as Click's.
+    /// Runs the script with its messages under `While executing`, as Click's Script (its
+    /// DriverManager reports without it).
     func runInContext() {
-        executingContext = true
+        executingContext = kind != .driver
         contextShown = false
         defer { executingContext = false }
         run()

@@ -16,11 +16,16 @@ import Testing
             InfiniteSource(LIMIT 1, STOP true, LENGTH 8) -> EnsureEther -> Print(noip, 40) -> Discard
             """)
         #expect(b.router != nil, "\(b.log.text)")
-        #expect(lines.sorted() == [
+        // Without addresses, the new header's addresses are whatever the headroom held (in
+        // Click the previous packet's, here too or another router's in the same process).
+        let sorted = lines.sorted()
+        #expect(sorted.count == 4)
+        #expect(sorted.filter { !$0.hasPrefix("plain:") } == [
             "kept:   34 | 05050505 05050404 04040404 08004500 00140000 00004011 00000a00 00010a00 0002",
             "noip:    8 | 52616e64 6f6d2062",
-            "plain:   34 | 02020202 02020101 01010101 08004500 00140000 00004011 00000a00 00010a00 0002",
             "restored:   34 | 03030303 03030101 01010101 08004500 00140000 00004011 00000a00 00010a00 0002",
         ])
+        let plain = sorted.first { $0.hasPrefix("plain:") } ?? ""
+        #expect(plain.hasPrefix("plain:   34 | ") && plain.hasSuffix(" 08004500 00140000 00004011 00000a00 00010a00 0002"), "\(plain)")
     }
 }
