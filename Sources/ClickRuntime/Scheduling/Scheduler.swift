@@ -38,7 +38,12 @@ public final class RouterClock {
         }
         let real = Self.wallClock()
         guard warped else { return real }
-        return warpBase.router &+ Int64(Double(real &- warpBase.real) * speed)
+        return warpBase.router.saturatingAdd(Self.clamped(Double(real &- warpBase.real) * speed))
+    }
+
+    /// A Double as Int64 nanoseconds, saturating (a warp factor can be anything positive).
+    static func clamped(_ d: Double) -> Int64 {
+        d >= 9.2e18 ? Int64.max : d <= -9.2e18 ? Int64.min : Int64(d)
     }
 
     /// Sets the time warp: `speed` times the wall clock (> 0), or, with `noWait`, the wall
@@ -54,7 +59,7 @@ public final class RouterClock {
 
     /// Router nanoseconds `interval` from now, in wall-clock nanoseconds.
     func wallInterval(_ interval: Int64) -> Int64 {
-        warped && speed != 1 ? Int64(Double(interval) / speed) : interval
+        warped && speed != 1 ? Self.clamped(Double(interval) / speed) : interval
     }
 
     /// Simulated time, or a no-wait warp: moves the clock forward to `time`.

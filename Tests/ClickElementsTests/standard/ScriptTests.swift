@@ -211,6 +211,12 @@ import Testing
         ])
     }
 
+    /// A hostile factor saturates router time instead of trapping.
+    @Test func hugeFactorsSaturate() throws {
+        let (lines, _) = try runTimed("Script(write timewarp 1e300, wait 1s, read timewarp, stop)")
+        #expect(lines == ["timewarp:\n1e+300"])
+    }
+
     @Test func simulatedTimeHasNoWarpToWrite() throws {
         let (_, lines) = buildAndRun("Script(read timewarp, write timewarp 2, stop)")
         #expect(lines == ["timewarp:\nsimulation", "While executing 'Script@1 :: Script':\n  no 'timewarp' write handler"])
