@@ -6,9 +6,12 @@ import VMInterface
 
 @Suite("stats pages")
 struct StatsPageTests {
-    let path = "/tmp/clickos-statspage-test-\(getpid()).stats"
+    /// A file of each test's own: the tests run in parallel, and one's cleanup must not
+    /// remove the other's page.
+    func scratch(_ name: String) -> String { "/tmp/clickos-statspage-test-\(getpid())-\(name).stats" }
 
     @Test func theHostReadsWhatTheVMWrites() throws {
+        let path = scratch("shared")
         defer { unlink(path) }
         let vm = try StatsPage.create(path: path, ports: 2)
         let host = try StatsPage.open(path: path)
@@ -23,6 +26,7 @@ struct StatsPageTests {
     }
 
     @Test func aFileThatIsNotAStatsPageIsRefused() throws {
+        let path = scratch("foreign")
         defer { unlink(path) }
         let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         #expect(fd >= 0)
