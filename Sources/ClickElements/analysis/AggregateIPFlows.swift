@@ -221,7 +221,7 @@ public final class AggregateIPFlows: Element, PacketAction {
     @inline(__always) public func action(_ p: Packet) -> Int { classify(p, now: now) }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        now = router.clock.now()
+        now = routerNow()
         guard fragments else { return pushThrough(&batch) }
         withScratchBatch { out in
             for i in 0..<batch.count {
@@ -245,7 +245,7 @@ public final class AggregateIPFlows: Element, PacketAction {
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
-        now = router.clock.now()
+        now = routerNow()
         pullThrough(into: &batch, max: max)
     }
 

@@ -35,7 +35,7 @@ public final class AverageCounter: Element, PacketAction {
 
     func note(_ batch: PacketBatch, from start: Int) {
         guard batch.count > start else { return }
-        let now = router.clock.now()
+        let now = routerNow()
         if first == 0 { first = now }
         if now - first < ignore { return }
         last = now

@@ -78,7 +78,7 @@ public final class IPRateMonitor: Element, PacketAction {
     func reset() {
         nodes = [Node(children: Array(repeating: -1, count: 256))]
         freeNodes = []
-        resetTime = router.clock.now()
+        resetTime = routerNow()
         lastFold = resetTime
     }
 
@@ -169,7 +169,7 @@ public final class IPRateMonitor: Element, PacketAction {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         forwardDirection = port == 0
-        now = router.clock.now()
+        now = routerNow()
         dispatch(&batch) { p in
             _ = action(p)
             return port
@@ -178,7 +178,7 @@ public final class IPRateMonitor: Element, PacketAction {
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         forwardDirection = port == 0
-        now = router.clock.now()
+        now = routerNow()
         let before = batch.count
         input(port, into: &batch, max: max)
         for i in before..<batch.count { _ = action(batch[i]) }
@@ -186,7 +186,7 @@ public final class IPRateMonitor: Element, PacketAction {
 
     /// The `look` text.
     func look() -> String {
-        let now = router.clock.now()
+        let now = routerNow()
         let tick = now / Self.tickLength
         var out = formatNumber((Double(now - resetTime) / 1e9 * 100).rounded() / 100) + "\n"
         func visit(_ i: Int, _ prefix: String, _ indent: String) {

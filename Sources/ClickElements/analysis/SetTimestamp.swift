@@ -18,7 +18,7 @@ public final class SetTimestamp: Element, PacketAction {
     }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
-        let t = fixed ?? router.clock.now()
+        let t = fixed ?? routerNow()
         if first { p.firstTimestamp = t } else { p.timestamp = t }
         return 0
     }

@@ -32,7 +32,7 @@ public final class SetTimestampDelta: Element, PacketAction {
             if first == 0 { first = t }
             p.timestamp = t.saturatingSubtract(first)
         case .now:
-            p.timestamp = router.clock.now().saturatingSubtract(t)
+            p.timestamp = routerNow().saturatingSubtract(t)
         case .first:
             p.timestamp = t.saturatingSubtract(p.firstTimestamp)
         }

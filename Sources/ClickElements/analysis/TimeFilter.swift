@@ -71,7 +71,7 @@ public final class TimeFilter: Element, PacketAction {
 
     public override func initialize() throws(ElementError) {
         try endCall?.initialize(in: router, context: self, write: true)
-        let now = router.clock.now()
+        let now = routerNow()
         if startRelative == .initialization { start = start.saturatingAdd(now) }
         if endRelative == .initialization { end = end.saturatingAdd(now) }
         ready = false

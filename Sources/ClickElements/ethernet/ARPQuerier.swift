@@ -106,7 +106,7 @@ public final class ARPQuerier: Element {
         if tableName == nil { expiry = store.startExpiring(self) }
     }
 
-    public override func runTimer(_ timer: Timer) { store.expire(timer, now: router.clock.now()) }
+    public override func runTimer(_ timer: Timer) { store.expire(timer, now: routerNow()) }
 
     /// Writes the Ethernet header for `ether` in front of `p` (pushed unless `hasHeader`);
     /// false if there is no headroom.
@@ -145,7 +145,7 @@ public final class ARPQuerier: Element {
             batch.killAll()
             return
         }
-        let now = router.clock.now()
+        let now = routerNow()
         dispatch(&batch) { p in
             guard myIP != 0 else {
                 drops &+= 1
@@ -215,12 +215,12 @@ public final class ARPQuerier: Element {
         var ether: UInt64 = 0
         for i in 0..<6 { ether = ether << 8 | UInt64(p[22 + i]) }
         guard ether & 0x0100_0000_0000 == 0 else { return }
-        release(store.insert(p.load32(28), ether, now: router.clock.now()))
+        release(store.insert(p.load32(28), ether, now: routerNow()))
     }
 
     /// Sends packets that were waiting (their Ethernet headers already on), in order.
     func release(_ waiting: [Packet]) {
-        let now = router.clock.now()
+        let now = routerNow()
         for w in waiting {
             let r = resolve(w, w.destinationIPAnnotation, now: now, hasHeader: true)
             if r == 0 { output(0, single: w) } else if r < 0 { w.kill() }

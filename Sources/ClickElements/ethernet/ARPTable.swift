@@ -32,7 +32,7 @@ public final class ARPTable: Element {
         expiry = store.startExpiring(self)
     }
 
-    public override func runTimer(_ timer: Timer) { store.expire(timer, now: router.clock.now()) }
+    public override func runTimer(_ timer: Timer) { store.expire(timer, now: routerNow()) }
 
     public override func cleanup() {
         expiry?.unschedule()

@@ -184,7 +184,7 @@ public final class ICMPError: Element {
         icmp.setBE16(2, internetChecksum(icmp, 8 + quoted))
         q.setNetworkHeader(at: 0, headerLength: headerLength)
         q.destinationIPAnnotation = src
-        q.timestamp = router.clock.now()
+        q.timestamp = routerNow()
         if useFixAnno { q.setAnnotation8(Annotation.fixIPSource, 1) }
         return q
     }

@@ -76,7 +76,7 @@ public final class ICMPPingSource: Element {
         icmp.setBE16(2, internetChecksum(icmp, 8 + data.count))
         p.setNetworkHeader(at: 0, headerLength: 20)
         p.destinationIPAnnotation = dst.value
-        let now = router.clock.now()
+        let now = routerNow()
         p.timestamp = now
         sentAt[sequence] = now
         if sentAt.count > 4096, let oldest = sentAt.min(by: { $0.value < $1.value }) { sentAt[oldest.key] = nil }
@@ -97,7 +97,7 @@ public final class ICMPPingSource: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        let now = router.clock.now()
+        let now = routerNow()
         for i in 0..<batch.count {
             let p = batch[i]
             guard let ip = p.networkHeader, p.networkLength >= 28, ip.byte(9) == 1,

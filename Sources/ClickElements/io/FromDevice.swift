@@ -120,7 +120,7 @@ public final class FromDevice: Element, VMPortObserver {
             var limited = PacketBatch(storage: batch.storage, capacity: min(batch.capacity, burst))
             received = vmPort.receive(into: &limited, pool: pool)
             if received > 0 {
-                let now = stamp ? router.clock.now() : 0
+                let now = stamp ? routerNow() : 0
                 for i in 0..<received { limited[i].timestamp = now }
                 count &+= received
                 output(0, &limited)
@@ -170,7 +170,7 @@ public final class FromDevice: Element, VMPortObserver {
             return
         }
         guard let socket else { return }
-        let now = stamp ? router.clock.now() : 0
+        let now = stamp ? routerNow() : 0
         withScratchBatch { batch in
             count &+= socket.drain(into: &batch, pool: pool, snaplen: snaplen, now: now, element: self)
         }

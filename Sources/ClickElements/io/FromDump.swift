@@ -291,7 +291,7 @@ public final class FromDump: Element, EmptyNotifier {
                     break
                 }
                 if timing {
-                    let now = router.clock.now()
+                    let now = routerNow()
                     if firstTrace < 0 {
                         firstTrace = p.timestamp
                         firstLocal = now

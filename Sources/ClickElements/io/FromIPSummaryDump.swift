@@ -487,7 +487,7 @@ public final class FromIPSummaryDump: Element, EmptyNotifier {
         guard let p = pending ?? readPacket() else { return nil }
         pending = nil
         if timing {
-            let now = router.clock.now()
+            let now = routerNow()
             if firstTrace < 0 {
                 firstTrace = p.timestamp
                 firstLocal = now

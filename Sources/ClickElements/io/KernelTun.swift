@@ -140,7 +140,7 @@ public class KernelTun: Element {
         p.take(capacity - n)
         let ethertype = n >= Self.infoLength ? p.load16(2) : 0
         _ = p.pull(min(n, Self.infoLength))
-        p.timestamp = router.clock.now()
+        p.timestamp = routerNow()
         if isTap {
             if p.length >= 14 { p.setMACHeader(at: 0) }
             output(0, single: p)

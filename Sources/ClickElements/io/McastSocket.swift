@@ -151,7 +151,7 @@ public final class McastSocket: Element {
             } else {
                 p.take(snaplen - n)
             }
-            if timestamp { p.timestamp = router.clock.now() }
+            if timestamp { p.timestamp = routerNow() }
             output(0, single: p)
         }
     }

@@ -94,7 +94,7 @@ public final class ToDump: Element, PacketAction {
         guard let file else { return 0 }
         // A packet without a timestamp (one made by ARPResponder, say) is written with
         // the current time, as Click's ToDump does.
-        let ts = p.timestamp != 0 ? p.timestamp : router.clock.now()
+        let ts = p.timestamp != 0 ? p.timestamp : routerNow()
         let seconds = UInt32(truncatingIfNeeded: ts / 1_000_000_000)
         let fraction = UInt32(truncatingIfNeeded: nano ? ts % 1_000_000_000 : (ts % 1_000_000_000) / 1000)
         let captured = min(p.length, snaplen)

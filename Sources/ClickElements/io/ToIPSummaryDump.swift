@@ -58,7 +58,7 @@ public final class ToIPSummaryDump: Element, PacketAction {
                 var host = [CChar](repeating: 0, count: 256)
                 gethostname(&host, host.count)
                 text += "!host \(String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))\n"
-                text += "!runtime \(formatTimestamp(router.clock.now()))\n"
+                text += "!runtime \(formatTimestamp(routerNow()))\n"
             }
             text += "!data " + fields.map(\.rawValue).joined(separator: " ") + "\n"
             fputs(text, file)

@@ -70,13 +70,13 @@ public final class IPGWOptions: Element, PacketAction {
                 if flag == 3 {
                     // Prespecified addresses: only our own entry gets the time.
                     if pointer + 7 <= length, myAddresses.contains(ip.be32(o + pointer - 1)) {
-                        let ms = UInt32(truncatingIfNeeded: (router.clock.now() / 1_000_000) % 86_400_000)
+                        let ms = UInt32(truncatingIfNeeded: (routerNow() / 1_000_000) % 86_400_000)
                         ip.setBE32(o + pointer + 3, ms)
                         ip.setByte(o + 2, UInt8(pointer + 8))
                         changed = true
                     }
                 } else if pointer + entry - 1 <= length {
-                    let now = router.clock.now()
+                    let now = routerNow()
                     let ms = UInt32(truncatingIfNeeded: (now / 1_000_000) % 86_400_000)
                     if flag == 0 {
                         ip.setBE32(o + pointer - 1, ms)

@@ -69,13 +69,13 @@ public final class IPReassembler: Element {
     }
 
     public override func runTimer(_ timer: Timer) {
-        let now = router.clock.now()
+        let now = routerNow()
         for (key, d) in partials where now - d.started >= timeout { discard(key) }
         timer.schedule(after: max(timeout / 2, 1_000_000))
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        let now = router.clock.now()
+        let now = routerNow()
         dispatch(&batch) { p in
             guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
             let off = ip.be16(IPv4Header.fragment)

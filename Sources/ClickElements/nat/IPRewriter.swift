@@ -243,7 +243,7 @@ public class IPRewriter: Element {
     public override func cleanup() { reaper?.unschedule() }
 
     public override func runTimer(_ timer: Timer) {
-        reap(now: router.clock.now())
+        reap(now: routerNow())
         if reapInterval > 0 { timer.schedule(after: reapInterval) }
     }
 
@@ -412,7 +412,7 @@ public class IPRewriter: Element {
     /// `input` (Click's `get_entry`); nil when the input's spec makes none.
     public func mapping(for key: FlowID, input: Int) -> Int32? {
         if let m = existingMapping(key) { return m }
-        return newFlow(key, port: input, now: router.clock.now()).mapping
+        return newFlow(key, port: input, now: routerNow()).mapping
     }
 
     /// From sequence number `trigger` on, the TCP flow of mapping `m` carries `delta` more
@@ -516,7 +516,7 @@ public class IPRewriter: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        let now = router.clock.now()
+        let now = routerNow()
         dispatch(&batch) { process($0, port: port, now: now) }
     }
 
@@ -557,10 +557,10 @@ public class IPRewriter: Element {
                 throw ElementError("CAPACITY: expected integer")
             }
             self.heap.capacity = Int(n)
-            self.heap.shrink(now: self.router.clock.now(), clearAll: false)
+            self.heap.shrink(now: self.routerNow(), clearAll: false)
         })
         h.write("clear") { [unowned self] (_: String) throws(ElementError) in
-            self.heap.shrink(now: self.router.clock.now(), clearAll: true)
+            self.heap.shrink(now: self.routerNow(), clearAll: true)
         }
         h.read("patterns") { [unowned self] in self.inputs.indices.map { self.describeInput($0) }.joined() }
         for i in 0..<ninputs {
@@ -621,7 +621,7 @@ public class IPRewriter: Element {
 
     /// The live flows, each direction on its line, in Click's form.
     func unparseTable(_ include: (FlowID) -> Bool) -> String {
-        let now = router.clock.now()
+        let now = routerNow()
         var s = ""
         for f in table.forwardMappings where include(table.mappings[Int(f)].key) {
             for i in [f, table.mappings[Int(f)].partner] {

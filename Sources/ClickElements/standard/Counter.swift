@@ -80,7 +80,7 @@ public final class Counter: Element, PacketAction {
     public override func push(port: Int, _ batch: inout PacketBatch) {
         let before = count, beforeBytes = byteCount
         pushThroughCounting(&batch)
-        let now = router.clock.now()
+        let now = recentRouterTime()
         rate.add(count - before, at: now)
         byteRate.add(byteCount - beforeBytes, at: now)
     }
@@ -102,7 +102,7 @@ public final class Counter: Element, PacketAction {
         let before = count, beforeBytes = byteCount
         pullThrough(into: &batch, max: max)
         if count != before {
-            let now = router.clock.now()
+            let now = recentRouterTime()
             rate.add(count - before, at: now)
             byteRate.add(byteCount - beforeBytes, at: now)
         }
@@ -129,9 +129,9 @@ public final class Counter: Element, PacketAction {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("byte_count", get: { [unowned self] in self.byteCount })
-        h.read("rate") { [unowned self] in self.rate.text(now: self.router.clock.now()) }
-        h.read("byte_rate") { [unowned self] in self.byteRate.text(now: self.router.clock.now()) }
-        h.read("bit_rate") { [unowned self] in self.byteRate.text(now: self.router.clock.now(), scale: 8) }
+        h.read("rate") { [unowned self] in self.rate.text(now: self.routerNow()) }
+        h.read("byte_rate") { [unowned self] in self.byteRate.text(now: self.routerNow()) }
+        h.read("bit_rate") { [unowned self] in self.byteRate.text(now: self.routerNow(), scale: 8) }
         h.write("reset_counts") { [unowned self] _ in self.reset() }
         h.write("reset") { [unowned self] _ in self.reset() }
         h.read("count_call") { [unowned self] in self.countCall.map { "\($0.at)" } ?? "" }

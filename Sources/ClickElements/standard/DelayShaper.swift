@@ -35,7 +35,7 @@ public final class DelayShaper: Element, EmptyNotifier {
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
-        let now = router.clock.now()
+        let now = routerNow()
         var got = 0
         while got < max && !batch.isFull {
             if held == nil {

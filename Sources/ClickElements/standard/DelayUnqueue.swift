@@ -35,7 +35,7 @@ public final class DelayUnqueue: Element {
     }
 
     public override func runTask(_ task: Task) -> Bool {
-        let now = router.clock.now()
+        let now = routerNow()
         var sent = 0
         while sent < 256 {
             if held == nil {

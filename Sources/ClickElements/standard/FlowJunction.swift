@@ -88,7 +88,7 @@ public final class FlowJunction: Element {
     /// Remembered flows that have not timed out move over from the junction this one replaces.
     public override func takeState(from old: Element) {
         guard let old = old as? FlowJunction else { return }
-        let now = router.clock.now() / 1_000_000_000
+        let now = routerNow() / 1_000_000_000
         for e in old.table where e.used && now - e.lastSeen <= timeout {
             let slot = find(low: e.low, high: e.high, proto: e.proto, hash: Self.hash(e.low, e.high, e.proto), now: now)
             if !table[slot].used { flows += 1 }
@@ -168,7 +168,7 @@ public final class FlowJunction: Element {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        let now = router.clock.now() / 1_000_000_000
+        let now = routerNow() / 1_000_000_000
         dispatch(&batch) { route($0, from: port, now: now) }
     }
 

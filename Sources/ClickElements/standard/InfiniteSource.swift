@@ -103,10 +103,9 @@ public final class InfiniteSource: Element, EmptyNotifier {
 
     /// Makes up to `n` packets into `batch`; returns how many.
     @inline(__always) func generate(_ n: Int, into batch: inout PacketBatch) -> Int {
-        guard let template else { return 0 }
-        let now = stamp ? router.clock.now() : 0
+        guard let template, let state = poolState else { return 0 }
+        let now = stamp ? recentRouterTime() : 0
         let length = data.count
-        let state = pool.state
         var made = 0
         while made < n, let m = state.pointee.allocate() {
             let p = Packet(meta: m)

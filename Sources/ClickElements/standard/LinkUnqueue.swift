@@ -57,7 +57,7 @@ public final class LinkUnqueue: Element {
     var size: Int { inTransit.count - transitHead }
 
     public override func runTask(_ task: Task) -> Bool {
-        let now = router.clock.now()
+        let now = routerNow()
         var worked = false
         // Deliver what has crossed the link.
         withScratchBatch { batch in

@@ -62,7 +62,7 @@ public final class RatedSource: Element {
 
     func make() -> Packet? {
         guard let p = pool.make(data) else { return nil }
-        p.timestamp = router.clock.now()
+        p.timestamp = routerNow()
         return p
     }
 
@@ -72,7 +72,7 @@ public final class RatedSource: Element {
             if stop { router.requestStop() }
             return
         }
-        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        bucket.refill(at: TokenBucket.jiffies(routerNow()))
         withScratchBatch { batch in
             while !batch.isFull && (limit < 0 || count < limit) && bucket.removeIf(1), let p = make() {
                 batch.append(p)
@@ -93,7 +93,7 @@ public final class RatedSource: Element {
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
         guard active, limit < 0 || count < limit else { return }
-        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        bucket.refill(at: TokenBucket.jiffies(routerNow()))
         if !batch.isFull, bucket.removeIf(1), let p = make() {
             batch.append(p)
             count &+= 1

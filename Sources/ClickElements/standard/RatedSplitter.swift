@@ -26,7 +26,7 @@ public class RatedSplitter: Element, PacketAction {
     }
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
-        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        bucket.refill(at: TokenBucket.jiffies(routerNow()))
         pushThrough(&batch)
     }
 

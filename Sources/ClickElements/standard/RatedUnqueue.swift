@@ -52,7 +52,7 @@ public class RatedUnqueue: Element {
             task.unschedule()
             return false
         }
-        bucket.refill(at: TokenBucket.jiffies(router.clock.now()))
+        bucket.refill(at: TokenBucket.jiffies(routerNow()))
         guard bucket.contains(threshold) else {
             task.unschedule()
             timer?.schedule(after: Int64(bucket.timeUntilContains(threshold)) * 1_000_000)

@@ -655,7 +655,7 @@ public class Script: Element, SignalHandling {
         case "if": return a.count == 3 ? ((BoolValue.parse(a[0]) ?? false) ? a[1] : a[2]) : nil
         case "first": return a.first ?? ""
         case "length": return String(a.joined(separator: " ").count)
-        case "now": return formatTimestamp(router.clock.now())
+        case "now": return formatTimestamp(routerNow())
         case "unquote": return a.joined(separator: " ")
         case "htons", "ntohs":
             guard a.count == 1, let v = UInt16(a[0]) else { return nil }

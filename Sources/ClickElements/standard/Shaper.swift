@@ -29,7 +29,7 @@ public class Shaper: Element {
     }
 
     public override func pull(port: Int, into batch: inout PacketBatch, max: Int) {
-        let ready = gapRate.needUpdate(router.clock.now())
+        let ready = gapRate.needUpdate(routerNow())
         if port == 1 {
             if !ready { input(0, into: &batch, max: 1) }
             return
@@ -43,7 +43,7 @@ public class Shaper: Element {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.rate("rate", bandwidth: isBandwidth, get: { [unowned self] in self.rate }, set: { [unowned self] r in
             self.rate = r
-            self.gapRate.setRate(UInt32(min(r, Double(GapRate.maximumRate))), now: self.router.clock.now())
+            self.gapRate.setRate(UInt32(min(r, Double(GapRate.maximumRate))), now: self.routerNow())
         })
         h.write("reset") { [unowned self] _ in self.gapRate.reset() }
     }

@@ -44,7 +44,7 @@ public final class TimedSource: Element {
             return
         }
         if let p = pool.make(data) {
-            p.timestamp = router.clock.now()
+            p.timestamp = routerNow()
             count &+= 1
             output(0, single: p)
         }

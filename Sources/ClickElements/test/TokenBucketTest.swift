@@ -65,7 +65,7 @@ public final class TokenBucketTest: Element {
         for _ in 0..<2 {
             tb4.assign(unlimited: false)
             tb4.clear()
-            tb4.refill(at: TokenBucket.jiffies(router.clock.now()))
+            tb4.refill(at: TokenBucket.jiffies(routerNow()))
             check(tb4.rate == 0, "tb4.rate() == 0")
             check(tb4.capacity == TokenBucket.maxTokens, "tb4.capacity() == TokenBucket::max_tokens")
             check(tb4.isEmpty, "tb4.empty()")

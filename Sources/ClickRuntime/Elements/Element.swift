@@ -43,17 +43,40 @@ open class Element: DescriptorWatcher {
     public internal(set) var firstTask: Task?
     /// The router that runs this element; set when the router creates the element, before
     /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
-    public unowned(unsafe) var router: Router! = nil
+    public unowned(unsafe) var router: Router! = nil {
+        didSet {
+            poolState = router?.pool.state
+            scratch = router?.pool.scratch
+            clockState = router?.clock.state
+        }
+    }
+
+    /// The router's packet pool, clock and scratch storage in plain memory, for the hot
+    /// path: reaching them through `router` would cost reference counting per call. Set
+    /// with `router`; the router's pool and clock outlive its elements.
+    public private(set) var poolState: UnsafeMutablePointer<PacketPoolState>?
+    @usableFromInline private(set) var scratch: UnsafeMutablePointer<ScratchStack>?
+    @usableFromInline private(set) var clockState: UnsafeMutablePointer<RouterClockState>?
 
     /// Every element class is constructible without arguments: the registry makes
     /// instances from the type alone and `configure` does the rest.
     public required init() {
-        packetAction = self as? any PacketAction
+        if let action = self as? any PacketAction {
+            let loops = Self.batchLoops(for: action)
+            batchLoopsOwner = loops
+            batchLoops = Unmanaged.passUnretained(loops)
+        }
     }
 
-    /// This element as a `PacketAction`, if it is one: the base `push` and `pull` run its
-    /// batch loops. Unowned: it is the element itself.
-    @usableFromInline unowned(unsafe) var packetAction: (any PacketAction)?
+    /// A `PacketAction`'s batch loops, which the base `push` and `pull` run. Reached
+    /// unmanaged (its owner is `batchLoopsOwner`): calling through an existential of the
+    /// element itself would cost a retain and a release per batch.
+    @usableFromInline var batchLoops: Unmanaged<PacketActionLoops>?
+    private var batchLoopsOwner: PacketActionLoops?
+
+    private static func batchLoops<A: PacketAction>(for action: A) -> PacketActionLoops {
+        PacketActionLoopsOf<A>()
+    }
 
     deinit {
         outputTargets?.deallocate()
@@ -113,8 +136,8 @@ open class Element: DescriptorWatcher {
     /// `PacketAction` runs its batch loop here; any other element with a push input
     /// overrides this, and debug builds stop where one was pushed to without doing so.
     open func push(port: Int, _ batch: inout PacketBatch) {
-        if let packetAction {
-            packetAction.pushActions(&batch)
+        if let batchLoops {
+            batchLoops._withUnsafeGuaranteedRef { $0.push(self, &batch) }
             return
         }
         assertionFailure("\(declaration) got a push on input \(port) but implements no push")
@@ -125,8 +148,8 @@ open class Element: DescriptorWatcher {
     /// runs its batch loop here; any other element with a pull output overrides this (debug
     /// builds stop where one does not).
     open func pull(port: Int, into batch: inout PacketBatch, max: Int) {
-        if let packetAction {
-            packetAction.pullActions(into: &batch, max: max)
+        if let batchLoops {
+            batchLoops._withUnsafeGuaranteedRef { $0.pull(self, into: &batch, max: max) }
             return
         }
         assertionFailure("\(declaration) was pulled on output \(port) but implements no pull")
@@ -173,11 +196,42 @@ open class Element: DescriptorWatcher {
     /// own storage, so an element that a packet re-enters (an ICMP error routed back
     /// through the element that caused it) never overwrites packets still in flight.
     @inlinable @inline(__always) public final func withScratchBatch<R>(_ body: (inout PacketBatch) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: Packet.self, capacity: BatchStorage.defaultCapacity) { buffer in
-            // A temporary allocation of non-zero capacity always has a base address.
-            var batch = PacketBatch(storage: buffer.baseAddress.unsafelyUnwrapped, capacity: buffer.count)
-            return body(&batch)
+        let n = BatchStorage.defaultCapacity
+        let storage = takeScratch(n)
+        defer { giveBackScratch(storage, n) }
+        var batch = PacketBatch(storage: storage, capacity: n)
+        return body(&batch)
+    }
+
+    /// `count` packet slots from the thread's scratch stack (allocated when it is full,
+    /// or when the element has no router). Give them back with `giveBackScratch`, last
+    /// taken first. (Not `withUnsafeTemporaryAllocation`: its closure costs the caller a
+    /// retain and a release of the element per call.)
+    @inlinable @inline(__always) public final func takeScratch(_ count: Int) -> UnsafeMutablePointer<Packet> {
+        if let scratch, let slots = scratch.pointee.take(count) { return slots }
+        return .allocate(capacity: count)
+    }
+
+    @inlinable @inline(__always) public final func giveBackScratch(_ slots: UnsafeMutablePointer<Packet>, _ count: Int) {
+        if let scratch, slots >= scratch.pointee.base, slots < scratch.pointee.base + scratch.pointee.capacity {
+            scratch.pointee.giveBack(count)
+        } else {
+            slots.deallocate()
         }
+    }
+
+    /// The router time now (a clock reading; simulated time advances).
+    @inlinable @inline(__always) public final func routerNow() -> Int64 {
+        // Set with `router`, before any element code runs.
+        clockState!.pointee.now()
+    }
+
+    /// The router time of the current scheduler round: as precise as per-packet
+    /// timestamps and rate estimates need, without a clock reading per packet (Click's
+    /// `Timestamp::recent()`); exact in simulated time.
+    @inlinable @inline(__always) public final func recentRouterTime() -> Int64 {
+        // Set with `router`, before any element code runs.
+        clockState!.pointee.recentTime()
     }
 
     /// Returned by a `dispatch` chooser that has taken the packet over (queued it): the
@@ -209,10 +263,11 @@ open class Element: DescriptorWatcher {
             output(0, &batch)
             return
         }
-        withUnsafeTemporaryAllocation(of: Packet.self, capacity: count) { buffer in
-            // A temporary allocation of non-zero capacity has a base address (count > 0
-            // whenever the loop below stores into it).
-            var run = PacketBatch(storage: buffer.baseAddress.unsafelyUnwrapped, capacity: max(count, 1))
+        do {
+            let slots = max(count, 1)
+            let storage = takeScratch(slots)
+            defer { giveBackScratch(storage, slots) }
+            var run = PacketBatch(storage: storage, capacity: slots)
             var runPort = 0
             for i in 0..<count {
                 let p = batch[i]
@@ -277,6 +332,26 @@ public protocol PacketAction: Element {
     /// witness is the loop specialized for it; classes do not implement them.
     func pushActions(_ batch: inout PacketBatch)
     func pullActions(into batch: inout PacketBatch, max: Int)
+}
+
+/// A `PacketAction` class's batch loops behind a class interface, so that the base
+/// `Element` reaches them through a vtable rather than an existential of the element.
+open class PacketActionLoops {
+    public init() {}
+    open func push(_ element: Element, _ batch: inout PacketBatch) {}
+    open func pull(_ element: Element, into batch: inout PacketBatch, max: Int) {}
+}
+
+/// The batch loops of the `PacketAction` class `A`.
+final class PacketActionLoopsOf<A: PacketAction>: PacketActionLoops {
+    override func push(_ element: Element, _ batch: inout PacketBatch) {
+        // Made for `element`'s own class by `Element.init`.
+        unsafeDowncast(element, to: A.self).pushActions(&batch)
+    }
+
+    override func pull(_ element: Element, into batch: inout PacketBatch, max: Int) {
+        unsafeDowncast(element, to: A.self).pullActions(into: &batch, max: max)
+    }
 }
 
 extension PacketAction {

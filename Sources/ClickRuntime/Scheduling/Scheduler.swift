@@ -4,45 +4,87 @@ import Glibc
 import CShims
 import ClickLanguage
 
-/// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
-/// which starts at 1,000,000,000 s, advances one nanosecond per reading (so timestamps
-/// are distinct; Click's nanosecond build does the same) and jumps to the next timer when
-/// the router is idle.
-public final class RouterClock {
-    public let isSimulated: Bool
-    private var simulated: Int64
+/// The state of a router clock, in plain memory so that elements read the time without
+/// reference counting (each element keeps a pointer to it; see `Element.routerNow()`).
+public struct RouterClockState {
+    @usableFromInline let isSimulated: Bool
+    @usableFromInline var simulated: Int64
+    /// Router time as last read: the time of the current scheduler round (the scheduler
+    /// reads the clock once per round) for per-packet uses that need no more precision
+    /// than that, as Click's `Timestamp::recent()`.
+    @usableFromInline var recent: Int64 = 0
     /// Click's time warp (the `timewarp` handler): router time runs `speed` times as fast
     /// as the wall clock from `warpBase` on, and with `noWait` jumps to the next timer
     /// when the router is idle. Off (the fast path) until first set.
-    private var warped = false
-    public private(set) var speed: Double = 1
-    public private(set) var noWait = false
-    private var warpBase: (real: Int64, router: Int64) = (0, 0)
+    @usableFromInline var warped = false
+    var speed: Double = 1
+    var noWait = false
+    var warpBaseReal: Int64 = 0
+    var warpBaseRouter: Int64 = 0
 
-    public init(simulated: Bool, start: Int64 = 1_000_000_000 * 1_000_000_000) {
-        self.isSimulated = simulated
+    init(isSimulated: Bool, start: Int64) {
+        self.isSimulated = isSimulated
         self.simulated = start
+        self.recent = start
     }
 
-    @inline(__always) static func wallClock() -> Int64 {
+    @inlinable @inline(__always) static func wallClock() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         return Int64(ts.tv_sec) &* 1_000_000_000 &+ Int64(ts.tv_nsec)
     }
 
-    @inline(__always) public func now() -> Int64 {
+    /// The router time now (simulated time advances a nanosecond per reading).
+    @inlinable @inline(__always) public mutating func now() -> Int64 {
         if isSimulated {
             // A warp to a timer at the end of time stays there rather than wrapping.
             simulated = simulated.saturatingAdd(1)
             return simulated
         }
-        let real = Self.wallClock()
-        guard warped else { return real }
-        return warpBase.router.saturatingAdd(Self.clamped(Double(real &- warpBase.real) * speed))
+        recent = warped ? warpedNow() : Self.wallClock()
+        return recent
+    }
+
+    /// The time of the current scheduler round (exact in simulated time, where reading
+    /// the clock costs nothing and each reading is distinct, as in Click).
+    @inlinable @inline(__always) public mutating func recentTime() -> Int64 {
+        isSimulated ? now() : recent
+    }
+
+    @usableFromInline func warpedNow() -> Int64 {
+        warpBaseRouter.saturatingAdd(RouterClock.clamped(Double(Self.wallClock() &- warpBaseReal) * speed))
+    }
+}
+
+/// Router time in nanoseconds: the wall clock, or Click's simulated time (`--simtime`),
+/// which starts at 1,000,000,000 s, advances one nanosecond per reading (so timestamps
+/// are distinct; Click's nanosecond build does the same) and jumps to the next timer when
+/// the router is idle.
+public final class RouterClock {
+    /// The clock's state; lives as long as the clock.
+    public let state: UnsafeMutablePointer<RouterClockState>
+
+    public init(simulated: Bool, start: Int64 = 1_000_000_000 * 1_000_000_000) {
+        state = .allocate(capacity: 1)
+        state.initialize(to: RouterClockState(isSimulated: simulated, start: start))
+    }
+
+    deinit { state.deallocate() }
+
+    public var isSimulated: Bool { state.pointee.isSimulated }
+    public var speed: Double { state.pointee.speed }
+    public var noWait: Bool { state.pointee.noWait }
+
+    @inline(__always) public func now() -> Int64 { state.pointee.now() }
+
+    /// Reads the wall clock into the recent time (nothing in simulated time, whose every
+    /// reading advances it).
+    @inline(__always) func refreshRecent() {
+        if !state.pointee.isSimulated { _ = state.pointee.now() }
     }
 
     /// A Double as Int64 nanoseconds, saturating (a warp factor can be anything positive).
-    static func clamped(_ d: Double) -> Int64 {
+    @usableFromInline static func clamped(_ d: Double) -> Int64 {
         d >= 9.2e18 ? Int64.max : d <= -9.2e18 ? Int64.min : Int64(d)
     }
 
@@ -51,24 +93,25 @@ public final class RouterClock {
     public func setWarp(speed: Double, noWait: Bool) {
         precondition(speed > 0, "checked by the timewarp handler")
         let current = now()
-        warpBase = (Self.wallClock(), current)
-        self.speed = speed
-        self.noWait = noWait
-        warped = true
+        state.pointee.warpBaseReal = RouterClockState.wallClock()
+        state.pointee.warpBaseRouter = current
+        state.pointee.speed = speed
+        state.pointee.noWait = noWait
+        state.pointee.warped = true
     }
 
     /// Router nanoseconds `interval` from now, in wall-clock nanoseconds.
     func wallInterval(_ interval: Int64) -> Int64 {
-        warped && speed != 1 ? Self.clamped(Double(interval) / speed) : interval
+        state.pointee.warped && speed != 1 ? Self.clamped(Double(interval) / speed) : interval
     }
 
     /// Simulated time, or a no-wait warp: moves the clock forward to `time`.
     func warp(to time: Int64) {
         if isSimulated {
-            if time > simulated { simulated = time }
+            if time > state.pointee.simulated { state.pointee.simulated = time }
         } else if noWait {
             let current = now()
-            if time > current { warpBase.router &+= time &- current }
+            if time > current { state.pointee.warpBaseRouter &+= time &- current }
         }
     }
 }
@@ -77,7 +120,9 @@ public final class RouterClock {
 /// file descriptors, and sleeps (no CPU) when there is nothing to do.
 public final class Scheduler {
     public let clock: RouterClock
-    private var runList: [Task] = []
+    /// The scheduled tasks, unmanaged (each is owned by its element, and a task leaves
+    /// the list before its element goes): running one costs no reference counting.
+    private var runList: [Unmanaged<Task>] = []
     private var heap: [Timer] = []
     /// Timers that fire once when `run()` starts, before the first round of tasks.
     private var firstTimers: [Timer] = []
@@ -116,12 +161,12 @@ public final class Scheduler {
         task.isScheduled = true
         guard strideOrder else {
             task.slot = runList.count
-            runList.append(task)
+            runList.append(Unmanaged.passUnretained(task))
             return
         }
         // As Click's Task::fast_schedule: one stride past the head's pass, before the first
         // task whose pass is greater.
-        task.pass = (runList.first?.pass ?? 0) &+ task.stride
+        task.pass = (runList.first?.takeUnretainedValue().pass ?? 0) &+ task.stride
         insertInPassOrder(task, from: 0)
     }
 
@@ -129,12 +174,12 @@ public final class Scheduler {
         let i = task.slot
         if strideOrder {
             runList.remove(at: i)
-            for k in i..<runList.count { runList[k].slot = k }
+            renumber(from: i)
         } else {
             let last = runList.removeLast()
             if i < runList.count {
                 runList[i] = last
-                last.slot = i
+                last._withUnsafeGuaranteedRef { $0.slot = i }
             }
         }
         task.slot = -1
@@ -143,9 +188,14 @@ public final class Scheduler {
 
     private func insertInPassOrder(_ task: Task, from start: Int) {
         var j = start
-        while j < runList.count, !Self.passAfter(runList[j].pass, task.pass) { j += 1 }
-        runList.insert(task, at: j)
-        for k in j..<runList.count { runList[k].slot = k }
+        while j < runList.count, !Self.passAfter(runList[j].takeUnretainedValue().pass, task.pass) { j += 1 }
+        runList.insert(Unmanaged.passUnretained(task), at: j)
+        renumber(from: j)
+    }
+
+    /// Sets the run-list positions of the tasks from `start` on.
+    private func renumber(from start: Int) {
+        for k in start..<runList.count { runList[k]._withUnsafeGuaranteedRef { $0.slot = k } }
     }
 
     /// Switches to stride order (a task's tickets changed): the scheduled tasks are put in
@@ -155,7 +205,7 @@ public final class Scheduler {
         strideOrder = true
         let tasks = runList
         runList.removeAll(keepingCapacity: true)
-        for t in tasks { add(t) }
+        for t in tasks { add(t.takeUnretainedValue()) }
     }
 
     /// Click's RouterThread::run_tasks under stride scheduling: the head runs; if it stays
@@ -165,19 +215,20 @@ public final class Scheduler {
     private func runTasksInStrideOrder() -> Bool {
         var worked = false
         var budget = Self.tasksPerRound
-        while budget > 0, !stopRequested, !batchEnded, let task = runList.first {
+        while budget > 0, !stopRequested, !batchEnded, let first = runList.first {
+            let task = first.takeUnretainedValue()
             budget -= 1
-            let didWork = task.element.runTask(task)
+            let didWork = task.run()
             worked = worked || didWork
             guard task.isScheduled, task.slot == 0 else { continue }
             task.pass &+= task.stride
             if !didWork {
                 if runList.count < 2 { break }
-                let next = runList[1].pass
+                let next = runList[1].takeUnretainedValue().pass
                 if Self.passAfter(next, task.pass) { task.pass = next }
             }
             runList.removeFirst()
-            for k in runList.indices { runList[k].slot = k }
+            renumber(from: 0)
             insertInPassOrder(task, from: 0)
         }
         return worked
@@ -195,8 +246,8 @@ public final class Scheduler {
     public func endTaskBatch() { batchEnded = true }
 
     /// Makes `task` and `timer` belong to this scheduler.
-    public func adopt(_ task: Task) { task.scheduler = self }
-    public func adopt(_ timer: Timer) { timer.scheduler = self }
+    public func adopt(_ task: Task) { task.scheduler = Unmanaged.passUnretained(self) }
+    public func adopt(_ timer: Timer) { timer.scheduler = Unmanaged.passUnretained(self) }
 
     /// Calls `watcher.selected(fd:)` when `fd` becomes readable. The watcher must stay
     /// alive until it unwatches (the scheduler does not retain it).
@@ -347,6 +398,8 @@ public final class Scheduler {
             }
             iterations &+= 1
             batchEnded = false
+            // One clock reading per round: per-packet timestamps and rates use it.
+            clock.refreshRecent()
             var worked = false
             var i = 0
             // A stop request takes effect once this round of tasks is over, as in Click
@@ -364,9 +417,9 @@ public final class Scheduler {
                     while i < runList.count && budget > 0 && !batchEnded {
                         let task = runList[i]
                         budget -= 1
-                        if task.element.runTask(task) { passWorked = true }
+                        if task._withUnsafeGuaranteedRef({ $0.run() }) { passWorked = true }
                         // The task may have unscheduled itself (and another moved into its slot).
-                        if i < runList.count && runList[i] === task { i += 1 }
+                        if i < runList.count && runList[i].toOpaque() == task.toOpaque() { i += 1 }
                     }
                     worked = worked || passWorked
                     if !passWorked || runList.isEmpty { break }

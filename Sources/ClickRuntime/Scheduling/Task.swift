@@ -5,9 +5,14 @@ import ClickLanguage
 /// unschedules its task when it has nothing to do and reschedules it when woken (by a
 /// notifier or a timer), so an idle router sleeps.
 public final class Task {
-    public unowned(unsafe) let element: Element
+    /// The element the task runs; its owner (held unmanaged, so that running a task costs
+    /// no reference counting).
+    public let elementRef: Unmanaged<Element>
+    public var element: Element { elementRef.takeUnretainedValue() }
     public internal(set) var isScheduled = false
-    unowned(unsafe) var scheduler: Scheduler?
+    /// The scheduler of the element's router thread (which outlives its tasks), unmanaged
+    /// so that scheduling costs no reference counting.
+    var scheduler: Unmanaged<Scheduler>?
     /// Position in the scheduler's run list while scheduled.
     var slot = -1
     /// The task's share of its thread under Click's stride scheduler: 1024 by default,
@@ -22,7 +27,12 @@ public final class Task {
     static let stride1: UInt32 = 1 << 16
 
     public init(element: Element) {
-        self.element = element
+        self.elementRef = Unmanaged.passUnretained(element)
+    }
+
+    /// Runs the element's task once; returns whether it did work.
+    @inline(__always) func run() -> Bool {
+        elementRef._withUnsafeGuaranteedRef { $0.runTask(self) }
     }
 
     /// Sets the task's tickets, pinned to 1...32768 as Click pins them. A task with other
@@ -30,19 +40,19 @@ public final class Task {
     public func setTickets(_ n: Int) {
         tickets = min(max(n, 1), Task.maximumTickets)
         stride = Task.stride1 / UInt32(tickets)
-        if tickets != Task.defaultTickets { scheduler?.useStrideOrder() }
+        if tickets != Task.defaultTickets { scheduler?._withUnsafeGuaranteedRef { $0.useStrideOrder() } }
     }
 
     /// Puts the task on its thread's run list.
     public func schedule() {
         guard !isScheduled, let scheduler else { return }
-        scheduler.add(self)
+        scheduler._withUnsafeGuaranteedRef { $0.add(self) }
     }
 
     /// Takes the task off the run list until it is scheduled again.
     public func unschedule() {
         guard isScheduled, let scheduler else { return }
-        scheduler.remove(self)
+        scheduler._withUnsafeGuaranteedRef { $0.remove(self) }
     }
 }
 
@@ -53,7 +63,7 @@ public final class Timer {
     /// Expiry in nanoseconds of router time; 0 when not scheduled.
     public internal(set) var expiry: Int64 = 0
     public internal(set) var isScheduled = false
-    unowned(unsafe) var scheduler: Scheduler?
+    var scheduler: Unmanaged<Scheduler>?
     var heapIndex = -1
     /// When it was last armed, among its scheduler's armings (ties between equal expiries).
     var armedOrder: UInt64 = 0
@@ -64,19 +74,19 @@ public final class Timer {
 
     public func schedule(at time: Int64) {
         guard let scheduler else { return }
-        scheduler.arm(self, at: time)
+        scheduler._withUnsafeGuaranteedRef { $0.arm(self, at: time) }
     }
 
     public func schedule(after nanoseconds: Int64) {
         guard let scheduler else { return }
         // Saturating: a delay from a configuration or a handler can be as long as Click's
         // longest time; past the end of Int64 the timer simply never fires.
-        scheduler.arm(self, at: scheduler.clock.now().saturatingAdd(max(0, nanoseconds)))
+        scheduler._withUnsafeGuaranteedRef { $0.arm(self, at: $0.clock.now().saturatingAdd(max(0, nanoseconds))) }
     }
 
     public func unschedule() {
         guard isScheduled, let scheduler else { return }
-        scheduler.disarm(self)
+        scheduler._withUnsafeGuaranteedRef { $0.disarm(self) }
     }
 }
 
@@ -85,21 +95,26 @@ public final class Timer {
 /// becomes active.
 public final class NotifierSignal {
     public private(set) var isActive: Bool
-    private var listeners: [Task] = []
-    private var dependents: [NotifierSignal] = []
+    /// Tasks and signals to wake, unmanaged: they belong to elements of the same router,
+    /// which all live as long as one another, and waking costs no reference counting.
+    private var listeners: [Unmanaged<Task>] = []
+    private var dependents: [Unmanaged<NotifierSignal>] = []
 
     public init(active: Bool) {
         self.isActive = active
     }
 
     public func addListener(_ task: Task) {
-        if !listeners.contains(where: { $0 === task }) { listeners.append(task) }
+        if !listeners.contains(where: { $0.toOpaque() == Unmanaged.passUnretained(task).toOpaque() }) {
+            listeners.append(Unmanaged.passUnretained(task))
+        }
     }
 
     /// Makes `signal` become active whenever this one does (an element that merges
     /// several upstream notifiers, such as TimeSortedSched, announces their wake-ups).
     public func addDependent(_ signal: NotifierSignal) {
-        if signal !== self && !dependents.contains(where: { $0 === signal }) { dependents.append(signal) }
+        let ref = Unmanaged.passUnretained(signal)
+        if signal !== self && !dependents.contains(where: { $0.toOpaque() == ref.toOpaque() }) { dependents.append(ref) }
     }
 
     /// Sets the signal; becoming active wakes every listener and dependent signal.
@@ -107,8 +122,8 @@ public final class NotifierSignal {
         if active == isActive { return }
         isActive = active
         if active {
-            for task in listeners { task.schedule() }
-            for signal in dependents { signal.set(true) }
+            for task in listeners { task._withUnsafeGuaranteedRef { $0.schedule() } }
+            for signal in dependents { signal._withUnsafeGuaranteedRef { $0.set(true) } }
         }
     }
 }
