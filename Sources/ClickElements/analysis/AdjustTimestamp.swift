@@ -20,6 +20,8 @@ public final class AdjustTimestamp: Element, PacketAction {
         all = args.keyword("ALL", .bool) ?? false
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         if first {
             let t = p.firstTimestamp

@@ -17,6 +17,8 @@ public final class SetTimestamp: Element, PacketAction {
         first = args.keyword("FIRST", .bool) ?? false
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let t = fixed ?? routerNow()
         if first { p.firstTimestamp = t } else { p.timestamp = t }

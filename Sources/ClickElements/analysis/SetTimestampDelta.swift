@@ -24,6 +24,8 @@ public final class SetTimestampDelta: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let t = p.timestamp
         guard t != 0 else { return 0 }

@@ -88,6 +88,8 @@ public final class TimeFilter: Element, PacketAction {
         ready = true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let t = p.timestamp
         if !ready { firstPacket(t) }

@@ -51,6 +51,8 @@ public final class ARPPrint: Element, PacketAction {
         return s
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         if active { router.chatter(line(for: p)) }
         return 0

@@ -27,6 +27,8 @@ public final class CheckARPHeader: Element, PacketAction {
         if args.keyword("DETAILS", .bool) ?? false { reasonDrops = [0, 0, 0, 0] }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let available = p.length - offset
         guard available >= 8 else { return bad(0) }

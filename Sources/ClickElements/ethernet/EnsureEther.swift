@@ -32,6 +32,8 @@ public final class EnsureEther: Element, PacketAction {
 
     @inline(__always) static func isIP(_ type: UInt16) -> Bool { type == 0x0800 || type == 0x86DD }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let offset = p.networkHeaderOffset, offset >= 0 else { return 0 }
         if offset == 14, Self.isIP(p.data.be16(12)) { return 0 }

@@ -33,6 +33,8 @@ public final class EtherEncap: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.push(14) else { return -1 }
         let d = p.data

@@ -8,6 +8,8 @@ import ClickRuntime
 /// Ports: 1 input, 1 output, agnostic.
 public final class EtherMirror: Element, PacketAction {
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length >= 14 else { return -1 }
         let d = p.data

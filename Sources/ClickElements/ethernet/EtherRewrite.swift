@@ -16,6 +16,8 @@ public final class EtherRewrite: Element, PacketAction {
         dst = args.mandatory("DST", .etherAddress) ?? dst
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         // The MAC header where one is marked (as Click), else the data start.
         let offset = p.macHeaderOffset ?? 0

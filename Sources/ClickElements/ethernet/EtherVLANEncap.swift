@@ -25,6 +25,8 @@ public final class EtherVLANEncap: Element, PacketAction {
         ethertype = UInt16(truncatingIfNeeded: type)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let (t, untagged) = tag.tag(for: p)
         guard p.push(untagged ? 14 : 18) else { return -1 }

@@ -25,6 +25,8 @@ public final class HostEtherFilter: Element, PacketAction {
         offset = args.keyword("OFFSET", .unsignedInteger) ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length >= offset + 14 else { return -1 }
         let d = p.data + offset

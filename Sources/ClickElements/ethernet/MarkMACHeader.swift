@@ -16,6 +16,8 @@ public final class MarkMACHeader: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.setMACHeader(at: min(offset, p.length))
         return 0

@@ -17,6 +17,8 @@ public final class SetVLANAnno: Element, PacketAction {
         tci = UInt16(id & 0xFFF) | UInt16(pcp & 7) << 13
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.setAnnotation16(Annotation.vlanTCI, tci.bigEndian)
         return 0

@@ -38,6 +38,8 @@ public final class StoreEtherAddress: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard offset + 6 <= p.length else { return 1 }
         let d = p.data + offset

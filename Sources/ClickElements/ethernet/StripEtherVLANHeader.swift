@@ -21,6 +21,8 @@ public final class StripEtherVLANHeader: Element, PacketAction {
         nativeVLAN = native >= 0 ? UInt16(truncatingIfNeeded: native) : nil
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length >= 14 else { return -1 }
         if p.load16(12) == 0x8100 {

@@ -21,6 +21,8 @@ public final class VLANDecap: Element, PacketAction {
         ethertype = UInt16(truncatingIfNeeded: type)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         // As Click: an untagged frame passes with a zero VLAN_TCI annotation.
         guard p.length >= 18, p.load16(12) == ethertype else {

@@ -22,6 +22,8 @@ public final class VLANEncap: Element, PacketAction {
         ethertype = UInt16(truncatingIfNeeded: type)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let (t, untagged) = tag.tag(for: p)
         if untagged {

@@ -24,6 +24,8 @@ public final class VXLANEncap: Element, PacketAction {
         vni = UInt32(args.mandatory("VNI", .bounded(0, 0xFF_FFFF)) ?? 0)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.push(8) else { return -1 }
         let h = p.data

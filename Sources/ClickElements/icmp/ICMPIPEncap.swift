@@ -31,6 +31,8 @@ public final class ICMPIPEncap: Element, PacketAction {
         identifier = UInt16(args.keyword("IDENTIFIER", .uint16) ?? 0)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.push(28) else { return -1 }
         let ip = p.data

@@ -11,6 +11,8 @@ public final class ICMPPingResponder: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 28, ip.byte(9) == 1, let t = p.transportHeader, t.byte(0) == 8,
             ip.be16(IPv4Header.fragment) & 0x3FFF == 0

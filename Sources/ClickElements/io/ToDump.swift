@@ -90,6 +90,8 @@ public final class ToDump: Element, PacketAction {
         file = nil
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let file else { return 0 }
         // A packet without a timestamp (one made by ARPResponder, say) is written with

@@ -74,6 +74,8 @@ public final class ToIPSummaryDump: Element, PacketAction {
         file = nil
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         if let file {
             let view = SummaryPacketView(p)

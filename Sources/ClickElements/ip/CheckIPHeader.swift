@@ -116,6 +116,8 @@ public final class CheckIPHeader: Element, PacketAction {
         return 1
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let available = p.length - offset
         guard available >= IPv4Header.minimumLength else { return reject(.tiny) }

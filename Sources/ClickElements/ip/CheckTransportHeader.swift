@@ -39,6 +39,8 @@ public class CheckTransportHeader: Element, PacketAction {
     /// UDP: the UDP length within the packet; ICMP: the rest of the packet, with the
     /// minimum (errors: 36 bytes) or exact (timestamps: 20, information: 8) length of its
     /// type.
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, let nh = p.networkHeaderOffset, p.length - nh >= 20, ip.byte(9) == proto else { return bad(0) }
         let hl = Int(ip.byte(0) & 0x0F) << 2

@@ -21,6 +21,8 @@ public final class DecIPTTL: Element, PacketAction {
         multicast = args.keyword("MULTICAST", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard active, let ip = p.networkHeader else { return 0 }
         if !multicast && ip.be32(IPv4Header.destination) >> 28 == 0xE { return 0 }

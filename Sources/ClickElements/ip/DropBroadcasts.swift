@@ -14,6 +14,8 @@ public final class DropBroadcasts: Element, PacketAction {
     public override var processing: String { "a/ah" }
     public private(set) var drops = 0
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let t = p.meta.pointee.packetType
         if t == PacketType.broadcast || t == PacketType.multicast {

@@ -14,6 +14,8 @@ public final class FixIPSrc: Element, PacketAction {
         address = args.mandatory("IPADDR", .ipv4Address)?.value ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.annotation8(Annotation.fixIPSource) != 0, let ip = p.networkHeader else { return 0 }
         p.setAnnotation8(Annotation.fixIPSource, 0)

@@ -27,6 +27,8 @@ public final class GetIPAddress: Element, PacketAction {
         if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("parse error", keyword: "ANNO") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let base: UnsafeMutableRawPointer
         if fromHeader {

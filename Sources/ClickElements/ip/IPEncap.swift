@@ -54,6 +54,8 @@ public final class IPEncap: Element, PacketAction {
         df = args.keyword("DF", .bool) ?? false
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let destination = dstFromAnno ? p.destinationIPAnnotation : dst
         guard p.push(20) else { return -1 }

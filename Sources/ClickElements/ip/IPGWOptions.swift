@@ -23,6 +23,8 @@ public final class IPGWOptions: Element, PacketAction {
         myAddresses = [myAddress] + (args.positional("OTHERADDRS", .ipv4AddressList) ?? []).map(\.value)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader else { return 0 }
         let hl = Int(ip.byte(0) & 0x0F) << 2

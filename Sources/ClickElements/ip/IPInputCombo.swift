@@ -29,6 +29,8 @@ public final class IPInputCombo: Element, PacketAction {
         try check.initialize()
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.paint = color
         guard p.pull(14) else { return noutputs > 1 ? 1 : -1 }

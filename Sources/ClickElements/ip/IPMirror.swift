@@ -16,6 +16,8 @@ public final class IPMirror: Element, PacketAction {
         setAnno = args.positional("DST_ANNO", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
         let src = ip.be32(IPv4Header.source), dst = ip.be32(IPv4Header.destination)

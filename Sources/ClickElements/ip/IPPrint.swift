@@ -216,6 +216,8 @@ public final class IPPrint: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         // As Click's, a packet without a network header passes without a line.
         guard active, p.networkHeader != nil else { return 0 }

@@ -15,6 +15,8 @@ public final class MarkIPCE: Element, PacketAction {
         force = args.positional("FORCE", .bool) ?? false
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return -1 }
         let tos = ip.byte(1)

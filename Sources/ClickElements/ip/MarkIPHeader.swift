@@ -14,6 +14,8 @@ public final class MarkIPHeader: Element, PacketAction {
         offset = args.positional("OFFSET", .unsignedInteger) ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length > offset else { return 0 }
         let hl = Int(p[offset] & 0x0F) << 2

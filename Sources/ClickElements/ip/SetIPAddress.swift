@@ -15,6 +15,8 @@ public final class SetIPAddress: Element, PacketAction {
         if let a = annotationOffset(args.positional("ANNO", .word), default: Annotation.destinationIP, size: 4) { anno = a } else { args.error("parse error", keyword: "ANNO") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.setAnnotation32(anno, address.value.bigEndian)
         return 0

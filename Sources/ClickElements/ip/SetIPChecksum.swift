@@ -8,6 +8,8 @@ import ClickRuntime
 /// Ports: 1 input, 1 output, agnostic.
 public final class SetIPChecksum: Element, PacketAction {
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return -1 }
         let hl = Int(ip.byte(0) & 0x0F) << 2

@@ -14,6 +14,8 @@ public final class SetIPDSCP: Element, PacketAction {
         if let d = args.mandatory("DSCP", .bounded(0, 63)) { dscp = UInt8(d) }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
         setIPTOS(ip, dscp << 2 | (ip.byte(1) & 3))

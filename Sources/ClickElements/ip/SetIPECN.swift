@@ -26,6 +26,8 @@ public final class SetIPECN: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return 0 }
         setIPTOS(ip, (ip.byte(1) & 0xFC) | ecn)

@@ -19,6 +19,8 @@ public final class SetTCPChecksum: Element, PacketAction {
         fixOffset = args.positional("FIXOFF", .bool) ?? false
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, let nh = p.networkHeaderOffset, p.length - nh >= 20 else { return bad() }
         let hl = Int(ip.byte(0) & 0x0F) << 2
@@ -59,6 +61,8 @@ public final class SetUDPChecksum: Element, PacketAction {
     public override var portCount: String { "1/1-2" }
     public override var processing: String { "a/ah" }
     var reported = false
+
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
 
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, let nh = p.networkHeaderOffset, p.length - nh >= 20 else { return short() }

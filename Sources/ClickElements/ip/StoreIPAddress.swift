@@ -38,6 +38,8 @@ public final class StoreIPAddress: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let value = address ?? p.destinationIPAnnotation
         if let field {

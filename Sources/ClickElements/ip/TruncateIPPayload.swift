@@ -22,6 +22,8 @@ public final class TruncateIPPayload: Element, PacketAction {
         extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         var keep = length
         let removed: Int

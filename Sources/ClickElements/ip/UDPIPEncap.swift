@@ -34,6 +34,8 @@ public final class UDPIPEncap: Element, PacketAction {
         checksum = args.positional("CHECKSUM", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let destination = dstFromAnno ? p.destinationIPAnnotation : dst
         guard p.push(28) else { return -1 }

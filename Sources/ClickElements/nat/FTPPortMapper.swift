@@ -61,6 +61,8 @@ public final class FTPPortMapper: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     public func action(_ p: Packet) -> Int {
         guard let control, let data, let ip = p.networkHeader, let toff = p.transportHeaderOffset, p.length >= toff + 20,
             ip.byte(9) == 6

@@ -57,6 +57,8 @@ public final class ICMPRewriter: Element, PacketAction {
 
     static let errorTypes: Set<UInt8> = [3, 4, 5, 11, 12]
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(9) == 1, let icmp = p.transportHeader else { return -1 }
         let icmpLength = p.length - (p.transportHeaderOffset ?? p.length)

@@ -18,6 +18,8 @@ public final class Align: Element, PacketAction {
         if offset >= modulus { args.error("must be less than MODULUS", keyword: "OFFSET") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         packet.align(modulus, offset: offset)
         return 0

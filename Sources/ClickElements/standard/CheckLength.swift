@@ -16,6 +16,8 @@ public final class CheckLength: Element, PacketAction {
         maximum = args.mandatory("LENGTH", .unsignedInteger) ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.length > maximum ? 1 : 0
     }

@@ -19,6 +19,8 @@ public final class CheckPaint: Element, PacketAction {
         if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         packet.annotation8(offset) == color ? 0 : 1
     }

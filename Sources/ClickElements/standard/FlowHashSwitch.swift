@@ -24,6 +24,8 @@ public final class FlowHashSwitch: Element, PacketAction {
         UInt64(p[at]) << 24 | UInt64(p[at + 1]) << 16 | UInt64(p[at + 2]) << 8 | UInt64(p[at + 3])
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         let n = noutputs
         let o = offset

@@ -20,6 +20,8 @@ public final class HashSwitch: Element, PacketAction {
         if length == 0 { args.error("length must be > 0") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         guard packet.length >= offset + length else { return 0 }
         var d = 0

@@ -19,6 +19,8 @@ public final class Pad: Element, PacketAction {
         zero = args.keyword("ZERO", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         let added = length > 0 ? Swift.max(length - p.length, 0) : Int(p.annotation32(Annotation.extraLength))
         if added > 0 {

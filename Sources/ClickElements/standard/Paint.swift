@@ -17,6 +17,8 @@ public final class Paint: Element, PacketAction {
         if let o = annotationOffset(anno, default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         packet.setAnnotation8(offset, color)
         return 0

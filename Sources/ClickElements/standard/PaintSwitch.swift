@@ -16,6 +16,8 @@ public final class PaintSwitch: Element, PacketAction {
         if let o = annotationOffset(args.positional("ANNO", .word), default: Annotation.paint) { offset = o } else { args.error("parse error", keyword: "ANNO") }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         let c = Int(packet.annotation8(offset))
         if c == 255 && noutputs > 1 {

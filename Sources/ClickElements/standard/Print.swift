@@ -77,6 +77,8 @@ public final class Print: Element, PacketAction {
         return s
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         if active { router.chatter(line(for: packet)) }
         return 0

@@ -91,6 +91,8 @@ public final class RED: Element, PacketAction {
         return found
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         var length = 0
         for q in queues { length += q.length }

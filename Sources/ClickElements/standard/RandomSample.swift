@@ -45,6 +45,8 @@ public final class RandomSample: Element, PacketAction {
         sampling = min(raw, Self.one)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         if !active || router.random.clickRandom() & (Self.one - 1) < sampling { return 0 }
         drops &+= 1

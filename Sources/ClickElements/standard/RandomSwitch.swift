@@ -10,6 +10,8 @@ public final class RandomSwitch: Element, PacketAction {
     public override var portCount: String { "1/1-" }
     public override var processing: String { "h/h" }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         Int(router.random.clickRandom(0, UInt32(noutputs - 1)))
     }

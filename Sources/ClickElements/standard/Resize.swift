@@ -21,6 +21,8 @@ public final class Resize: Element, PacketAction {
         tail = args.positional("TAIL", .integer) ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         if head > 0 {
             guard p.push(head) else { return -1 }

@@ -11,6 +11,8 @@ public final class RoundRobinSwitch: Element, PacketAction {
     public override var processing: String { "h/h" }
     var next = 0
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         let o = next
         next += 1

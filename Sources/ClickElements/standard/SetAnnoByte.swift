@@ -21,6 +21,8 @@ public final class SetAnnoByte: Element, PacketAction {
         }
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.setAnnotation8(offset, value)
         return 0

@@ -22,6 +22,8 @@ public final class SetPacketType: Element, PacketAction {
         type = t
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         p.meta.pointee.packetType = type
         return 0

@@ -23,6 +23,8 @@ public final class StoreData: Element, PacketAction {
         data.copyBytes(from: bytes)
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         guard p.length > offset, let source = data.baseAddress else { return 0 }
         (p.data + offset).copyMemory(from: source, byteCount: Swift.min(data.count, p.length - offset))

@@ -17,6 +17,8 @@ public final class Truncate: Element, PacketAction {
         extraLength = args.keyword("EXTRA_LENGTH", .bool) ?? true
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int {
         if p.length > length {
             let removed = p.length - length

@@ -14,6 +14,8 @@ public final class Unstrip: Element, PacketAction {
         amount = args.mandatory("LENGTH", .unsignedInteger) ?? 0
     }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ packet: Packet) -> Int {
         packet.push(amount) ? 0 : -1
     }

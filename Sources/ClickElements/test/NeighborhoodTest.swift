@@ -16,6 +16,8 @@ import ClickRuntime
 public final class NeighborhoodTest: Element, PacketAction {
     public override var portCount: String { "-/-" }
 
+    public override func push(port: Int, _ batch: inout PacketBatch) { pushThrough(&batch) }
+
     @inline(__always) public func action(_ p: Packet) -> Int { -1 }
 
     public override func addHandlers(_ h: inout HandlerSet) {

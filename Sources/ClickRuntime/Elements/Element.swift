@@ -20,7 +20,9 @@ public enum PortProcessing: Sendable, Equatable {
 /// - pull ports: `pull(port:into:max:)` appends packets; `input(_:into:max:)` asks upstream.
 ///
 /// Simple elements adopt `PacketAction` and write one `action(_:)` per packet; the base
-/// class batches around it, in push and pull.
+/// class batches around it, in push and pull. (Such an element on a hot path also writes
+/// `override func push(port:_:) { pushThrough(&batch) }`: then a push into it is one call,
+/// where the base class's route to the loop costs two more.)
 ///
 /// The Click class name is the Swift class name (`className`), so a class is named once;
 /// `StandardElements` registers the classes by type.
@@ -32,18 +34,18 @@ open class Element: DescriptorWatcher {
     public internal(set) var landmark = Landmark(file: "config", line: 0)
     /// The configuration string, as given (variables substituted).
     public internal(set) var configuration = ""
-    public internal(set) var inputProcessing: [PortProcessing] = []
-    public internal(set) var outputProcessing: [PortProcessing] = []
+    public final internal(set) var inputProcessing: [PortProcessing] = []
+    public final internal(set) var outputProcessing: [PortProcessing] = []
     /// Where each output goes (push outputs) / each input comes from (pull inputs).
-    public internal(set) var outputTargets: UnsafeMutablePointer<PortTarget>? = nil
-    public internal(set) var inputSources: UnsafeMutablePointer<PortTarget>? = nil
-    public internal(set) var ninputs = 0
-    public internal(set) var noutputs = 0
+    public final internal(set) var outputTargets: UnsafeMutablePointer<PortTarget>? = nil
+    public final internal(set) var inputSources: UnsafeMutablePointer<PortTarget>? = nil
+    public final internal(set) var ninputs = 0
+    public final internal(set) var noutputs = 0
     /// The element's first task, once it made one (for the task handlers).
     public internal(set) var firstTask: Task?
     /// The router that runs this element; set when the router creates the element, before
     /// `configure`, and never nil afterwards. Unowned: the router owns its elements.
-    public unowned(unsafe) var router: Router! = nil {
+    public final unowned(unsafe) var router: Router! = nil {
         didSet {
             poolState = router?.pool.state
             scratch = router?.pool.scratch
@@ -54,9 +56,9 @@ open class Element: DescriptorWatcher {
     /// The router's packet pool, clock and scratch storage in plain memory, for the hot
     /// path: reaching them through `router` would cost reference counting per call. Set
     /// with `router`; the router's pool and clock outlive its elements.
-    public private(set) var poolState: UnsafeMutablePointer<PacketPoolState>?
-    @usableFromInline private(set) var scratch: UnsafeMutablePointer<ScratchStack>?
-    @usableFromInline private(set) var clockState: UnsafeMutablePointer<RouterClockState>?
+    public final private(set) var poolState: UnsafeMutablePointer<PacketPoolState>?
+    @usableFromInline final private(set) var scratch: UnsafeMutablePointer<ScratchStack>?
+    @usableFromInline final private(set) var clockState: UnsafeMutablePointer<RouterClockState>?
 
     /// Every element class is constructible without arguments: the registry makes
     /// instances from the type alone and `configure` does the rest.
@@ -71,7 +73,7 @@ open class Element: DescriptorWatcher {
     /// A `PacketAction`'s batch loops, which the base `push` and `pull` run. Reached
     /// unmanaged (its owner is `batchLoopsOwner`): calling through an existential of the
     /// element itself would cost a retain and a release per batch.
-    @usableFromInline var batchLoops: Unmanaged<PacketActionLoops>?
+    @usableFromInline final var batchLoops: Unmanaged<PacketActionLoops>?
     private var batchLoopsOwner: PacketActionLoops?
 
     private static func batchLoops<A: PacketAction>(for action: A) -> PacketActionLoops {
