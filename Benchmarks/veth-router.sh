@@ -10,7 +10,8 @@
 # binary is given, Click's userlevel driver with the same file. For each: ping RTT (20 pings
 # 50 ms apart: median and max), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
 # with the veth ends' offloads as Linux sets them up, then with `ethtool -K tx off rx off`.
-# Rounds alternate between the engines; medians over ROUNDS (default 3).
+# Rounds alternate between the engines; medians over ROUNDS (default 3). ENGINES and
+# OFFLOADS ("on off") pick a subset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLICK=${1:-}
@@ -76,7 +77,8 @@ http() { local s; s=$(nsx client curl -s -m 20 -o /dev/null -w '%{speed_download
 
 engines="linux clickos"
 [ -n "$CLICK" ] && engines="linux click clickos"
-for mode in on off; do
+engines=${ENGINES:-$engines}
+for mode in ${OFFLOADS:-on off}; do
     offloads_to "$mode"
     declare -A R=()
     for round in $(seq 0 "$ROUNDS"); do

@@ -84,56 +84,46 @@ int clickos_ignore_outgoing(int fd) {
     return setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, &one, sizeof one);
 }
 
-void *clickos_rx_ring(int fd, unsigned block_size, unsigned block_count, unsigned frame_size, unsigned timeout_ms) {
-    int version = TPACKET_V3;
-    if (setsockopt(fd, SOL_PACKET, PACKET_VERSION, &version, sizeof version) < 0) return NULL;
-    struct tpacket_req3 req;
-    memset(&req, 0, sizeof req);
-    req.tp_block_size = block_size;
-    req.tp_block_nr = block_count;
-    req.tp_frame_size = frame_size;
-    req.tp_frame_nr = (block_size / frame_size) * block_count;
-    req.tp_retire_blk_tov = timeout_ms;
-    if (setsockopt(fd, SOL_PACKET, PACKET_RX_RING, &req, sizeof req) < 0) return NULL;
-    void *ring = mmap(NULL, (size_t) block_size * block_count, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    return ring == MAP_FAILED ? NULL : ring;
+int clickos_packet_vnet_header(int fd) {
+    int one = 1;
+    return setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one);
 }
 
-void clickos_rx_ring_free(void *ring, unsigned block_size, unsigned block_count) {
-    if (ring) munmap(ring, (size_t) block_size * block_count);
+int clickos_receive_buffer(int fd, int bytes) {
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) == 0) return 0;
+    return setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
 }
 
-static struct tpacket_block_desc *block_at(void *ring, unsigned block_size, unsigned index) {
-    return (struct tpacket_block_desc *) ((char *) ring + (size_t) block_size * index);
+long clickos_packet_drops(int fd) {
+    struct tpacket_stats stats;
+    socklen_t length = sizeof stats;
+    if (getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, &stats, &length) < 0) return -1;
+    return (long) stats.tp_drops;
 }
 
-int clickos_block_ready(void *ring, unsigned block_size, unsigned index) {
-    struct tpacket_block_desc *b = block_at(ring, block_size, index);
-    return (__atomic_load_n(&b->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER) != 0;
-}
-
-unsigned clickos_block_packet_count(void *ring, unsigned block_size, unsigned index) {
-    return block_at(ring, block_size, index)->hdr.bh1.num_pkts;
-}
-
-void *clickos_block_first_packet(void *ring, unsigned block_size, unsigned index) {
-    struct tpacket_block_desc *b = block_at(ring, block_size, index);
-    return (char *) b + b->hdr.bh1.offset_to_first_pkt;
-}
-
-void clickos_block_release(void *ring, unsigned block_size, unsigned index) {
-    __atomic_store_n(&block_at(ring, block_size, index)->hdr.bh1.block_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-}
-
-void *clickos_packet_next(void *packet) {
-    struct tpacket3_hdr *h = (struct tpacket3_hdr *) packet;
-    return (char *) packet + h->tp_next_offset;
-}
-
-const unsigned char *clickos_packet_data(void *packet, unsigned *length) {
-    struct tpacket3_hdr *h = (struct tpacket3_hdr *) packet;
-    *length = h->tp_snaplen;
-    return (const unsigned char *) packet + h->tp_mac;
+int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *const *heads, unsigned head_capacity,
+                           unsigned char *tails, unsigned tail_stride, unsigned *lengths, int *truncated, unsigned count) {
+    struct mmsghdr messages[64];
+    struct iovec vectors[64][3];
+    if (count > 64) count = 64;
+    memset(messages, 0, sizeof(struct mmsghdr) * count);
+    for (unsigned i = 0; i < count; i++) {
+        vectors[i][0].iov_base = &headers[i];
+        vectors[i][0].iov_len = sizeof(struct clickos_vnet_header);
+        vectors[i][1].iov_base = heads[i];
+        vectors[i][1].iov_len = head_capacity;
+        vectors[i][2].iov_base = tails + (size_t) tail_stride * i + head_capacity;
+        vectors[i][2].iov_len = tail_stride - head_capacity;
+        messages[i].msg_hdr.msg_iov = vectors[i];
+        messages[i].msg_hdr.msg_iovlen = 3;
+    }
+    int n = recvmmsg(fd, messages, count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < n; i++) {
+        unsigned length = messages[i].msg_len;
+        lengths[i] = length >= sizeof(struct clickos_vnet_header) ? length - (unsigned) sizeof(struct clickos_vnet_header) : 0;
+        truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0 || length < sizeof(struct clickos_vnet_header);
+    }
+    return n;
 }
 
 int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengths, unsigned count) {

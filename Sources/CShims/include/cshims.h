@@ -1,5 +1,5 @@
 // The few C facilities Swift's Glibc module lacks (it is built without _GNU_SOURCE):
-// AF_PACKET TPACKET_V3 receive rings and sendmmsg, wrapped in small functions so that
+// AF_PACKET recvmmsg with virtio net headers and sendmmsg, wrapped in small functions so that
 // Swift never handles the kernel's structures directly.
 #ifndef CLICKOS_CSHIMS_H
 #define CLICKOS_CSHIMS_H
@@ -7,8 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// A raw AF_PACKET socket bound to interface `ifname` (all protocols), non-blocking.
-/// Returns the descriptor, or -1 with errno set.
 /// Opens /dev/net/tun as a TUN (tap == 0) or TAP device named `name` (empty: the kernel
 /// picks), non-blocking, with the 4-byte packet information header. The device's name is
 /// written to `name_out` (IFNAMSIZ bytes). Returns the descriptor, or -errno.
@@ -21,6 +19,8 @@ int clickos_tun_open(const char *name, int tap, char *name_out);
 int clickos_interface_configure(const char *name, uint32_t address, uint32_t netmask, int mtu,
                                 const unsigned char *ether, int tap, int *step);
 
+/// A raw AF_PACKET socket bound to interface `ifname` (all protocols), non-blocking.
+/// Returns the descriptor, or -1 with errno set.
 int clickos_packet_socket(const char *ifname, int promiscuous);
 
 /// A raw AF_PACKET socket that receives nothing yet (protocol 0), non-blocking: give it
@@ -35,25 +35,40 @@ int clickos_packet_bind(int fd, const char *ifname, int promiscuous);
 /// interface. Returns 0 or -1.
 int clickos_ignore_outgoing(int fd);
 
-/// Sets up a TPACKET_V3 receive ring of `block_count` blocks of `block_size` bytes and
-/// maps it. Returns the ring, or NULL with errno set.
-void *clickos_rx_ring(int fd, unsigned block_size, unsigned block_count, unsigned frame_size, unsigned timeout_ms);
+/// The virtio net header (`struct virtio_net_hdr`, host byte order) that PACKET_VNET_HDR
+/// puts before each frame: `flags` bit 0 says the checksum at `csum_start + csum_offset`
+/// is unfinished (it holds the pseudo-header sum); `gso_type` (1 TCPv4, 4 TCPv6, 5 UDP,
+/// bit 7 ECN) and `gso_size` describe a large segment the kernel did not split.
+struct clickos_vnet_header {
+    uint8_t flags;
+    uint8_t gso_type;
+    uint16_t header_length;
+    uint16_t gso_size;
+    uint16_t csum_start;
+    uint16_t csum_offset;
+};
 
-/// Unmaps a ring made by clickos_rx_ring.
-void clickos_rx_ring_free(void *ring, unsigned block_size, unsigned block_count);
+/// Asks for a virtio net header before each frame the socket receives (PACKET_VNET_HDR):
+/// frames then arrive as the kernel holds them, checksums unfinished and large segments
+/// whole. Returns 0 or -1.
+int clickos_packet_vnet_header(int fd);
 
-/// Block `index` of a ring: non-zero if the kernel has handed it to user space.
-int clickos_block_ready(void *ring, unsigned block_size, unsigned index);
-unsigned clickos_block_packet_count(void *ring, unsigned block_size, unsigned index);
-/// The first packet header of a ready block.
-void *clickos_block_first_packet(void *ring, unsigned block_size, unsigned index);
-/// Gives a block back to the kernel.
-void clickos_block_release(void *ring, unsigned block_size, unsigned index);
+/// Sets the socket's receive buffer to `bytes` (beyond the system's limit where the
+/// process may: SO_RCVBUFFORCE, else SO_RCVBUF up to the limit). Returns 0 or -1.
+int clickos_receive_buffer(int fd, int bytes);
 
-/// The next packet header after `packet` in its block.
-void *clickos_packet_next(void *packet);
-/// The captured bytes of `packet` and their count.
-const unsigned char *clickos_packet_data(void *packet, unsigned *length);
+/// Frames the kernel dropped for this socket since the last call (PACKET_STATISTICS), or -1.
+long clickos_packet_drops(int fd);
+
+/// Receives up to `count` (at most 64) frames of a PACKET_VNET_HDR socket with one
+/// recvmmsg call, without waiting. Frame i: its virtio header into `headers[i]`, its first
+/// `head_capacity` bytes at `heads[i]`, the rest (a large segment) at
+/// `tails + i * tail_stride + head_capacity`, so that copying the head to
+/// `tails + i * tail_stride` makes the frame contiguous. Its length goes to `lengths[i]`,
+/// and `truncated[i]` is non-zero if it did not fit. Returns the number of frames, or -1
+/// with errno set (EAGAIN: none waiting).
+int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *const *heads, unsigned head_capacity,
+                           unsigned char *tails, unsigned tail_stride, unsigned *lengths, int *truncated, unsigned count);
 
 /// Sends `count` frames (at most 64) with one sendmmsg call; returns how many went, or -1.
 int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengths, unsigned count);

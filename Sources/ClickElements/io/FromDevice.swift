@@ -9,11 +9,19 @@ import PacketIO
 /// FromDevice(DEVNAME [, PROMISC, SNAPLEN, *keywords* SNIFFER, OUTBOUND, BURST, TIMESTAMP,
 /// METHOD, HEADROOM, FORCE_IP, BPF_FILTER, ENCAP, PROTOCOL])
 ///
-/// Reads frames arriving on the Linux interface DEVNAME through an AF_PACKET socket with
-/// a TPACKET_V3 receive ring (blocks handed over by the kernel, no system call per
-/// packet) and pushes them out, timestamped. It does not see frames sent out of the same
-/// interface unless OUTBOUND is true. With PROMISC true the interface goes promiscuous.
-/// The router thread sleeps until the ring has frames.
+/// Reads frames arriving on the Linux interface DEVNAME through an AF_PACKET socket and
+/// pushes them out, timestamped. The router thread sleeps until a frame arrives and then
+/// takes every waiting frame, up to 64 per system call: a lone packet goes on at once.
+/// After a wake-up that found frames it naps for 25 µs before it looks again (interrupt
+/// moderation, as NICs do), so a stream of frames is taken in batches, not with a wake-up
+/// and a system call per frame. It does not see frames sent out of the same interface unless
+/// OUTBOUND is true. With PROMISC true the interface goes promiscuous.
+///
+/// The interface's offloads may stay as Linux sets them up: a frame whose transport
+/// checksum the sender left to offload (a veth peer, a local socket) gets it finished
+/// here, and a large TCP or UDP segment (GSO, up to 64 kB) is cut into packets of its
+/// segment size with correct IP and transport headers, as Linux's software segmentation
+/// does. Frames longer than SNAPLEN are truncated to it.
 ///
 /// Inside a ClickOS-style VM, a number names the VM's port instead: `FromDevice(0)` emits
 /// the frames arriving on port 0 (a memif link, given to `clickos-vm` with
@@ -26,8 +34,10 @@ import PacketIO
 ///
 /// Ports: no inputs, 1 output, push.
 ///
-/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read), `encap` (read);
-/// with a VM port, `link` (read: up or down, and why).
+/// Handlers: `count` (read), `reset_counts` (write), `kernel_drops` (read: frames the
+/// kernel dropped because the router fell behind), `encap` (read); on a Linux interface,
+/// `offloads` (read: checksums finished, segments cut, packets they gave, frames dropped
+/// as uncuttable or too large); with a VM port, `link` (read: up or down, and why).
 public final class FromDevice: Element, VMPortObserver {
     public override var portCount: String { "0/1-2" }
     public override var processing: String { "h/h" }
@@ -71,8 +81,9 @@ public final class FromDevice: Element, VMPortObserver {
             vmPort?.addObserver(self)
             portStateChanged()
         } else {
-            let s = try PacketSocketReceiver(device: device, promiscuous: promiscuous, outbound: outbound)
+            let s = try PacketSocketReceiver(device: device, promiscuous: promiscuous, outbound: outbound, pool: pool)
             socket = s
+            napTimer = makeTimer()
             router.scheduler.watch(fd: s.descriptor, for: self)
         }
     }
@@ -88,6 +99,7 @@ public final class FromDevice: Element, VMPortObserver {
         }
         if let socket {
             router.scheduler.unwatch(fd: socket.descriptor)
+            napTimer?.unschedule()
             self.socket = nil
         }
     }
@@ -158,7 +170,28 @@ public final class FromDevice: Element, VMPortObserver {
     }
 
     public override func runTimer(_ timer: Timer) {
-        task?.schedule()
+        guard let socket else {
+            task?.schedule()
+            return
+        }
+        // The end of a moderation nap: take what came meanwhile and nap again, or, if
+        // nothing did, sleep until a frame arrives.
+        if drainSocket(socket) == 0 {
+            router.scheduler.watch(fd: socket.descriptor, for: self)
+        } else {
+            napTimer?.schedule(after: ReceivePacing.napNanoseconds)
+        }
+    }
+
+    /// Takes the socket's waiting frames; returns how many packets they gave.
+    private func drainSocket(_ socket: PacketSocketReceiver) -> Int {
+        let now = stamp ? routerNow() : 0
+        var made = 0
+        withScratchBatch { batch in
+            made = socket.drain(into: &batch, pool: pool, snaplen: snaplen, now: now, element: self)
+        }
+        count &+= made
+        return made
     }
 
     public override func selected(fd: Int32) {
@@ -170,17 +203,27 @@ public final class FromDevice: Element, VMPortObserver {
             return
         }
         guard let socket else { return }
-        let now = stamp ? routerNow() : 0
-        withScratchBatch { batch in
-            count &+= socket.drain(into: &batch, pool: pool, snaplen: snaplen, now: now, element: self)
+        // A frame woke the router: it goes on at once. Then, as a NIC moderates its
+        // interrupts, the socket is not watched for a short nap, so that a stream of
+        // frames is taken in batches rather than with a wake-up and a system call each.
+        if drainSocket(socket) > 0 {
+            router.scheduler.unwatch(fd: socket.descriptor)
+            napTimer?.schedule(after: ReceivePacing.napNanoseconds)
         }
     }
 
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.write("reset_counts") { [unowned self] _ in self.count = 0 }
-        h.read("kernel_drops") { "0" }
+        h.read("kernel_drops") { [unowned self] in String(self.socket?.droppedByKernel() ?? 0) }
         h.read("encap") { "ETHER" }
+        if !isVMPort(device) {
+            h.read("offloads") { [unowned self] in
+                let c = self.socket?.offloadCounts ?? ReceiveOffloadCounts()
+                return "checksums_finished \(c.checksumsFinished)\nsegments_cut \(c.segmentsCut)\n"
+                    + "packets_from_segments \(c.packetsFromSegments)\ndropped \(c.dropped)\n"
+            }
+        }
         if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }

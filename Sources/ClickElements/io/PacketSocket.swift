@@ -6,72 +6,170 @@ import ClickLanguage
 import ClickRuntime
 import PacketIO
 
-/// The receive side of a Linux interface for FromDevice: an AF_PACKET socket with a
-/// TPACKET_V3 ring (blocks of frames handed over by the kernel, no system call per
-/// frame). The router thread watches `descriptor` and drains the ready blocks.
+/// The receive side of a Linux interface for FromDevice: an AF_PACKET socket read with
+/// `recvmmsg`, up to 64 frames per call straight into packet buffers, so a lone frame is
+/// handed over the moment it arrives and a burst costs one system call per 64 frames.
+/// The socket takes each frame with its virtio net header (PACKET_VNET_HDR), as the kernel
+/// holds it with the interface's offloads on: an unfinished checksum is finished here,
+/// and a large TCP or UDP segment (GSO) is cut into MTU-sized packets with their headers
+/// and checksums made right, so the router sees only ordinary, correct packets.
 final class PacketSocketReceiver {
     let descriptor: Int32
-    private let ring: UnsafeMutableRawPointer
-    private let blockSize: UInt32 = 1 << 16
-    private let blockCount: UInt32 = 32
-    private var nextBlock: UInt32 = 0
+    /// Frames per recvmmsg call.
+    private static let burst = 64
+    /// The socket's receive queue, in bytes of kernel buffers.
+    private static let receiveBuffer: Int32 = 8 << 20
+    /// The largest frame taken whole: a 64 kB GSO segment and its headers.
+    private static let largestFrame = 65_536 + 512
+    private let headers: UnsafeMutablePointer<clickos_vnet_header>
+    private let heads: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    private let packets: UnsafeMutablePointer<Packet>
+    private let lengths: UnsafeMutablePointer<UInt32>
+    private let truncated: UnsafeMutablePointer<Int32>
+    /// Per frame: room for a large segment, its head copied in front of it.
+    private let tails: UnsafeMutablePointer<UInt8>
+    private let tailStride: Int
+    private let headCapacity: Int
+    /// What the offloads took: frames whose checksum was finished here, large segments
+    /// cut, the packets they gave, frames dropped as too large or not cuttable.
+    private(set) var offloadCounts = ReceiveOffloadCounts()
+    private var kernelDrops = 0
 
-    /// Opens the socket, maps its ring and binds it to `device`; the error says which
-    /// step failed and why.
-    init(device: String, promiscuous: Bool, outbound: Bool) throws(ElementError) {
-        // The ring before the bind: see clickos_packet_open.
+    /// Opens the socket and binds it to `device`; the error says which step failed and why.
+    init(device: String, promiscuous: Bool, outbound: Bool, pool: PacketPool) throws(ElementError) {
+        // Options before the bind: see clickos_packet_open.
         let fd = clickos_packet_open()
         guard fd >= 0 else { throw ElementError("\(device): \(String(cString: strerror(errno)))") }
         if !outbound { _ = clickos_ignore_outgoing(fd) }
-        guard let r = clickos_rx_ring(fd, blockSize, blockCount, 2048, 1) else {
+        // Frames wait in the socket's queue until the router thread reads them: the
+        // default 208 kB holds some 90 full-size frames or three large segments, less than
+        // one TCP window, and an overflow is a loss.
+        _ = clickos_receive_buffer(fd, Self.receiveBuffer)
+        guard clickos_packet_vnet_header(fd) == 0 else {
             let message = String(cString: strerror(errno))
             close(fd)
-            throw ElementError("\(device): receive ring: \(message)")
+            throw ElementError("\(device): virtio net header: \(message)")
         }
         guard clickos_packet_bind(fd, device, promiscuous ? 1 : 0) == 0 else {
             let message = String(cString: strerror(errno))
-            clickos_rx_ring_free(r, blockSize, blockCount)
             close(fd)
             throw ElementError("\(device): \(message)")
         }
         descriptor = fd
-        ring = r
+        let n = Self.burst
+        headers = .allocate(capacity: n)
+        heads = .allocate(capacity: n)
+        packets = .allocate(capacity: n)
+        lengths = .allocate(capacity: n)
+        truncated = .allocate(capacity: n)
+        headCapacity = pool.bufferSize - pool.headroom
+        tailStride = headCapacity + Self.largestFrame
+        // Untouched pages cost nothing: only large segments write here.
+        tails = .allocate(capacity: n * tailStride)
     }
 
     deinit {
-        clickos_rx_ring_free(ring, blockSize, blockCount)
+        headers.deallocate()
+        heads.deallocate()
+        packets.deallocate()
+        lengths.deallocate()
+        truncated.deallocate()
+        tails.deallocate()
         close(descriptor)
     }
 
-    /// Copies every frame of the ready blocks (at most `snaplen` bytes each) into packets
-    /// stamped `now`, pushing `batch` out of `element`'s output 0 whenever it fills and
-    /// once at the end; returns how many frames it took.
-    func drain(into batch: inout PacketBatch, pool: PacketPool, snaplen: Int, now: Int64, element: Element) -> Int {
-        var taken = 0
-        var blocks = 0
-        while clickos_block_ready(ring, blockSize, nextBlock) != 0 && blocks < Int(blockCount) {
-            var frame = clickos_block_first_packet(ring, blockSize, nextBlock)
-            let n = clickos_block_packet_count(ring, blockSize, nextBlock)
-            for _ in 0..<n {
-                guard let header = frame else { break }
-                var length: UInt32 = 0
-                if let data = clickos_packet_data(header, &length),
-                    let p = pool.make(copying: data, length: min(Int(length), snaplen))
-                {
+    /// Frames the kernel dropped because the router did not read fast enough, so far.
+    func droppedByKernel() -> Int {
+        let n = clickos_packet_drops(descriptor)
+        if n > 0 { kernelDrops &+= n }
+        return kernelDrops
+    }
+
+    /// Reads the waiting frames (at most `limit`, then the next scheduler round goes on),
+    /// at most `snaplen` bytes of each kept, as packets stamped `now`, pushing `batch` out
+    /// of `element`'s output 0 whenever it fills and once at the end; returns how many
+    /// packets it made.
+    func drain(into batch: inout PacketBatch, pool: PacketPool, snaplen: Int, now: Int64, element: Element, limit: Int = 1024) -> Int {
+        var made = 0
+        var received = 0
+        while received < limit {
+            var prepared = 0
+            while prepared < Self.burst, let p = pool.make() {
+                packets[prepared] = p
+                heads[prepared] = p.data
+                prepared += 1
+            }
+            guard prepared > 0 else { break }
+            let n = Int(clickos_receive_frames(descriptor, headers, heads, UInt32(headCapacity), tails, UInt32(tailStride),
+                                               lengths, truncated, UInt32(prepared)))
+            let got = max(n, 0)
+            for i in 0..<got {
+                let p = packets[i]
+                let length = Int(lengths[i])
+                let header = headers[i]
+                if truncated[i] != 0 {
+                    offloadCounts.dropped &+= 1
+                    p.kill()
+                } else if header.gso_type & 0x7F != 0 {
+                    // A large segment: its head in the packet, the rest in the tail area.
+                    let frame = UnsafeMutableRawPointer(tails + i * tailStride)
+                    frame.copyMemory(from: p.data, byteCount: min(length, headCapacity))
+                    p.kill()
+                    made &+= segment(frame, length: length, header, pool: pool, now: now, into: &batch, element: element)
+                } else {
+                    let kept = min(length, snaplen, headCapacity)
+                    _ = p.put(kept)
+                    if header.flags & 1 != 0 && kept == length {
+                        if finishChecksum(p.data, length: length, start: Int(header.csum_start), offset: Int(header.csum_offset)) {
+                            offloadCounts.checksumsFinished &+= 1
+                        }
+                    }
                     p.timestamp = now
                     p.setMACHeader(at: 0)
                     if batch.isFull { element.output(0, &batch) }
                     batch.append(p)
-                    taken &+= 1
+                    made &+= 1
                 }
-                frame = clickos_packet_next(header)
             }
-            clickos_block_release(ring, blockSize, nextBlock)
-            nextBlock = (nextBlock + 1) % blockCount
-            blocks += 1
+            for i in got..<prepared { packets[i].kill() }
+            received += got
+            if got < prepared { break }
         }
         element.output(0, &batch)
-        return taken
+        return made
+    }
+
+    /// Cuts the large segment `frame` into packets of the header's segment size; returns
+    /// how many it made (0: not a segment this can cut, dropped and counted).
+    private func segment(_ frame: UnsafeMutableRawPointer, length: Int, _ header: clickos_vnet_header, pool: PacketPool,
+                         now: Int64, into batch: inout PacketBatch, element: Element) -> Int {
+        guard let layout = SegmentLayout(frame, length: length, gsoType: header.gso_type & 0x7F, segmentSize: Int(header.gso_size)),
+            layout.headerLength + layout.segmentSize <= headCapacity
+        else {
+            offloadCounts.dropped &+= 1
+            return 0
+        }
+        offloadCounts.segmentsCut &+= 1
+        var made = 0
+        var offset = layout.headerLength
+        var index = 0
+        while offset < length {
+            let size = min(layout.segmentSize, length - offset)
+            guard let p = pool.make() else { break }
+            _ = p.put(layout.headerLength + size)
+            p.data.copyMemory(from: frame, byteCount: layout.headerLength)
+            (p.data + layout.headerLength).copyMemory(from: frame + offset, byteCount: size)
+            layout.fixHeaders(p.data, payload: size, index: index, last: offset + size >= length)
+            p.timestamp = now
+            p.setMACHeader(at: 0)
+            if batch.isFull { element.output(0, &batch) }
+            batch.append(p)
+            made += 1
+            index += 1
+            offset += size
+        }
+        offloadCounts.packetsFromSegments &+= made
+        return made
     }
 }
 

@@ -83,6 +83,8 @@ public final class PacketPool {
 
     public let bufferSize: Int
     public let capacity: Int
+    /// Bytes before the data of a fresh packet.
+    public var headroom: Int { Int(state.pointee.headroom) }
     let buffers: UnsafeMutableRawPointer
     let metadata: UnsafeMutablePointer<PacketMetadata>
     /// The pool's free list; packets point here.
