@@ -1,11 +1,11 @@
 // A two-interface IP router with ARP, in the manner of Click's conf/make-ip-conf.pl output,
-// for Benchmarks/veth-router.sh (which fills in R0_MAC and R1_MAC).
+// for Benchmarks/veth-router.sh and VethRouterTests (which fill in R0_MAC and R1_MAC).
 // r0: 10.1.0.1/24 (client side), r1: 10.2.0.1/24 (server side).
 
 c0 :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
 c1 :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
-FromDevice(r0) -> c0;
-FromDevice(r1) -> c1;
+fd0 :: FromDevice(r0) -> c0;
+fd1 :: FromDevice(r1) -> c1;
 out0 :: Queue(1000) -> ToDevice(r0);
 out1 :: Queue(1000) -> ToDevice(r1);
 

@@ -154,19 +154,14 @@ final class PacketSocketReceiver {
         var offset = layout.headerLength
         var index = 0
         while offset < length {
-            let size = min(layout.segmentSize, length - offset)
-            guard let p = pool.make() else { break }
-            _ = p.put(layout.headerLength + size)
-            p.data.copyMemory(from: frame, byteCount: layout.headerLength)
-            (p.data + layout.headerLength).copyMemory(from: frame + offset, byteCount: size)
-            layout.fixHeaders(p.data, payload: size, index: index, last: offset + size >= length)
+            guard let p = layout.cut(frame, length: length, offset: offset, index: index, pool: pool) else { break }
+            offset += p.length - layout.headerLength
             p.timestamp = now
             p.setMACHeader(at: 0)
             if batch.isFull { element.output(0, &batch) }
             batch.append(p)
             made += 1
             index += 1
-            offset += size
         }
         offloadCounts.packetsFromSegments &+= made
         return made

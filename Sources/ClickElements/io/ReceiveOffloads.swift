@@ -1,4 +1,5 @@
 import CShims
+import ClickRuntime
 
 /// What a Linux interface's receive offloads handed FromDevice and what became of it.
 struct ReceiveOffloadCounts {
@@ -80,6 +81,19 @@ struct SegmentLayout {
         self.segmentSize = segmentSize
         firstSequence = tcp ? frame.be32(l4 + 4) : 0
         firstID = ipv4 ? frame.be16(l3 + IPv4Header.id) : 0
+    }
+
+    /// Cut packet `index` of the large segment `frame` (`length` bytes): the headers, then
+    /// the payload from `offset` (at most one segment size), headers made right; nil when
+    /// the pool is empty.
+    func cut(_ frame: UnsafeMutableRawPointer, length: Int, offset: Int, index: Int, pool: PacketPool) -> Packet? {
+        let size = min(segmentSize, length - offset)
+        guard size > 0, let p = pool.make() else { return nil }
+        _ = p.put(headerLength + size)
+        p.data.copyMemory(from: frame, byteCount: headerLength)
+        (p.data + headerLength).copyMemory(from: frame + offset, byteCount: size)
+        fixHeaders(p.data, payload: size, index: index, last: offset + size >= length)
+        return p
     }
 
     /// Makes the headers copied into cut packet `index` (carrying `payload` bytes) right.
