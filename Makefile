@@ -11,7 +11,7 @@ MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
-.PHONY: all deps build demo demo-vms bench-lab test proto proto-check docs docs-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
+.PHONY: all deps build demo demo-vms bench-lab bench-vs-click bench-veth test proto proto-check docs docs-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
 
@@ -124,6 +124,18 @@ bench:
 	$(SWIFT) build -c release --product clickos
 	$(SWIFT) build -c release --product clickos-bench
 	.build/release/clickos-bench
+
+# Click's configurations under Click and here, alternating (issue 17):
+# make bench-vs-click CLICK=/path/to/click [CLICK_CONF=/path/to/click/conf]
+bench-vs-click:
+	$(SWIFT) build -c release --product clickos-vm
+	$(SWIFT) build -c release --product clickos-bench
+	.build/release/clickos-bench vs-click $(CLICK) $(CLICK_CONF)
+
+# The veth IP router against Linux forwarding (and Click, given CLICK=), root.
+bench-veth:
+	$(SWIFT) build -c release --product clickos-vm
+	bash Benchmarks/veth-router.sh $(CLICK)
 
 # The service's figures in the lab (root): apply -> first answer, recovery from faults,
 # throughput next to Linux (Benchmarks/lab.sh).

@@ -1,9 +1,13 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
 // rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan, placement, planner; `density N` boots N
-// VMs).
+// VMs). `clickos-bench vs-click PATH_TO_CLICK [CLICK_CONF_DIR]` runs Click's configurations
+// under Click and here, alternating (VersusClick.swift).
 
 /// True if the group should run.
 func selected(_ group: String) -> Bool {
@@ -48,6 +52,11 @@ func compoundConfiguration(instances: Int) -> String {
     }
     text += "Idle -> " + (0..<instances).map { "s\($0)" }.joined(separator: " -> ") + " -> Discard;\n"
     return text
+}
+
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "vs-click" {
+    benchmarkVersusClick(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    exit(0)
 }
 
 if selected("language") {
