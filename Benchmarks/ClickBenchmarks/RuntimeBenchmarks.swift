@@ -102,9 +102,14 @@ final class FlowSource: Element {
     var flows = 1
     var limit = 0
     var sent = 0
-    var template: [UInt8] = []
+    /// The packet every packet starts from, in plain memory (no array on the hot path).
+    let template = UnsafeMutableRawPointer.allocate(byteCount: 36, alignment: 8)
     var task: Task?
     let storage = BatchStorage()
+
+    deinit {
+        template.deallocate()
+    }
 
     override func configure(_ args: inout Arguments) {
         flows = args.mandatory("FLOWS", .unsignedInteger) ?? 1
@@ -118,7 +123,8 @@ final class FlowSource: Element {
         while sum >> 16 != 0 { sum = (sum & 0xFFFF) + (sum >> 16) }
         ip[10] = UInt8(~UInt16(sum) >> 8)
         ip[11] = UInt8(~UInt16(sum) & 0xFF)
-        template = ip + [0, 0, 0, 53, 0, 16, 0, 0] + [UInt8](repeating: 0x61, count: 8)
+        let bytes = ip + [0, 0, 0, 53, 0, 16, 0, 0] + [UInt8](repeating: 0x61, count: 8)
+        template.copyMemory(from: bytes, byteCount: bytes.count)
         let t = makeTask()
         task = t
         t.schedule()
@@ -131,7 +137,8 @@ final class FlowSource: Element {
             return false
         }
         var batch = storage.batch()
-        while !batch.isFull && sent < limit, let p = template.withUnsafeBytes({ b in b.baseAddress.flatMap { pool.make(copying: $0, length: b.count) } }) {
+        let pool = self.pool
+        while !batch.isFull && sent < limit, let p = pool.make(copying: template, length: 36) {
             let f = sent % flows
             // Source 10.1.x.y and destination 93.x.y.z from the flow number, so that every
             // flow needs its own mapping and the public port space is never exhausted (one

@@ -1,3 +1,4 @@
+import CShims
 import ClickRuntime
 
 /// A flow identifier: addresses, ports and protocol, packed for hashing.
@@ -113,6 +114,25 @@ public final class FlowTable {
             if s.mapping >= 0 && s.key == key { return s.mapping }
             i = (i + 1) & mask
         }
+    }
+
+    /// True if mapping `m` is live and is `key`'s.
+    @inline(__always) public func holds(_ m: Int32, _ key: FlowID) -> Bool {
+        Int(m) < mappingCapacity && mappings[Int(m)].inUse && mappings[Int(m)].key == key
+    }
+
+    /// Asks the CPU to start fetching the slot where a search for `key` begins.
+    @inline(__always) func prefetchSlot(_ key: FlowID) {
+        let s = slots + (Int(truncatingIfNeeded: key.hashValue64) & (slotCount - 1))
+        clickos_prefetch(s)
+        clickos_prefetch(UnsafeRawPointer(s) + (MemoryLayout<Slot>.size - 1))
+    }
+
+    /// Asks the CPU to start fetching mapping `m`.
+    @inline(__always) func prefetchMapping(_ m: Int32) {
+        let p = mappings + Int(m)
+        clickos_prefetch(p)
+        clickos_prefetch(UnsafeRawPointer(p) + (MemoryLayout<FlowMapping>.size - 1))
     }
 
     private func insertSlot(_ key: FlowID, _ mapping: Int32) {

@@ -44,7 +44,10 @@ public final class ICMPPingRewriter: IPRewriter {
         return Self.bumped(key.sport) == key.dport
     }
 
-    override func process(_ p: Packet, port: Int, now: Int64) -> Int {
+    /// Flows keyed differently: no lookahead.
+    override var looksAhead: Bool { false }
+
+    override func process(_ p: Packet, port: Int, now: Int64, hint: Int32 = -1) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20, ip.byte(IPv4Header.proto) == 1,
               ip.be16(IPv4Header.fragment) & 0x1FFF == 0, let t = p.transportHeader,
               p.length - (p.transportHeaderOffset ?? p.length) >= 6 else { return passOrDrop(port) }

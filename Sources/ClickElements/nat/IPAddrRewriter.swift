@@ -43,7 +43,10 @@ public class IPAddrRewriter: IPRewriter {
         rewritten.sport == 0 && rewritten.dport == 0 && (flavor == .pairs ? rewritten.daddr == key.daddr : rewritten.daddr == 0)
     }
 
-    override func process(_ p: Packet, port: Int, now: Int64) -> Int {
+    /// Flows keyed differently: no lookahead.
+    override var looksAhead: Bool { false }
+
+    override func process(_ p: Packet, port: Int, now: Int64, hint: Int32 = -1) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return passOrDrop(port) }
         let src = ip.be32(IPv4Header.source), dst = ip.be32(IPv4Header.destination)
         let pairs = flavor == .pairs

@@ -74,6 +74,16 @@ public class IPRewriter: Element {
 
     var inputs: [Input] = []
     public internal(set) var table = FlowTable(capacity: 64)
+    /// Per packet of the batch being pushed: the mapping looked up ahead, or -1.
+    private var hints = UnsafeMutablePointer<Int32>.allocate(capacity: 64)
+    private var hintCapacity = 64
+    private var lookingAhead = false
+    /// Tests turn the lookahead off to compare.
+    var lookAheadEnabled = true
+
+    deinit {
+        hints.deallocate()
+    }
     /// The expiry heaps, possibly shared with other rewriters (MAPPING_CAPACITY NAME).
     var heap = FlowHeap()
     var heapOwner: UInt16 = 0
@@ -351,7 +361,14 @@ public class IPRewriter: Element {
     // MARK: Packets
 
     /// The output for `p` arriving on `port` (rewritten in place), or -1.
-    func process(_ p: Packet, port: Int, now: Int64) -> Int {
+    /// The table key of a packet's flow (UDPRewriter's keys have no protocol: 17 for all).
+    @inline(__always) static func flowKey(_ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, proto: UInt8) -> FlowID {
+        FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2), proto: proto)
+    }
+
+    /// Rewrites `p` (input `port`) and returns its output; `hint` is the mapping a lookup
+    /// before the batch found for it (-1: none), used only if it still holds the flow.
+    func process(_ p: Packet, port: Int, now: Int64, hint: Int32 = -1) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return passOrDrop(port) }
         let proto = ip.byte(IPv4Header.proto)
         let transportLength = p.length - (p.transportHeaderOffset ?? p.length)
@@ -361,9 +378,9 @@ public class IPRewriter: Element {
         }
         // UDPRewriter keeps one table for TCP and UDP, as Click's (its flow IDs have no
         // protocol): a TCP flow and a UDP flow on the same ports are one mapping.
-        let key = FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2),
-                         proto: flavor == .udpStyle ? 17 : proto)
-        var m = table.find(key)
+        let key = Self.flowKey(ip, t, proto: flavor == .udpStyle ? 17 : proto)
+        var m = hint
+        if m < 0 || !table.holds(m, key) { m = table.find(key) }
         if m < 0 {
             let (made, output) = newFlow(key, port: port, now: now)
             guard let made else { return output }
@@ -517,7 +534,53 @@ public class IPRewriter: Element {
 
     public override func push(port: Int, _ batch: inout PacketBatch) {
         let now = routerNow()
-        dispatch(&batch) { process($0, port: port, now: now) }
+        let count = batch.count
+        // A packet this push sends on may come back to another input before the batch is
+        // done (IPMirror loops): that push goes without looking ahead, leaving `hints`.
+        guard count > 1, looksAhead, lookAheadEnabled, !lookingAhead else {
+            dispatch(&batch) { process($0, port: port, now: now) }
+            return
+        }
+        lookingAhead = true
+        defer { lookingAhead = false }
+        // With many flows every packet misses the cache twice (its table slot, then its
+        // mapping); looked up ahead for the whole batch, the misses overlap: first every
+        // slot is fetched, then every mapping, then the packets are rewritten.
+        if count > hintCapacity {
+            hints.deallocate()
+            hintCapacity = count
+            hints = .allocate(capacity: count)
+        }
+        let table = self.table
+        let hints = self.hints
+        let udpStyle = flavor == .udpStyle
+        for i in 0..<count {
+            hints[i] = -1
+            guard let (ip, t, proto) = Self.flowHeaders(batch[i]) else { continue }
+            table.prefetchSlot(Self.flowKey(ip, t, proto: udpStyle ? 17 : proto))
+        }
+        for i in 0..<count {
+            guard let (ip, t, proto) = Self.flowHeaders(batch[i]) else { continue }
+            let m = table.find(Self.flowKey(ip, t, proto: udpStyle ? 17 : proto))
+            hints[i] = m
+            if m >= 0 { table.prefetchMapping(m) }
+        }
+        var next = 0
+        dispatch(&batch) { p in
+            let hint = hints[next]
+            next += 1
+            return process(p, port: port, now: now, hint: hint)
+        }
+    }
+
+    /// Whether push looks flows up ahead with flowKey (subclasses keyed otherwise say no).
+    var looksAhead: Bool { true }
+
+    /// The network and transport headers and protocol of a packet that may have a flow,
+    /// for looking ahead; process() makes the full checks.
+    @inline(__always) static func flowHeaders(_ p: Packet) -> (UnsafeMutableRawPointer, UnsafeMutableRawPointer, UInt8)? {
+        guard let ip = p.networkHeader, p.networkLength >= 28, let t = p.transportHeader else { return nil }
+        return (ip, t, ip.byte(IPv4Header.proto))
     }
 
     public override func takeState(from old: Element) {

@@ -1,4 +1,4 @@
-import ClickElements
+@testable import ClickElements
 import ClickLanguage
 import ClickTestSupport
 import Testing
@@ -176,4 +176,63 @@ import Testing
         #expect(build("Idle -> rw :: IPRewriter(drop, drop) -> Discard").log.errorMessages.contains("  need 1 arguments, one per input port"))
     }
 
+}
+
+/// IPRewriter looks a batch's flows up before rewriting it (to overlap cache misses): the
+/// batch must come out exactly as without the lookahead, also when a flow is new twice in
+/// one batch, replies re-enter the rewriter in the middle of the batch (IPMirror), and a
+/// full table evicts flows mid-batch.
+@Suite struct IPRewriterBatchTests {
+    static func run(_ packets: [[UInt8]], lookAhead: Bool, element: String) throws -> (out: [[UInt8]], table: String) {
+        // No guarantee: a full table evicts its least recently used flow for a new one.
+        let guarantee = element == "IPRewriter" ? "TCP_GUARANTEE 0, UDP_GUARANTEE 0" : "GUARANTEE 0"
+        let b = build("""
+            inj :: Injector -> Strip(14) -> MarkIPHeader
+                -> rw :: \(element)(pattern 10.2.0.1 1024-1030# - - 0 1, drop, MAPPING_CAPACITY 4, \(guarantee));
+            rw[0] -> t :: Tee -> out :: Collector;
+            t[1] -> IPMirror -> [1]rw;
+            rw[1] -> replies :: Collector;
+            """)
+        let inj = try #require(b.element("inj", as: Injector.self), "\(b.log.text)")
+        let rw = try #require(b.element("rw", as: IPRewriter.self))
+        rw.lookAheadEnabled = lookAhead
+        for start in stride(from: 0, to: packets.count, by: 50) { inj.inject(Array(packets[start..<min(start + 50, packets.count)])) }
+        let out = try #require(b.element("out", as: Collector.self))
+        let replies = try #require(b.element("replies", as: Collector.self))
+        let tables = element == "IPRewriter" ? ["rw.tcp_table", "rw.udp_table"] : ["rw.table"]
+        let table = tables.map { (try? b.router?.read($0)) ?? "" }.joined()
+        return (out.packets + [[0xFF]] + replies.packets, table)
+    }
+
+    @Test(arguments: ["IPRewriter", "TCPRewriter", "UDPRewriter"])
+    func aBatchComesOutAsWithoutLookahead(element: String) throws {
+        var generator = SeededGenerator(seed: 17)
+        var packets: [[UInt8]] = []
+        for _ in 0..<400 {
+            let flow = UInt8.random(in: 1...7, using: &generator)
+            let proto: UInt8 = Bool.random(using: &generator) ? 6 : 17
+            packets.append(IPRewriterTests.frame(src: [10, 1, 0, flow], dst: [93, 0, 0, 1], proto: proto, sport: 5000 + UInt16(flow), dport: 80))
+        }
+        let ahead = try Self.run(packets, lookAhead: true, element: element)
+        let plain = try Self.run(packets, lookAhead: false, element: element)
+        #expect(ahead.out.count > 200, "packets and their replies came through: \(ahead.out.count)")
+        let firstDifference = ahead.out.indices.first { $0 < plain.out.count && ahead.out[$0] != plain.out[$0] }
+        #expect(ahead.out.count == plain.out.count && firstDifference == nil,
+                "\(ahead.out.count) vs \(plain.out.count) packets, first difference at \(firstDifference ?? -1)")
+        #expect(ahead.table == plain.table)
+        #expect(!ahead.table.isEmpty)
+    }
+}
+
+/// A small deterministic generator (SplitMix64) for repeatable random tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
