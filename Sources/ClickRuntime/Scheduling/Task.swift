@@ -96,25 +96,28 @@ public final class Timer {
 public final class NotifierSignal {
     public private(set) var isActive: Bool
     /// Tasks and signals to wake, unmanaged: they belong to elements of the same router,
-    /// which all live as long as one another, and waking costs no reference counting.
-    private var listeners: [Unmanaged<Task>] = []
-    private var dependents: [Unmanaged<NotifierSignal>] = []
+    /// which all live as long as one another. Kept in plain memory, so that waking costs
+    /// no reference counting (iterating an Array would retain its buffer).
+    private var listeners = UnmanagedList<Task>()
+    private var dependents = UnmanagedList<NotifierSignal>()
 
     public init(active: Bool) {
         self.isActive = active
     }
 
+    deinit {
+        listeners.free()
+        dependents.free()
+    }
+
     public func addListener(_ task: Task) {
-        if !listeners.contains(where: { $0.toOpaque() == Unmanaged.passUnretained(task).toOpaque() }) {
-            listeners.append(Unmanaged.passUnretained(task))
-        }
+        listeners.insert(task)
     }
 
     /// Makes `signal` become active whenever this one does (an element that merges
     /// several upstream notifiers, such as TimeSortedSched, announces their wake-ups).
     public func addDependent(_ signal: NotifierSignal) {
-        let ref = Unmanaged.passUnretained(signal)
-        if signal !== self && !dependents.contains(where: { $0.toOpaque() == ref.toOpaque() }) { dependents.append(ref) }
+        if signal !== self { dependents.insert(signal) }
     }
 
     /// Sets the signal; becoming active wakes every listener and dependent signal.
@@ -122,8 +125,35 @@ public final class NotifierSignal {
         if active == isActive { return }
         isActive = active
         if active {
-            for task in listeners { task._withUnsafeGuaranteedRef { $0.schedule() } }
-            for signal in dependents { signal._withUnsafeGuaranteedRef { $0.set(true) } }
+            for i in 0..<listeners.count { listeners.items[i]._withUnsafeGuaranteedRef { $0.schedule() } }
+            for i in 0..<dependents.count { dependents.items[i]._withUnsafeGuaranteedRef { $0.set(true) } }
         }
+    }
+}
+
+/// A set of unretained object references in plain memory, for lists walked on the packet
+/// path; its owner frees it.
+struct UnmanagedList<T: AnyObject> {
+    private(set) var items = UnsafeMutablePointer<Unmanaged<T>>.allocate(capacity: 2)
+    private(set) var count = 0
+    private var capacity = 2
+
+    /// Adds `object` unless it is there already.
+    mutating func insert(_ object: T) {
+        let ref = Unmanaged.passUnretained(object)
+        for i in 0..<count where items[i].toOpaque() == ref.toOpaque() { return }
+        if count == capacity {
+            let bigger = UnsafeMutablePointer<Unmanaged<T>>.allocate(capacity: capacity * 2)
+            bigger.moveInitialize(from: items, count: count)
+            items.deallocate()
+            items = bigger
+            capacity *= 2
+        }
+        (items + count).initialize(to: ref)
+        count += 1
+    }
+
+    func free() {
+        items.deallocate()
     }
 }
