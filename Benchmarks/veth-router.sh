@@ -8,7 +8,7 @@
 # ip_forward=1), `clickos-vm` with Benchmarks/ip-router.click (FromDevice/ToDevice on
 # AF_PACKET, ARPQuerier, StaticIPLookup, Click's per-interface path), and, when a Click
 # binary is given, Click's userlevel driver with the same file. For each: ping RTT (20 pings
-# 50 ms apart: median and max), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
+# 50 ms apart, PINGS to change the count: median), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
 # with the veth ends' offloads as Linux sets them up, then with `ethtool -K tx off rx off`.
 # Rounds alternate between the engines; medians over ROUNDS (default 3). ENGINES and
 # OFFLOADS ("on off") pick a subset.
@@ -69,7 +69,7 @@ stop() {
     esac
 }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-rtt() { nsx client ping -c 20 -i 0.05 -W 1 10.2.0.2 | sed -n 's/.*time=\([0-9.]*\).*/\1/p' | median; }
+rtt() { nsx client ping -c "${PINGS:-20}" -i 0.05 -W 1 10.2.0.2 | sed -n 's/.*time=\([0-9.]*\).*/\1/p' | median; }
 tcp() { nsx client iperf3 -c 10.2.0.2 -p 5201 -t 5 -J 2>/dev/null | python3 -c 'import json,sys
 try: print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] / 1e9, 3))
 except Exception: print(0)'; }
