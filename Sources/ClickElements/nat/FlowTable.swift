@@ -118,7 +118,7 @@ public final class FlowTable {
 
     /// True if mapping `m` is live and is `key`'s.
     @inline(__always) public func holds(_ m: Int32, _ key: FlowID) -> Bool {
-        Int(m) < mappingCapacity && mappings[Int(m)].inUse && mappings[Int(m)].key == key
+        m >= 0 && Int(m) < mappingCapacity && mappings[Int(m)].inUse && mappings[Int(m)].key == key
     }
 
     /// Asks the CPU to start fetching the slot where a search for `key` begins.

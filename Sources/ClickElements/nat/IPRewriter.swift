@@ -360,14 +360,14 @@ public class IPRewriter: Element {
 
     // MARK: Packets
 
-    /// The output for `p` arriving on `port` (rewritten in place), or -1.
     /// The table key of a packet's flow (UDPRewriter's keys have no protocol: 17 for all).
     @inline(__always) static func flowKey(_ ip: UnsafeMutableRawPointer, _ t: UnsafeMutableRawPointer, proto: UInt8) -> FlowID {
         FlowID(saddr: ip.be32(IPv4Header.source), sport: t.be16(0), daddr: ip.be32(IPv4Header.destination), dport: t.be16(2), proto: proto)
     }
 
-    /// Rewrites `p` (input `port`) and returns its output; `hint` is the mapping a lookup
-    /// before the batch found for it (-1: none), used only if it still holds the flow.
+    /// The output for `p` arriving on `port` (rewritten in place), or -1. `hint` is the
+    /// mapping a lookup before the batch found for it (-1: none), used only if it still
+    /// holds the flow.
     func process(_ p: Packet, port: Int, now: Int64, hint: Int32 = -1) -> Int {
         guard let ip = p.networkHeader, p.networkLength >= 20 else { return passOrDrop(port) }
         let proto = ip.byte(IPv4Header.proto)
