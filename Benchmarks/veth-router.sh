@@ -7,8 +7,8 @@
 # The router namespace runs, in turn: Linux's own forwarding (addresses on r0/r1,
 # ip_forward=1), `clickos-vm` with Benchmarks/ip-router.click (FromDevice/ToDevice on
 # AF_PACKET, ARPQuerier, StaticIPLookup, Click's per-interface path), and, when a Click
-# binary is given, Click's userlevel driver with the same file. For each: ping RTT (20 pings
-# 50 ms apart, PINGS to change the count: median), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
+# binary is given, Click's userlevel driver with the same file. For each: ping RTT (PINGS,
+# default 20, 50 ms apart: median), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
 # with the veth ends' offloads as Linux sets them up, then with `ethtool -K tx off rx off`.
 # Rounds alternate between the engines; medians over ROUNDS (default 3). ENGINES and
 # OFFLOADS ("on off") pick a subset.
@@ -46,7 +46,15 @@ sed -e "s/R0_MAC/$(nsx router cat /sys/class/net/r0/address)/g" -e "s/R1_MAC/$(n
     Benchmarks/ip-router.click > "$WORK/router.click"
 head -c 10000000 /dev/urandom > "$WORK/blob"
 nsx server iperf3 -s -D -p 5201 --pidfile "$WORK/iperf.pid" > /dev/null
-(cd "$WORK" && exec ip netns exec "$P-server" python3 -m http.server 8080 --bind 10.2.0.2 > /dev/null 2>&1) &
+# Not `python3 -m http.server`: its main looks the bind address up in DNS, which here goes
+# through the router to nowhere and stalls the first requests.
+(cd "$WORK" && exec ip netns exec "$P-server" python3 -c '
+import http.server, socketserver
+class Server(http.server.ThreadingHTTPServer):
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = "10.2.0.2", 8080
+Server(("10.2.0.2", 8080), http.server.SimpleHTTPRequestHandler).serve_forever()' > /dev/null 2>&1) &
 server_pid=$!
 
 start() {  # linux | clickos | click
