@@ -6,8 +6,8 @@ c0 :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
 c1 :: Classifier(12/0806 20/0001, 12/0806 20/0002, 12/0800, -);
 fd0 :: FromDevice(r0) -> c0;
 fd1 :: FromDevice(r1) -> c1;
-out0 :: Queue(1000) -> ToDevice(r0);
-out1 :: Queue(1000) -> ToDevice(r1);
+out0 :: Queue(1000) -> td0 :: ToDevice(r0);
+out1 :: Queue(1000) -> td1 :: ToDevice(r1);
 
 arpq0 :: ARPQuerier(10.1.0.1, R0_MAC) -> out0;
 arpq1 :: ARPQuerier(10.2.0.1, R1_MAC) -> out1;

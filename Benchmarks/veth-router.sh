@@ -7,7 +7,8 @@
 # The router namespace runs, in turn: Linux's own forwarding (addresses on r0/r1,
 # ip_forward=1), `clickos-vm` with Benchmarks/ip-router.click (FromDevice/ToDevice on
 # AF_PACKET, ARPQuerier, StaticIPLookup, Click's per-interface path), and, when a Click
-# binary is given, Click's userlevel driver with the same file. For each: ping RTT (PINGS,
+# binary is given, Click's userlevel driver with the same file; `clickos-gso` is clickos-vm
+# with FromDevice(..., GSO true), large segments passed on whole. For each: ping RTT (PINGS,
 # default 20, 50 ms apart: median), iperf3 TCP (5 s), and a 10 MB HTTP GET with curl, first
 # with the veth ends' offloads as Linux sets them up, then with `ethtool -K tx off rx off`.
 # Rounds alternate between the engines; medians over ROUNDS (default 3). ENGINES and
@@ -44,6 +45,7 @@ offloads_to() { local m=$1; for x in "client c0" "router r0" "router r1" "server
 
 sed -e "s/R0_MAC/$(nsx router cat /sys/class/net/r0/address)/g" -e "s/R1_MAC/$(nsx router cat /sys/class/net/r1/address)/g" \
     Benchmarks/ip-router.click > "$WORK/router.click"
+sed -e 's/FromDevice(\(r[01]\))/FromDevice(\1, GSO true)/' "$WORK/router.click" > "$WORK/router-gso.click"
 head -c 10000000 /dev/urandom > "$WORK/blob"
 nsx server iperf3 -s -D -p 5201 --pidfile "$WORK/iperf.pid" > /dev/null
 # Not `python3 -m http.server`: its main looks the bind address up in DNS, which here goes
@@ -63,6 +65,7 @@ start() {  # linux | clickos | click
         nsx router ip addr add 10.1.0.1/24 dev r0; nsx router ip addr add 10.2.0.1/24 dev r1
         nsx router sysctl -qw net.ipv4.ip_forward=1 ;;
     clickos) ip netns exec "$P-router" "$VM" "$WORK/router.click" > "$WORK/engine.log" 2>&1 & engine_pid=$! ;;
+    clickos-gso) ip netns exec "$P-router" "$VM" "$WORK/router-gso.click" > "$WORK/engine.log" 2>&1 & engine_pid=$! ;;
     click) ip netns exec "$P-router" "$CLICK" "$WORK/router.click" > "$WORK/engine.log" 2>&1 & engine_pid=$! ;;
     esac
     # ARP caches cleared so that every engine answers its own ARP.
@@ -83,8 +86,8 @@ try: print(round(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"] 
 except Exception: print(0)'; }
 http() { local s; s=$(nsx client curl -s -m 20 -o /dev/null -w '%{speed_download}' http://10.2.0.2:8080/blob || true); awk -v s="${s:-0}" 'BEGIN {printf "%.3f\n", s * 8 / 1e9}'; }
 
-engines="linux clickos"
-[ -n "$CLICK" ] && engines="linux click clickos"
+engines="linux clickos clickos-gso"
+[ -n "$CLICK" ] && engines="linux click clickos clickos-gso"
 engines=${ENGINES:-$engines}
 for mode in ${OFFLOADS:-on off}; do
     offloads_to "$mode"
@@ -101,7 +104,7 @@ for mode in ${OFFLOADS:-on off}; do
     for e in $engines; do
         col() { echo "${R[$e]}" | tr ';' '\n' | awk -v c="$1" 'NF {print $c}' | median; }
         all() { echo "${R[$e]}" | tr ';' '\n' | awk -v c="$1" 'NF {printf "%s ", $c}'; }
-        printf 'veth router, offloads %-3s %-8s ping RTT p50 %s ms (%s)  TCP %s Gb/s (%s)  HTTP 10 MB %s Gb/s (%s)\n' \
+        printf 'veth router, offloads %-3s %-11s ping RTT p50 %s ms (%s)  TCP %s Gb/s (%s)  HTTP 10 MB %s Gb/s (%s)\n' \
             "$mode" "$e" "$(col 1)" "$(all 1)" "$(col 2)" "$(all 2)" "$(col 3)" "$(all 3)"
     done
     unset R

@@ -102,7 +102,7 @@ long clickos_packet_drops(int fd) {
 }
 
 int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *const *heads, unsigned head_capacity,
-                           unsigned char *tails, unsigned tail_stride, unsigned *lengths, int *truncated, unsigned count) {
+                           void *const *tails, unsigned tail_capacity, unsigned *lengths, int *truncated, unsigned count) {
     struct mmsghdr messages[64];
     struct iovec vectors[64][3];
     if (count > 64) count = 64;
@@ -112,8 +112,8 @@ int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *co
         vectors[i][0].iov_len = sizeof(struct clickos_vnet_header);
         vectors[i][1].iov_base = heads[i];
         vectors[i][1].iov_len = head_capacity;
-        vectors[i][2].iov_base = tails + (size_t) tail_stride * i + head_capacity;
-        vectors[i][2].iov_len = tail_stride - head_capacity;
+        vectors[i][2].iov_base = tails[i];
+        vectors[i][2].iov_len = tail_capacity;
         messages[i].msg_hdr.msg_iov = vectors[i];
         messages[i].msg_hdr.msg_iovlen = 3;
     }
@@ -126,16 +126,23 @@ int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *co
     return n;
 }
 
-int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengths, unsigned count) {
+int clickos_send_frames(int fd, const struct clickos_vnet_header *headers, const void *const *frames,
+                        const unsigned *lengths, unsigned count) {
     struct mmsghdr messages[64];
-    struct iovec vectors[64];
+    struct iovec vectors[64][2];
     if (count > 64) count = 64;
     memset(messages, 0, sizeof(struct mmsghdr) * count);
     for (unsigned i = 0; i < count; i++) {
-        vectors[i].iov_base = (void *) frames[i];
-        vectors[i].iov_len = lengths[i];
-        messages[i].msg_hdr.msg_iov = &vectors[i];
-        messages[i].msg_hdr.msg_iovlen = 1;
+        unsigned k = 0;
+        if (headers) {
+            vectors[i][k].iov_base = (void *) &headers[i];
+            vectors[i][k].iov_len = sizeof(struct clickos_vnet_header);
+            k++;
+        }
+        vectors[i][k].iov_base = (void *) frames[i];
+        vectors[i][k].iov_len = lengths[i];
+        messages[i].msg_hdr.msg_iov = vectors[i];
+        messages[i].msg_hdr.msg_iovlen = k + 1;
     }
     return sendmmsg(fd, messages, count, 0);
 }

@@ -62,16 +62,18 @@ long clickos_packet_drops(int fd);
 
 /// Receives up to `count` (at most 64) frames of a PACKET_VNET_HDR socket with one
 /// recvmmsg call, without waiting. Frame i: its virtio header into `headers[i]`, its first
-/// `head_capacity` bytes at `heads[i]`, the rest (a large segment) at
-/// `tails + i * tail_stride + head_capacity`, so that copying the head to
-/// `tails + i * tail_stride` makes the frame contiguous. Its length goes to `lengths[i]`,
-/// and `truncated[i]` is non-zero if it did not fit. Returns the number of frames, or -1
-/// with errno set (EAGAIN: none waiting).
+/// `head_capacity` bytes at `heads[i]`, the rest (a large segment) at `tails[i]`, up to
+/// `tail_capacity` bytes (callers leave `head_capacity` bytes free before `tails[i]`, so
+/// that copying the head there makes the frame contiguous). Its length goes to
+/// `lengths[i]`, and `truncated[i]` is non-zero if it did not fit. Returns the number of
+/// frames, or -1 with errno set (EAGAIN: none waiting).
 int clickos_receive_frames(int fd, struct clickos_vnet_header *headers, void *const *heads, unsigned head_capacity,
-                           unsigned char *tails, unsigned tail_stride, unsigned *lengths, int *truncated, unsigned count);
+                           void *const *tails, unsigned tail_capacity, unsigned *lengths, int *truncated, unsigned count);
 
 /// Sends `count` frames (at most 64) with one sendmmsg call; returns how many went, or -1.
-int clickos_send_frames(int fd, const void *const *frames, const unsigned *lengths, unsigned count);
+/// With `headers` (the socket has PACKET_VNET_HDR), frame i goes out behind `headers[i]`.
+int clickos_send_frames(int fd, const struct clickos_vnet_header *headers, const void *const *frames,
+                        const unsigned *lengths, unsigned count);
 
 /// Catches SIGINT and SIGTERM once: the first sets the flag `clickos_interrupt_flag`
 /// points to (the driver then stops gracefully); the handler resets itself, so a second

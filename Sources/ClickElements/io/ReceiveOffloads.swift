@@ -8,6 +8,8 @@ struct ReceiveOffloadCounts {
     /// Large segments (GSO) cut into packets, and the packets they gave.
     var segmentsCut = 0
     var packetsFromSegments = 0
+    /// Large segments passed on whole (FromDevice with GSO true).
+    var segmentsPassed = 0
     /// Frames dropped: larger than a packet buffer or a segment, or a large segment of a
     /// kind that cannot be cut here.
     var dropped = 0
@@ -38,17 +40,25 @@ struct SegmentLayout {
     let tcp: Bool
     let firstSequence: UInt32
     let firstID: UInt16
+    let gsoType: UInt8
 
-    /// Reads the headers of `frame`; nil for a segment kind or header layout this does
-    /// not cut (IPv6 extension headers, UFO's IP fragmentation, a zero segment size).
-    init?(_ frame: UnsafeMutableRawPointer, length: Int, gsoType: UInt8, segmentSize: Int) {
-        guard segmentSize > 0, length >= 14 else { return nil }
-        var l3 = 14
-        var type = frame.be16(12)
-        if type == 0x8100 || type == 0x88A8 {
-            guard length >= 18 else { return nil }
-            type = frame.be16(16)
-            l3 = 18
+    /// Reads the headers of `frame` (an Ethernet frame, or with `linkHeader` false an IP
+    /// packet); nil for a segment kind or header layout this does not cut (IPv6 extension
+    /// headers, UFO's IP fragmentation, a zero segment size).
+    init?(_ frame: UnsafeMutableRawPointer, length: Int, gsoType: UInt8, segmentSize: Int, linkHeader: Bool = true) {
+        guard segmentSize > 0, length >= (linkHeader ? 14 : 1) else { return nil }
+        var l3 = 0
+        var type: UInt16
+        if linkHeader {
+            l3 = 14
+            type = frame.be16(12)
+            if type == 0x8100 || type == 0x88A8 {
+                guard length >= 18 else { return nil }
+                type = frame.be16(16)
+                l3 = 18
+            }
+        } else {
+            type = frame.byte(0) >> 4 == 6 ? 0x86DD : 0x0800
         }
         let proto: UInt8
         let l4: Int
@@ -79,8 +89,47 @@ struct SegmentLayout {
         network = l3
         transport = l4
         self.segmentSize = segmentSize
+        self.gsoType = gsoType
         firstSequence = tcp ? frame.be32(l4 + 4) : 0
         firstID = ipv4 ? frame.be16(l3 + IPv4Header.id) : 0
+    }
+
+    /// The pseudo-header's sum (addresses, protocol, transport length) for the headers in
+    /// `frame`, unfolded.
+    func pseudoHeaderSum(_ frame: UnsafeMutableRawPointer, transportLength: Int) -> UInt32 {
+        let ip = frame + network
+        let addresses = ipv4 ? checksumSum(ip + IPv4Header.source, 8) : checksumSum(ip + 8, 32)
+        return addresses &+ UInt32(tcp ? 6 : 17) &+ UInt32(transportLength)
+    }
+
+    /// Writes the unfinished transport checksum a segment sent whole must carry: the
+    /// pseudo-header sum over its whole transport length, folded, not complemented (what
+    /// Linux leaves for offload).
+    func setPseudoHeaderChecksum(_ frame: UnsafeMutableRawPointer, length: Int) {
+        frame.setBE16(transport + (tcp ? 16 : 6), foldChecksum(pseudoHeaderSum(frame, transportLength: length - transport)))
+    }
+
+    /// The virtio net header that sends the segment whole for the kernel to cut: its
+    /// transport checksum unfinished (holding the pseudo-header sum) from `transport` on.
+    var virtioHeader: clickos_vnet_header {
+        clickos_vnet_header(flags: 1, gso_type: gsoType, header_length: UInt16(headerLength), gso_size: UInt16(segmentSize),
+                            csum_start: UInt16(transport), csum_offset: tcp ? 16 : 6)
+    }
+
+    /// Every cut packet of the large segment `frame` (`length` bytes), handed to `body`
+    /// in order; returns how many (fewer if the pool ran out, none if a cut packet would
+    /// not fit the pool's buffers).
+    @inline(__always) func cutAll(_ frame: UnsafeMutableRawPointer, length: Int, pool: PacketPool, _ body: (Packet) -> Void) -> Int {
+        guard headerLength + segmentSize <= pool.bufferSize - pool.headroom else { return 0 }
+        var offset = headerLength
+        var index = 0
+        while offset < length {
+            guard let p = cut(frame, length: length, offset: offset, index: index, pool: pool) else { break }
+            offset += p.length - headerLength
+            body(p)
+            index += 1
+        }
+        return index
     }
 
     /// Cut packet `index` of the large segment `frame` (`length` bytes): the headers, then
@@ -119,16 +168,8 @@ struct SegmentLayout {
         } else {
             th.setBE16(4, UInt16(truncatingIfNeeded: transportLength))
         }
-        // The pseudo-header: addresses, protocol, transport length.
-        var sum: UInt32
-        if ipv4 {
-            sum = checksumSum(ip + IPv4Header.source, 8)
-        } else {
-            sum = checksumSum(ip + 8, 32)
-        }
-        sum &+= UInt32(tcp ? 6 : 17) &+ UInt32(transportLength)
         th.setBE16(checksumOffset, 0)
-        var check = internetChecksum(th, transportLength, initial: sum)
+        var check = internetChecksum(th, transportLength, initial: pseudoHeaderSum(p, transportLength: transportLength))
         if check == 0 && !tcp { check = 0xFFFF }
         th.setBE16(checksumOffset, check)
     }

@@ -17,9 +17,14 @@ import PacketIO
 /// `drops`). Sent frames go to output 0 if it exists; frames that could not be sent go to
 /// output 1 if it exists; otherwise both are freed.
 ///
+/// A large segment (from FromDevice with GSO true) goes out of a Linux interface whole,
+/// with the virtio net header that has the kernel or the interface cut it and finish its
+/// checksums; out of a VM port it is cut into its packets first.
+///
 /// Ports: 1 input (agnostic), 0 to 2 outputs (push).
 ///
-/// Handlers: `count`, `drops` (read); with a VM port, `link` (read: up or down, and why).
+/// Handlers: `count`, `drops` (read); on a Linux interface, `segments_sent` (read: large
+/// segments sent whole); with a VM port, `link` (read: up or down, and why).
 public final class ToDevice: Element, VMPortObserver {
     public override var portCount: String { "1/0-2" }
     public override var processing: String { "a/h" }
@@ -109,6 +114,45 @@ public final class ToDevice: Element, VMPortObserver {
     func send(_ batch: inout PacketBatch) {
         let moved = batch.count
         guard moved > 0 else { return }
+        for i in 0..<moved where batch[i].isLargeSegment && (vmPort != nil || PacketSocketSender.virtioHeader(for: batch[i]) == nil) {
+            sendCuttingLargeSegments(&batch)
+            return
+        }
+        transmit(&batch)
+    }
+
+    /// Sends `batch`, which holds large segments this device cannot send whole (a VM
+    /// port's link carries ordinary frames; a segment whose headers do not read as one
+    /// cannot be described to the kernel): those are cut into their packets first, as
+    /// Linux's software segmentation would, or dropped (counted) if they cannot be.
+    private func sendCuttingLargeSegments(_ batch: inout PacketBatch) {
+        withScratchBatch { out in
+            for i in 0..<batch.count {
+                let p = batch[i]
+                if p.isLargeSegment && (vmPort != nil || PacketSocketSender.virtioHeader(for: p) == nil) {
+                    var made = 0
+                    if let layout = SegmentLayout(p.data, length: p.length, gsoType: p.gsoType & 0x7F, segmentSize: p.gsoSize) {
+                        made = layout.cutAll(p.data, length: p.length, pool: pool) { piece in
+                            if out.isFull { transmit(&out) }
+                            out.append(piece)
+                        }
+                    }
+                    if made == 0 { drops &+= 1 }
+                    p.kill()
+                } else {
+                    if out.isFull { transmit(&out) }
+                    out.append(p)
+                }
+            }
+            transmit(&out)
+        }
+        batch.count = 0
+    }
+
+    /// Sends `batch` (nothing in it needs cutting) and passes on what went and what did not.
+    private func transmit(_ batch: inout PacketBatch) {
+        let moved = batch.count
+        guard moved > 0 else { return }
         var sent = 0
         if let vmPort {
             sent = vmPort.transmit(batch, from: 0)
@@ -134,6 +178,7 @@ public final class ToDevice: Element, VMPortObserver {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("drops", get: { [unowned self] in self.drops })
+        if !isVMPort(device) { h.integer("segments_sent", get: { [unowned self] in self.socket?.segmentsSent ?? 0 }) }
         if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }

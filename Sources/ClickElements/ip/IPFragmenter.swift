@@ -9,6 +9,11 @@ import ClickRuntime
 /// Fragment goes to output 1 (usually ICMPError(…, unreachable, needfrag)) unless HONOR_DF
 /// is false.
 ///
+/// A large segment (from FromDevice with GSO true) is measured as Linux's forwarding
+/// measures it: by the packets it stands for. If they fit it goes on whole; if not and it
+/// is marked Don't Fragment it goes to output 1; otherwise it is cut into its packets,
+/// which are fragmented.
+///
 /// Ports: 1 input, 1 or 2 outputs, push. Handlers: `drops`, `fragments` (read).
 public final class IPFragmenter: Element {
     public override var portCount: String { "1/1-2" }
@@ -54,7 +59,7 @@ public final class IPFragmenter: Element {
         for i in 0..<batch.count {
             // As Click: what counts is the packet's length from its IP header on, not the
             // IP length field (a packet with EXTRA_LENGTH is not fragmented).
-            guard batch[i].networkHeader != nil, batch[i].networkLength <= mtu else {
+            guard batch[i].networkHeader != nil, measuredLength(batch[i]) <= mtu else {
                 fits = false
                 break
             }
@@ -73,7 +78,7 @@ public final class IPFragmenter: Element {
                 p.kill()
                 continue
             }
-            if p.networkLength <= mtu {
+            if measuredLength(p) <= mtu {
                 if out.isFull { output(0, &out) }
                 out.append(p)
                 continue
@@ -90,6 +95,10 @@ public final class IPFragmenter: Element {
                 if noutputs > 1 { output(1, single: p) } else { p.kill() }
                 continue
             }
+            if p.isLargeSegment {
+                cutAndFragment(p, into: &out)
+                continue
+            }
             split(p, ip, offset: offset) { f in
                 if out.isFull { output(0, &out) }
                 out.append(f)
@@ -97,6 +106,43 @@ public final class IPFragmenter: Element {
         }
         batch.count = 0
         output(0, &out)
+    }
+
+    /// The length that must fit the MTU: the packet's from its IP header on, or for a
+    /// large segment that of each packet it stands for (headers plus one segment).
+    @inline(__always) func measuredLength(_ p: Packet) -> Int {
+        guard p.isLargeSegment else { return p.networkLength }
+        guard let ip = p.networkHeader,
+            let layout = SegmentLayout(ip, length: p.networkLength, gsoType: p.gsoType & 0x7F, segmentSize: p.gsoSize, linkHeader: false)
+        else { return p.networkLength }
+        return layout.headerLength + layout.segmentSize
+    }
+
+    /// Cuts the large segment `p`, whose packets do not fit and may be fragmented, into
+    /// those packets and fragments each that needs it; a segment that cannot be cut is
+    /// dropped (counted).
+    private func cutAndFragment(_ p: Packet, into out: inout PacketBatch) {
+        var made = 0
+        if let ip = p.networkHeader,
+            let layout = SegmentLayout(ip, length: p.networkLength, gsoType: p.gsoType & 0x7F, segmentSize: p.gsoSize, linkHeader: false) {
+            made = layout.cutAll(ip, length: p.networkLength, pool: pool) { piece in
+                let pieceIP = piece.data
+                piece.setNetworkHeader(at: 0, headerLength: Int(pieceIP.byte(0) & 0x0F) << 2)
+                piece.meta.pointee.annotations = p.meta.pointee.annotations
+                piece.timestamp = p.timestamp
+                if piece.length <= mtu {
+                    if out.isFull { output(0, &out) }
+                    out.append(piece)
+                } else {
+                    split(piece, pieceIP, offset: 0) { f in
+                        if out.isFull { output(0, &out) }
+                        out.append(f)
+                    }
+                }
+            }
+        }
+        if made == 0 { drops &+= 1 }
+        p.kill()
     }
 
     /// Splits `p` (IP header `ip` at `offset`) into fragments of at most MTU bytes, passes

@@ -22,6 +22,11 @@ public struct PacketMetadata {
     public var packetType: UInt8
     /// Device (port) the packet arrived on, -1 when unknown.
     public var device: Int16
+    /// A large segment passed on whole (FromDevice with GSO true): the virtio GSO type (1
+    /// TCP over IPv4, 4 TCP over IPv6, 5 UDP), 0 for an ordinary packet.
+    public var gsoType: UInt8 = 0
+    /// A large segment's segment size: the payload bytes of each packet it stands for.
+    public var gsoSize: UInt16 = 0
 }
 
 /// A packet: a trivial handle to metadata in a preallocated pool. Copying a `Packet` copies
@@ -250,6 +255,27 @@ public struct Packet: Hashable {
         nonmutating set { meta.pointee.timestamp = newValue }
     }
 
+    // MARK: Large segments
+
+    /// Non-zero on a large segment (GSO) that stands for several packets of `gsoSize`
+    /// payload bytes each, all with the same headers: the virtio GSO type (1 TCP over
+    /// IPv4, 4 TCP over IPv6, 5 UDP). Its transport checksum is unfinished (it holds the
+    /// pseudo-header sum), as Linux hands such segments over; a Linux interface's ToDevice
+    /// sends it whole for the kernel to cut, anything else must cut it first.
+    @inlinable @inline(__always) public var gsoType: UInt8 {
+        get { meta.pointee.gsoType }
+        nonmutating set { meta.pointee.gsoType = newValue }
+    }
+
+    /// A large segment's segment size (see `gsoType`); 0 for an ordinary packet.
+    @inlinable @inline(__always) public var gsoSize: Int {
+        get { Int(meta.pointee.gsoSize) }
+        nonmutating set { meta.pointee.gsoSize = UInt16(clamping: newValue) }
+    }
+
+    /// True for a large segment (see `gsoType`).
+    @inlinable @inline(__always) public var isLargeSegment: Bool { meta.pointee.gsoType != 0 }
+
     // MARK: Lifetime
 
     /// Returns the packet to its pool. The handle must not be used afterwards.
@@ -271,6 +297,8 @@ public struct Packet: Hashable {
         copy.pointee.annotations = source.annotations
         copy.pointee.packetType = source.packetType
         copy.pointee.device = source.device
+        copy.pointee.gsoType = source.gsoType
+        copy.pointee.gsoSize = source.gsoSize
         (copy.pointee.buffer + Int(source.dataOffset)).copyMemory(from: data, byteCount: length)
         return Packet(meta: copy)
     }

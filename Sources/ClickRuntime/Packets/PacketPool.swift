@@ -53,6 +53,7 @@ public struct PacketPoolState {
         m.pointee.annotations = (0, 0, 0, 0, 0, 0)
         m.pointee.packetType = PacketType.host
         m.pointee.device = -1
+        m.pointee.gsoType = 0
         return m
     }
 
@@ -63,7 +64,7 @@ public struct PacketPoolState {
         m.initialize(to: PacketMetadata(
             buffer: buffers + initialized * bufferSize, pool: home.unsafelyUnwrapped, capacity: Int32(bufferSize),
             dataOffset: headroom, length: 0, macOffset: -1, networkOffset: -1, transportOffset: -1, timestamp: 0,
-            annotations: (0, 0, 0, 0, 0, 0), packetType: 0, device: -1))
+            annotations: (0, 0, 0, 0, 0, 0), packetType: 0, device: -1, gsoType: 0, gsoSize: 0))
         initialized += 1
         return m
     }
@@ -120,6 +121,23 @@ public final class PacketPool {
 
     public var available: Int { state.pointee.available }
     public var outstanding: Int { state.pointee.outstanding }
+
+    /// The largest frame a large segment may be (a 64 kB GSO segment and its headers).
+    public static let largestSegmentFrame = 65_536 + 512
+    /// Buffers for large segments passed on whole (FromDevice with GSO true), made on first
+    /// use and kept as long as this pool: packets from it return there when killed, like
+    /// any other, so they may wait in queues across a reconfiguration.
+    public private(set) var largeSegmentPool: PacketPool?
+
+    /// The pool of large-segment buffers: 256 of them, each with this pool's headroom and
+    /// room for one of this pool's buffers plus the largest segment frame (address space;
+    /// pages are touched only as segments arrive).
+    public func largeSegments() -> PacketPool {
+        if let largeSegmentPool { return largeSegmentPool }
+        let large = PacketPool(capacity: 256, bufferSize: bufferSize + PacketPool.largestSegmentFrame, headroom: headroom)
+        largeSegmentPool = large
+        return large
+    }
 
     /// A new packet holding `bytes` (one copy; sources call this per packet).
     @inlinable public func make(_ bytes: [UInt8]) -> Packet? {

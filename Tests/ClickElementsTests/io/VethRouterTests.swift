@@ -5,7 +5,8 @@ import Testing
 /// in a network namespace between a client and a server namespace joined by veth pairs,
 /// carrying an HTTP download that must arrive byte for byte: with the veth ends' offloads
 /// as Linux sets them up (the server's kernel hands the router large TCP segments with
-/// unfinished checksums, which FromDevice must cut and finish) and with them turned off.
+/// unfinished checksums, which FromDevice must cut and finish, or with GSO true pass on
+/// whole for ToDevice to hand back to the kernel) and with them turned off.
 /// Needs root, iproute2, ethtool and python3 (CI runs as root; elsewhere skipped, saying why).
 @Suite(.serialized) struct VethRouterTests {
     static var canRun: Bool {
@@ -19,8 +20,8 @@ import Testing
         var router: String { "\(prefix)r" }
         var server: String { "\(prefix)s" }
 
-        init(offloads: Bool) throws {
-            prefix = "cvr\(getpid() % 100_000)\(offloads ? "on" : "off")"
+        init(offloads: Bool, tag: String) throws {
+            prefix = "cvr\(getpid() % 100_000)\(tag)"
             let (c, r, s) = (client, router, server)
             var commands = [["ip", "netns", "add", c], ["ip", "netns", "add", r], ["ip", "netns", "add", s],
                             ["ip", "link", "add", "c0", "netns", c, "type", "veth", "peer", "name", "r0", "netns", r],
@@ -65,10 +66,19 @@ import Testing
         return p
     }
 
+    /// How the router meets large segments: offloads as Linux sets them, with FromDevice
+    /// cutting large segments or (GSO true) passing them on whole; or offloads off.
+    enum Mode: String, CaseIterable, CustomTestStringConvertible {
+        case offloadsOn = "on", largeSegmentsWhole = "gso", offloadsOff = "off"
+        var testDescription: String { rawValue }
+        var offloads: Bool { self != .offloadsOff }
+    }
+
     @Test(.enabled(if: VethRouterTests.canRun, "needs root, iproute2 and ethtool for network namespaces and veth offload settings"),
-          arguments: [true, false])
-    func anHTTPDownloadCrossesTheRouterWhole(offloads: Bool) throws {
-        let net = try Topology(offloads: offloads)
+          arguments: Mode.allCases)
+    func anHTTPDownloadCrossesTheRouterWhole(mode: Mode) throws {
+        let offloads = mode.offloads
+        let net = try Topology(offloads: offloads, tag: mode.rawValue)
         defer { net.close() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("veth-router-\(net.prefix)")
         try? FileManager.default.removeItem(at: directory)
@@ -79,8 +89,12 @@ import Testing
         let blob = Data((0..<(4 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try blob.write(to: directory.appendingPathComponent("blob"))
         let template = try String(contentsOf: repositoryRoot.appendingPathComponent("Benchmarks/ip-router.click"), encoding: .utf8)
-        let configuration = template.replacingOccurrences(of: "R0_MAC", with: try net.mac("r0"))
+        var configuration = template.replacingOccurrences(of: "R0_MAC", with: try net.mac("r0"))
             .replacingOccurrences(of: "R1_MAC", with: try net.mac("r1"))
+        if mode == .largeSegmentsWhole {
+            configuration = configuration.replacingOccurrences(of: "FromDevice(r0)", with: "FromDevice(r0, GSO true)")
+                .replacingOccurrences(of: "FromDevice(r1)", with: "FromDevice(r1, GSO true)")
+        }
         let configPath = directory.appendingPathComponent("router.click").path
         try configuration.write(toFile: configPath, atomically: true, encoding: .utf8)
 
@@ -101,7 +115,8 @@ import Testing
         defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
         let routerOutput = Pipe()
         let router = try Self.start(["ip", "netns", "exec", net.router, clickosVMBinary, configPath,
-                                     "-h", "fd0.offloads", "-h", "fd1.offloads", "-h", "fd1.count"], output: routerOutput)
+                                     "-h", "fd0.offloads", "-h", "fd1.offloads", "-h", "fd1.count", "-h", "td0.segments_sent",
+                                     "-h", "td0.drops"], output: routerOutput)
         var forwarding = false
         for _ in 0..<100 where !forwarding {
             forwarding = (try runCommand(["ip", "netns", "exec", net.client, "ping", "-c", "1", "-W", "0.2", "10.2.0.2"])).0 == 0
@@ -135,23 +150,35 @@ import Testing
         // The server's side: what the kernel handed FromDevice(r1).
         let serverSide = Self.counts(in: report, after: "fd1.offloads:")
         #expect(serverSide["dropped"] == 0, "\(report)")
-        if offloads {
+        let sentWhole = Self.counts(in: report, after: "td0.segments_sent:", unnamed: "sent")["sent"]
+        if mode == .largeSegmentsWhole {
+            #expect((serverSide["segments_passed"] ?? 0) > 0, "large segments arrived and went on whole: \(report)")
+            #expect(sentWhole == serverSide["segments_passed"], "ToDevice(r0) sent every one whole: \(report)")
+            #expect(serverSide["segments_cut"] == 0, "none cut while large buffers were free: \(report)")
+            #expect(Self.counts(in: report, after: "td0.drops:", unnamed: "drops")["drops"] == 0, "\(report)")
+        } else if offloads {
             #expect((serverSide["segments_cut"] ?? 0) > 0, "large segments arrived and were cut: \(report)")
             #expect((serverSide["packets_from_segments"] ?? 0) > (serverSide["segments_cut"] ?? 0), "\(report)")
+            #expect(serverSide["segments_passed"] == 0 && sentWhole == 0, "without GSO true none goes whole: \(report)")
         } else {
             #expect(serverSide["segments_cut"] == 0, "no large segments with offloads off: \(report)")
             #expect(serverSide["checksums_finished"] == 0, "no unfinished checksums with offloads off: \(report)")
         }
     }
 
-    /// The `name value` lines of one `-h` handler's output in the driver's report.
-    static func counts(in report: String, after header: String) -> [String: Int] {
+    /// The `name value` lines of one `-h` handler's output in the driver's report (a
+    /// handler that prints one number gives it under `unnamed`).
+    static func counts(in report: String, after header: String, unnamed: String? = nil) -> [String: Int] {
         var counts: [String: Int] = [:]
         var inside = false
         for line in report.split(separator: "\n") {
             if line.hasPrefix(header) { inside = true; continue }
             guard inside else { continue }
             let words = line.split(separator: " ")
+            if let unnamed, words.count == 1, let value = Int(words[0]) {
+                counts[unnamed] = value
+                break
+            }
             guard words.count == 2, let value = Int(words[1]) else { break }
             counts[String(words[0])] = value
         }
