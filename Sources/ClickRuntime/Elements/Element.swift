@@ -265,27 +265,35 @@ open class Element: DescriptorWatcher {
             output(0, &batch)
             return
         }
-        do {
-            let slots = max(count, 1)
-            let storage = takeScratch(slots)
-            defer { giveBackScratch(storage, slots) }
-            var run = PacketBatch(storage: storage, capacity: slots)
-            var runPort = 0
-            for i in 0..<count {
-                let p = batch[i]
-                let o = choose(p)
-                if o == Element.packetKept { continue }
-                if o < 0 || o >= n {
-                    p.kill()
-                    continue
-                }
-                if o != runPort && run.count > 0 { output(runPort, &run) }
-                runPort = o
-                run.append(p)
+        // Runs are gathered in place: the packets of the current run sit at
+        // batch[runStart..<kept] (never ahead of the packet being chosen), and each run goes
+        // out as a batch viewing just those slots, so no packet is copied elsewhere and a
+        // receiver cannot reach the packets still to be chosen.
+        var kept = 0
+        var runStart = 0
+        var runPort = 0
+        for i in 0..<count {
+            let p = batch[i]
+            let o = choose(p)
+            if o == Element.packetKept { continue }
+            if o < 0 || o >= n {
+                p.kill()
+                continue
             }
-            if run.count > 0 { output(runPort, &run) }
-            batch.count = 0
+            if o != runPort && kept > runStart {
+                var run = PacketBatch(storage: batch.storage + runStart, capacity: kept - runStart, count: kept - runStart)
+                output(runPort, &run)
+                runStart = kept
+            }
+            runPort = o
+            batch[kept] = p
+            kept += 1
         }
+        if kept > runStart {
+            var run = PacketBatch(storage: batch.storage + runStart, capacity: kept - runStart, count: kept - runStart)
+            output(runPort, &run)
+        }
+        batch.count = 0
     }
 
     public final func outputIsPush(_ port: Int) -> Bool {

@@ -7,9 +7,13 @@ import Testing
 @Suite struct PacketSocketTests {
     static var canRun: Bool { canMakeNamespaces }
 
-    @Test(.enabled(if: PacketSocketTests.canRun, "needs root and iproute2 to create network namespaces and a veth pair"))
-    func framesCrossAVethPair() throws {
-        let tag = "\(getpid() % 10000)"
+    /// With busy polling (BUSY_POLL 2 s here), FromDevice keeps looking after the frames
+    /// came, spending CPU time while nothing arrives; without (BUSY_POLL 0) it sleeps.
+    /// Either way every frame arrives.
+    @Test(.enabled(if: PacketSocketTests.canRun, "needs root and iproute2 to create network namespaces and a veth pair"),
+          arguments: [false, true])
+    func framesCrossAVethPair(busyPolling: Bool) throws {
+        let tag = "\(getpid() % 10000)\(busyPolling ? "p" : "s")"
         let (a, b) = ("cos-a\(tag)", "cos-b\(tag)")
         let (va, vb) = ("cva\(tag)", "cvb\(tag)")
         defer {
@@ -28,7 +32,8 @@ import Testing
         let receiver = Process()
         receiver.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         receiver.arguments = ["ip", "netns", "exec", b, clickosVMBinary, "-e",
-                              "FromDevice(\(vb)) -> cl :: Classifier(6/020000000001, -); cl [0] -> c :: Counter -> Discard; cl [1] -> Discard; Script(wait 3, stop)",
+                              "FromDevice(\(vb), BUSY_POLL \(busyPolling ? 2 : 0)) -> cl :: Classifier(6/020000000001, -); "
+                                + "cl [0] -> c :: Counter -> Discard; cl [1] -> Discard; Script(wait 3, stop)",
                               "-h", "c.count"]
         let out = Pipe()
         let errors = Pipe()
@@ -40,10 +45,45 @@ import Testing
                                      "InfiniteSource(DATA \\<\(hex)>, LIMIT 200, STOP true) -> Queue -> t :: ToDevice(\(va))", "-h", "t.count"])
         #expect(status == 0)
         #expect(sent.trimmingCharacters(in: .whitespacesAndNewlines) == "200")
+        // `ip netns exec` became clickos-vm: its CPU time over the next second, when no
+        // frame comes.
+        let before = Self.cpuTicks(receiver.processIdentifier)
+        usleep(1_000_000)
+        let spent = Self.cpuTicks(receiver.processIdentifier) - before
+        let hz = Int(sysconf(Int32(_SC_CLK_TCK)))
+        if busyPolling {
+            #expect(spent >= hz / 2, "busy polling looks for frames without sleeping: \(spent) of \(hz) ticks")
+        } else {
+            #expect(spent < hz / 5, "without busy polling the router sleeps: \(spent) of \(hz) ticks")
+        }
         receiver.waitUntilExit()
         let received = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let problems = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(received.trimmingCharacters(in: .whitespacesAndNewlines) == "200", "receiver said: \(problems)")
+    }
+
+    /// User plus system CPU time of process `pid` so far, in clock ticks (/proc/PID/stat).
+    static func cpuTicks(_ pid: Int32) -> Int {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let end = stat.lastIndex(of: ")")
+        else { return 0 }
+        // After "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
+        let fields = stat[stat.index(after: end)...].split(separator: " ")
+        guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return 0 }
+        return user + system
+    }
+
+    @Test func badBusyPollTimesAreReported() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: clickosVMBinary)
+        p.arguments = ["-q", "-e", "FromDevice(lo, BUSY_POLL -1) -> Discard"]
+        let err = Pipe()
+        p.standardError = err
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(p.terminationStatus == 1)
+        #expect(text.contains("BUSY_POLL"), "\(text)")
     }
 
     @Test func unknownInterfacesAreReported() throws {
