@@ -120,9 +120,14 @@ public final class NotifierSignal {
         if signal !== self { dependents.insert(signal) }
     }
 
-    /// Sets the signal; becoming active wakes every listener and dependent signal.
-    @inline(__always) public func set(_ active: Bool) {
-        if active == isActive { return }
+    /// Sets the signal; becoming active wakes every listener and dependent signal. The
+    /// common case, no change, is a comparison in the caller (queues set their signals
+    /// on every push and pull).
+    @inlinable @inline(__always) public func set(_ active: Bool) {
+        if active != isActive { change(to: active) }
+    }
+
+    @usableFromInline func change(to active: Bool) {
         isActive = active
         if active {
             for i in 0..<listeners.count { listeners.items[i]._withUnsafeGuaranteedRef { $0.schedule() } }
