@@ -37,6 +37,19 @@ func runCommand(_ arguments: [String]) throws -> (Int32, String) {
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
+/// Runs `clickos-vm -q -e CONFIG` to its end; returns its exit status and what it wrote
+/// to standard error (a configuration it refuses says why there).
+func clickosVMErrors(_ configuration: String) throws -> (status: Int32, text: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: clickosVMBinary)
+    p.arguments = ["-q", "-e", configuration]
+    let err = Pipe()
+    p.standardError = err
+    try p.run()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+}
+
 /// Injects `packets` into `middle` between an Injector and a Collector; returns what came out.
 func passThrough(_ middle: String, _ packets: [[UInt8]]) throws -> (out: [[UInt8]], bad: [[UInt8]]) {
     let b = build("inj :: Injector -> \(middle) -> ok :: Collector")

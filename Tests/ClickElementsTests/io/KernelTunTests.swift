@@ -65,15 +65,8 @@ import Testing
         for (config, message) in [("KernelTun(10.77.0.1/24, GATEWAY foo) -> Discard", "GATEWAY: parse error"),
                                   ("KernelTun(10.77.0.1/24, BURST 0) -> Discard", "BURST must be >= 1"),
                                   ("KernelTun(frob) -> Discard", "ADDR: parse error")] {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: clickosVMBinary)
-            p.arguments = ["-q", "-e", config]
-            let err = Pipe()
-            p.standardError = err
-            try p.run()
-            p.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            #expect(p.terminationStatus == 1)
+            let (status, text) = try clickosVMErrors(config)
+            #expect(status == 1)
             #expect(text.contains(message), "\(config): \(text)")
         }
     }

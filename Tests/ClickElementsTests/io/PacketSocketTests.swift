@@ -74,28 +74,14 @@ import Testing
     }
 
     @Test func badBusyPollTimesAreReported() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: clickosVMBinary)
-        p.arguments = ["-q", "-e", "FromDevice(lo, BUSY_POLL -1) -> Discard"]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 1)
+        let (status, text) = try clickosVMErrors("FromDevice(lo, BUSY_POLL -1) -> Discard")
+        #expect(status == 1)
         #expect(text.contains("BUSY_POLL"), "\(text)")
     }
 
     @Test func unknownInterfacesAreReported() throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: clickosVMBinary)
-        p.arguments = ["-q", "-e", "FromDevice(nosuchdev0) -> Discard"]
-        let err = Pipe()
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(p.terminationStatus == 1)
+        let (status, text) = try clickosVMErrors("FromDevice(nosuchdev0) -> Discard")
+        #expect(status == 1)
         #expect(text.contains("While initializing 'FromDevice@1 :: FromDevice':"))
         #expect(text.contains("nosuchdev0"))
     }
