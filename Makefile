@@ -11,6 +11,7 @@ MEMIF_SMOKE_SECONDS ?= 30
 # Build and test timeouts keep a wedged run from eating CI's budget.
 TEST_TIMEOUT ?= 1200
 
+.PHONY: xen-build xen-test
 .PHONY: all deps build demo demo-vms bench-lab bench-vs-click bench-veth test proto proto-check docs docs-check unit-tests fuzz-build fuzz-parser fuzz-elements fuzz-envelope fuzz-memif fuzz-smoke fuzz-replay bench clean
 
 all: build
@@ -35,7 +36,7 @@ demo-vms: deps
 
 # The whole suite: a short libFuzzer smoke of the parser, then the unit and process tests
 # (last, so that the test runner's summary closes the output).
-test: proto-check docs-check fuzz-smoke unit-tests
+test: proto-check docs-check fuzz-smoke xen-test unit-tests
 
 # Regenerate the protobuf code (scripts/gen-proto.sh); proto-check fails if what is
 # committed differs from what the .proto says.
@@ -62,6 +63,17 @@ unit-tests:
 	$(SWIFT) build --product jail-probe
 	$(SWIFT) build --product clickos-agent
 	timeout $(TEST_TIMEOUT) $(SWIFT) test
+
+# The Xen trait (libxl, libxenstore) in a build directory of its own, and the tests that
+# need it: ClickOS's xenstore protocol, host and guest, against the tests' xenstore daemon
+# through the real libxenstore.
+XEN_BUILD := .build-xen
+xen-build:
+	$(SWIFT) build --traits Xen --scratch-path $(XEN_BUILD) --product clickos-vm
+	$(SWIFT) build --traits Xen --scratch-path $(XEN_BUILD) --build-tests
+
+xen-test: xen-build
+	timeout $(TEST_TIMEOUT) $(SWIFT) test --traits Xen --scratch-path $(XEN_BUILD) --skip-build --filter XenTests
 
 fuzz-build:
 	$(SWIFT) build --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS) --product fuzz-click-parser

@@ -44,6 +44,19 @@ enum Driver {
             return 0
         }
 
+        if options.xenstore {
+            #if Xen
+            return XenstoreGuest.run(options)
+            #else
+            printError("clickos-vm: --xenstore: this clickos-vm was built without Xen support (swift build --traits Xen)")
+            return 1
+            #endif
+        }
+        if options.interfaces != nil && !options.ports.isEmpty {
+            printError("clickos-vm: --interfaces and --port N=memif:... cannot be mixed: VM ports are one or the other")
+            return 1
+        }
+
         let text: String
         let landmarkFile: String
         if let expression = options.expression {
@@ -93,7 +106,8 @@ enum Driver {
             return 1
         }
         let built = Router.build(flat, configurationText: configuration, registry: registry, simulatedTime: options.simulatedTime,
-                                 poolCapacity: options.poolCapacity ?? 16_384, services: vm.ports.map { [$0] } ?? [], log: log,
+                                 poolCapacity: options.poolCapacity ?? 16_384,
+                                 services: (vm.ports.map { [$0] } ?? []) + (options.interfaces.map { [VMPortInterfaces($0)] } ?? []), log: log,
                                  chatter: { printError($0) })
         report()
         guard var router = built else {

@@ -34,6 +34,10 @@ struct DriverOptions {
     /// compiled one in a file (`--seccomp=FILE`, as the process backend gives it).
     var seccomp = false
     var seccompProgram: String?
+    /// `--xenstore`: serve ClickOS's xenstore control protocol as a Xen guest.
+    var xenstore = false
+    /// `--interfaces A,B`: VM port N is the Nth Linux interface listed.
+    var interfaces: [String]?
 
     struct UsageError: Error, CustomStringConvertible {
         var description: String
@@ -71,6 +75,13 @@ struct DriverOptions {
                                         running VM makes; any other stops the VM with
                                         "seccomp: forbidden system call NAME" (status 159).
                                         FILE: the same filter, compiled ahead of time.
+              --interfaces IF0,IF1,...  VM port N (FromDevice(N), ToDevice(N)) is the Nth
+                                        Linux interface listed.
+              --xenstore                Run as a ClickOS Xen guest: routers are installed,
+                                        started, stopped, read and written through xenstore
+                                        (data/clickos), as ClickOS's tools do; VM port N is
+                                        the guest's Nth network interface (or --interfaces').
+                                        Needs a build with the Xen trait.
               --simtime                 Run in simulated time.
               --doc CLASS               Print element class CLASS's documentation (as
                                         click-elem2man's pages) and exit.
@@ -144,6 +155,14 @@ struct DriverOptions {
                     options.seccomp = true
                     options.seccompProgram = attached
                 case "flatten": options.flattenOnly = true
+                case "xenstore": options.xenstore = true
+                case "interfaces":
+                    let v = try value(for: "--interfaces", attached: attached)
+                    let names = v.split(separator: ",").map(String.init)
+                    guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty && $0.utf8.count < 16 && !$0.contains("/") }) else {
+                        throw UsageError(description: "--interfaces: '\(v)' is not a list of interface names")
+                    }
+                    options.interfaces = names
                 case "doc": options.documentClass = try value(for: "--doc", attached: attached)
                 case "help": options.showHelp = true
                 case "version": options.showVersion = true

@@ -155,7 +155,31 @@ import VMInterface
             #expect(routers.map(\.id) == Array(0..<50))
             #expect(Set(ids.filter { $0.0 == d }.map(\.1)) == Set(0..<50))
         }
-        #expect(daemon.conflicts > 0, "the installs never conflicted: the test did not test concurrency")
+    }
+
+    @Test func aTransactionThatLosesAConflictRunsAgainAndNothingOfTheLoserLeaks() throws {
+        let (daemon, control) = try Self.markedDomain()
+        defer { daemon.stop() }
+        let other = ClickOSXenstoreControl(store: try XenstoreConnection(socketPath: daemon.socketPath))
+        let store = control.store
+        let root = try control.root(domain: Self.guest)
+        var attempts = 0
+        var installedMeanwhile: Int?
+        let taken = try store.transaction { t throws(XenstoreError) in
+            attempts += 1
+            let ids = try store.directory(root, t) ?? []
+            // Another connection installs between our read and our commit: we lose.
+            if attempts == 1 { installedMeanwhile = try? other.install(domain: Self.guest, configuration: "Idle -> Discard", name: "theirs") }
+            try store.write("\(root)/\(ids.count)/config_name", "mine-\(attempts)", t)
+            return ids.count
+        }
+        #expect(attempts == 2)
+        #expect(installedMeanwhile == 0)
+        #expect(taken == 1)
+        #expect(daemon.conflicts == 1)
+        #expect(store.conflicts == 1)
+        #expect(try store.read("\(root)/0/config_name") == "theirs")
+        #expect(try store.read("\(root)/1/config_name") == "mine-2")
     }
 
     @Test func theDaemonKeepsAGuestOutOfWhatIsNotItsOwn() throws {

@@ -95,19 +95,19 @@ public final class FromDevice: Element, VMPortObserver {
     }
 
     public override func initialize() throws(ElementError) {
-        if isVMPort(device) {
+        guard let interface = linuxInterface(device) else {
             vmPort = try lookUpVMPort(device)
             task = makeTask()
             napTimer = makeTimer()
             vmPort?.addObserver(self)
             portStateChanged()
-        } else {
-            let s = try PacketSocketReceiver(device: device, promiscuous: promiscuous, outbound: outbound, pool: pool,
-                                             largeSegments: passLargeSegments ? pool.largeSegments() : nil)
-            socket = s
-            napTimer = makeTimer()
-            router.scheduler.watch(fd: s.descriptor, for: self)
+            return
         }
+        let s = try PacketSocketReceiver(device: interface, promiscuous: promiscuous, outbound: outbound, pool: pool,
+                                         largeSegments: passLargeSegments ? pool.largeSegments() : nil)
+        socket = s
+        napTimer = makeTimer()
+        router.scheduler.watch(fd: s.descriptor, for: self)
     }
 
     public override func cleanup() {
@@ -250,7 +250,7 @@ public final class FromDevice: Element, VMPortObserver {
         h.write("reset_counts") { [unowned self] _ in self.count = 0 }
         h.read("kernel_drops") { [unowned self] in String(self.socket?.droppedByKernel() ?? 0) }
         h.read("encap") { "ETHER" }
-        if !isVMPort(device) {
+        if linuxInterface(device) != nil {
             h.read("offloads") { [unowned self] in
                 let c = self.socket?.offloadCounts ?? ReceiveOffloadCounts()
                 return "checksums_finished \(c.checksumsFinished)\nsegments_cut \(c.segmentsCut)\n"
@@ -258,6 +258,6 @@ public final class FromDevice: Element, VMPortObserver {
                     + "dropped \(c.dropped)\n"
             }
         }
-        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
+        if linuxInterface(device) == nil { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }

@@ -296,10 +296,33 @@ final class PacketSocketSender {
     }
 }
 
+/// A VM whose ports are the network interfaces it was given (a Xen guest run by
+/// `clickos-vm --xenstore`: ClickOS's `FromDevice(N)` is vif N, the guest's Nth interface):
+/// names the Linux interface behind each port number, so that `FromDevice(N)` and
+/// `ToDevice(N)` open it as they open a named interface.
+public final class VMPortInterfaces: RouterService {
+    /// Port N's interface is `names[N]`.
+    public let names: [String]
+    public init(_ names: [String]) { self.names = names }
+    public func attach(to scheduler: Scheduler) {}
+    public func detach(from scheduler: Scheduler) {}
+}
+
 extension Element {
+    /// The Linux interface a device name stands for: the name itself, or the interface
+    /// behind VM port N in a VM whose ports are interfaces; nil for a memif VM port.
+    func linuxInterface(_ device: String) -> String? {
+        guard isVMPort(device) else { return device }
+        guard let n = Int(device), let map = router.service(VMPortInterfaces.self), n < map.names.count else { return nil }
+        return map.names[n]
+    }
+
     /// The VM port a `FromDevice(N)`/`ToDevice(N)` names, or an error that says how to
     /// provide one.
     func lookUpVMPort(_ device: String) throws(ElementError) -> any VMPort {
+        if let map = router.service(VMPortInterfaces.self) {
+            throw ElementError("VM port \(device) does not exist (this VM's ports are its \(map.names.count) network interfaces\(map.names.isEmpty ? "" : ": " + map.names.joined(separator: ", ")))")
+        }
         guard let number = Int(device), let ports = router.service((any VMPortProvider).self) else {
             throw ElementError("VM port \(device): this router has no VM ports (give them with --port \(device)=memif:ROLE:PATH)")
         }

@@ -50,11 +50,11 @@ public final class ToDevice: Element, VMPortObserver {
     }
 
     public override func initialize() throws(ElementError) {
-        if isVMPort(device) {
+        if let interface = linuxInterface(device) {
+            socket = try PacketSocketSender(device: interface)
+        } else {
             vmPort = try lookUpVMPort(device)
             vmPort?.addObserver(self)
-        } else {
-            socket = try PacketSocketSender(device: device)
         }
         guard inputIsPull(0) else { return }
         retryTimer = makeTimer()
@@ -178,7 +178,7 @@ public final class ToDevice: Element, VMPortObserver {
     public override func addHandlers(_ h: inout HandlerSet) {
         h.integer("count", get: { [unowned self] in self.count })
         h.integer("drops", get: { [unowned self] in self.drops })
-        if !isVMPort(device) { h.integer("segments_sent", get: { [unowned self] in self.socket?.segmentsSent ?? 0 }) }
-        if isVMPort(device) { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
+        if linuxInterface(device) != nil { h.integer("segments_sent", get: { [unowned self] in self.socket?.segmentsSent ?? 0 }) }
+        if linuxInterface(device) == nil { h.read("link") { [unowned self] in self.vmPort?.linkDescription ?? "down" } }
     }
 }

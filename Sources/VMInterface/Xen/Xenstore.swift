@@ -67,25 +67,30 @@ public final class XenstoreConnection: @unchecked Sendable {
     /// Opens a connection: to the daemon socket at `socketPath` when given, else wherever
     /// libxenstore finds xenstore (`XENSTORED_PATH`, xenstored's socket, /dev/xen/xenbus).
     public init(socketPath: String? = nil) throws(XenstoreError) {
-        var opened: OpaquePointer?
-        if let socketPath {
-            // libxenstore reads the socket's path from the environment only; the lock keeps
-            // two connections opened at once from seeing each other's value.
-            Self.environmentLock.lock()
-            let previous = getenv("XENSTORED_PATH").map { String(cString: $0) }
-            setenv("XENSTORED_PATH", socketPath, 1)
-            opened = xs_open(UInt(XS_OPEN_SOCKETONLY))
-            let code = errno
-            if let previous { setenv("XENSTORED_PATH", previous, 1) } else { unsetenv("XENSTORED_PATH") }
-            Self.environmentLock.unlock()
-            guard let opened else { throw XenstoreError("connect", socketPath, code: code) }
-            handle = opened
-        } else {
-            opened = xs_open(0)
-            guard let opened else { throw XenstoreError("connect", "", code: errno) }
-            handle = opened
-        }
+        self.socketPath = socketPath
+        handle = try Self.open(socketPath)
     }
+
+    static func open(_ socketPath: String?) throws(XenstoreError) -> OpaquePointer {
+        guard let socketPath else {
+            guard let opened = xs_open(0) else { throw XenstoreError("connect", "", code: errno) }
+            return opened
+        }
+        // libxenstore reads the socket's path from the environment only; the lock keeps
+        // two connections opened at once from seeing each other's value.
+        environmentLock.lock()
+        let previous = getenv("XENSTORED_PATH").map { String(cString: $0) }
+        setenv("XENSTORED_PATH", socketPath, 1)
+        let opened = xs_open(UInt(XS_OPEN_SOCKETONLY))
+        let code = errno
+        if let previous { setenv("XENSTORED_PATH", previous, 1) } else { unsetenv("XENSTORED_PATH") }
+        environmentLock.unlock()
+        guard let opened else { throw XenstoreError("connect", socketPath, code: code) }
+        return opened
+    }
+
+    /// Where this connection went (nil: libxenstore's own choice), for a watch's own.
+    public let socketPath: String?
 
     deinit { xs_close(handle) }
 
@@ -190,35 +195,99 @@ public final class XenstoreConnection: @unchecked Sendable {
     public var conflicts: Int { conflictCount.load(ordering: .relaxed) }
     private let conflictCount = Atomic<Int>(0)
 
-    /// Asks for an event whenever `path` or anything below it changes (and one at once).
-    public func watch(_ path: String, token: String) throws(XenstoreError) {
-        if !xs_watch(handle, path, token) { throw XenstoreError("watch", path, code: errno) }
+}
+
+/// A xenstore watch on a connection of its own, read by a thread of its own that queues
+/// the events for `next(timeout:)`. Its own connection because libxenstore's static
+/// archive (a guest's static clickos-vm) has no reader thread: a watch event that arrives
+/// while a request waits for its reply breaks a shared connection. A watch lasts as long
+/// as the process (its thread blocks in libxenstore's read, which nothing can interrupt).
+public final class XenstoreWatch: @unchecked Sendable {
+    private let handle: OpaquePointer
+    private let lock = PthreadLock()
+    private var queue: [(path: String, token: String)] = []
+    private var failure: Int32 = 0
+    /// Readable while events are queued.
+    private let signal: [Int32]
+
+    /// Watches `path` (and everything below it) on the xenstore `connection` talks to;
+    /// the first event comes at once, as xenstored sends it.
+    public init(like connection: XenstoreConnection, path: String, token: String) throws(XenstoreError) {
+        handle = try XenstoreConnection.open(connection.socketPath)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            xs_close(handle)
+            throw XenstoreError("watch", path, code: errno)
+        }
+        for fd in fds {
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        }
+        signal = fds
+        guard xs_watch(handle, path, token) else {
+            let code = errno
+            xs_close(handle)
+            close(fds[0])
+            close(fds[1])
+            throw XenstoreError("watch", path, code: code)
+        }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let started = pthread_create(&thread, nil, { raw in
+            // The context is this watch, retained for the thread's (the process's) life.
+            Unmanaged<XenstoreWatch>.fromOpaque(raw.unsafelyUnwrapped).takeUnretainedValue().readEvents()
+            return nil
+        }, context)
+        if started != 0 {
+            Unmanaged<XenstoreWatch>.fromOpaque(context).release()
+            throw XenstoreError("watch", path, code: started)
+        }
+        pthread_detach(thread)
     }
 
-    public func unwatch(_ path: String, token: String) throws(XenstoreError) {
-        if !xs_unwatch(handle, path, token) { throw XenstoreError("unwatch", path, code: errno) }
-    }
-
-    /// The next watch event (the changed path and the watch's token), waiting at most
-    /// `timeout` seconds; nil when none came.
-    public func nextWatchEvent(timeout: Double) -> (path: String, token: String)? {
-        if let event = pendingEvent() { return event }
-        var pfd = pollfd(fd: xs_fileno(handle), events: Int16(POLLIN), revents: 0)
-        let deadline = monotonicSeconds() + max(0, timeout)
+    private func readEvents() {
         while true {
-            let left = deadline - monotonicSeconds()
-            if left <= 0 { return nil }
-            let n = poll(&pfd, 1, Int32(min(left * 1000, 1_000_000)) + 1)
-            if n < 0 && errno != EINTR { return nil }
-            if let event = pendingEvent() { return event }
+            var count: UInt32 = 0
+            guard let strings = xs_read_watch(handle, &count) else {
+                lock.lock()
+                failure = errno == 0 ? EPIPE : errno
+                lock.unlock()
+                wake()
+                return
+            }
+            if count >= 2, let p = strings[Int(XS_WATCH_PATH.rawValue)], let t = strings[Int(XS_WATCH_TOKEN.rawValue)] {
+                lock.lock()
+                queue.append((String(cString: p), String(cString: t)))
+                lock.unlock()
+                wake()
+            }
+            free(strings)
         }
     }
 
-    private func pendingEvent() -> (path: String, token: String)? {
-        guard let strings = xs_check_watch(handle) else { return nil }
-        defer { free(strings) }
-        guard let p = strings[Int(XS_WATCH_PATH.rawValue)], let t = strings[Int(XS_WATCH_TOKEN.rawValue)] else { return nil }
-        return (String(cString: p), String(cString: t))
+    private func wake() {
+        var one: UInt8 = 1
+        _ = write(signal[1], &one, 1)
+    }
+
+    /// The next event, waiting at most `timeout` seconds; nil when none came. Throws
+    /// once the watch's connection failed (the daemon went away).
+    public func next(timeout: Double) throws(XenstoreError) -> (path: String, token: String)? {
+        let deadline = monotonicSeconds() + max(0, timeout)
+        while true {
+            lock.lock()
+            let event = queue.isEmpty ? nil : queue.removeFirst()
+            let failed = failure
+            lock.unlock()
+            if let event { return event }
+            if failed != 0 { throw XenstoreError("watch", "", code: failed) }
+            let left = deadline - monotonicSeconds()
+            if left <= 0 { return nil }
+            var pfd = pollfd(fd: signal[0], events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, Int32(min(left * 1000, 1_000_000)) + 1)
+            var drain = [UInt8](repeating: 0, count: 64)
+            while read(signal[0], &drain, drain.count) > 0 {}
+        }
     }
 }
 
