@@ -58,6 +58,15 @@ public final class Agent {
         let logger = log
         backend = ProcessBackend(root: state, executable: executable, isolation: isolation) { line in logger.info("\(line)") }
         for vm in backend.adopt() { log.info("adopted VM", metadata: ["vm": .string(vm.name), "pid": "\(vm.pid)"]) }
+        #if Xen
+        if let why = XenBackend.unavailableReason {
+            log.info("\(why)")
+        } else {
+            log.warning("xen: a hypervisor is here, but this agent does not offer the xen backend yet (its reconciler runs process VMs only)")
+        }
+        #else
+        log.info("xen backend not offered: this agent was built without the Xen trait (swift build --traits Xen)")
+        #endif
         reconciler = Reconciler(backend: backend, stateDirectory: state, log: log)
 
         var serverKey: String?
