@@ -749,3 +749,60 @@ out:
     close(s);
     return result;
 }
+
+// MARK: A guest's init
+
+#include <sys/reboot.h>
+#include <sys/stat.h>
+
+int clickos_guest_mounts(void) {
+    static const struct { const char *type, *target; } mounts[] = {
+        {"devtmpfs", "/dev"}, {"proc", "/proc"}, {"sysfs", "/sys"},
+    };
+    for (size_t i = 0; i < sizeof mounts / sizeof mounts[0]; i++) {
+        mkdir(mounts[i].target, 0755);
+        if (mount(mounts[i].type, mounts[i].target, mounts[i].type, MS_NOSUID | MS_NOEXEC, NULL) < 0 && errno != EBUSY) return -1;
+    }
+    return 0;
+}
+
+int clickos_load_module(const char *path) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    long rc = syscall(SYS_finit_module, fd, "", 0);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc == 0 ? 0 : -1;
+}
+
+int clickos_interface_up(const char *name) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
+    int rc = ioctl(s, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(s);
+    errno = saved;
+    return rc;
+}
+
+void clickos_power_off(void) {
+    sync();
+    reboot(RB_POWER_OFF);
+}
+
+// As PID 1 of a VM image (/init), /proc and /dev must be there before the Swift runtime's
+// own initializers run: the runtime finds its path through them and stops the program
+// when it cannot. glibc passes argc/argv to constructors; priority 101 runs before the
+// runtime's (default-priority) initializers.
+__attribute__((constructor(101))) static void clickos_guest_early_mounts(int argc, char **argv, char **envp) {
+    (void)envp;
+    if (getpid() == 1 && argc > 0 && argv && argv[0] && strcmp(argv[0], "/init") == 0) (void)clickos_guest_mounts();
+}

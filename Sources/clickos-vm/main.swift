@@ -2,4 +2,5 @@
 import Glibc
 #endif
 
+if GuestInit.isInit { GuestInit.run() }
 exit(Driver.run(Array(CommandLine.arguments.dropFirst())))

@@ -248,3 +248,15 @@ int clickos_pidfd_open(int pid);
 int clickos_seccomp_mode(void);
 
 #endif
+
+// MARK: A guest's init (clickos-vm as PID 1 of a VM image)
+
+/// Mounts devtmpfs on /dev, proc on /proc and sysfs on /sys (creating the directories);
+/// returns 0, or -1 with errno for the first that failed (already mounted counts as done).
+int clickos_guest_mounts(void);
+/// Loads the kernel module in `path` (finit_module); 0, or -1 with errno (EEXIST: loaded).
+int clickos_load_module(const char *path);
+/// Sets IFF_UP on interface `name`; 0 or -1 with errno.
+int clickos_interface_up(const char *name);
+/// Syncs and powers the machine off (PID 1 only); returns only on failure.
+void clickos_power_off(void);
