@@ -44,7 +44,7 @@ proto:
 	bash scripts/gen-proto.sh
 
 proto-check: proto
-	git diff --exit-code -- Sources/Messaging/Generated || { echo "proto-check: Sources/Messaging/Generated is stale: run make proto and commit" >&2; exit 1; }
+	git diff --exit-code -- Sources/Messaging/Generated deploy/xen/c-client/generated || { echo "proto-check: generated protobuf code is stale: run make proto and commit" >&2; exit 1; }
 
 # Regenerate the element pages from the element classes' doc comments
 # (scripts/gen-element-docs.py, read by `clickos-vm --doc CLASS`); docs-check fails if
