@@ -199,7 +199,8 @@ let package = Package(
         // The performance suite (release builds only; see Benchmarks/README.md).
         .executableTarget(
             name: "clickos-bench",
-            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMInterface", "VMHost", "CShims", "Messaging", "Planner"],
+            dependencies: ["ClickLanguage", "ClickRuntime", "ClickElements", "PacketIO", "VMInterface", "VMHost", "CShims", "Messaging", "Planner",
+                           "XenstoreTestDaemon"],
             path: "Benchmarks/ClickBenchmarks",
             swiftSettings: strict),
 
@@ -223,8 +224,11 @@ let package = Package(
         // the real libxenstore (trait Xen; without it the suite says why it has nothing).
         .testTarget(
             name: "XenTests",
-            dependencies: ["VMHost", "VMInterface", .target(name: "CXenstore", condition: .when(traits: ["Xen"]))],
+            dependencies: ["VMHost", "VMInterface", "XenstoreTestDaemon", .target(name: "CXenstore", condition: .when(traits: ["Xen"]))],
             swiftSettings: strict),
+        // A xenstore daemon speaking xenstored's wire protocol on Unix sockets, for the Xen
+        // tests and the xenstore benchmark (no hypervisor on these machines).
+        .target(name: "XenstoreTestDaemon", path: "Tests/XenstoreTestDaemon", swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
             dependencies: ["Agent", "Messaging", "VMHost", "VMInterface"],

@@ -5,7 +5,7 @@ import ClickLanguage
 
 // The figures of Benchmarks/README.md. Release build: `make bench`; `clickos-bench WORD`
 // runs only the groups whose name contains WORD (language, pipeline, router, filter,
-// rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan, placement, planner; `density N` boots N
+// rewriter, memif, chain, boot, memory, latency, density, messaging, agent, vxlan, placement, planner, xenstore; `density N` boots N
 // VMs). `clickos-bench vs-click PATH_TO_CLICK [CLICK_CONF_DIR]` runs Click's configurations
 // under Click and here, alternating (VersusClick.swift).
 
@@ -113,3 +113,6 @@ if selected("vxlan") { benchmarkVXLAN() }
 // The planner (issue 13).
 if selected("placement") { benchmarkPlacement() }
 if selected("planner") { benchmarkPlannerDaemon() }
+
+// ClickOS's xenstore control (issue 18; needs the Xen trait).
+if selected("xenstore") { benchmarkXenstore() }

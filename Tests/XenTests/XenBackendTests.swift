@@ -4,6 +4,7 @@ import Testing
 import Foundation
 import VMHost
 import VMInterface
+import XenstoreTestDaemon
 
 /// The libxl side as far as a machine without a hypervisor allows: detection says why not
 /// in one line, and opening libxl fails with a clear error instead of a crash. (Creating,

@@ -4,6 +4,7 @@ import Testing
 import Foundation
 import VMHost
 import VMInterface
+import XenstoreTestDaemon
 
 /// The host tool's half of ClickOS's xenstore protocol, through the real libxenstore, against
 /// the tests' xenstore daemon: what lands where, in which transactions, with whose rights.

@@ -4,6 +4,7 @@ import Testing
 import Foundation
 import VMHost
 import VMInterface
+import XenstoreTestDaemon
 
 /// `clickos-vm --xenstore` as a ClickOS guest of domain 7, connected to the tests' xenstore
 /// daemon with that domain's rights, driven by the host tool through the real libxenstore.

@@ -1,4 +1,3 @@
-#if Xen
 import Foundation
 import Synchronization
 
@@ -9,7 +8,7 @@ import Synchronization
 /// with their first event, and errors as errno names. Each socket stands for one domain:
 /// `socket` for dom0 (privileged) and `socket.<domid>` for a guest, so that a guest's
 /// relative paths and permissions are its own, as over its ring.
-final class TestXenstored: @unchecked Sendable {
+public final class TestXenstored: @unchecked Sendable {
     enum Kind: UInt32 {
         case control = 0, directory, read, getPerms, watch, unwatch, transactionStart, transactionEnd, introduce, release
         case getDomainPath, write, mkdir, rm, setPerms, watchEvent, error, isDomainIntroduced, resume, setTarget
@@ -69,7 +68,7 @@ final class TestXenstored: @unchecked Sendable {
         }
     }
 
-    let directory: String
+    public let directory: String
     private var tree: Tree = [:]
     private var generation: UInt64 = 1
     private var nextTransaction: UInt32 = 1
@@ -82,15 +81,15 @@ final class TestXenstored: @unchecked Sendable {
     private let requestCount = Atomic<Int>(0)
     private let conflictCount = Atomic<Int>(0)
     private let largestPayloadSeen = Atomic<Int>(0)
-    var requests: Int { requestCount.load(ordering: .relaxed) }
-    var conflicts: Int { conflictCount.load(ordering: .relaxed) }
-    var largestPayload: Int { largestPayloadSeen.load(ordering: .relaxed) }
+    public var requests: Int { requestCount.load(ordering: .relaxed) }
+    public var conflicts: Int { conflictCount.load(ordering: .relaxed) }
+    public var largestPayload: Int { largestPayloadSeen.load(ordering: .relaxed) }
 
     /// The dom0 socket.
-    var socketPath: String { directory + "/socket" }
-    func socketPath(domain: UInt32) -> String { domain == 0 ? socketPath : "\(directory)/socket.\(domain)" }
+    public var socketPath: String { directory + "/socket" }
+    public func socketPath(domain: UInt32) -> String { domain == 0 ? socketPath : "\(directory)/socket.\(domain)" }
 
-    init(guests: [UInt32] = []) throws {
+    public init(guests: [UInt32] = []) throws {
         directory = NSTemporaryDirectory() + "xenstored-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let dom0 = [Permission(domain: 0, read: false, write: false)]
@@ -109,7 +108,7 @@ final class TestXenstored: @unchecked Sendable {
     deinit { stop() }
 
     /// Stops serving and removes the sockets.
-    func stop() {
+    public func stop() {
         if stopped.exchange(true, ordering: .acquiringAndReleasing) { return }
         var one: UInt8 = 1
         _ = Glibc.write(wakePipe[1], &one, 1)
@@ -494,4 +493,3 @@ final class TestXenstored: @unchecked Sendable {
         }
     }
 }
-#endif
