@@ -139,6 +139,30 @@ import XenstoreTestDaemon
         #expect(try Self.eventually(control, router: id, "t/a.count", is: "5") == "5")
     }
 
+    /// What clickos-ctl (sysml/clickos-ctl) writes, step by step, in its own words:
+    /// `config_name`, `control` and `elements` made as directories, status `Stopped`, the
+    /// chunks, then `Running` and `Stopped` again.
+    @Test func theWayClickOSCtlWritesDrivesThisGuestToo() throws {
+        let (daemon, vm, control) = try Self.setUp()
+        defer { daemon.stop() }
+        let store = try XenstoreConnection(socketPath: daemon.socketPath)
+        let base = "/local/domain/7/data/clickos/0"
+        try store.transaction { t throws(XenstoreError) in
+            for e in ["/config_name", "/control", "/elements"] { try store.mkdir(base + e, t) }
+            try store.write(base + "/status", "Stopped", t)
+            try store.write(base + "/config/0", "InfiniteSource(LIMIT 4, STOP false) -> c :: Coun", t)
+            try store.write(base + "/config/1", "ter -> Discard;", t)
+        }
+        try store.write(base + "/status", "Running")
+        #expect(try Self.eventually(control, router: 0, "c.count", is: "4") == "4", "\(vm.stderr)")
+        try store.write(base + "/status", "Stopped")
+        var stopped = false
+        for _ in 0..<200 where !stopped {
+            if case .none = try? control.read(domain: Self.guest, router: 0, handler: "c.count", timeout: 2) { stopped = true } else { usleep(10_000) }
+        }
+        #expect(stopped)
+    }
+
     @Test func routersOfOneGuestAreIndependent() throws {
         let (daemon, vm, control) = try Self.setUp()
         defer { daemon.stop() }

@@ -85,4 +85,27 @@ import Testing
         #expect(text.contains("While initializing 'FromDevice@1 :: FromDevice':"))
         #expect(text.contains("nosuchdev0"))
     }
+
+    /// `--interfaces A,B`: VM port N is the Nth interface listed (a guest's vifs): a port
+    /// past the list is refused with the list, and memif ports cannot be mixed in.
+    @Test func vmPortsCanBeNamedInterfaces() throws {
+        let (status, text) = try runCommand([clickosVMBinary, "--interfaces", "lo", "-q", "-e", "FromDevice(1) -> Discard"])
+        #expect(status == 1)
+        #expect(text.contains("VM port 1 does not exist (this VM's ports are its 1 network interfaces: lo)"), "\(text)")
+        let (mixed, why) = try runCommand([clickosVMBinary, "--interfaces", "lo", "--port", "0=memif:server:/tmp/x.sock", "-e", "Idle -> Discard"])
+        #expect(mixed == 1)
+        #expect(why.contains("--interfaces and --port N=memif:... cannot be mixed"), "\(why)")
+        let (bad, badText) = try runCommand([clickosVMBinary, "--interfaces", "a/b", "-e", "Idle -> Discard"])
+        #expect(bad == 1)
+        #expect(badText.contains("--interfaces: 'a/b' is not a list of interface names"), "\(badText)")
+    }
+
+    @Test(.enabled(if: PacketSocketTests.canRun, "needs root to open packet sockets"))
+    func aVMPortThatIsAnInterfaceSendsThere() throws {
+        let (status, sent) = try runCommand([clickosVMBinary, "--interfaces", "lo", "-e",
+                                             "InfiniteSource(LENGTH 60, LIMIT 5, STOP true) -> Queue -> t :: ToDevice(0); FromDevice(0) -> Discard",
+                                             "-h", "t.count"])
+        #expect(status == 0, "\(sent)")
+        #expect(sent.trimmingCharacters(in: .whitespacesAndNewlines) == "5")
+    }
 }
