@@ -44,6 +44,11 @@ func benchmarkXenstore() {
             try? control.remove(domain: 1, router: id, force: true)
         }.line)
 
+        let plain = measure("xenstore: 1000 plain reads of one node (the daemon's round trip)", warmup: 1, repetitions: 9) {
+            for _ in 0..<1000 { _ = try? dom0.read("/local/domain/1/name") }
+        }
+        report(plain.line + " = \(format3(Measurement.milliseconds(plain.median))) µs per read")
+
         guard let id = try? control.install(domain: 2, configuration: config, name: "reads") else { fatalError("install failed") }
         try control.start(domain: 2, router: id)
         answered(control, 2, id)

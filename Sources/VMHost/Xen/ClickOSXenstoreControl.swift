@@ -34,7 +34,7 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
     }
 
     private func clickRoot(_ domain: UInt32, _ t: XenstoreTransaction) throws(XenstoreError) -> String {
-        let home = try store.domainPath(domain)
+        let home = try self.home(domain)
         for r in [ClickOSXenstoreLayout.root, ClickOSXenstoreLayout.legacyRoot] where try store.read(home + "/" + r, t) != nil {
             return home + "/" + r
         }
@@ -125,20 +125,20 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
     /// `timeout` seconds for the answer.
     public func read(domain: UInt32, router: Int, handler: String, timeout: Double = 5) throws(VMError) -> String {
         guard let (element, name) = ClickOSXenstoreLayout.splitHandler(handler) else { throw VMError("bad handler name '\(handler)' (want ELEMENT.HANDLER)") }
-        let root = try self.root(domain: domain)
+        // No transaction: the request is one write, and the guest answers what it finds.
+        let base = try x { () throws(XenstoreError) in try routerPath(domain, router, .none) }
+        let root = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)])
         let answer = "\(root)/0/elements/\(element)/\(name)"
         let token = "clickos-read-\(getpid())-\(tokens.add(1, ordering: .relaxed).newValue)"
         try x { () throws(XenstoreError) in
-            try store.transaction { t throws(XenstoreError) in
-                _ = try routerPath(domain, router, t)
-                try store.write(answer + "/lock", "1", t)
-                try store.remove(answer + "/error", t)
-                try store.write("\(root)/\(router)/control/read/\(element)/\(name)", token, t)
-            }
+            try store.write(answer + "/lock", "1")
+            try store.remove(answer + "/error")
+            try store.write("\(base)/control/read/\(element)/\(name)", token)
         }
-        // Polled, as ClickOS's tools poll: 0.1 ms at first, doubling to 10 ms.
+        // Polled (no watch per read). The guest's answer takes at least five daemon round
+        // trips, so the first look is after 200 µs, then each pause half again, to 2 ms.
         let deadline = now() + timeout
-        var pause: UInt32 = 100
+        var pause: UInt32 = 200
         while true {
             if try x({ () throws(XenstoreError) in try store.read(answer + "/lock") }) == "0" {
                 if let error = try x({ () throws(XenstoreError) in try store.read(answer + "/error") }) { throw VMError(error) }
@@ -146,7 +146,7 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
             }
             if now() >= deadline { throw VMError("router \(router) of domain \(domain) did not answer the read of \(handler) within \(timeout) s (is it running?)") }
             usleep(pause)
-            pause = min(pause * 2, 10_000)
+            pause = min(pause + pause / 2, 2_000)
         }
     }
 
@@ -162,12 +162,25 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
         }
     }
 
-    /// A router's path, or a refusal when the domain has no such router.
+    /// A router's path, or a refusal when the domain has no such router. One round trip
+    /// when the router exists: its `status` under either root.
     private func routerPath(_ domain: UInt32, _ router: Int, _ t: XenstoreTransaction) throws(XenstoreError) -> String {
-        let path = "\(try clickRoot(domain, t))/\(router)"
-        guard try store.read(path + "/status", t) != nil else { throw XenstoreError(refusing: "domain \(domain) has no router \(router)", code: ENOENT) }
+        let home = try self.home(domain)
+        for r in [ClickOSXenstoreLayout.root, ClickOSXenstoreLayout.legacyRoot] where try store.read("\(home)/\(r)/\(router)/status", t) != nil {
+            return "\(home)/\(r)/\(router)"
+        }
+        _ = try clickRoot(domain, t)  // says "not a ClickOS domain" when that is why
+        throw XenstoreError(refusing: "domain \(domain) has no router \(router)", code: ENOENT)
+    }
+
+    /// `/local/domain/<domid>`, asked of the daemon once per domain.
+    private func home(_ domain: UInt32) throws(XenstoreError) -> String {
+        if let known = homes.withLock({ $0[domain] }) { return known }
+        let path = try store.domainPath(domain)
+        homes.withLock { $0[domain] = path }
         return path
     }
+    private let homes = Mutex<[UInt32: String]>([:])
 
     /// Runs a xenstore step, turning its error into the backend's.
     private func x<T>(_ body: () throws(XenstoreError) -> T) throws(VMError) -> T {
