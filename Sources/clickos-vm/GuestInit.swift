@@ -16,6 +16,7 @@ enum GuestInit {
 
     static func run() -> Never {
         if clickos_guest_mounts() != 0 { say("mounting /dev, /proc, /sys: \(String(cString: strerror(errno)))") }
+        say("init at \((readFile("/proc/uptime") ?? "?").split(separator: " ").first ?? "?") s of kernel uptime")
         let command = parameters(readFile("/proc/cmdline") ?? "")
         for module in (readFile("/modules") ?? "").split(separator: "\n") where !module.isEmpty {
             // ENODEV: a driver for the other hypervisor's devices (xen-netfront under QEMU).
