@@ -5,7 +5,7 @@ set -euo pipefail
 
 # Debian packages the build and the tests use. Each later capability adds its own here.
 PACKAGES=(make git iproute2 tcpdump dpdk-dev librte-net-memif23 protobuf-compiler libprotobuf-dev libzmq3-dev python3-zmq python3-protobuf libseccomp-dev iputils-ping ethtool python3-pip curl iperf3 iptables libxen-dev
-  protobuf-c-compiler libprotobuf-c-dev qemu-system-x86 linux-image-cloud-amd64)
+  protobuf-c-compiler libprotobuf-c-dev gcc qemu-system-x86 linux-image-cloud-amd64)
 
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then
