@@ -1,4 +1,5 @@
 import CShims
+import ClickLanguage
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,9 +17,9 @@ enum GuestInit {
 
     static func run() -> Never {
         if clickos_guest_mounts() != 0 { say("mounting /dev, /proc, /sys: \(String(cString: strerror(errno)))") }
-        say("init at \((readFile("/proc/uptime") ?? "?").split(separator: " ").first ?? "?") s of kernel uptime")
-        let command = parameters(readFile("/proc/cmdline") ?? "")
-        for module in (readFile("/modules") ?? "").split(separator: "\n") where !module.isEmpty {
+        say("init at \((FileLibraryResolver.readFile("/proc/uptime") ?? "?").split(separator: " ").first ?? "?") s of kernel uptime")
+        let command = parameters(FileLibraryResolver.readFile("/proc/cmdline") ?? "")
+        for module in (FileLibraryResolver.readFile("/modules") ?? "").split(separator: "\n") where !module.isEmpty {
             // ENODEV: a driver for the other hypervisor's devices (xen-netfront under QEMU).
             if clickos_load_module(String(module)) != 0 && errno != EEXIST && errno != ENODEV {
                 say("loading \(module): \(String(cString: strerror(errno)))")
@@ -70,19 +71,6 @@ enum GuestInit {
             out[String(word[..<eq])] = String(word[word.index(after: eq)...])
         }
         return out
-    }
-
-    static func readFile(_ path: String) -> String? {
-        guard let f = fopen(path, "r") else { return nil }
-        defer { fclose(f) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, f)
-            if n <= 0 { break }
-            bytes += buffer[0..<n]
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Standard base64 (padding optional); nil on any other character.

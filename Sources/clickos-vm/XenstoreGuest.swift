@@ -3,6 +3,7 @@ import CShims
 import ClickElements
 import ClickLanguage
 import ClickRuntime
+import PacketIO
 import VMInterface
 #if canImport(Glibc)
 import Glibc

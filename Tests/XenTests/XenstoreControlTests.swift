@@ -108,15 +108,22 @@ import XenstoreTestDaemon
         #expect(try dom0.read("/local/domain/7/clickos/\(id)/config/0") == "Idle -> Discard")
     }
 
+    /// `prefix` followed by `Idle -> ruleN :: Counter -> Discard;` lines up to `bytes`; the
+    /// last rule's number.
+    static func longConfiguration(_ prefix: String = "", bytes: Int = 100_000) -> (text: String, lastRule: Int) {
+        var text = prefix
+        var i = 0
+        while text.utf8.count < bytes {
+            text += "Idle -> rule\(i) :: Counter -> Discard;  // a line of a long configuration\n"
+            i += 1
+        }
+        return (text, i - 1)
+    }
+
     @Test func aConfigurationOf100kBArrivesWhole() throws {
         let (daemon, control) = try Self.markedDomain()
         defer { daemon.stop() }
-        var config = ""
-        var i = 0
-        while config.utf8.count < 100_000 {
-            config += "rule\(i) :: Counter;  // a line of a long firewall configuration\n"
-            i += 1
-        }
+        let config = Self.longConfiguration().text
         let id = try control.install(domain: Self.guest, configuration: config, name: "big")
         #expect(try control.configuration(domain: Self.guest, router: id) == config)
         #expect(daemon.largestPayload <= 4096)

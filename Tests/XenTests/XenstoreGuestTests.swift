@@ -125,16 +125,12 @@ import XenstoreTestDaemon
         let (daemon, vm, control) = try Self.setUp()
         defer { daemon.stop() }
         defer { if !vm.process.isRunning { Issue.record("the guest ended: \(vm.stderr)") } }
-        var config = "elementclass Two { input -> a :: Counter -> output }\nsrc :: InfiniteSource(LIMIT 5, STOP false) -> t :: Two -> Discard;\n"
-        var i = 0
-        while config.utf8.count < 100_000 {
-            config += "Idle -> rule\(i) :: Counter -> Discard;  // a line of a long configuration\n"
-            i += 1
-        }
+        let (config, last) = XenstoreControlTests.longConfiguration(
+            "elementclass Two { input -> a :: Counter -> output }\nsrc :: InfiniteSource(LIMIT 5, STOP false) -> t :: Two -> Discard;\n")
         let id = try control.install(domain: Self.guest, configuration: config, name: "big")
         try control.start(domain: Self.guest, router: id)
         // The last element of the last chunk exists: the configuration arrived whole.
-        #expect(try Self.eventually(control, router: id, "rule\(i - 1).count", is: "0") == "0", "\(vm.stderr)")
+        #expect(try Self.eventually(control, router: id, "rule\(last).count", is: "0") == "0", "\(vm.stderr)")
         // ClickOS's own guest split at the first '/'; compound members are reachable here.
         #expect(try Self.eventually(control, router: id, "t/a.count", is: "5") == "5")
     }

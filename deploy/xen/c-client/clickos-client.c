@@ -79,6 +79,19 @@ static Clickos__V1__Envelope *receive_reply(void *socket, uint64_t id) {
     }
 }
 
+/* Sends a request and returns the reply if it carries `expected`, else NULL (said why). */
+static Clickos__V1__Envelope *ask(void *socket, Clickos__V1__Envelope *request, Clickos__V1__Envelope__PayloadCase expected,
+                                  const char *what) {
+    uint64_t id = send_envelope(socket, request);
+    Clickos__V1__Envelope *reply = id ? receive_reply(socket, id) : NULL;
+    if (reply && reply->payload_case != expected) {
+        fprintf(stderr, "clickos-client: %s: unexpected reply payload %d\n", what, reply->payload_case);
+        clickos__v1__envelope__free_unpacked(reply, NULL);
+        return NULL;
+    }
+    return reply;
+}
+
 static int do_register(void *socket, const char *host, uint32_t cores, double pps) {
     Clickos__V1__Register r = CLICKOS__V1__REGISTER__INIT;
     char *backends[] = {"xen"};
@@ -92,15 +105,9 @@ static int do_register(void *socket, const char *host, uint32_t cores, double pp
     Clickos__V1__Envelope e = CLICKOS__V1__ENVELOPE__INIT;
     e.payload_case = CLICKOS__V1__ENVELOPE__PAYLOAD_REGISTER;
     e.register_ = &r;
-    uint64_t id = send_envelope(socket, &e);
-    Clickos__V1__Envelope *reply = id ? receive_reply(socket, id) : NULL;
+    Clickos__V1__Envelope *reply = ask(socket, &e, CLICKOS__V1__ENVELOPE__PAYLOAD_ACK, "register");
     if (!reply) return 1;
-    int answered = reply->payload_case;
     clickos__v1__envelope__free_unpacked(reply, NULL);
-    if (answered != CLICKOS__V1__ENVELOPE__PAYLOAD_ACK) {
-        fprintf(stderr, "clickos-client: register: the planner answered with payload %d, not an Ack\n", answered);
-        return 1;
-    }
     printf("registered %s (%" PRIu32 " cores, %.0f packets/s per core)\n", host, cores, pps);
 
     /* A heartbeat: the planner answers only when it does not know the host. */
@@ -126,14 +133,8 @@ static int do_hosts(void *socket) {
     Clickos__V1__Envelope e = CLICKOS__V1__ENVELOPE__INIT;
     e.payload_case = CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_HOSTS;
     e.list_hosts = &q;
-    uint64_t id = send_envelope(socket, &e);
-    Clickos__V1__Envelope *reply = id ? receive_reply(socket, id) : NULL;
+    Clickos__V1__Envelope *reply = ask(socket, &e, CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_HOSTS_REPLY, "hosts");
     if (!reply) return 1;
-    if (reply->payload_case != CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_HOSTS_REPLY) {
-        fprintf(stderr, "clickos-client: hosts: unexpected reply payload %d\n", reply->payload_case);
-        clickos__v1__envelope__free_unpacked(reply, NULL);
-        return 1;
-    }
     Clickos__V1__ListHostsReply *r = reply->list_hosts_reply;
     printf("hosts: %zu\n", r->n_hosts);
     for (size_t i = 0; i < r->n_hosts; i++)
@@ -148,14 +149,8 @@ static int do_chains(void *socket) {
     Clickos__V1__Envelope e = CLICKOS__V1__ENVELOPE__INIT;
     e.payload_case = CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_CHAINS;
     e.list_chains = &q;
-    uint64_t id = send_envelope(socket, &e);
-    Clickos__V1__Envelope *reply = id ? receive_reply(socket, id) : NULL;
+    Clickos__V1__Envelope *reply = ask(socket, &e, CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_CHAINS_REPLY, "chains");
     if (!reply) return 1;
-    if (reply->payload_case != CLICKOS__V1__ENVELOPE__PAYLOAD_LIST_CHAINS_REPLY) {
-        fprintf(stderr, "clickos-client: chains: unexpected reply payload %d\n", reply->payload_case);
-        clickos__v1__envelope__free_unpacked(reply, NULL);
-        return 1;
-    }
     Clickos__V1__ListChainsReply *r = reply->list_chains_reply;
     printf("chains: %zu\n", r->n_chains);
     for (size_t i = 0; i < r->n_chains; i++) {
