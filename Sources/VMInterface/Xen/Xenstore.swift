@@ -59,7 +59,7 @@ public struct XenstorePermission: Sendable, Equatable {
 /// A connection to xenstore through Xen's own client library, libxenstore: a daemon's
 /// socket (`XENSTORED_PATH`, or xenstored's default) or, inside a guest, the xenbus device.
 /// The library serializes requests, so one connection may be used from several threads.
-/// Watch events arrive on `nextWatchEvent`.
+/// Watches live on connections of their own (`XenstoreWatch`).
 public final class XenstoreConnection: @unchecked Sendable {
     // Non-nil for the connection's whole life: init fails otherwise.
     private let handle: OpaquePointer
