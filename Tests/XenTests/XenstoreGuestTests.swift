@@ -159,6 +159,32 @@ import XenstoreTestDaemon
         #expect(stopped)
     }
 
+    /// Hostile or broken nodes under the guest's root change nothing and stop nothing: bad
+    /// router ids, an unknown status, requests with too few parts, a read of a router that
+    /// does not run, a huge handler path, bytes that are not UTF-8.
+    @Test func hostileNodesDoNotHurtTheGuest() throws {
+        let (daemon, vm, control) = try Self.setUp()
+        defer { daemon.stop() }
+        let store = try XenstoreConnection(socketPath: daemon.socketPath)
+        let root = "/local/domain/7/data/clickos"
+        let junk: [(String, String)] = [
+            ("\(root)/abc/status", "Running"), ("\(root)/99999999999999999999/status", "Running"), ("\(root)/-1/status", "Running"),
+            ("\(root)/64/status", "Running"), ("\(root)/5/status", "Bogus"), ("\(root)/5/status", "Running"),
+            ("\(root)/6/control/read/x", "1"), ("\(root)/6/control/read", "1"), ("\(root)/7/control/read/c/count", "1"),
+            ("\(root)/8/elements/c", "1"), ("\(root)/8/elements/" + String(repeating: "e/", count: 400) + "h", "1"),
+            ("\(root)/9/elements/c/reset", String(repeating: "\u{FFFD}x", count: 600)),
+        ]
+        for (path, value) in junk { try store.write(path, value) }
+        // Router 5 had no configuration: it runs empty, or says why; the guest stays.
+        usleep(300_000)
+        #expect(vm.process.isRunning, "\(vm.stderr)")
+        #expect(try store.read("\(root)/7/control/read/c/count") == "1")
+        // A good router afterwards works.
+        let id = try control.install(domain: Self.guest, configuration: "InfiniteSource(LIMIT 2, STOP false) -> c :: Counter -> Discard;", name: "after")
+        try control.start(domain: Self.guest, router: id)
+        #expect(try Self.eventually(control, router: id, "c.count", is: "2") == "2", "\(vm.stderr)")
+    }
+
     @Test func routersOfOneGuestAreIndependent() throws {
         let (daemon, vm, control) = try Self.setUp()
         defer { daemon.stop() }
