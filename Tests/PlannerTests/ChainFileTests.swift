@@ -146,7 +146,7 @@ struct PlanCommandTests {
         let bad = "/tmp/clickos-hosts-\(getpid()).yaml"
         defer { unlink(bad) }
         if let f = fopen(bad, "w") {
-            fputs("hosts:\n  - { name: a, cores: 0, packets_per_core: 1M }\n", f)
+            fputs("hosts:\n  - { name: a, cores: 0, packets_per_core: 1M }\n  - { name: b, cores: 2, packets_per_core: 1M, backends: [kvm] }\n", f)
             fclose(f)
         }
         let status = system("'\(clickos)' plan --hosts '\(bad)' '\(repositoryRoot)/chains/web.yaml' 2> '\(bad).err'")
@@ -154,5 +154,6 @@ struct PlanCommandTests {
         let err = String(decoding: try readAll(bad + ".err"), as: UTF8.self)
         unlink(bad + ".err")
         #expect(err.contains("\(bad):2:") && err.contains("cores: expected an integer from 1 to 4096"), "\(err)")
+        #expect(err.contains("\(bad):3:") && err.contains("hosts[1].backends: expected a list of process, xen"), "\(err)")
     }
 }

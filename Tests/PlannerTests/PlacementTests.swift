@@ -77,6 +77,24 @@ struct PlacementTests {
     }
 
     @Test(arguments: 0..<100)
+    func backendsAreNeverViolated(seed: Int) {
+        var (hosts, chains) = randomInstance(UInt64(seed))
+        // Every other host offers xen too; the second function of every other chain needs it.
+        for i in hosts.indices where i % 2 == 1 { hosts[i].backends = ["process", "xen"] }
+        for c in chains.indices where c % 2 == 0 && chains[c].functions.count > 1 { chains[c].functions[1].backend = "xen" }
+        let plan = placement.place(hosts: hosts, chains: chains)
+        for p in plan.instances {
+            let f = chains.first { $0.name == p.chain }!.functions.first { $0.name == p.function }!
+            #expect(hosts.first { $0.name == p.host }!.backends.contains(f.backend), "\(p) needs \(f.backend)")
+        }
+        // Every chain is placed whole or listed as unplaced.
+        for c in chains {
+            let placedFunctions = Set(plan.instances.filter { $0.chain == c.name }.map(\.function))
+            #expect(placedFunctions.count == c.functions.count || (placedFunctions.isEmpty && plan.unplaced[c.name] != nil))
+        }
+    }
+
+    @Test(arguments: 0..<100)
     func theSameInputGivesTheSamePlan(seed: Int) {
         let (hosts, chains) = randomInstance(UInt64(seed))
         let a = placement.place(hosts: hosts, chains: chains)
@@ -137,6 +155,33 @@ struct PlacementTests {
         var pinned = PlacementChain(name: "pinned", declaredPps: 1e4, functions: [PlacementFunction(name: "fw", host: "elsewhere")])
         pinned.lowLatency = true
         #expect(placement.place(hosts: hosts, chains: [pinned]).unplaced["pinned"]?.contains("on elsewhere") == true)
+    }
+
+    @Test func aFunctionGoesOnlyWhereItsBackendIs() throws {
+        // Two roomy process-only hosts sorted before the one Xen host: without the backend
+        // check the whole chain lands on `a`.
+        let hosts = [PlacementHost(name: "a", cores: 8, packetsPerCore: 2e6), PlacementHost(name: "b", cores: 8, packetsPerCore: 2e6),
+                     PlacementHost(name: "x", cores: 4, packetsPerCore: 2e6, backends: ["process", "xen"])]
+        var chain = PlacementChain(name: "mixed", declaredPps: 1e5, functions: [PlacementFunction(name: "fw"), PlacementFunction(name: "nat", backend: "xen"),
+                                                                               PlacementFunction(name: "lb")])
+        let plan = placement.place(hosts: hosts, chains: [chain])
+        #expect(plan.instances.first { $0.function == "nat" }?.host == "x", "\(plan.instances)")
+        // The rest follows it (no hop) since x has room.
+        #expect(plan.hostsUsed == 1, "\(plan.instances)")
+        // Scaling out keeps every instance on a Xen host.
+        chain.functions[1].maxInstances = 4
+        chain.functions[1].measuredPps = 5e6
+        let scaled = placement.place(hosts: hosts, chains: [chain], previous: plan)
+        for p in scaled.instances where p.function == "nat" { #expect(p.host == "x") }
+        // No Xen host: unplaced, and the reason names the backend.
+        let none = placement.place(hosts: Array(hosts.prefix(2)), chains: [chain])
+        #expect(none.instances.isEmpty)
+        let why = try #require(none.unplaced["mixed"])
+        #expect(why.contains("no ready host has room for nat") && why.contains("backend xen"), "\(why)")
+        // A host offering only xen takes no process function, even when the chain would fit whole.
+        let xenOnly = [PlacementHost(name: "x", cores: 8, packetsPerCore: 2e6, backends: ["xen"])]
+        let plain = PlacementChain(name: "plain", declaredPps: 1e4, functions: [PlacementFunction(name: "fw")])
+        #expect(placement.place(hosts: xenOnly, chains: [plain]).instances.isEmpty)
     }
 
     @Test func lowLatencyInstancesTakeAWholeCore() {

@@ -5,17 +5,21 @@ public struct PlacementHost: Sendable, Equatable {
     /// Packets per second one core moves through the reference function.
     public var packetsPerCore: Double
     public var labels: [String: String] = [:]
+    /// The VM backends the host's agent offers ("process", "xen"): a function goes only
+    /// where its backend is.
+    public var backends: Set<String> = ["process"]
     /// Hosts that are not ready (lost, draining) get nothing new and lose what they had.
     public var ready = true
     /// Cores already taken by instances this placement does not see (the other chains,
     /// when one chain is placed on its own); counted in the host's utilization.
     public var reserved = 0.0
 
-    public init(name: String, cores: Int, packetsPerCore: Double, labels: [String: String] = [:], ready: Bool = true) {
+    public init(name: String, cores: Int, packetsPerCore: Double, labels: [String: String] = [:], backends: Set<String> = ["process"], ready: Bool = true) {
         self.name = name
         self.cores = cores
         self.packetsPerCore = packetsPerCore
         self.labels = labels
+        self.backends = backends
         self.ready = ready
     }
 }
@@ -27,18 +31,21 @@ public struct PlacementFunction: Sendable, Equatable {
     public var maxInstances = 1
     public var host: String?
     public var labels: [String: String] = [:]
+    /// The VM backend its instances need ("process" or "xen").
+    public var backend = "process"
     /// The function's measured rate (all instances), when known; the chain's declared rate
     /// otherwise.
     public var measuredPps: Double?
     /// Its measured CPU cost per packet, when known; a host's reference cost otherwise.
     public var cpuNsPerPacket: Double?
 
-    public init(name: String, minInstances: Int = 1, maxInstances: Int = 1, host: String? = nil, labels: [String: String] = [:]) {
+    public init(name: String, minInstances: Int = 1, maxInstances: Int = 1, host: String? = nil, labels: [String: String] = [:], backend: String = "process") {
         self.name = name
         self.minInstances = minInstances
         self.maxInstances = maxInstances
         self.host = host
         self.labels = labels
+        self.backend = backend
     }
 }
 
@@ -201,6 +208,7 @@ public struct Placement: Sendable {
                     if let pin = function.host, pin != h.name { return false }
                     if fi == 0, let pin = chain.ingressHost, pin != h.name { return false }
                     if fi == last, let pin = chain.egressHost, pin != h.name { return false }
+                    if !h.backends.contains(function.backend) { return false }
                     return function.labels.allSatisfy { h.labels[$0.key] == $0.value }
                 }
                 perFunction.append((0..<count).map { k in
@@ -231,6 +239,7 @@ public struct Placement: Sendable {
         var freeByIndex = hosts.map { free[$0.name] ?? 0 }
         let capacityByIndex = hosts.map { capacity[$0.name] ?? 0 }
         let readyByIndex = hosts.map(\.ready)
+        let processByIndex = hosts.map { $0.backends.contains("process") }
         let packetsByIndex = hosts.map(\.packetsPerCore)
 
         // Place the rest, the largest chains first (best fit decreasing packs hosts
@@ -248,7 +257,7 @@ public struct Placement: Sendable {
             // (One pass over plain arrays: this runs for every chain on every host.)
             var whole: String?
             let unconstrained = !chain.lowLatency && chain.ingressHost == nil && chain.egressHost == nil
-                && chain.functions.allSatisfy { $0.host == nil && $0.labels.isEmpty }
+                && chain.functions.allSatisfy { $0.host == nil && $0.labels.isEmpty && $0.backend == "process" }
             if unconstrained && kept[ci].allSatisfy({ $0.allSatisfy { $0 == nil } }) {
                 // The common case in closed form: the chain needs a + b / packets_per_core
                 // cores on a host (a: functions with a measured cost, b: the rest's rates).
@@ -258,7 +267,7 @@ public struct Placement: Sendable {
                     if let ns = f.cpuNsPerPacket { a += rate * ns / 1e9 } else { b += rate }
                 }
                 var best = (2, 0.0, 0)
-                for i in 0..<hosts.count where readyByIndex[i] && freeByIndex[i] > 1e-9 {
+                for i in 0..<hosts.count where readyByIndex[i] && processByIndex[i] && freeByIndex[i] > 1e-9 {
                     let total = a + b / max(packetsByIndex[i], 1)
                     guard total <= freeByIndex[i] + 1e-9 else { continue }
                     let left = freeByIndex[i]
@@ -327,7 +336,7 @@ public struct Placement: Sendable {
                     }
                     guard let host = choice else {
                         let f = chain.functions[fi]
-                        failure = "no ready host has room for \(f.name) (\(format1(need.load(reference))) cores\(f.host.map { " on \($0)" } ?? "")\(f.labels.isEmpty ? "" : ", labels " + f.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))"
+                        failure = "no ready host has room for \(f.name) (\(format1(need.load(reference))) cores\(f.host.map { " on \($0)" } ?? "")\(f.backend == "process" ? "" : ", backend \(f.backend)")\(f.labels.isEmpty ? "" : ", labels " + f.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")))"
                         break
                     }
                     if kept[ci][fi][need.instance] == nil, let h = byName[host] { taken[host, default: 0] += need.load(h) }

@@ -7,7 +7,7 @@ extension PlacementChain {
     public init(_ spec: Clickos_V1_ChainSpec) {
         self.init(name: spec.name, declaredPps: spec.declaredPps, functions: spec.functions.map { f in
             PlacementFunction(name: f.name, minInstances: Int(max(1, f.minInstances)), maxInstances: Int(max(f.minInstances, f.maxInstances, 1)),
-                              host: f.host.isEmpty ? nil : f.host, labels: f.labels)
+                              host: f.host.isEmpty ? nil : f.host, labels: f.labels, backend: f.backend.isEmpty ? "process" : f.backend)
         }, lowLatency: spec.lowLatency)
         ingressHost = spec.ingress.host.isEmpty ? nil : spec.ingress.host
         egressHost = spec.egress.host.isEmpty ? nil : spec.egress.host
@@ -17,7 +17,9 @@ extension PlacementChain {
 extension PlacementHost {
     /// A registered host as placement sees it.
     public init(_ r: Clickos_V1_Register, ready: Bool = true) {
-        self.init(name: r.hostName, cores: Int(r.cores), packetsPerCore: r.packetsPerCore, labels: r.labels, ready: ready)
+        // An agent from before backends were announced runs process VMs.
+        self.init(name: r.hostName, cores: Int(r.cores), packetsPerCore: r.packetsPerCore, labels: r.labels,
+                  backends: r.vmBackends.isEmpty ? ["process"] : Set(r.vmBackends), ready: ready)
     }
 }
 
@@ -26,6 +28,7 @@ extension PlacementHost {
 /// ```yaml
 /// hosts:
 ///   - { name: server1, cores: 16, packets_per_core: 2.5M, labels: { zone: a } }
+///   - { name: server2, cores: 8, packets_per_core: 2M, backends: [process, xen] }
 /// ```
 public enum HostsFile {
     public static func load(path: String) throws(ChainFile.Failure) -> [PlacementHost] {
@@ -48,8 +51,8 @@ public enum HostsFile {
                 problems.append("\(at(item)): hosts[\(i)]: expected a mapping (name, cores, packets_per_core, labels)")
                 continue
             }
-            for (k, _) in m where !["name", "cores", "packets_per_core", "labels"].contains(k.string ?? "") {
-                problems.append("\(at(k)): hosts[\(i)].\(k.string ?? ""): unknown key (name, cores, packets_per_core, labels)")
+            for (k, _) in m where !["name", "cores", "packets_per_core", "labels", "backends"].contains(k.string ?? "") {
+                problems.append("\(at(k)): hosts[\(i)].\(k.string ?? ""): unknown key (name, cores, packets_per_core, labels, backends)")
             }
             guard let name = m["name"]?.string, !name.isEmpty else {
                 problems.append("\(at(item)): hosts[\(i)].name: missing")
@@ -66,7 +69,16 @@ public enum HostsFile {
             }
             var labels: [String: String] = [:]
             if case .mapping(let l)? = m["labels"] { for (k, v) in l { if let k = k.string, let v = v.string { labels[k] = v } } }
-            hosts.append(PlacementHost(name: name, cores: cores, packetsPerCore: ppc, labels: labels))
+            var backends: Set<String> = ["process"]
+            if let b = m["backends"] {
+                let names: [String]? = if case .sequence(let list) = b { list.compactMap(\.string) } else { nil }
+                guard let names, !names.isEmpty, names.allSatisfy({ $0 == "process" || $0 == "xen" }) else {
+                    problems.append("\(at(b)): hosts[\(i)].backends: expected a list of process, xen")
+                    continue
+                }
+                backends = Set(names)
+            }
+            hosts.append(PlacementHost(name: name, cores: cores, packetsPerCore: ppc, labels: labels, backends: backends))
         }
         if !problems.isEmpty { throw ChainFile.Failure(problems: problems) }
         return hosts
