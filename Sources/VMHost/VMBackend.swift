@@ -10,6 +10,9 @@ public struct VMSpec: Sendable {
     public var definitions: [VMDefinition] = []
     /// Port N of the VM (`FromDevice(N)`, `ToDevice(N)`).
     public var ports: [Int: MemifConfiguration] = [:]
+    /// For a backend whose VM ports are network interfaces on the host (xen's vifs), the
+    /// host-side name of port N's interface, one per port (empty: the backend names them).
+    public var interfaces: [String] = []
     /// cgroup memory limit in bytes, where cgroups are available.
     public var memoryLimit: Int?
     /// cgroup CPU limit in cores (0.5 = half a core), where available.

@@ -125,6 +125,25 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
     /// `timeout` seconds for the answer.
     public func read(domain: UInt32, router: Int, handler: String, timeout: Double = 5) throws(VMError) -> String {
         guard let (element, name) = ClickOSXenstoreLayout.splitHandler(handler) else { throw VMError("bad handler name '\(handler)' (want ELEMENT.HANDLER)") }
+        guard let answer = try ask(domain: domain, router: router, element: element, handler: name, timeout: timeout) else {
+            throw VMError("router \(router) of domain \(domain) did not answer the read of \(handler) within \(timeout) s (is it running?)")
+        }
+        if let error = answer.error { throw VMError(error) }
+        return answer.value
+    }
+
+    /// Whether the router answers a read at all within `timeout` seconds (a read of a
+    /// handler no router has: any answer, even a refusal, means its thread is serving).
+    /// `status = Error` ends the wait at once with the guest's words.
+    public func answers(domain: UInt32, router: Int, timeout: Double) throws(VMError) -> Bool {
+        if let entry = try routers(domain: domain).first(where: { $0.id == router }), entry.status == ClickOSXenstoreLayout.Status.error.rawValue {
+            throw VMError(entry.error ?? "router \(router) of domain \(domain) failed")
+        }
+        return try ask(domain: domain, router: router, element: "_clickos", handler: "ready", timeout: timeout) != nil
+    }
+
+    /// One read request and the guest's answer, or nil when none came within `timeout`.
+    private func ask(domain: UInt32, router: Int, element: String, handler name: String, timeout: Double) throws(VMError) -> (value: String, error: String?)? {
         // No transaction: the request is one write, and the guest answers what it finds.
         let base = try x { () throws(XenstoreError) in try routerPath(domain, router, .none) }
         let root = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)])
@@ -141,10 +160,10 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
         var pause: UInt32 = 200
         while true {
             if try x({ () throws(XenstoreError) in try store.read(answer + "/lock") }) == "0" {
-                if let error = try x({ () throws(XenstoreError) in try store.read(answer + "/error") }) { throw VMError(error) }
-                return try x { () throws(XenstoreError) in try store.read(answer) } ?? ""
+                let error = try x({ () throws(XenstoreError) in try store.read(answer + "/error") })
+                return (try x { () throws(XenstoreError) in try store.read(answer) } ?? "", error)
             }
-            if now() >= deadline { throw VMError("router \(router) of domain \(domain) did not answer the read of \(handler) within \(timeout) s (is it running?)") }
+            if now() >= deadline { return nil }
             usleep(pause)
             pause = min(pause + pause / 2, 2_000)
         }

@@ -5,44 +5,44 @@ import VMInterface
 import Glibc
 #endif
 
+/// What the xen backend needs from a hypervisor's toolstack: domains created, destroyed
+/// and listed. `LibxlDomains` is the real one; the tests stand in for the hypervisor with
+/// processes in network namespaces on the same xenstore protocol.
+public protocol XenDomainBuilder: AnyObject {
+    /// Creates and unpauses a domain named `name` for `spec`, with one vif per entry of
+    /// `interfaces` (the host-side names), and returns its id.
+    func create(name: String, spec: VMSpec, interfaces: [String]) throws(VMError) -> UInt32
+    /// Destroys the domain at once.
+    func destroy(_ domid: UInt32) throws(VMError)
+    /// The running domains and their names.
+    func domains() -> [(domid: UInt32, name: String)]
+}
+
 /// The `xen` backend: each VM is a Xen PV guest created through libxl (as `xl create`
 /// would: one vCPU, the guest kernel and initramfs, `on_crash = destroy`, one vif per VM
-/// port on a bridge) whose router is installed, started, read and written through
-/// ClickOS's xenstore protocol (`ClickOSXenstoreControl`), so that an original ClickOS image
-/// and our own (`deploy/xen/make-image`: a Linux kernel with `clickos-vm --xenstore` as
-/// init) are driven alike. Offered only where a hypervisor and xenstore are present
+/// port) whose router is installed, started, read and written through ClickOS's xenstore
+/// protocol (`ClickOSXenstoreControl`), so that an original ClickOS image and our own
+/// (`deploy/xen/make-image`: a Linux kernel with `clickos-vm --xenstore` as init) are
+/// driven alike. Offered only where a hypervisor and xenstore are present
 /// (`XenBackend.unavailableReason`).
 ///
-/// What differs from the process backend: VM ports are vifs on `bridge` (memif links do not
-/// cross into a Xen guest here); `reconfigure` stops, replaces and restarts the router
-/// (ClickOS's protocol has no in-place replacement); per-port counters are not kept
-/// (ClickOS read counters through xenstore round trips; there is no stats page).
+/// What differs from the process backend: VM ports are vifs (`VMSpec.interfaces` names
+/// them; the agent's host switch carries their frames to memif links, edges and tunnels);
+/// `reconfigure` stops, replaces and restarts the router (ClickOS's protocol has no
+/// in-place replacement); per-port counters are not kept (ClickOS read counters through
+/// xenstore round trips; there is no stats page).
 public final class XenBackend: VMBackend {
     public let kind = "xen"
 
-    /// How guests are built.
-    public struct Image: Sendable {
-        /// The PV kernel (ClickOS's image, or our bzImage).
-        public var kernel: String
-        /// Our image's initramfs (nil for an original ClickOS kernel).
-        public var ramdisk: String?
-        public var cmdline = "console=hvc0 quiet"
-        public var memoryMB = 64
-        /// The bridge each vif joins.
-        public var bridge = "xenbr0"
-        public init(kernel: String, ramdisk: String? = nil) {
-            self.kernel = kernel
-            self.ramdisk = ramdisk
-        }
-    }
-
-    public let image: Image
-    private let context: OpaquePointer
-    private let logger: OpaquePointer?
+    private let builder: any XenDomainBuilder
     private let control: ClickOSXenstoreControl
     /// The VMs this backend booted or adopted: name to domain id.
     private var domains: [String: UInt32] = [:]
     private var booted: Set<String> = []
+    /// Each VM's `define`s, put in front of a new configuration.
+    private var definitions: [String: [VMDefinition]] = [:]
+    /// How long a new domain has to mark itself ClickOS.
+    public var guestTimeout = 10.0
 
     /// Why the xen backend cannot run here, or nil where it can: a hypervisor must be
     /// running (`/sys/hypervisor/type` says xen) and xenstore reachable (xenstored's socket
@@ -64,80 +64,63 @@ public final class XenBackend: VMBackend {
         return nil
     }
 
-    /// Opens libxl and xenstore; fails with libxl's own reason where there is no
-    /// hypervisor to talk to.
-    public init(image: Image, store: XenstoreConnection? = nil) throws(VMError) {
-        self.image = image
-        // libxl's messages go to standard error.
-        logger = xtl_createlogger_stdiostream(fdopen(2, "w"), XTL_ERROR, 0)
-        var ctx: OpaquePointer?
-        let rc = libxl_ctx_alloc(&ctx, Int32(LIBXL_VERSION), 0, logger.map { UnsafeMutablePointer($0) })
-        guard rc == 0, let ctx else {
-            if let logger { xtl_logger_destroy(UnsafeMutablePointer(logger)) }
-            throw VMError("xen: libxl could not open a context (error \(rc)): \(Self.unavailableReason ?? "see libxl's message above")")
-        }
-        context = ctx
+    /// The backend over libxl and the local xenstore; fails with libxl's own reason where
+    /// there is no hypervisor to talk to.
+    public convenience init(image: LibxlDomains.Image) throws(VMError) {
+        let domains = try LibxlDomains(image: image)
         do throws(XenstoreError) {
-            if let store { control = ClickOSXenstoreControl(store: store) } else { control = ClickOSXenstoreControl(store: try XenstoreConnection()) }
+            self.init(domains: domains, store: try XenstoreConnection())
         } catch {
-            libxl_ctx_free(ctx)
-            if let logger { xtl_logger_destroy(UnsafeMutablePointer(logger)) }
             throw VMError("xen: \(error.description)")
         }
     }
 
-    deinit {
-        libxl_ctx_free(context)
-        if let logger { xtl_logger_destroy(UnsafeMutablePointer(logger)) }
+    /// The backend over any toolstack and xenstore connection (dom0's rights).
+    public init(domains: any XenDomainBuilder, store: XenstoreConnection) {
+        builder = domains
+        control = ClickOSXenstoreControl(store: store)
     }
 
     /// Creates the domain, waits for its guest to mark it ClickOS, installs and starts the
     /// router; a router that fails leaves no domain behind.
     public func boot(_ spec: VMSpec) throws(VMError) -> VMInfo {
         guard domains[spec.name] == nil else { throw VMError("a VM named '\(spec.name)' exists already") }
-        var config = libxl_domain_config()
-        libxl_domain_config_init(&config)
-        defer { libxl_domain_config_dispose(&config) }
-        config.c_info.type = LIBXL_DOMAIN_TYPE_PV
-        config.c_info.name = strdup("clickos-" + spec.name)
-        libxl_domain_build_info_init_type(&config.b_info, LIBXL_DOMAIN_TYPE_PV)
-        config.b_info.max_vcpus = 1
-        let memory = UInt64(spec.memoryLimit.map { max(8, $0 >> 20) } ?? image.memoryMB) * 1024
-        config.b_info.max_memkb = memory
-        config.b_info.target_memkb = memory
-        config.b_info.kernel = strdup(image.kernel)
-        config.b_info.cmdline = strdup(image.cmdline)
-        if let ramdisk = image.ramdisk { config.b_info.ramdisk = strdup(ramdisk) }
-        config.on_crash = LIBXL_ACTION_ON_SHUTDOWN_DESTROY
-        let ports = (spec.ports.keys.max() ?? -1) + 1
-        if ports > 0 {
-            // libxl frees these with free() in libxl_domain_config_dispose.
-            let nics = calloc(ports, MemoryLayout<libxl_device_nic>.stride).assumingMemoryBound(to: libxl_device_nic.self)
-            for i in 0..<ports {
-                libxl_device_nic_init(&nics[i])
-                nics[i].devid = Int32(i)
-                nics[i].bridge = strdup(image.bridge)
-            }
-            config.nics = nics
-            config.num_nics = Int32(ports)
-        }
-        var domid: UInt32 = 0
-        let rc = libxl_domain_create_new(context, &config, &domid, nil, nil)
-        guard rc == 0 else { throw VMError("xen: creating the domain for '\(spec.name)' failed (libxl error \(rc))") }
+        let domid = try builder.create(name: "clickos-" + spec.name, spec: spec, interfaces: spec.interfaces)
         do {
-            try waitForClickOS(domid, timeout: 10)
-            let router = try control.install(domain: domid, configuration: spec.configuration, name: spec.name)
+            try waitForClickOS(domid, timeout: guestTimeout)
+            let router = try control.install(domain: domid, configuration: Self.configuration(spec), name: spec.name)
             try control.start(domain: domid, router: router)
+            // Up once the router answers (ClickOS's guest starts it asynchronously; a
+            // configuration error shows as status Error with Click's words).
+            try waitForRouter(domid, router: router, timeout: guestTimeout)
         } catch {
-            _ = libxl_domain_destroy(context, domid, nil)
+            try? builder.destroy(domid)
             throw error
         }
         domains[spec.name] = domid
         booted.insert(spec.name)
+        definitions[spec.name] = spec.definitions
         return VMInfo(name: spec.name, pid: Int32(domid), state: .running, runDirectory: "", bootedHere: true)
     }
 
+    /// The configuration with its `define`s in front: a ClickOS guest takes no command
+    /// line arguments per router.
+    static func configuration(_ spec: VMSpec) -> String {
+        guard !spec.definitions.isEmpty else { return spec.configuration }
+        return "define(" + spec.definitions.map { "$\($0.name) \($0.value)" }.joined(separator: ", ") + ");\n" + spec.configuration
+    }
+
+    private func waitForRouter(_ domid: UInt32, router: Int, timeout: Double) throws(VMError) {
+        let deadline = Double(ProcessBackend.monotonicMicroseconds()) / 1e6 + timeout
+        while try !control.answers(domain: domid, router: router, timeout: 0.25) {
+            if Double(ProcessBackend.monotonicMicroseconds()) / 1e6 > deadline {
+                throw VMError("xen: the router in domain \(domid) did not answer within \(timeout) s")
+            }
+        }
+    }
+
     private func waitForClickOS(_ domid: UInt32, timeout: Double) throws(VMError) {
+        // (A domain's guest writes its mark once its kernel and init are up.)
         let deadline = Double(ProcessBackend.monotonicMicroseconds()) / 1e6 + timeout
         while true {
             if (try? control.root(domain: domid)) != nil { return }
@@ -156,19 +139,32 @@ public final class XenBackend: VMBackend {
     public func stop(_ name: String, timeout: Double) throws(VMError) {
         let d = try domain(name)
         try? control.stop(domain: d, router: 0)
-        let rc = libxl_domain_destroy(context, d, nil)
         domains[name] = nil
         booted.remove(name)
-        if rc != 0 { throw VMError("xen: destroying domain \(d) failed (libxl error \(rc))") }
+        definitions[name] = nil
+        try builder.destroy(d)
     }
 
-    /// ClickOS cannot replace a configuration in place: stop, remove, install, start.
+    /// ClickOS cannot replace a configuration in place: stop, remove, install, start. A
+    /// configuration the guest refuses is taken out again and the one before put back, so
+    /// that a bad configuration changes nothing but the router's state.
     public func reconfigure(_ name: String, configuration: String) throws(VMError) {
         let d = try domain(name)
+        var spec = VMSpec(name: name, configuration: configuration)
+        spec.definitions = definitions[name] ?? []
+        let before = try control.configuration(domain: d, router: 0)
         try control.stop(domain: d, router: 0)
         try control.remove(domain: d, router: 0)
-        let id = try control.install(domain: d, configuration: configuration, name: name)
+        let id = try control.install(domain: d, configuration: Self.configuration(spec), name: name)
         try control.start(domain: d, router: id)
+        do {
+            try waitForRouter(d, router: id, timeout: guestTimeout)
+        } catch {
+            try? control.stop(domain: d, router: id)
+            try? control.remove(domain: d, router: id, force: true)
+            if let back = try? control.install(domain: d, configuration: before, name: name) { try? control.start(domain: d, router: back) }
+            throw error
+        }
     }
 
     public func read(_ name: String, handler: String) throws(VMError) -> String {
@@ -191,7 +187,7 @@ public final class XenBackend: VMBackend {
     /// Running domains named `clickos-NAME` that carry ClickOS's mark.
     public func adopt() -> [VMInfo] {
         var adopted: [VMInfo] = []
-        for (domid, name) in runningDomains() where name.hasPrefix("clickos-") {
+        for (domid, name) in builder.domains() where name.hasPrefix("clickos-") {
             let vm = String(name.dropFirst("clickos-".count))
             guard domains[vm] == nil, (try? control.root(domain: domid)) != nil else { continue }
             domains[vm] = domid
@@ -202,7 +198,7 @@ public final class XenBackend: VMBackend {
 
     /// VMs whose domains are gone (crashed: `on_crash = destroy`, or shut down).
     public func reap() -> [(name: String, exit: VMExit)] {
-        let alive = Set(runningDomains().map(\.domid))
+        let alive = Set(builder.domains().map(\.domid))
         var gone: [(name: String, exit: VMExit)] = []
         for (name, d) in domains where !alive.contains(d) {
             gone.append((name, VMExit(status: nil, signal: nil, lastErrors: ["domain \(d) is gone"])))
@@ -213,8 +209,94 @@ public final class XenBackend: VMBackend {
         }
         return gone
     }
+}
 
-    private func runningDomains() -> [(domid: UInt32, name: String)] {
+/// Domains through libxl, as `xl create` makes them: PV, one vCPU, the image's kernel,
+/// initramfs and command line, memory from the spec's limit (or the image's), one vif per
+/// VM port named as asked and set up by the image's hotplug script, `on_crash = destroy`.
+public final class LibxlDomains: XenDomainBuilder {
+    /// How guests are built.
+    public struct Image: Sendable {
+        /// The PV kernel (ClickOS's image, or our bzImage).
+        public var kernel: String
+        /// Our image's initramfs (nil for an original ClickOS kernel).
+        public var ramdisk: String?
+        public var cmdline = "console=hvc0 quiet clickos.mode=xenstore"
+        public var memoryMB = 64
+        /// The bridge each vif joins (nil: none; the agent's host switch carries the
+        /// vif's frames itself, and `vifScript` only brings the vif up).
+        public var bridge: String? = "xenbr0"
+        /// The hotplug script for the vifs (nil: libxl's default, vif-bridge).
+        public var vifScript: String?
+        public init(kernel: String, ramdisk: String? = nil) {
+            self.kernel = kernel
+            self.ramdisk = ramdisk
+        }
+    }
+
+    public let image: Image
+    private let context: OpaquePointer
+    private let logger: OpaquePointer?
+
+    public init(image: Image) throws(VMError) {
+        self.image = image
+        // libxl's messages go to standard error.
+        logger = xtl_createlogger_stdiostream(fdopen(2, "w"), XTL_ERROR, 0)
+        var ctx: OpaquePointer?
+        let rc = libxl_ctx_alloc(&ctx, Int32(LIBXL_VERSION), 0, logger.map { UnsafeMutablePointer($0) })
+        guard rc == 0, let ctx else {
+            if let logger { xtl_logger_destroy(UnsafeMutablePointer(logger)) }
+            throw VMError("xen: libxl could not open a context (error \(rc)): \(XenBackend.unavailableReason ?? "see libxl's message above")")
+        }
+        context = ctx
+    }
+
+    deinit {
+        libxl_ctx_free(context)
+        if let logger { xtl_logger_destroy(UnsafeMutablePointer(logger)) }
+    }
+
+    public func create(name: String, spec: VMSpec, interfaces: [String]) throws(VMError) -> UInt32 {
+        var config = libxl_domain_config()
+        libxl_domain_config_init(&config)
+        defer { libxl_domain_config_dispose(&config) }
+        config.c_info.type = LIBXL_DOMAIN_TYPE_PV
+        config.c_info.name = strdup(name)
+        libxl_domain_build_info_init_type(&config.b_info, LIBXL_DOMAIN_TYPE_PV)
+        config.b_info.max_vcpus = 1
+        let memory = UInt64(spec.memoryLimit.map { max(8, $0 >> 20) } ?? image.memoryMB) * 1024
+        config.b_info.max_memkb = memory
+        config.b_info.target_memkb = memory
+        config.b_info.kernel = strdup(image.kernel)
+        let ports = max(interfaces.count, (spec.ports.keys.max() ?? -1) + 1)
+        config.b_info.cmdline = strdup(image.cmdline + " clickos.ports=\(ports)")
+        if let ramdisk = image.ramdisk { config.b_info.ramdisk = strdup(ramdisk) }
+        config.on_crash = LIBXL_ACTION_ON_SHUTDOWN_DESTROY
+        if ports > 0 {
+            // libxl frees these with free() in libxl_domain_config_dispose.
+            let nics = calloc(ports, MemoryLayout<libxl_device_nic>.stride).assumingMemoryBound(to: libxl_device_nic.self)
+            for i in 0..<ports {
+                libxl_device_nic_init(&nics[i])
+                nics[i].devid = Int32(i)
+                if let bridge = image.bridge { nics[i].bridge = strdup(bridge) }
+                if let script = image.vifScript { nics[i].script = strdup(script) }
+                if i < interfaces.count { nics[i].ifname = strdup(interfaces[i]) }
+            }
+            config.nics = nics
+            config.num_nics = Int32(ports)
+        }
+        var domid: UInt32 = 0
+        let rc = libxl_domain_create_new(context, &config, &domid, nil, nil)
+        guard rc == 0 else { throw VMError("xen: creating the domain \(name) failed (libxl error \(rc))") }
+        return domid
+    }
+
+    public func destroy(_ domid: UInt32) throws(VMError) {
+        let rc = libxl_domain_destroy(context, domid, nil)
+        if rc != 0 { throw VMError("xen: destroying domain \(domid) failed (libxl error \(rc))") }
+    }
+
+    public func domains() -> [(domid: UInt32, name: String)] {
         var count: Int32 = 0
         guard let list = libxl_list_domain(context, &count) else { return [] }
         defer { libxl_dominfo_list_free(list, count) }
