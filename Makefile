@@ -72,7 +72,7 @@ xen-build:
 	$(SWIFT) build --traits Xen --scratch-path $(XEN_BUILD) --product clickos-vm
 
 xen-test: xen-build
-	timeout $(TEST_TIMEOUT) $(SWIFT) test --traits Xen --scratch-path $(XEN_BUILD) --filter XenTests
+	timeout $(TEST_TIMEOUT) $(SWIFT) test --traits Xen --scratch-path $(XEN_BUILD) --filter 'XenTests|XenAgentTests'
 
 # The Xen figures (release, trait Xen): xenstore control against the test daemon with real
 # guests, the guest image's size, and QEMU boot to the first forwarded frame (5 boots).

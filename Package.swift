@@ -231,7 +231,8 @@ let package = Package(
         .target(name: "XenstoreTestDaemon", path: "Tests/XenstoreTestDaemon", swiftSettings: strict),
         .testTarget(
             name: "AgentTests",
-            dependencies: ["Agent", "Messaging", "VMHost", "VMInterface"],
+            dependencies: ["Agent", "Messaging", "VMHost", "VMInterface", "XenstoreTestDaemon", .product(name: "Logging", package: "swift-log"),
+                           .target(name: "CXenstore", condition: .when(traits: ["Xen"]))],
             swiftSettings: strict),
         .testTarget(
             name: "PlannerTests",

@@ -33,6 +33,9 @@ struct AgentCommand: ParsableCommand {
     @Option(name: .customLong("reference-function"), help: "The Click file measured for packets_per_core.") var referenceFunction: String?
     @Option(name: .customLong("packets-per-core"), help: "Use this capacity figure instead of measuring it.") var packetsPerCore: Double?
     @Option(name: .customLong("label"), help: "A placement label KEY=VALUE (repeat for several).") var labels: [String] = []
+    @Option(name: .customLong("xen-kernel"), help: "The Xen guest kernel (deploy/xen/make-image): offer the xen backend where Xen runs.") var xenKernel: String?
+    @Option(name: .customLong("xen-ramdisk"), help: "The Xen guest's initramfs.") var xenRamdisk: String?
+    @Option(name: .customLong("xen-memory"), help: "MiB of a Xen guest without a memory limit (default 64).") var xenMemory: Int?
     @Flag(name: .customLong("no-isolation"), help: "Run VMs without namespaces, jail or cgroups even as root.") var noIsolation = false
 
     func run() throws {
@@ -59,6 +62,9 @@ struct AgentCommand: ParsableCommand {
         if let referenceFunction { c.referenceFunction = referenceFunction }
         if let packetsPerCore { c.packetsPerCore = packetsPerCore }
         if noIsolation { c.isolation = false }
+        if let xenKernel { c.xenKernel = xenKernel }
+        if let xenRamdisk { c.xenRamdisk = xenRamdisk }
+        if let xenMemory { c.xenMemory = xenMemory }
         for l in labels {
             let kv = l.split(separator: "=", maxSplits: 1)
             guard kv.count == 2 else { throw ValidationError("--label '\(l)': expected KEY=VALUE") }

@@ -37,6 +37,13 @@ public struct AgentConfiguration: Sendable, Equatable {
     public var labels: [String: String] = [:]
     /// Run VMs without a jail even as root (tests of the agent's logic only).
     public var isolation = true
+    /// The Xen guest image (`deploy/xen/make-image`'s kernel, or ClickOS's): with a
+    /// hypervisor here and the Xen trait built in, the agent offers the xen backend.
+    public var xenKernel: String?
+    /// The guest image's initramfs (none for an original ClickOS kernel).
+    public var xenRamdisk: String?
+    /// Memory of a Xen guest without a memory limit, in MiB.
+    public var xenMemory = 64
 
     public init() {}
 
@@ -50,7 +57,7 @@ public struct AgentConfiguration: Sendable, Equatable {
     /// The keys a YAML file may have.
     static let keys = ["planner", "name", "state_dir", "data_address", "interfaces", "keys", "planner_key", "metrics",
                        "heartbeat_interval", "telemetry_interval", "vm_binary", "reference_function", "packets_per_core",
-                       "labels", "isolation"]
+                       "labels", "isolation", "xen_kernel", "xen_ramdisk", "xen_memory"]
 
     /// Reads a YAML configuration file.
     public static func load(file: String) throws(Failure) -> AgentConfiguration {
@@ -96,6 +103,11 @@ public struct AgentConfiguration: Sendable, Equatable {
             case "packets_per_core":
                 guard let f = v.float, f.isFinite, f >= 0 else { throw fail(v, key, "expected a number of packets per second, 0 to measure") }
                 c.packetsPerCore = f
+            case "xen_kernel": c.xenKernel = try string(v, key)
+            case "xen_ramdisk": c.xenRamdisk = try string(v, key)
+            case "xen_memory":
+                guard let m = v.int, m >= 8, m <= 65_536 else { throw fail(v, key, "expected MiB from 8 to 65536") }
+                c.xenMemory = m
             case "isolation":
                 guard let b = v.bool else { throw fail(v, key, "expected true or false") }
                 c.isolation = b
@@ -138,6 +150,8 @@ public struct AgentConfiguration: Sendable, Equatable {
         for i in interfaces where i.isEmpty || i.utf8.count > 15 || i.contains("/") || i.contains(" ") {
             throw Failure("--interface '\(i)': not an interface name")
         }
+        if xenRamdisk != nil && xenKernel == nil { throw Failure("--xen-ramdisk needs --xen-kernel: the ramdisk belongs to a guest kernel") }
+        guard xenMemory >= 8 && xenMemory <= 65_536 else { throw Failure("--xen-memory \(xenMemory): expected MiB from 8 to 65536") }
     }
 }
 

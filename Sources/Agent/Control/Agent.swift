@@ -40,9 +40,11 @@ public final class Agent {
     private var placeholders: [UInt16: Int32] = [:]
     private let stopDescriptor = clickos_eventfd()
 
-    /// Prepares the agent: the state directory, the backend (adopting what an earlier
+    /// Prepares the agent: the state directory, the backends (adopting what an earlier
     /// agent left), the saved desired state, the capacity figure, the planner connection.
-    public init(configuration: AgentConfiguration, log: Logger) throws(AgentConfiguration.Failure) {
+    /// `xen` is a xen backend made by the caller (one over another toolstack); without it
+    /// the agent makes one where Xen runs and `xenKernel` names a guest image.
+    public init(configuration: AgentConfiguration, log: Logger, xen: (any VMBackend)? = nil) throws(AgentConfiguration.Failure) {
         try configuration.validate()
         self.configuration = configuration
         self.log = log
@@ -58,16 +60,12 @@ public final class Agent {
         let logger = log
         backend = ProcessBackend(root: state, executable: executable, isolation: isolation) { line in logger.info("\(line)") }
         for vm in backend.adopt() { log.info("adopted VM", metadata: ["vm": .string(vm.name), "pid": "\(vm.pid)"]) }
-        #if Xen
-        if let why = XenBackend.unavailableReason {
-            log.info("\(why)")
-        } else {
-            log.warning("xen: a hypervisor is here, but this agent does not offer the xen backend yet (its reconciler runs process VMs only)")
+        let xenBackend = xen ?? Self.makeXenBackend(configuration, log: log)
+        if let xenBackend {
+            log.info("xen backend offered")
+            for vm in xenBackend.adopt() { log.info("adopted Xen guest", metadata: ["vm": .string(vm.name), "domain": "\(vm.pid)"]) }
         }
-        #else
-        log.info("xen backend not offered: this agent was built without the Xen trait (swift build --traits Xen)")
-        #endif
-        reconciler = Reconciler(backend: backend, stateDirectory: state, log: log)
+        reconciler = Reconciler(backend: backend, xen: xenBackend, stateDirectory: state, log: log)
 
         var serverKey: String?
         var keys: CurveKeyPair?
@@ -197,7 +195,7 @@ public final class Agent {
             w.up = i.up
             r.interfaces.append(w)
         }
-        r.vmBackends = ["process"]
+        r.vmBackends = backendNames.sorted()
         r.packetsPerCore = packetsPerCore
         r.agentVersion = Self.version
         r.labels = configuration.labels
@@ -296,7 +294,39 @@ public final class Agent {
     func hostFacts() -> HostPlan.Host {
         HostPlan.Host(name: configuration.name, linkRoot: backend.root, interfaces: HostInterface.all(),
                       allowedInterfaces: configuration.interfaces, dataAddress: configuration.dataAddress.flatMap(IPv4Address.init),
-                      backends: ["process"])
+                      backends: backendNames)
+    }
+
+    /// The VM backends this agent offers.
+    var backendNames: Set<String> { reconciler.xen == nil ? ["process"] : ["process", "xen"] }
+
+    /// The xen backend over libxl where a hypervisor runs and a guest image is configured;
+    /// otherwise nil, and one line says why not.
+    static func makeXenBackend(_ c: AgentConfiguration, log: Logger) -> (any VMBackend)? {
+        #if Xen
+        if let why = XenBackend.unavailableReason {
+            log.info("\(why)")
+            return nil
+        }
+        guard let kernel = c.xenKernel else {
+            log.info("xen backend not offered: no guest image (--xen-kernel; deploy/xen/make-image builds one)")
+            return nil
+        }
+        var image = LibxlDomains.Image(kernel: kernel, ramdisk: c.xenRamdisk)
+        image.memoryMB = c.xenMemory
+        // The host switch carries the vifs' frames: no bridge, a script that brings them up.
+        image.bridge = nil
+        image.vifScript = "vif-clickos"
+        do {
+            return try XenBackend(image: image)
+        } catch {
+            log.error("xen backend not offered: \(error.message)")
+            return nil
+        }
+        #else
+        log.info("xen backend not offered: this agent was built without the Xen trait (swift build --traits Xen)")
+        return nil
+        #endif
     }
 
     private func measureCapacity() -> Double {

@@ -80,6 +80,14 @@ struct HostPlan {
             refused[vm.name] = "backend '\(vm.backend)' is not available on this host (\(host.backends.sorted().joined(separator: ", ")))"
         }
         func socketPath(_ link: String) -> String { host.linkRoot + "/links/" + link + "/memif.sock" }
+        // A Xen guest's ports are vifs, not memif: the host switch carries their frames.
+        let xen = Set(d.vms.filter { $0.backend == "xen" && refused[$0.name] == nil }.map(\.name))
+        func vif(_ end: LinkEnd) -> String? {
+            guard case .vm(let vm, let port) = end, xen.contains(vm) else { return nil }
+            return Self.vifName(vm, port)
+        }
+        var patches: [SwitchPatch] = []
+        var xenLinks: [PlannedLink] = []
 
         // Links written out in the desired state.
         var switchPorts: [Int: MemifConfiguration] = [:]
@@ -93,7 +101,7 @@ struct HostPlan {
                                    rings: l.rings == 0 ? 1 : Int(l.rings), log2RingSize: l.log2RingSize == 0 ? 10 : Int(l.log2RingSize),
                                    polling: l.polling)
             if l.client.isEmpty {
-                guard case .vm(let name, let port) = s else { continue }
+                guard case .vm(let name, let port) = s, vif(s) == nil else { continue }
                 link.unconnected = true
                 waiting[s] = link
                 ports[name, default: [:]][port] = link.configuration(role: .server)
@@ -101,6 +109,10 @@ struct HostPlan {
             }
             guard let c = LinkEnd(l.client) else { continue }
             link.client = c
+            if vif(s) != nil || vif(c) != nil {
+                xenLinks.append(link)
+                continue
+            }
             links.append(link)
             for (end, role, other) in [(s, MemifConfiguration.Role.server, c), (c, .client, s)] {
                 switch end {
@@ -111,21 +123,53 @@ struct HostPlan {
                 }
             }
         }
-        // Edges and tunnels: each needs a switch port linked to its VM port.
         var nextPort = 0
-        func switchPort(for end: LinkEnd) -> Int {
-            if let p = switchLinked[end] { return p }
+        func freeSwitchPort() -> Int {
             while switchPorts[nextPort] != nil { nextPort += 1 }
-            let port = nextPort
+            return nextPort
+        }
+        // Links to a Xen guest: vif to vif is a patch in the switch; a memif VM to a vif is
+        // the memif link ending at a switch port, patched to the vif.
+        for var link in xenLinks {
+            switch (vif(link.server), vif(link.client)) {
+            case (let a?, let b?):
+                patches.append(SwitchPatch(link: link.name, a: .device(a), b: .device(b)))
+            case (let a?, nil), (nil, let a?):
+                let port = freeSwitchPort()
+                let xenIsServer = vif(link.server) != nil
+                if xenIsServer { link.server = .hostSwitch(port) } else { link.client = .hostSwitch(port) }
+                switchPorts[port] = link.configuration(role: xenIsServer ? .server : .client)
+                let other = xenIsServer ? link.client : link.server
+                switch other {
+                case .vm(let name, let p): ports[name, default: [:]][p] = link.configuration(role: xenIsServer ? .client : .server)
+                case .hostSwitch:
+                    // The switch on both ends (the desired state named a switch port for a
+                    // Xen guest's link): the named port's memif link has no one to serve.
+                    problems.append("link \(link.name): a Xen guest's port links to the switch itself; attach an edge or tunnel to the guest's port instead")
+                    switchPorts[port] = nil
+                    continue
+                }
+                links.append(link)
+                patches.append(SwitchPatch(link: link.name, a: .memif(port), b: .device(a)))
+            case (nil, nil):
+                continue
+            }
+        }
+        // Edges and tunnels: each needs a switch port linked to its VM port (for a Xen
+        // guest: its vif).
+        func switchPort(for end: LinkEnd) -> SwitchPort {
+            if let name = vif(end) { return .device(name) }
+            if let p = switchLinked[end] { return .memif(p) }
+            let port = freeSwitchPort()
             if var link = waiting.removeValue(forKey: end) {
                 link.client = .hostSwitch(port)
                 link.unconnected = false
                 links.append(link)
                 switchPorts[port] = link.configuration(role: .client)
                 switchLinked[end] = port
-                return port
+                return .memif(port)
             }
-            guard case .vm(let vm, let vmPort) = end else { return port }
+            guard case .vm(let vm, let vmPort) = end else { return .memif(port) }
             let name = "_sw-" + Self.fnv("\(vm):\(vmPort)")
             if secrets[name] == nil { secrets[name] = StableNames.randomSecret() }
             let link = PlannedLink(name: name, server: .hostSwitch(port), client: end, socketPath: socketPath(name),
@@ -134,7 +178,7 @@ struct HostPlan {
             switchPorts[port] = link.configuration(role: .server)
             ports[vm, default: [:]][vmPort] = link.configuration(role: .client)
             switchLinked[end] = port
-            return port
+            return .memif(port)
         }
         let interfaces = Dictionary(host.interfaces.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         var edges: [SwitchEdge] = []
@@ -182,7 +226,7 @@ struct HostPlan {
 
         links += waiting.values.sorted { $0.name < $1.name }
         for vm in d.vms where refused[vm.name] == nil {
-            for port in 0..<Int(vm.ports) where ports[vm.name]?[port] == nil {
+            for port in 0..<Int(vm.ports) where ports[vm.name]?[port] == nil && !xen.contains(vm.name) {
                 let name = "_open-" + Self.fnv("\(vm.name):\(port)")
                 let link = PlannedLink(name: name, server: .vm(vm.name, port), client: .vm(vm.name, port), socketPath: socketPath(name),
                                        secret: "", rings: 1, log2RingSize: 6, polling: false, unconnected: true)
@@ -192,6 +236,7 @@ struct HostPlan {
             var spec = VMSpec(name: vm.name, configuration: vm.configuration)
             spec.definitions = vm.defines.sorted { $0.key < $1.key }.map { VMDefinition($0.key, $0.value) }
             spec.ports = ports[vm.name] ?? [:]
+            if xen.contains(vm.name) { spec.interfaces = (0..<Int(vm.ports)).map { Self.vifName(vm.name, $0) } }
             spec.memoryLimit = vm.memoryLimitBytes == 0 ? nil : Int(clamping: vm.memoryLimitBytes)
             spec.cpuLimit = vm.cpuLimit == 0 ? nil : vm.cpuLimit
             spec.cpus = vm.cpus.isEmpty ? nil : vm.cpus.map { Int($0) }
@@ -199,9 +244,9 @@ struct HostPlan {
             vms.append(PlannedVM(name: vm.name, chain: vm.chain, function: vm.function, instance: vm.instance,
                                  backend: vm.backend.isEmpty ? "process" : vm.backend, spec: spec, restartKey: Self.restartKey(spec)))
         }
-        if !edges.isEmpty || !tunnels.isEmpty {
+        if !edges.isEmpty || !tunnels.isEmpty || !patches.isEmpty {
             var spec = VMSpec(name: Self.switchName,
-                              configuration: HostSwitchConfiguration.make(host: host.name, edges: edges, tunnels: tunnels, underlay: underlay))
+                              configuration: HostSwitchConfiguration.make(host: host.name, edges: edges, tunnels: tunnels, underlay: underlay, patches: patches))
             spec.ports = switchPorts
             spec.hostNetwork = true
             vms.append(PlannedVM(name: Self.switchName, spec: spec, restartKey: Self.restartKey(spec)))
@@ -253,7 +298,15 @@ struct HostPlan {
         key += "cpus=\(s.cpus.map { $0.map(String.init).joined(separator: ",") } ?? "-");"
         for d in s.definitions { key += "define \(d.name)=\(d.value);" }
         for p in s.ports.keys.sorted() { key += "port \(p)=\(s.ports[p].map(\.description) ?? "");" }
+        if !s.interfaces.isEmpty { key += "interfaces=\(s.interfaces.joined(separator: ","));" }
         return key
+    }
+
+    /// The host-side name of a Xen guest's port: its vif, named by VM and port so that the
+    /// switch's configuration does not depend on the domain id (`xv` + 8 hex digits of the
+    /// VM name's hash + `-` + port; at most 15 bytes, as Linux allows).
+    static func vifName(_ vm: String, _ port: Int) -> String {
+        "xv" + String(StableNames.hex16(StableNames.fnv1a(vm)).suffix(8)) + "-" + String(port)
     }
 
     static func fnv(_ text: String) -> String { StableNames.hex16(StableNames.fnv1a(text)) }

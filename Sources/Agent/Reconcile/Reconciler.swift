@@ -12,9 +12,12 @@ import Glibc
 /// restarts one whose ports or limits changed, makes and removes link directories, and
 /// reboots VMs that exit, with backoff. Every step is idempotent: a pass over a host that
 /// already matches its plan does nothing. What failed is kept per VM, in words, for the
-/// host's status, and retried.
+/// host's status, and retried. Xen guests (where the agent offers the xen backend) are
+/// booted before the process VMs, so that the host switch finds their vifs.
 final class Reconciler {
     let backend: ProcessBackend
+    /// The xen backend, where this agent offers it.
+    let xen: (any VMBackend)?
     let stateDirectory: String
     let log: Logger
     private(set) var applied: AppliedState
@@ -37,11 +40,24 @@ final class Reconciler {
     private(set) var passErrors = 0
     private(set) var reboots = 0
 
-    init(backend: ProcessBackend, stateDirectory: String, log: Logger) {
+    init(backend: ProcessBackend, xen: (any VMBackend)? = nil, stateDirectory: String, log: Logger) {
         self.backend = backend
+        self.xen = xen
         self.stateDirectory = stateDirectory
         self.log = log
         (applied, desired) = AppliedState.load(from: stateDirectory)
+    }
+
+    /// Every VM of every backend.
+    var allVMs: [VMInfo] { backend.vms + (xen?.vms ?? []) }
+
+    /// What a backend knows of a VM, whichever runs it.
+    func info(_ name: String) -> VMInfo? { backend.info(name) ?? xen?.info(name) }
+
+    /// The backend running a VM (the process backend for one that runs nowhere).
+    func owner(_ name: String) -> any VMBackend {
+        if let xen, xen.info(name) != nil { return xen }
+        return backend
     }
 
     var observedGeneration: UInt64 { applied.observedGeneration }
@@ -84,7 +100,7 @@ final class Reconciler {
         failures = [:]
         let wanted = Dictionary(plan.vms.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         // Stop what is not wanted, and what must restart.
-        for vm in backend.vms {
+        for vm in allVMs {
             var reason: String?
             if let w = wanted[vm.name] {
                 if case .exited = vm.state { reason = "exited" } else if applied.vms[vm.name]?.restartKey != w.restartKey { reason = "ports or limits changed" }
@@ -94,10 +110,10 @@ final class Reconciler {
             guard let reason else { continue }
             if reason != "exited" { log.info("stopping VM", metadata: ["vm": .string(vm.name), "why": .string(reason)]) }
             stopped += 1
-            do { try backend.stop(vm.name, timeout: 2) } catch { log.warning("stop failed", metadata: ["vm": .string(vm.name), "error": .string(error.message)]) }
+            do { try owner(vm.name).stop(vm.name, timeout: 2) } catch { log.warning("stop failed", metadata: ["vm": .string(vm.name), "error": .string(error.message)]) }
             applied.vms[vm.name] = nil
         }
-        for name in applied.vms.keys where wanted[name] == nil || backend.info(name) == nil { applied.vms[name] = nil }
+        for name in applied.vms.keys where wanted[name] == nil || info(name) == nil { applied.vms[name] = nil }
         // Links: remove what is gone, make what is new.
         let links = Set(plan.links.map(\.name))
         for name in backend.linkDirectories where !links.contains(name) {
@@ -122,10 +138,10 @@ final class Reconciler {
                 failures[vm.name] = r.reason + "; rebooting in \(Int((r.due - Self.now()) * 1000)) ms"
                 continue
             }
-            if let info = backend.info(vm.name), case .running = info.state, let record = applied.vms[vm.name] {
+            if let info = info(vm.name), case .running = info.state, let record = applied.vms[vm.name] {
                 guard record.configuration != vm.spec.configuration else { continue }
                 do {
-                    try backend.reconfigure(vm.name, configuration: vm.spec.configuration)
+                    try owner(vm.name).reconfigure(vm.name, configuration: vm.spec.configuration)
                     swapped += 1
                     applied.vms[vm.name] = .init(restartKey: vm.restartKey, configuration: vm.spec.configuration, generation: plan.generation)
                     log.info("hot-swapped VM configuration", metadata: ["vm": .string(vm.name), "generation": "\(plan.generation)"])
@@ -137,24 +153,48 @@ final class Reconciler {
             }
             toBoot.append(vm)
         }
-        // The boots overlap (each VM initializes on its own), in plan order: servers first.
-        for (vm, result) in zip(toBoot, backend.boot(toBoot.map(\.spec))) {
-            switch result {
-            case .success(let info):
-                booted += 1
-                applied.vms[vm.name] = .init(restartKey: vm.restartKey, configuration: vm.spec.configuration, generation: plan.generation)
-                bootedAt[vm.name] = Self.now()
-                log.info("booted VM", metadata: ["vm": .string(vm.name), "pid": "\(info.pid)", "generation": "\(plan.generation)"])
-            case .failure(let error):
-                failures[vm.name] = Self.oneLine(error.message)
-                log.error("boot failed", metadata: ["vm": .string(vm.name), "error": .string(Self.oneLine(error.message))])
+        // Xen guests first, one at a time (each waits for its guest to come up): their vifs
+        // must exist when the host switch opens them. A switch already running restarts
+        // when a guest it patches was booted again (its vifs are new).
+        var processBoots: [PlannedVM] = []
+        var xenBooted: [String] = []
+        for vm in toBoot {
+            guard vm.backend == "xen", let xen else {
+                processBoots.append(vm)
+                continue
             }
+            let result: Result<VMInfo, VMError>
+            do throws(VMError) { result = .success(try xen.boot(vm.spec)) } catch { result = .failure(error) }
+            if case .success = result { xenBooted.append(vm.name) }
+            record(vm, result, &booted)
         }
+        if !xenBooted.isEmpty, let sw = plan.vms.first(where: { $0.name == HostPlan.switchName }), !processBoots.contains(where: { $0.name == sw.name }),
+           backend.info(sw.name) != nil, xenBooted.contains(where: { sw.spec.configuration.contains(HostPlan.vifName($0, 0).dropLast()) }) {
+            log.info("restarting the host switch for new vifs", metadata: ["vms": .string(xenBooted.joined(separator: ", "))])
+            try? backend.stop(sw.name, timeout: 2)
+            applied.vms[sw.name] = nil
+            processBoots.append(sw)
+        }
+        // The boots overlap (each VM initializes on its own), in plan order: servers first.
+        for (vm, result) in zip(processBoots, backend.boot(processBoots.map(\.spec))) { record(vm, result, &booted) }
         let clean = failures.isEmpty && plan.problems.isEmpty && plan.refused.isEmpty
         if clean { applied.observedGeneration = max(applied.observedGeneration, plan.generation) }
         if !failures.isEmpty { passErrors += 1 }
         save()
         return clean
+    }
+
+    private func record(_ vm: PlannedVM, _ result: Result<VMInfo, VMError>, _ booted: inout Int) {
+        switch result {
+        case .success(let info):
+            booted += 1
+            applied.vms[vm.name] = .init(restartKey: vm.restartKey, configuration: vm.spec.configuration, generation: plan.generation)
+            bootedAt[vm.name] = Self.now()
+            log.info("booted VM", metadata: ["vm": .string(vm.name), "backend": .string(vm.backend), "pid": "\(info.pid)", "generation": "\(plan.generation)"])
+        case .failure(let error):
+            failures[vm.name] = Self.oneLine(error.message)
+            log.error("boot failed", metadata: ["vm": .string(vm.name), "error": .string(Self.oneLine(error.message))])
+        }
     }
 
     /// Collects VMs that ended and reboots the wanted ones: at once the first time, then
@@ -163,7 +203,7 @@ final class Reconciler {
     func supervise() -> Bool {
         let now = Self.now()
         var changed = false
-        for (name, exit) in backend.reap() {
+        for (name, exit) in backend.reap() + (xen?.reap() ?? []) {
             guard plan.vms.contains(where: { $0.name == name }) else { continue }
             if let booted = bootedAt[name], now - booted > 30 { attempts[name] = 0 }
             let n = attempts[name, default: 0]
@@ -192,7 +232,7 @@ final class Reconciler {
             s.name = vm.name
             s.backend = vm.backend
             s.generation = applied.vms[vm.name]?.generation ?? 0
-            if let info = backend.info(vm.name) {
+            if let info = info(vm.name) {
                 s.pid = info.pid
                 switch info.state {
                 case .running: s.state = failures[vm.name] == nil ? .running : .failed

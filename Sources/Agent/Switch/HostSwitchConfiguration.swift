@@ -1,3 +1,34 @@
+/// Where the host switch reaches a VM port: one of its own memif ports (`FromDevice(N)`),
+/// or the host-side interface of a Xen guest's vif (AF_PACKET).
+enum SwitchPort: Equatable, CustomStringConvertible {
+    case memif(Int)
+    case device(String)
+
+    /// As a FromDevice/ToDevice argument.
+    var description: String {
+        switch self {
+        case .memif(let n): String(n)
+        case .device(let name): name
+        }
+    }
+
+    /// A FromDevice for it: a vif carries frames for other addresses than its own.
+    var fromDevice: String {
+        switch self {
+        case .memif(let n): "FromDevice(\(n))"
+        case .device(let name): "FromDevice(\(name), PROMISC true)"
+        }
+    }
+}
+
+/// Two switch ports whose frames the switch passes to each other unchanged: a memif link
+/// to a Xen guest's vif, or two vifs.
+struct SwitchPatch: Equatable {
+    var link: String
+    var a: SwitchPort
+    var b: SwitchPort
+}
+
 /// A chain edge as the host switch serves it: the address it owns on an interface, the
 /// Ethernet address it answers with, and the switch port that leads to the chain.
 struct SwitchEdge: Equatable {
@@ -7,7 +38,7 @@ struct SwitchEdge: Equatable {
     var address: IPv4Prefix
     var gateway: IPv4Address?
     var mac: EthernetAddress
-    var port: Int
+    var port: SwitchPort
 }
 
 /// A VXLAN tunnel as the host switch serves it.
@@ -15,7 +46,7 @@ struct SwitchTunnel: Equatable {
     var vni: UInt32
     var remote: IPv4Address
     var udpPort: UInt16
-    var port: Int
+    var port: SwitchPort
 }
 
 /// The interface and address VXLAN leaves and arrives by.
@@ -36,6 +67,9 @@ struct Underlay: Equatable {
 /// Frames from a tunnel's switch port get a VXLAN, UDP and IP header toward the remote
 /// host and its Ethernet address from the underlay's ARPQuerier.
 ///
+/// Patches pass frames between a memif port and a Xen guest's vif (or two vifs) both ways,
+/// each direction through a queue of its own.
+///
 /// The edges' Ethernet addresses are the switch's own (locally administered, derived from
 /// host, chain and side), so the interface listens promiscuously and the host's kernel
 /// ignores the edges' traffic; each edge announces itself with gratuitous ARP when the
@@ -44,7 +78,7 @@ struct Underlay: Equatable {
 enum HostSwitchConfiguration {
     /// (The text names no generation: a new generation that leaves the switch's edges and
     /// tunnels as they were leaves its configuration as it was, and the switch untouched.)
-    static func make(host: String, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?) -> String {
+    static func make(host: String, edges: [SwitchEdge], tunnels: [SwitchTunnel], underlay: Underlay?, patches: [SwitchPatch] = []) -> String {
         var out = "// Host switch of \(host): written by clickos-agent from the desired state.\n"
         var interfaces: [String] = []
         for e in edges where !interfaces.contains(e.interface) { interfaces.append(e.interface) }
@@ -101,7 +135,7 @@ enum HostSwitchConfiguration {
             for (k, e) in ifEdges {
                 let next = e.gateway.map { "SetIPAddress(\($0))" } ?? "GetIPAddress(16)"
                 out += "// \(e.chain) \(e.ingress ? "ingress" : "egress"): frames from the chain leave by \(name)\(e.gateway.map { " through \($0)" } ?? "")\n"
-                out += "FromDevice(\(e.port)) -> edge\(k)_ip :: Classifier(12/0800, -) -> Strip(14) -> CheckIPHeader -> \(next)\n"
+                out += "\(e.port.fromDevice) -> edge\(k)_ip :: Classifier(12/0800, -) -> Strip(14) -> CheckIPHeader -> \(next)\n"
                 out += "    -> edge\(k)_arpq :: ARPQuerier(\(e.address.address), \(e.mac)) -> \(p)_out;\n"
                 out += "edge\(k)_ip[1] -> Discard;\n"
             }
@@ -117,13 +151,18 @@ enum HostSwitchConfiguration {
                 out += "vxlan_decap[\(k)] -> tunnel\(k)_in :: Queue(1024) -> ToDevice(\(t.port));\n"
                 // The source port varies by VNI, for the underlay's ECMP hashing.
                 let source = 49_152 + Int(t.vni % 16_384)
-                out += "FromDevice(\(t.port)) -> tunnel\(k)_encap :: VXLANEncap(\(t.vni)) -> UDPIPEncap(\(underlay.address), \(source), \(t.remote), \(t.udpPort), false) -> underlay_arpq;\n"
+                out += "\(t.port.fromDevice) -> tunnel\(k)_encap :: VXLANEncap(\(t.vni)) -> UDPIPEncap(\(underlay.address), \(source), \(t.remote), \(t.udpPort), false) -> underlay_arpq;\n"
             }
             out += "vxlan_decap[\(tunnels.count)] -> vxlan_unknown_vni :: Counter -> Discard;\n"
             out += "vxlan_decap[\(tunnels.count + 1)] -> vxlan_bad :: Counter -> Discard;\n"
         }
+        for (k, p) in patches.enumerated() {
+            out += "\n// Link \(p.link): \(p.a) <-> \(p.b)\n"
+            out += "\(p.a.fromDevice) -> patch\(k)_ab :: Queue(1024) -> ToDevice(\(p.b));\n"
+            out += "\(p.b.fromDevice) -> patch\(k)_ba :: Queue(1024) -> ToDevice(\(p.a));\n"
+        }
         if !late.isEmpty { out += "\n" + late.joined(separator: "\n") + "\n" }
-        if interfaces.isEmpty { out += "Idle -> Discard;\n" }
+        if interfaces.isEmpty && patches.isEmpty { out += "Idle -> Discard;\n" }
         return out
     }
 

@@ -136,10 +136,17 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
     /// handler no router has: any answer, even a refusal, means its thread is serving).
     /// `status = Error` ends the wait at once with the guest's words.
     public func answers(domain: UInt32, router: Int, timeout: Double) throws(VMError) -> Bool {
-        if let entry = try routers(domain: domain).first(where: { $0.id == router }), entry.status == ClickOSXenstoreLayout.Status.error.rawValue {
-            throw VMError(entry.error ?? "router \(router) of domain \(domain) failed")
+        func failed() throws(VMError) {
+            if let entry = try routers(domain: domain).first(where: { $0.id == router }), entry.status == ClickOSXenstoreLayout.Status.error.rawValue {
+                throw VMError(entry.error ?? "router \(router) of domain \(domain) failed")
+            }
         }
-        return try ask(domain: domain, router: router, element: "_clickos", handler: "ready", timeout: timeout) != nil
+        try failed()
+        let answer = try ask(domain: domain, router: router, element: "_clickos", handler: "ready", timeout: timeout)
+        // The guest takes `status` before the read: a configuration it refused shows now.
+        try failed()
+        // Our guest answers for a router it has not (yet) started.
+        return answer != nil && answer?.error != "router \(router) is not running"
     }
 
     /// One read request and the guest's answer, or nil when none came within `timeout`.
