@@ -39,6 +39,8 @@ public final class Agent {
     /// sees the tunnel's packets too, drops them quietly instead of answering with ICMP.
     private var placeholders: [UInt16: Int32] = [:]
     private let stopDescriptor = clickos_eventfd()
+    /// The links as the last status reported them.
+    private var reportedLinks: [Clickos_V1_LinkStatus] = []
 
     /// Prepares the agent: the state directory, the backends (adopting what an earlier
     /// agent left), the saved desired state, the capacity figure, the planner connection.
@@ -139,6 +141,8 @@ public final class Agent {
                 nextTelemetry = now + configuration.telemetryInterval
                 // Also a look at every VM each interval, for a VM without a pidfd.
                 superviseNow = true
+                // A link that came up or went down since the last status is news.
+                if reconciler.linkStatuses() != reportedLinks { reportStatus() }
             }
             if superviseNow || reconciler.nextRestart.map({ $0 <= now }) == true {
                 superviseNow = false
@@ -269,6 +273,7 @@ public final class Agent {
         s.observedGeneration = reconciler.observedGeneration
         s.vms = reconciler.statuses()
         s.links = reconciler.linkStatuses()
+        reportedLinks = s.links
         s.tunnels = reconciler.plan.tunnels
         s.errors = reconciler.problems
         metrics.states(s.vms)
