@@ -11,6 +11,9 @@ struct ConfigurationTests {
         #expect(c.planner == "tcp://10.0.0.1:7700" && c.name == "server1" && c.stateDirectory == "/var/lib/clickos/agent")
         #expect(c.dataAddress == "10.0.0.11" && c.interfaces == ["eth1", "eth2"] && c.metrics == "127.0.0.1:9464")
         #expect(c.heartbeatInterval == 1 && c.labels == ["rack": "r1", "zone": "a"] && c.isolation)
+        // The Xen settings are there, commented out; uncommented they read.
+        let xen = try AgentConfiguration.parse(yaml: readText(repositoryRoot + "/deploy/agent.yaml").replacing("# xen_", with: "xen_"), file: "agent.yaml")
+        #expect(xen.xenKernel == "/var/lib/clickos/xen/vmlinuz" && xen.xenRamdisk == "/var/lib/clickos/xen/initramfs.cpio.xz" && xen.xenMemory == 64)
         try c.validate()
     }
 
@@ -22,6 +25,7 @@ struct ConfigurationTests {
             ("- a\n- b\n", "expected a mapping of settings"),
             ("planner: [unclosed\n", "agent.yaml"),
             ("isolation: maybe\n", "isolation: expected true or false"),
+            ("xen_memory: 4\n", "agent.yaml:1:13: xen_memory: expected MiB from 8 to 65536"),
         ]
         for (text, words) in cases {
             do {
@@ -46,6 +50,7 @@ struct ConfigurationTests {
             ({ $0.keys = "/k" }, "--keys and --planner-key go together"),
             ({ $0.metrics = "localhost" }, "--metrics 'localhost'"),
             ({ $0.interfaces = ["a/b"] }, "--interface 'a/b'"),
+            ({ $0.xenRamdisk = "/initrd" }, "--xen-ramdisk needs --xen-kernel"),
         ]
         for (change, words) in cases {
             var bad = c
