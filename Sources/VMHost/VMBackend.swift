@@ -131,4 +131,11 @@ public protocol VMBackend: AnyObject {
     func adopt() -> [VMInfo]
     /// VMs that ended since the last call, with how they ended.
     func reap() -> [(name: String, exit: VMExit)]
+    /// The CPU time the VM has used, in nanoseconds, where the backend keeps it (the
+    /// agent reads a process VM's from its cgroup or scheduler clock itself).
+    func cpuNanoseconds(_ name: String) -> UInt64?
+}
+
+extension VMBackend {
+    public func cpuNanoseconds(_ name: String) -> UInt64? { nil }
 }

@@ -77,6 +77,15 @@ final class NamespaceDomains: XenDomainBuilder, @unchecked Sendable {
         return running.withLock { $0.map { ($0.key, $0.value.name) }.sorted { $0.0 < $1.0 } }
     }
 
+    /// The guest process's user and system time (all its threads).
+    func cpuNanoseconds(_ domid: UInt32) -> UInt64? {
+        guard let pid = running.withLock({ $0[domid]?.process.processIdentifier }),
+              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }
+        return (user + system) * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func destroyAll() {
         for id in running.withLock({ Array($0.keys) }) { try? destroy(id) }
     }
@@ -182,6 +191,12 @@ struct XenAgentTests {
         // Every frame crosses memif -> vif, vif -> vif and vif -> memif.
         #expect(eventually(20) { AgentLifecycleTests.count(state, "sink") == 3000 }, "sink \(AgentLifecycleTests.count(state, "sink"))")
         #expect(try control.read(domain: UInt32(fwDomain.pid), router: 0, handler: "c.count") == "3000")
+        // Telemetry counts the guests' ports from their vifs (no round trip to the guest).
+        let counted = eventually(5) {
+            guard let t = planner.telemetry.last, let fw = t.vms.first(where: { $0.vm == "fw" }), fw.ports.count == 2 else { return false }
+            return fw.ports[0].rxPackets == 3000 && fw.ports[1].txPackets == 3000 && fw.ports.allSatisfy(\.linkUp)
+        }
+        #expect(counted, "\(planner.telemetry.last?.vms.first { $0.vm == "fw" }.map { "\($0.ports)" } ?? "no telemetry")")
         #expect(try control.read(domain: UInt32(monDomain.pid), router: 0, handler: "c.count") == "3000")
         // src-fw and mon-sink are memif links to switch ports (fw-mon is vif to vif).
         #expect(up.links.map(\.name).sorted() == ["mon-sink", "src-fw"])

@@ -135,7 +135,7 @@ public final class Agent {
                 nextHeartbeat = now + configuration.heartbeatInterval
             }
             if now >= nextTelemetry {
-                let t = telemetry.sample(host: configuration.name, backend: backend, vms: reconciler.plan.vms)
+                let t = telemetry.sample(host: configuration.name, backend: backend, xen: reconciler.xen, vms: reconciler.plan.vms)
                 metrics.telemetry(t)
                 if registered { send(.telemetry(t)) }
                 nextTelemetry = now + configuration.telemetryInterval

@@ -12,7 +12,8 @@ import Glibc
 /// CPU time comes from the VM's cgroup where the kernel accounts it there (cgroup v2
 /// `cpu.stat`); with cgroup v1 the backend's groups are in the `cpu` hierarchy, which does
 /// not account usage, so it comes from the scheduler's own clock of the VM's process
-/// (`/proc/PID/schedstat`, nanoseconds; a VM is one thread).
+/// (`/proc/PID/schedstat`, nanoseconds; a VM is one thread). A Xen guest's counters are its
+/// vifs' (the xen backend reads netback's statistics) and its CPU time the domain's.
 final class TelemetrySampler {
     struct Sample {
         var pid: Int32
@@ -31,7 +32,7 @@ final class TelemetrySampler {
     }
 
     /// One interval's telemetry for the VMs named (with their chain, function, instance).
-    func sample(host: String, backend: ProcessBackend, vms: [PlannedVM]) -> Clickos_V1_Telemetry {
+    func sample(host: String, backend: ProcessBackend, xen: (any VMBackend)? = nil, vms: [PlannedVM]) -> Clickos_V1_Telemetry {
         var t = Clickos_V1_Telemetry()
         t.hostName = host
         let now = Self.unixNanoseconds()
@@ -47,10 +48,11 @@ final class TelemetrySampler {
         }
         var seen: Set<String> = []
         for vm in vms {
-            guard let info = backend.info(vm.name), case .running = info.state else { continue }
+            let guest = vm.backend == "xen" ? xen : nil
+            guard let info = guest?.info(vm.name) ?? backend.info(vm.name), case .running = info.state else { continue }
             seen.insert(vm.name)
-            let ports = backend.counters(vm.name)
-            let cpu = cpuNanoseconds(backend: backend, name: vm.name, pid: info.pid)
+            let ports = (guest ?? backend).counters(vm.name)
+            let cpu = guest.map { $0.cpuNanoseconds(vm.name) ?? 0 } ?? cpuNanoseconds(backend: backend, name: vm.name, pid: info.pid)
             let before = previous[vm.name].flatMap { $0.pid == info.pid ? $0 : nil }
             previous[vm.name] = Sample(pid: info.pid, cpuNanoseconds: cpu, ports: ports)
             var v = Clickos_V1_VMTelemetry()
@@ -58,7 +60,7 @@ final class TelemetrySampler {
             v.chain = vm.chain
             v.function = vm.function
             v.instance = vm.instance
-            v.memoryBytes = memoryBytes(backend: backend, name: vm.name, pid: info.pid)
+            v.memoryBytes = guest == nil ? memoryBytes(backend: backend, name: vm.name, pid: info.pid) : 0
             var received: UInt64 = 0
             for p in ports {
                 var pt = Clickos_V1_PortTelemetry()

@@ -16,6 +16,8 @@ public protocol XenDomainBuilder: AnyObject {
     func destroy(_ domid: UInt32) throws(VMError)
     /// The running domains and their names.
     func domains() -> [(domid: UInt32, name: String)]
+    /// The CPU time a domain has used, in nanoseconds.
+    func cpuNanoseconds(_ domid: UInt32) -> UInt64?
 }
 
 /// The `xen` backend: each VM is a Xen PV guest created through libxl (as `xl create`
@@ -36,6 +38,9 @@ public final class XenBackend: VMBackend {
 
     private let builder: any XenDomainBuilder
     private let control: ClickOSXenstoreControl
+    private let store: XenstoreConnection
+    /// Each VM's vifs, port by port (host-side names).
+    private var vifs: [String: [String]] = [:]
     /// The VMs this backend booted or adopted: name to domain id.
     private var domains: [String: UInt32] = [:]
     private var booted: Set<String> = []
@@ -78,6 +83,7 @@ public final class XenBackend: VMBackend {
     /// The backend over any toolstack and xenstore connection (dom0's rights).
     public init(domains: any XenDomainBuilder, store: XenstoreConnection) {
         builder = domains
+        self.store = store
         control = ClickOSXenstoreControl(store: store)
     }
 
@@ -100,6 +106,7 @@ public final class XenBackend: VMBackend {
         domains[spec.name] = domid
         booted.insert(spec.name)
         definitions[spec.name] = spec.definitions
+        vifs[spec.name] = spec.interfaces
         return VMInfo(name: spec.name, pid: Int32(domid), state: .running, runDirectory: "", bootedHere: true)
     }
 
@@ -142,6 +149,7 @@ public final class XenBackend: VMBackend {
         domains[name] = nil
         booted.remove(name)
         definitions[name] = nil
+        vifs[name] = nil
         try builder.destroy(d)
     }
 
@@ -182,7 +190,31 @@ public final class XenBackend: VMBackend {
 
     public var vms: [VMInfo] { domains.keys.sorted().compactMap { info($0) } }
 
-    public func counters(_ name: String) -> [PortCounterSnapshot] { [] }
+    /// Per-port counters from the host side of each vif (netback's own statistics, no
+    /// round trip to the guest): what the host sent into the vif the guest received.
+    public func counters(_ name: String) -> [PortCounterSnapshot] {
+        guard let names = vifs[name] else { return [] }
+        return names.enumerated().map { port, vif in
+            func stat(_ field: String) -> UInt64 { UInt64(Self.firstLine("/sys/class/net/\(vif)/statistics/\(field)")) ?? 0 }
+            return PortCounterSnapshot(port: port, receivedPackets: stat("tx_packets"), receivedBytes: stat("tx_bytes"), receiveDrops: stat("tx_dropped"),
+                                       sentPackets: stat("rx_packets"), sentBytes: stat("rx_bytes"), sendDrops: stat("rx_dropped"),
+                                       linkUp: Self.firstLine("/sys/class/net/\(vif)/carrier") == "1")
+        }
+    }
+
+    private static func firstLine(_ path: String) -> String {
+        readText(path).flatMap { $0.split(separator: "\n").first.map(String.init) } ?? ""
+    }
+
+    public func cpuNanoseconds(_ name: String) -> UInt64? { domains[name].flatMap { builder.cpuNanoseconds($0) } }
+
+    /// An adopted domain's vifs as its toolstack recorded them (`vifname` under dom0's
+    /// backend directory), or netback's default names.
+    private func recordedVIFs(_ domid: UInt32) -> [String] {
+        let base = "/local/domain/0/backend/vif/\(domid)"
+        let devices = ((try? store.directory(base)) ?? nil)?.compactMap { Int($0) }.sorted() ?? []
+        return devices.map { devid in ((try? store.read("\(base)/\(devid)/vifname")) ?? nil) ?? "vif\(domid).\(devid)" }
+    }
 
     /// Running domains named `clickos-NAME` that carry ClickOS's mark.
     public func adopt() -> [VMInfo] {
@@ -191,6 +223,7 @@ public final class XenBackend: VMBackend {
             let vm = String(name.dropFirst("clickos-".count))
             guard domains[vm] == nil, (try? control.root(domain: domid)) != nil else { continue }
             domains[vm] = domid
+            vifs[vm] = recordedVIFs(domid)
             adopted.append(VMInfo(name: vm, pid: Int32(domid), state: .running, runDirectory: "", bootedHere: false))
         }
         return adopted
@@ -206,6 +239,7 @@ public final class XenBackend: VMBackend {
         for g in gone {
             domains[g.name] = nil
             booted.remove(g.name)
+            vifs[g.name] = nil
         }
         return gone
     }
@@ -294,6 +328,14 @@ public final class LibxlDomains: XenDomainBuilder {
     public func destroy(_ domid: UInt32) throws(VMError) {
         let rc = libxl_domain_destroy(context, domid, nil)
         if rc != 0 { throw VMError("xen: destroying domain \(domid) failed (libxl error \(rc))") }
+    }
+
+    public func cpuNanoseconds(_ domid: UInt32) -> UInt64? {
+        var info = libxl_dominfo()
+        libxl_dominfo_init(&info)
+        defer { libxl_dominfo_dispose(&info) }
+        guard libxl_domain_info(context, &info, domid) == 0 else { return nil }
+        return info.cpu_time
     }
 
     public func domains() -> [(domid: UInt32, name: String)] {
