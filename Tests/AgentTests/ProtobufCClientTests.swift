@@ -51,4 +51,36 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.output == "clickos-client: the planner refused: register.host_name: 'bad name!': use 1 to 64 letters, digits, '-', '_' or '.'\n")
     }
+
+    @Test func overCURVEOnlyAnAuthorizedKeyIsAnswered() throws {
+        let dir = scratch("c-client-curve")
+        defer { _ = shell("rm -rf '\(dir)'") }
+        let built = Self.run("make -s -C '\(Self.repository)/deploy/xen/c-client' OUT='\(dir)'")
+        try #require(built.status == 0, "building the C client: \(built.output)")
+        let keygen = "'\(buildDirectory)/clickos' keygen"
+        shell("mkdir -p '\(dir)/keys/authorized' && \(keygen) planner --dir '\(dir)/keys' && \(keygen) dom0 --dir '\(dir)' && \(keygen) mallory --dir '\(dir)' && cp '\(dir)/dom0.pub' '\(dir)/keys/authorized/'")
+        let planner = AgentProcess(["planner", "--listen", "tcp://127.0.0.1:0", "--db", dir + "/planner.db", "--keys", dir + "/keys"],
+                                   log: dir + "/planner.log", executable: "clickos")
+        defer { _ = planner.stop(SIGKILL) }
+        #expect(eventually(5) { planner.log.contains("planner listening") }, "\(planner.log)")
+        let line = planner.log.split(separator: "\n").first { $0.contains("planner listening") } ?? ""
+        let endpoint = line.split(separator: " ").first { $0.hasPrefix("endpoint=tcp://") }.map { String($0.dropFirst(9)) } ?? ""
+        let client = "\(dir)/clickos-client"
+        let curve = "--planner-key '\(dir)/keys/planner.pub'"
+        let good = Self.run("\(client) --key '\(dir)/dom0.key' \(curve) \(endpoint) register xen-dom0 8 2000000")
+        #expect(good.status == 0 && good.output.hasPrefix("registered xen-dom0 (8 cores"), "\(good.output)\nplanner: \(planner.log)")
+        // The Swift CLI over CURVE (with dom0's key here) sees the host.
+        let cli = Self.run("\(buildDirectory)/clickos hosts --planner \(endpoint) --key '\(dir)/dom0.key' \(curve)")
+        #expect(cli.output.contains("xen-dom0"), "\(cli.output)")
+        // An unknown key, or none: no answer.
+        let bad = Self.run("\(client) --key '\(dir)/mallory.key' \(curve) \(endpoint) hosts")
+        #expect(bad.status == 1 && bad.output == "clickos-client: no reply from the planner within 5 s\n", "\(bad.output)")
+        #expect(Self.run("\(client) \(endpoint) hosts").status == 1)
+        // Half a CURVE setting, or a broken key file: refused before connecting.
+        let half = Self.run("\(client) --key '\(dir)/dom0.key' \(endpoint) hosts")
+        #expect(half.status == 2 && half.output.contains("--key and --planner-key go together"), "\(half.output)")
+        shell("echo 'public = \"short\"' > '\(dir)/broken.key'")
+        let broken = Self.run("\(client) --key '\(dir)/broken.key' \(curve) \(endpoint) hosts")
+        #expect(broken.status == 1 && broken.output.contains("broken.key: no public key"), "\(broken.output)")
+    }
 }

@@ -4,14 +4,18 @@
  * by scripts/gen-proto.sh), over a ZeroMQ DEALER socket (one Envelope per message), as
  * proto/clickos.proto describes the transport.
  *
+ *   clickos-client [--key KEY --planner-key PUB] ENDPOINT COMMAND ...
+ *
  *   clickos-client ENDPOINT register HOST [CORES] [PACKETS_PER_CORE]
  *       registers HOST (vm backend "xen"), then sends one heartbeat for it
  *   clickos-client ENDPOINT hosts      lists the hosts the planner knows
  *   clickos-client ENDPOINT chains     lists the chains and their placements
  *
  * Prints one line per result; errors go to standard error with the planner's own message,
- * and the exit status is 1. CURVE is not offered here: use an ipc:// endpoint or a planner
- * without --keys.
+ * and the exit status is 1. With --key (a pair made by `clickos keygen`, its public key in
+ * the planner's authorized/ directory) and --planner-key (the planner's .pub), the
+ * connection is CURVE-encrypted and authenticated, as the Swift CLI's; a planner that does
+ * not know the key does not answer (no reply within 5 s).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -161,15 +165,58 @@ static int do_chains(void *socket) {
     return 0;
 }
 
+/* Reads `name = "<40 Z85 characters>"` from a key file of `clickos keygen` into `out`
+ * (41 bytes). Returns 0, or -1 after saying why. */
+static int read_key(const char *path, const char *name, char *out) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "clickos-client: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char line[512];
+    int found = -1;
+    while (fgets(line, sizeof line, f)) {
+        char key[32], value[64];
+        if (line[0] == '#') continue;
+        if (sscanf(line, " %31[a-z] = \"%63[^\"]\"", key, value) == 2 && strcmp(key, name) == 0 && strlen(value) == 40) {
+            memcpy(out, value, 41);
+            found = 0;
+        }
+    }
+    fclose(f);
+    if (found != 0) fprintf(stderr, "clickos-client: %s: no %s key (expected %s = \"<40 Z85 characters>\")\n", path, name, name);
+    return found;
+}
+
 int main(int argc, char **argv) {
+    const char *key_file = NULL, *planner_key_file = NULL;
+    while (argc >= 3 && (strcmp(argv[1], "--key") == 0 || strcmp(argv[1], "--planner-key") == 0)) {
+        if (strcmp(argv[1], "--key") == 0) key_file = argv[2]; else planner_key_file = argv[2];
+        argc -= 2;
+        argv += 2;
+    }
     if (argc < 3) {
-        fprintf(stderr, "usage: clickos-client ENDPOINT register HOST [CORES] [PACKETS_PER_CORE] | hosts | chains\n");
+        fprintf(stderr, "usage: clickos-client [--key KEY --planner-key PUB] ENDPOINT register HOST [CORES] [PACKETS_PER_CORE] | hosts | chains\n");
+        return 2;
+    }
+    if ((key_file == NULL) != (planner_key_file == NULL)) {
+        fprintf(stderr, "clickos-client: --key and --planner-key go together: CURVE needs this client's key pair and the planner's public key\n");
         return 2;
     }
     void *context = zmq_ctx_new();
     void *socket = zmq_socket(context, ZMQ_DEALER);
     int linger = 0;
     zmq_setsockopt(socket, ZMQ_LINGER, &linger, sizeof linger);
+    if (key_file) {
+        char server[41], public_key[41], secret[41];
+        if (read_key(planner_key_file, "public", server) || read_key(key_file, "public", public_key) || read_key(key_file, "secret", secret)) return 1;
+        if (zmq_setsockopt(socket, ZMQ_CURVE_SERVERKEY, server, 41) || zmq_setsockopt(socket, ZMQ_CURVE_PUBLICKEY, public_key, 41)
+            || zmq_setsockopt(socket, ZMQ_CURVE_SECRETKEY, secret, 41)) {
+            fprintf(stderr, "clickos-client: CURVE: %s\n", zmq_strerror(zmq_errno()));
+            return 1;
+        }
+        memset(secret, 0, sizeof secret);
+    }
     if (zmq_connect(socket, argv[1]) != 0) {
         fprintf(stderr, "clickos-client: %s: %s\n", argv[1], zmq_strerror(zmq_errno()));
         return 1;
