@@ -29,6 +29,8 @@ final class NamespaceDomains: XenDomainBuilder, @unchecked Sendable {
     let ids: [UInt32]
     /// Guarded: the agent's thread creates and destroys, the test's looks.
     let running = Mutex<[UInt32: Domain]>([:])
+    /// Domains created so far.
+    let created = Atomic<Int>(0)
 
     init(daemon: TestXenstored, ids: [UInt32], executable: String) throws {
         self.daemon = daemon
@@ -50,7 +52,14 @@ final class NamespaceDomains: XenDomainBuilder, @unchecked Sendable {
                 """)
             guestPorts.append("p\(i)")
         }
-        do throws(XenstoreError) { try store.write("/local/domain/\(domid)/name", name) } catch { throw VMError(error.description) }
+        do throws(XenstoreError) {
+            try store.write("/local/domain/\(domid)/name", name)
+            // Where libxl records each vif's name, for a toolstack that adopts the domain.
+            for (i, vif) in interfaces.enumerated() { try store.write("/local/domain/0/backend/vif/\(domid)/\(i)/vifname", vif) }
+        } catch {
+            throw VMError(error.description)
+        }
+        created.add(1, ordering: .relaxed)
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         p.arguments = ["netns", "exec", ns, executable, "--xenstore"] + (guestPorts.isEmpty ? [] : ["--interfaces", guestPorts.joined(separator: ",")])
@@ -68,6 +77,7 @@ final class NamespaceDomains: XenDomainBuilder, @unchecked Sendable {
         d.process.waitUntilExit()
         shell("ip netns del \(d.namespace) 2>/dev/null")
         try? store.remove("/local/domain/\(domid)/data/clickos")
+        try? store.remove("/local/domain/0/backend/vif/\(domid)")
         try? store.write("/local/domain/\(domid)/name", "")
     }
 
@@ -161,10 +171,13 @@ struct XenAgentTests {
         c.vmExecutable = buildDirectory + "/clickos-vm"
         let configuration = c
         let socket = daemon.socketPath
-        let agent = AgentThread {
-            let store = try XenstoreConnection(socketPath: socket)
-            return try Agent(configuration: configuration, log: Logger(label: "xen-agent"), xen: XenBackend(domains: domains, store: store))
+        func startAgent() -> AgentThread {
+            AgentThread {
+                let store = try XenstoreConnection(socketPath: socket)
+                return try Agent(configuration: configuration, log: Logger(label: "xen-agent"), xen: XenBackend(domains: domains, store: store))
+            }
         }
+        var agent = startAgent()
         defer {
             agent.stop()
             planner.server.stop()
@@ -216,6 +229,24 @@ struct XenAgentTests {
         #expect(refused.vms.first { $0.name == "fw" }?.reason.hasPrefix("hotconfig: ") == true)
         #expect(eventually(5) { (try? control.configuration(domain: UInt32(fwDomain.pid), router: 0).contains("// version 2")) == true })
         #expect(eventually(5) { (try? control.read(domain: UInt32(fwDomain.pid), router: 0, handler: "c.count")) != nil })
+
+        // A new agent adopts the running guests (and the process VMs): nothing is created
+        // again, and the guests' counters come from their vifs as the toolstack recorded them.
+        agent.stop()
+        let createdBefore = domains.created.load(ordering: .relaxed)
+        let seen = planner.envelopes.count
+        agent = startAgent()
+        let adopted = try #require(planner.waitStatus(20, after: seen) { s in
+            s.vms.first { $0.name == "fw" }?.pid == fwDomain.pid && s.vms.first { $0.name == "mon" }?.state == .running
+        }, "\(planner.status.map { "\($0.vms)" } ?? "")")
+        #expect(adopted.vms.first { $0.name == "mon" }?.pid == monDomain.pid)
+        #expect(domains.created.load(ordering: .relaxed) == createdBefore)
+        let telemetrySeen = planner.envelopes.count
+        #expect(eventually(5) {
+            Array(planner.envelopes.dropFirst(telemetrySeen)).contains { r in
+                if case .telemetry(let t) = r.envelope.payload { t.vms.first { $0.vm == "mon" }?.ports.first?.rxPackets == 3000 } else { false }
+            }
+        })
 
         // No longer wanted: the domains are destroyed, their vifs gone.
         let plain = Desired.state("x1", 4, vms: [Desired.vm("sink", Self.sink, ports: 1)])
