@@ -248,10 +248,27 @@ struct XenAgentTests {
             }
         })
 
+        // A guest that cannot boot (its configuration refused) fails alone: the switch runs
+        // without its vif, and the rest of the chain stays up.
+        var withBroken = Self.chain(4, fw: Self.fw2)
+        var broken = Desired.vm("broken", "FromDevice(0) -> Nonexistent;", ports: 1)
+        broken.backend = "xen"
+        withBroken.vms += [broken, Desired.vm("feed", "Idle -> ToDevice(0);", ports: 1)]
+        withBroken.links.append(Desired.link("feed-broken", "vm:feed:0", "vm:broken:0"))
+        #expect(planner.push(withBroken, to: "x1") != nil)
+        let partial = try #require(planner.waitStatus(20) { s in
+            s.vms.first { $0.name == "broken" }?.reason.contains("Nonexistent") == true && s.vms.first { $0.name == "_switch" }?.state == .running
+                && s.vms.first { $0.name == "feed" }?.state == .running
+        }, "\(planner.status.map { "\($0.vms) \($0.errors)" } ?? "")")
+        #expect(partial.vms.first { $0.name == "broken" }?.state != .running)
+        let switchConfig = AgentLifecycleTests.read(state, "_switch", "config") ?? ""
+        #expect(switchConfig.contains(HostPlan.vifName("fw", 0)) && !switchConfig.contains(HostPlan.vifName("broken", 0)), "\(switchConfig)")
+        #expect(planner.waitStatus(10) { s in s.links.first { $0.name == "src-fw" }?.up == true && s.links.first { $0.name == "mon-sink" }?.up == true } != nil)
+
         // No longer wanted: the domains are destroyed, their vifs gone.
-        let plain = Desired.state("x1", 4, vms: [Desired.vm("sink", Self.sink, ports: 1)])
+        let plain = Desired.state("x1", 5, vms: [Desired.vm("sink", Self.sink, ports: 1)])
         #expect(planner.push(plain, to: "x1") != nil)
-        #expect(planner.waitStatus(20) { $0.observedGeneration == 4 && $0.vms.map(\.name) == ["sink"] } != nil)
+        #expect(planner.waitStatus(20) { $0.observedGeneration == 5 && $0.vms.map(\.name) == ["sink"] } != nil)
         #expect(domains.domains().isEmpty)
         #expect(!shell("ip -o link show").contains(HostPlan.vifName("fw", 0)))
     }

@@ -2,6 +2,23 @@ import Messaging
 import VMInterface
 import VMHost
 
+/// The host switch's parts: its configuration is written from them, leaving out what
+/// leads to a device that is not there (the vif of a Xen guest that failed to boot), so
+/// that one guest's failure does not stop every edge and tunnel of the host.
+struct SwitchPlan {
+    var host: String
+    var edges: [SwitchEdge]
+    var tunnels: [SwitchTunnel]
+    var underlay: Underlay?
+    var patches: [SwitchPatch]
+
+    func configuration(without devices: Set<String>) -> String {
+        func present(_ p: SwitchPort) -> Bool { if case .device(let d) = p { !devices.contains(d) } else { true } }
+        return HostSwitchConfiguration.make(host: host, edges: edges.filter { present($0.port) }, tunnels: tunnels.filter { present($0.port) },
+                                            underlay: underlay, patches: patches.filter { present($0.a) && present($0.b) })
+    }
+}
+
 /// One VM the host should run, with its ports resolved to memif links.
 struct PlannedVM: Equatable {
     var name: String
@@ -57,6 +74,9 @@ struct HostPlan {
     /// VMs in the desired state that this host will not run, and why.
     var refused: [String: String] = [:]
     var tunnels: [Clickos_V1_TunnelStatus] = []
+    /// What the host switch's configuration is made of, for a configuration without the
+    /// vifs of Xen guests that are not running (it could not open them).
+    var hostSwitch: SwitchPlan?
 
     /// What the plan needs from the host.
     struct Host {
@@ -245,8 +265,9 @@ struct HostPlan {
                                  backend: vm.backend.isEmpty ? "process" : vm.backend, spec: spec, restartKey: Self.restartKey(spec)))
         }
         if !edges.isEmpty || !tunnels.isEmpty || !patches.isEmpty {
-            var spec = VMSpec(name: Self.switchName,
-                              configuration: HostSwitchConfiguration.make(host: host.name, edges: edges, tunnels: tunnels, underlay: underlay, patches: patches))
+            let parts = SwitchPlan(host: host.name, edges: edges, tunnels: tunnels, underlay: underlay, patches: patches)
+            hostSwitch = parts
+            var spec = VMSpec(name: Self.switchName, configuration: parts.configuration(without: []))
             spec.ports = switchPorts
             spec.hostNetwork = true
             vms.append(PlannedVM(name: Self.switchName, spec: spec, restartKey: Self.restartKey(spec)))

@@ -54,6 +54,11 @@ final class Reconciler {
     /// What a backend knows of a VM, whichever runs it.
     func info(_ name: String) -> VMInfo? { backend.info(name) ?? xen?.info(name) }
 
+    func isRunning(_ name: String) -> Bool {
+        if let i = info(name), case .running = i.state { return true }
+        return false
+    }
+
     /// The backend running a VM (the process backend for one that runs nowhere).
     func owner(_ name: String) -> any VMBackend {
         if let xen, xen.info(name) != nil { return xen }
@@ -130,15 +135,22 @@ final class Reconciler {
             }
         }
         for name in applied.secrets.keys where !links.contains(name) { applied.secrets[name] = nil }
-        // Boot, hot-swap or leave each VM.
-        var toBoot: [PlannedVM] = []
-        for vm in plan.vms {
+        // Boot, hot-swap or leave each VM: Xen guests first, each booted at once (it waits
+        // for its guest to come up), since the host switch opens their vifs; then the
+        // process VMs, the switch written without the vifs of guests that are not running.
+        var processBoots: [PlannedVM] = []
+        var xenBooted: [String] = []
+        for var vm in plan.vms.filter({ $0.backend == "xen" }) + plan.vms.filter({ $0.backend != "xen" }) {
+            if vm.name == HostPlan.switchName, let parts = plan.hostSwitch {
+                let missing = plan.vms.filter { $0.backend == "xen" && !isRunning($0.name) }.flatMap(\.spec.interfaces)
+                if !missing.isEmpty { vm.spec.configuration = parts.configuration(without: Set(missing)) }
+            }
             if failures[vm.name] != nil { continue }
             if let r = restarts[vm.name], r.due > Self.now() {
                 failures[vm.name] = r.reason + "; rebooting in \(Int((r.due - Self.now()) * 1000)) ms"
                 continue
             }
-            if let info = info(vm.name), case .running = info.state, let record = applied.vms[vm.name] {
+            if isRunning(vm.name), let record = applied.vms[vm.name] {
                 guard record.configuration != vm.spec.configuration else { continue }
                 do {
                     try owner(vm.name).reconfigure(vm.name, configuration: vm.spec.configuration)
@@ -151,14 +163,6 @@ final class Reconciler {
                 }
                 continue
             }
-            toBoot.append(vm)
-        }
-        // Xen guests first, one at a time (each waits for its guest to come up): their vifs
-        // must exist when the host switch opens them. A switch already running restarts
-        // when a guest it patches was booted again (its vifs are new).
-        var processBoots: [PlannedVM] = []
-        var xenBooted: [String] = []
-        for vm in toBoot {
             guard vm.backend == "xen", let xen else {
                 processBoots.append(vm)
                 continue
@@ -168,12 +172,18 @@ final class Reconciler {
             if case .success = result { xenBooted.append(vm.name) }
             record(vm, result, &booted)
         }
+        // A switch already running restarts when a guest it patches was booted again (its
+        // vifs are new).
         if !xenBooted.isEmpty, let sw = plan.vms.first(where: { $0.name == HostPlan.switchName }), !processBoots.contains(where: { $0.name == sw.name }),
-           backend.info(sw.name) != nil, xenBooted.contains(where: { sw.spec.configuration.contains(HostPlan.vifName($0, 0).dropLast()) }) {
+           isRunning(sw.name), let record = applied.vms[sw.name], xenBooted.contains(where: { record.configuration.contains(HostPlan.vifName($0, 0).dropLast()) }) {
             log.info("restarting the host switch for new vifs", metadata: ["vms": .string(xenBooted.joined(separator: ", "))])
             try? backend.stop(sw.name, timeout: 2)
             applied.vms[sw.name] = nil
-            processBoots.append(sw)
+            var restarted = sw
+            if let parts = plan.hostSwitch {
+                restarted.spec.configuration = parts.configuration(without: Set(plan.vms.filter { $0.backend == "xen" && !isRunning($0.name) }.flatMap(\.spec.interfaces)))
+            }
+            processBoots.append(restarted)
         }
         // The boots overlap (each VM initializes on its own), in plan order: servers first.
         for (vm, result) in zip(processBoots, backend.boot(processBoots.map(\.spec))) { record(vm, result, &booted) }
