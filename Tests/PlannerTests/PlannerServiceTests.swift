@@ -52,6 +52,31 @@ struct PlannerServiceTests {
         #expect(try await planner.chains().isEmpty)
     }
 
+    @Test func aXenFunctionGoesToAHostWhoseAgentOffersXen() async throws {
+        let dir = scratchDirectory("xen")
+        let planner = try TestPlanner(dir: dir)
+        defer { planner.stop() }
+        let a = try SimulatedAgent(endpoint: planner.endpoint, name: "a", cores: 8, dataAddress: "192.168.60.1")
+        defer { a.stop() }
+        #expect(await eventually { try await planner.hosts().count == 1 })
+        // Only a process host: the chain waits, and says for what.
+        let chain = try testChain("web", functions: ["fw", "nat"], backends: ["nat": "xen"])
+        guard case .applyChainReply(let pending)? = try await planner.apply(chain) else {
+            Issue.record("no ApplyChainReply")
+            return
+        }
+        #expect(pending.placements.isEmpty)
+        let waiting = await eventually { try await planner.chains().first?.message.contains("backend xen") == true }
+        let chains = try await planner.chains()
+        #expect(waiting, "\(chains)")
+        // A host that offers xen comes: nat goes there, with its backend in the desired state.
+        let x = try SimulatedAgent(endpoint: planner.endpoint, name: "x", cores: 2, dataAddress: "192.168.60.2", backends: ["process", "xen"])
+        defer { x.stop() }
+        #expect(await eventually { x.latest?.vms.contains { $0.name == "web-nat-0" } == true })
+        #expect(x.latest?.vms.first { $0.name == "web-nat-0" }?.backend == "xen")
+        #expect(a.latest?.vms.contains { $0.name == "web-nat-0" } != true)
+    }
+
     @Test func consecutiveFunctionsOnTwoHostsGetATunnelPairAndScaledFunctionsJunctions() async throws {
         let dir = scratchDirectory("tunnels")
         let planner = try TestPlanner(dir: dir)

@@ -26,7 +26,7 @@ final class SimulatedAgent: Sendable {
     private let finished = Atomic<Bool>(false)
 
     init(endpoint: String, name: String, cores: UInt32 = 2, packetsPerCore: Double = 1e6, dataAddress: String = "",
-         labels: [String: String] = [:], interval: Double = 0.1) throws {
+         labels: [String: String] = [:], backends: [String] = ["process"], interval: Double = 0.1) throws {
         self.name = name
         client = try MessageClient(endpoint: endpoint, sender: name)
         var r = Clickos_V1_Register()
@@ -35,7 +35,7 @@ final class SimulatedAgent: Sendable {
         r.packetsPerCore = packetsPerCore
         r.dataPlaneAddress = dataAddress
         r.labels = labels
-        r.vmBackends = ["process"]
+        r.vmBackends = backends
         register = r
         let box = Unowned(self)
         Thread {
@@ -182,7 +182,7 @@ func eventually(_ seconds: Double = 10, _ condition: () async throws -> Bool) as
 }
 
 /// A chain of functions that forward both ways (inline Click).
-func testChain(_ name: String, functions: [String], rate: String = "100kpps", scale: [String: Int] = [:]) throws -> Clickos_V1_ChainSpec {
+func testChain(_ name: String, functions: [String], rate: String = "100kpps", scale: [String: Int] = [:], backends: [String: String] = [:]) throws -> Clickos_V1_ChainSpec {
     var yaml = """
         name: \(name)
         ingress: { interface: eth1, address: 10.1.0.1/24 }
@@ -194,6 +194,7 @@ func testChain(_ name: String, functions: [String], rate: String = "100kpps", sc
     for f in functions {
         yaml += "  - name: \(f)\n    click: \"FromDevice(0) -> Queue -> ToDevice(1); FromDevice(1) -> Queue -> ToDevice(0);\"\n"
         if let n = scale[f] { yaml += "    scale: { min: \(n), max: \(n) }\n" }
+        if let b = backends[f] { yaml += "    backend: \(b)\n" }
     }
     return try ChainFile.parse(yaml: yaml, file: "\(name).yaml")
 }
