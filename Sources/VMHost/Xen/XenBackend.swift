@@ -31,8 +31,8 @@ public protocol XenDomainBuilder: AnyObject {
 /// What differs from the process backend: VM ports are vifs (`VMSpec.interfaces` names
 /// them; the agent's host switch carries their frames to memif links, edges and tunnels);
 /// `reconfigure` stops, replaces and restarts the router (ClickOS's protocol has no
-/// in-place replacement); per-port counters are not kept (ClickOS read counters through
-/// xenstore round trips; there is no stats page).
+/// in-place replacement); per-port counters come from the host side of the vifs
+/// (netback's statistics: no stats page, and no xenstore round trips as ClickOS needed).
 public final class XenBackend: VMBackend {
     public let kind = "xen"
 
