@@ -228,10 +228,11 @@ struct HostsCommand: ParsableCommand {
         guard case .listHostsReply(let r) = try connection.request(.listHosts(Clickos_V1_ListHostsRequest()), command: "hosts") else { throw ExitCode(1) }
         if json { return try printJSON(r) }
         let now = Date().timeIntervalSince1970 * 1000
-        printTable(["HOST", "HEALTH", "CORES", "PPS/CORE", "USED", "VMS", "GEN", "SEEN", "DATA ADDRESS"], r.hosts.map { h in
+        printTable(["HOST", "HEALTH", "CORES", "PPS/CORE", "USED", "VMS", "GEN", "SEEN", "DATA ADDRESS", "BACKENDS"], r.hosts.map { h in
             [h.name, "\(h.health)".uppercased(), String(h.cores), rateText(h.packetsPerCore), String(format: "%.1f%%", h.utilization * 100),
              String(h.vms), "\(h.observedGeneration)/\(h.desiredGeneration)",
-             h.lastHeartbeatUnixMs == 0 ? "never" : String(format: "%.1fs ago", max(0, now - Double(h.lastHeartbeatUnixMs)) / 1000), h.dataPlaneAddress]
+             h.lastHeartbeatUnixMs == 0 ? "never" : String(format: "%.1fs ago", max(0, now - Double(h.lastHeartbeatUnixMs)) / 1000), h.dataPlaneAddress,
+             h.vmBackends.joined(separator: ",")]
         })
     }
 }

@@ -38,10 +38,11 @@ import Testing
 
         let hosts = Self.run("\(client) hosts")
         #expect(hosts.status == 0)
-        #expect(hosts.output == "hosts: 1\nhost xen-dom0 cores 4 packets_per_core 2500000 vms 0\n")
+        #expect(hosts.output == "hosts: 1\nhost xen-dom0 cores 4 packets_per_core 2500000 vms 0 backends xen\n")
         // The Swift CLI sees the same host the C client registered.
         let cli = Self.run("\(buildDirectory)/clickos hosts --planner ipc://\(dir)/planner.sock")
         #expect(cli.output.contains("xen-dom0"), "\(cli.output)")
+        #expect(cli.output.split(separator: "\n").first { $0.hasPrefix("xen-dom0") }?.hasSuffix(" xen") == true, "\(cli.output)")
 
         let chains = Self.run("\(client) chains")
         #expect(chains.status == 0)

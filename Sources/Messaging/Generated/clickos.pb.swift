@@ -1159,6 +1159,9 @@ public nonisolated struct Clickos_V1_HostSummary: Sendable {
 
   public var dataPlaneAddress: String = String()
 
+  /// The VM backends its agent offers ("process", "xen").
+  public var vmBackends: [String] = []
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public nonisolated enum Health: SwiftProtobuf.Enum, Swift.CaseIterable {
@@ -3137,7 +3140,7 @@ nonisolated extension Clickos_V1_ListHostsReply: SwiftProtobuf.Message, SwiftPro
 
 nonisolated extension Clickos_V1_HostSummary: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".HostSummary"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}health\0\u{1}cores\0\u{3}packets_per_core\0\u{1}utilization\0\u{1}vms\0\u{3}desired_generation\0\u{3}observed_generation\0\u{3}last_heartbeat_unix_ms\0\u{3}data_plane_address\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}name\0\u{1}health\0\u{1}cores\0\u{3}packets_per_core\0\u{1}utilization\0\u{1}vms\0\u{3}desired_generation\0\u{3}observed_generation\0\u{3}last_heartbeat_unix_ms\0\u{3}data_plane_address\0\u{3}vm_backends\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -3155,6 +3158,7 @@ nonisolated extension Clickos_V1_HostSummary: SwiftProtobuf.Message, SwiftProtob
       case 8: try { try decoder.decodeSingularUInt64Field(value: &self.observedGeneration) }()
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.lastHeartbeatUnixMs) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.dataPlaneAddress) }()
+      case 11: try { try decoder.decodeRepeatedStringField(value: &self.vmBackends) }()
       default: break
       }
     }
@@ -3191,6 +3195,9 @@ nonisolated extension Clickos_V1_HostSummary: SwiftProtobuf.Message, SwiftProtob
     if !self.dataPlaneAddress.isEmpty {
       try visitor.visitSingularStringField(value: self.dataPlaneAddress, fieldNumber: 10)
     }
+    if !self.vmBackends.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.vmBackends, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -3205,6 +3212,7 @@ nonisolated extension Clickos_V1_HostSummary: SwiftProtobuf.Message, SwiftProtob
     if lhs.observedGeneration != rhs.observedGeneration {return false}
     if lhs.lastHeartbeatUnixMs != rhs.lastHeartbeatUnixMs {return false}
     if lhs.dataPlaneAddress != rhs.dataPlaneAddress {return false}
+    if lhs.vmBackends != rhs.vmBackends {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -745,6 +745,7 @@ public final class PlannerService: Sendable {
                 out.observedGeneration = h.observedGeneration
                 out.lastHeartbeatUnixMs = h.lastBeatUnixMs
                 out.dataPlaneAddress = h.registration.dataPlaneAddress
+                out.vmBackends = h.registration.vmBackends.isEmpty ? ["process"] : h.registration.vmBackends.sorted()
                 return out
             }
         }

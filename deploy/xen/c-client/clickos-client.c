@@ -141,9 +141,12 @@ static int do_hosts(void *socket) {
     if (!reply) return 1;
     Clickos__V1__ListHostsReply *r = reply->list_hosts_reply;
     printf("hosts: %zu\n", r->n_hosts);
-    for (size_t i = 0; i < r->n_hosts; i++)
-        printf("host %s cores %" PRIu32 " packets_per_core %.0f vms %" PRIu32 "\n", r->hosts[i]->name, r->hosts[i]->cores,
-               r->hosts[i]->packets_per_core, r->hosts[i]->vms);
+    for (size_t i = 0; i < r->n_hosts; i++) {
+        Clickos__V1__HostSummary *h = r->hosts[i];
+        printf("host %s cores %" PRIu32 " packets_per_core %.0f vms %" PRIu32 " backends", h->name, h->cores, h->packets_per_core, h->vms);
+        for (size_t b = 0; b < h->n_vm_backends; b++) printf("%s%s", b ? "," : " ", h->vm_backends[b]);
+        printf("\n");
+    }
     clickos__v1__envelope__free_unpacked(reply, NULL);
     return 0;
 }

@@ -4893,7 +4893,7 @@ const ProtobufCEnumDescriptor clickos__v1__host_summary__health__descriptor =
   clickos__v1__host_summary__health__value_ranges,
   NULL,NULL,NULL,NULL   /* reserved[1234] */
 };
-static const ProtobufCFieldDescriptor clickos__v1__host_summary__field_descriptors[10] =
+static const ProtobufCFieldDescriptor clickos__v1__host_summary__field_descriptors[11] =
 {
   {
     "name",
@@ -5015,6 +5015,18 @@ static const ProtobufCFieldDescriptor clickos__v1__host_summary__field_descripto
     0,             /* flags */
     0,NULL,NULL    /* reserved1,reserved2, etc */
   },
+  {
+    "vm_backends",
+    11,
+    PROTOBUF_C_LABEL_REPEATED,
+    PROTOBUF_C_TYPE_STRING,
+    offsetof(Clickos__V1__HostSummary, n_vm_backends),
+    offsetof(Clickos__V1__HostSummary, vm_backends),
+    NULL,
+    &protobuf_c_empty_string,
+    0,             /* flags */
+    0,NULL,NULL    /* reserved1,reserved2, etc */
+  },
 };
 static const unsigned clickos__v1__host_summary__field_indices_by_name[] = {
   2,   /* field[2] = cores */
@@ -5026,12 +5038,13 @@ static const unsigned clickos__v1__host_summary__field_indices_by_name[] = {
   7,   /* field[7] = observed_generation */
   3,   /* field[3] = packets_per_core */
   4,   /* field[4] = utilization */
+  10,   /* field[10] = vm_backends */
   5,   /* field[5] = vms */
 };
 static const ProtobufCIntRange clickos__v1__host_summary__number_ranges[1 + 1] =
 {
   { 1, 0 },
-  { 0, 10 }
+  { 0, 11 }
 };
 const ProtobufCMessageDescriptor clickos__v1__host_summary__descriptor =
 {
@@ -5041,7 +5054,7 @@ const ProtobufCMessageDescriptor clickos__v1__host_summary__descriptor =
   "Clickos__V1__HostSummary",
   "clickos.v1",
   sizeof(Clickos__V1__HostSummary),
-  10,
+  11,
   clickos__v1__host_summary__field_descriptors,
   clickos__v1__host_summary__field_indices_by_name,
   1,  clickos__v1__host_summary__number_ranges,

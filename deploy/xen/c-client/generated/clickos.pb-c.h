@@ -861,10 +861,15 @@ struct  Clickos__V1__HostSummary
   uint64_t observed_generation;
   uint64_t last_heartbeat_unix_ms;
   char *data_plane_address;
+  /*
+   * The VM backends its agent offers ("process", "xen").
+   */
+  size_t n_vm_backends;
+  char **vm_backends;
 };
 #define CLICKOS__V1__HOST_SUMMARY__INIT \
  { PROTOBUF_C_MESSAGE_INIT (&clickos__v1__host_summary__descriptor) \
-    , (char *)protobuf_c_empty_string, CLICKOS__V1__HOST_SUMMARY__HEALTH__UNKNOWN, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string }
+    , (char *)protobuf_c_empty_string, CLICKOS__V1__HOST_SUMMARY__HEALTH__UNKNOWN, 0, 0, 0, 0, 0, 0, 0, (char *)protobuf_c_empty_string, 0,NULL }
 
 
 /*
