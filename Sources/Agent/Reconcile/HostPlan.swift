@@ -101,6 +101,17 @@ struct HostPlan {
         }
         func socketPath(_ link: String) -> String { host.linkRoot + "/links/" + link + "/memif.sock" }
         // A Xen guest's ports are vifs, not memif: the host switch carries their frames.
+        // Their names come from 32 bits of the VM's name: two guests whose names collide
+        // cannot both run here.
+        var vifOwners: [String: String] = [:]
+        for vm in d.vms.sorted(by: { $0.name < $1.name }) where vm.backend == "xen" && refused[vm.name] == nil {
+            let prefix = String(Self.vifName(vm.name, 0).dropLast())
+            if let other = vifOwners[prefix] {
+                refused[vm.name] = "its vif names (\(prefix)N) would be VM \(other)'s too; rename one of them"
+            } else {
+                vifOwners[prefix] = vm.name
+            }
+        }
         let xen = Set(d.vms.filter { $0.backend == "xen" && refused[$0.name] == nil }.map(\.name))
         func vif(_ end: LinkEnd) -> String? {
             guard case .vm(let vm, let port) = end, xen.contains(vm) else { return nil }
