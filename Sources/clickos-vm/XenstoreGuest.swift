@@ -54,12 +54,17 @@ final class XenstoreGuest {
         let interrupt = UnsafeRawPointer(clickos_interrupt_flag()).assumingMemoryBound(to: Int32.self)
         let watch: XenstoreWatch
         do {
-            try store.write(Self.root, "")
+            // The watch before the mark: a host that sees the mark installs and starts at
+            // once, and nothing it writes may go unseen.
             watch = try XenstoreWatch(like: store, path: Self.root, token: Self.token)
+            try store.write(Self.root, "")
         } catch {
             Driver.printError("clickos-vm: --xenstore: \(error.description)")
             return 1
         }
+        // Routers already there (this guest restarted under a running toolstack) start
+        // as their status says.
+        for id in ((try? store.directory(Self.root)) ?? nil) ?? [] { handle("\(Self.root)/\(id)/status") }
         Driver.printError("clickos-vm: ClickOS guest on xenstore (\(Self.root)); VM ports: \(interfaces.isEmpty ? "none" : interfaces.joined(separator: ", "))")
         var status: Int32 = 0
         while interrupt.pointee == 0 {

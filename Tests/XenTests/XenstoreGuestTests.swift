@@ -55,15 +55,18 @@ import XenstoreTestDaemon
     /// Reads until `expected` comes back (a router starts asynchronously).
     static func eventually(_ control: ClickOSXenstoreControl, router: Int, _ handler: String, is expected: String) throws -> String {
         let deadline = Date().addingTimeInterval(10)
-        var last = ""
+        var last = "", failure = ""
         while Date() < deadline {
-            if let value = try? control.read(domain: guest, router: router, handler: handler, timeout: 2) {
-                last = value
-                if value == expected { return value }
+            do {
+                last = try control.read(domain: guest, router: router, handler: handler, timeout: 2)
+                if last == expected { return last }
+            } catch {
+                failure = error.message
             }
             usleep(10_000)
         }
-        return last
+        // What it saw instead, for the failing expectation to show.
+        return "\(last) (last error: \(failure))"
     }
 
     @Test func installStartReadWriteStop() throws {
@@ -183,6 +186,22 @@ import XenstoreTestDaemon
         let id = try control.install(domain: Self.guest, configuration: "InfiniteSource(LIMIT 2, STOP false) -> c :: Counter -> Discard;", name: "after")
         try control.start(domain: Self.guest, router: id)
         #expect(try Self.eventually(control, router: id, "c.count", is: "2") == "2", "\(vm.stderr)")
+    }
+
+    @Test func aRestartedGuestRunsTheRoutersItFinds() throws {
+        let daemon = try TestXenstored(guests: [Self.guest])
+        defer { daemon.stop() }
+        let control = ClickOSXenstoreControl(store: try XenstoreConnection(socketPath: daemon.socketPath))
+        var vm: Guest? = try Guest(daemon)
+        let id = try control.install(domain: Self.guest, configuration: "InfiniteSource(LIMIT 5, STOP false) -> c :: Counter -> Discard;", name: "kept")
+        try control.start(domain: Self.guest, router: id)
+        #expect(try Self.eventually(control, router: id, "c.count", is: "5") == "5")
+        vm = nil  // killed
+        // A new guest on the same domain finds router `id` Running and starts it.
+        vm = try Guest(daemon)
+        // (A read is answered only by a running router: "router N is not running" else.)
+        #expect(try Self.eventually(control, router: id, "c.count", is: "5") == "5", "\(vm?.stderr ?? "")")
+        _ = vm
     }
 
     @Test func routersOfOneGuestAreIndependent() throws {
