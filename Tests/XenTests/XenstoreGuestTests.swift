@@ -188,6 +188,25 @@ import XenstoreTestDaemon
         #expect(try Self.eventually(control, router: id, "c.count", is: "2") == "2", "\(vm.stderr)")
     }
 
+    @Test func livenessTellsServingFromNotStartedFromSilent() throws {
+        let (daemon, vm, control) = try Self.setUp()
+        defer { daemon.stop() }
+        let id = try control.install(domain: Self.guest, configuration: "Idle -> Discard;", name: "idle")
+        #expect(try control.liveness(domain: Self.guest, router: id, timeout: 2) == .notRunning)
+        try control.start(domain: Self.guest, router: id)
+        var seen = ClickOSXenstoreControl.Liveness.notRunning
+        for _ in 0..<40 where seen != .serving { seen = try control.liveness(domain: Self.guest, router: id, timeout: 0.25) }
+        #expect(seen == .serving)
+        // Nobody home: the guest killed, the domain still marked.
+        kill(vm.process.processIdentifier, SIGKILL)
+        vm.process.waitUntilExit()
+        #expect(try control.liveness(domain: Self.guest, router: id, timeout: 0.3) == .silent)
+        // A refused configuration ends the question with the guest's words.
+        let bad = try control.install(domain: Self.guest, configuration: "x", name: "bad")
+        try control.setStatus(domain: Self.guest, router: bad, .error)
+        #expect(throws: VMError.self) { try control.liveness(domain: Self.guest, router: bad, timeout: 0.3) }
+    }
+
     @Test func aRestartedGuestRunsTheRoutersItFinds() throws {
         let daemon = try TestXenstored(guests: [Self.guest])
         defer { daemon.stop() }

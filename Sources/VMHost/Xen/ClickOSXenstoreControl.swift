@@ -132,10 +132,21 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
         return answer.value
     }
 
+    /// How a router answered a read of a handler no router has.
+    public enum Liveness: Sendable, Equatable {
+        /// Something answered for it: its thread serves.
+        case serving
+        /// The guest answered that the router is not running (yet).
+        case notRunning
+        /// Nothing answered within the time (a guest that answers no unknown handler, or
+        /// one that is not there).
+        case silent
+    }
+
     /// Whether the router answers a read at all within `timeout` seconds (a read of a
     /// handler no router has: any answer, even a refusal, means its thread is serving).
     /// `status = Error` ends the wait at once with the guest's words.
-    public func answers(domain: UInt32, router: Int, timeout: Double) throws(VMError) -> Bool {
+    public func liveness(domain: UInt32, router: Int, timeout: Double) throws(VMError) -> Liveness {
         func failed() throws(VMError) {
             if let entry = try routers(domain: domain).first(where: { $0.id == router }), entry.status == ClickOSXenstoreLayout.Status.error.rawValue {
                 throw VMError(entry.error ?? "router \(router) of domain \(domain) failed")
@@ -145,8 +156,9 @@ public final class ClickOSXenstoreControl: @unchecked Sendable {
         let answer = try ask(domain: domain, router: router, element: "_clickos", handler: "ready", timeout: timeout)
         // The guest takes `status` before the read: a configuration it refused shows now.
         try failed()
+        guard let answer else { return .silent }
         // Our guest answers for a router it has not (yet) started.
-        return answer != nil && answer?.error != "router \(router) is not running"
+        return answer.error == "router \(router) is not running" ? .notRunning : .serving
     }
 
     /// One read request and the guest's answer, or nil when none came within `timeout`.

@@ -117,11 +117,21 @@ public final class XenBackend: VMBackend {
         return "define(" + spec.definitions.map { "$\($0.name) \($0.value)" }.joined(separator: ", ") + ");\n" + spec.configuration
     }
 
+    /// Waits until the router serves. A guest that never answers a read of an unknown
+    /// handler (ClickOS's own may not) but reports no `Error` is taken as up when the
+    /// time is over; one that keeps saying "not running" is not.
     private func waitForRouter(_ domid: UInt32, router: Int, timeout: Double) throws(VMError) {
         let deadline = Double(ProcessBackend.monotonicMicroseconds()) / 1e6 + timeout
-        while try !control.answers(domain: domid, router: router, timeout: 0.25) {
+        var heard = false
+        while true {
+            switch try control.liveness(domain: domid, router: router, timeout: 0.25) {
+            case .serving: return
+            case .notRunning: heard = true
+            case .silent: break
+            }
             if Double(ProcessBackend.monotonicMicroseconds()) / 1e6 > deadline {
-                throw VMError("xen: the router in domain \(domid) did not answer within \(timeout) s")
+                if !heard { return }
+                throw VMError("xen: the router in domain \(domid) did not start within \(timeout) s")
             }
         }
     }
