@@ -134,8 +134,12 @@ public protocol VMBackend: AnyObject {
     /// The CPU time the VM has used, in nanoseconds, where the backend keeps it (the
     /// agent reads a process VM's from its cgroup or scheduler clock itself).
     func cpuNanoseconds(_ name: String) -> UInt64?
+    /// The memory the VM holds, in bytes, where the backend keeps it (the agent reads a
+    /// process VM's from its cgroup or /proc itself).
+    func memoryBytes(_ name: String) -> UInt64?
 }
 
 extension VMBackend {
     public func cpuNanoseconds(_ name: String) -> UInt64? { nil }
+    public func memoryBytes(_ name: String) -> UInt64? { nil }
 }

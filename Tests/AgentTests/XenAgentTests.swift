@@ -96,6 +96,14 @@ final class NamespaceDomains: XenDomainBuilder, @unchecked Sendable {
         return (user + system) * 1_000_000_000 / UInt64(sysconf(Int32(_SC_CLK_TCK)))
     }
 
+    /// The guest process's resident memory.
+    func memoryBytes(_ domid: UInt32) -> UInt64? {
+        guard let pid = running.withLock({ $0[domid]?.process.processIdentifier }),
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return (UInt64(line.filter(\.isNumber)) ?? 0) * 1024
+    }
+
     func destroyAll() {
         for id in running.withLock({ Array($0.keys) }) { try? destroy(id) }
     }
@@ -207,7 +215,7 @@ struct XenAgentTests {
         // Telemetry counts the guests' ports from their vifs (no round trip to the guest).
         let counted = eventually(5) {
             guard let t = planner.telemetry.last, let fw = t.vms.first(where: { $0.vm == "fw" }), fw.ports.count == 2 else { return false }
-            return fw.ports[0].rxPackets == 3000 && fw.ports[1].txPackets == 3000 && fw.ports.allSatisfy(\.linkUp)
+            return fw.ports[0].rxPackets == 3000 && fw.ports[1].txPackets == 3000 && fw.ports.allSatisfy(\.linkUp) && fw.memoryBytes > 1 << 20
         }
         #expect(counted, "\(planner.telemetry.last?.vms.first { $0.vm == "fw" }.map { "\($0.ports)" } ?? "no telemetry")")
         #expect(try control.read(domain: UInt32(monDomain.pid), router: 0, handler: "c.count") == "3000")

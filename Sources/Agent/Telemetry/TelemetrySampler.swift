@@ -13,7 +13,7 @@ import Glibc
 /// `cpu.stat`); with cgroup v1 the backend's groups are in the `cpu` hierarchy, which does
 /// not account usage, so it comes from the scheduler's own clock of the VM's process
 /// (`/proc/PID/schedstat`, nanoseconds; a VM is one thread). A Xen guest's counters are its
-/// vifs' (the xen backend reads netback's statistics) and its CPU time the domain's.
+/// vifs' (the xen backend reads netback's statistics), its CPU time and memory the domain's.
 final class TelemetrySampler {
     struct Sample {
         var pid: Int32
@@ -60,7 +60,7 @@ final class TelemetrySampler {
             v.chain = vm.chain
             v.function = vm.function
             v.instance = vm.instance
-            v.memoryBytes = guest == nil ? memoryBytes(backend: backend, name: vm.name, pid: info.pid) : 0
+            v.memoryBytes = guest.map { $0.memoryBytes(vm.name) ?? 0 } ?? memoryBytes(backend: backend, name: vm.name, pid: info.pid)
             var received: UInt64 = 0
             for p in ports {
                 var pt = Clickos_V1_PortTelemetry()

@@ -18,6 +18,8 @@ public protocol XenDomainBuilder: AnyObject {
     func domains() -> [(domid: UInt32, name: String)]
     /// The CPU time a domain has used, in nanoseconds.
     func cpuNanoseconds(_ domid: UInt32) -> UInt64?
+    /// The memory a domain holds now, in bytes.
+    func memoryBytes(_ domid: UInt32) -> UInt64?
 }
 
 /// The `xen` backend: each VM is a Xen PV guest created through libxl (as `xl create`
@@ -218,6 +220,8 @@ public final class XenBackend: VMBackend {
 
     public func cpuNanoseconds(_ name: String) -> UInt64? { domains[name].flatMap { builder.cpuNanoseconds($0) } }
 
+    public func memoryBytes(_ name: String) -> UInt64? { domains[name].flatMap { builder.memoryBytes($0) } }
+
     /// An adopted domain's vifs as its toolstack recorded them (`vifname` under dom0's
     /// backend directory), or netback's default names.
     private func recordedVIFs(_ domid: UInt32) -> [String] {
@@ -340,12 +344,21 @@ public final class LibxlDomains: XenDomainBuilder {
         if rc != 0 { throw VMError("xen: destroying domain \(domid) failed (libxl error \(rc))") }
     }
 
-    public func cpuNanoseconds(_ domid: UInt32) -> UInt64? {
+    public func cpuNanoseconds(_ domid: UInt32) -> UInt64? { dominfo(domid)?.cpu_time }
+
+    public func memoryBytes(_ domid: UInt32) -> UInt64? { dominfo(domid).map { $0.current_memkb * 1024 } }
+
+    private func dominfo(_ domid: UInt32) -> libxl_dominfo? {
         var info = libxl_dominfo()
         libxl_dominfo_init(&info)
-        defer { libxl_dominfo_dispose(&info) }
-        guard libxl_domain_info(context, &info, domid) == 0 else { return nil }
-        return info.cpu_time
+        guard libxl_domain_info(context, &info, domid) == 0 else {
+            libxl_dominfo_dispose(&info)
+            return nil
+        }
+        // (cpu_time and current_memkb are plain numbers: the copy outlives the dispose.)
+        let copy = info
+        libxl_dominfo_dispose(&info)
+        return copy
     }
 
     public func domains() -> [(domid: UInt32, name: String)] {
